@@ -1,0 +1,62 @@
+//! How long one `kbridge schedule test` takes, process start to exit,
+//! against a TuxSuite stand-in on loopback; and how big the binary is.
+//!
+//! Run with `cargo bench --bench schedule` (release profile). Prints the
+//! median and spread of RUNS runs (default 30; set KBRIDGE_BENCH_RUNS).
+
+#[allow(dead_code)]
+#[path = "../tests/util.rs"]
+mod util;
+
+use std::time::{Duration, Instant};
+
+fn main() {
+    // `cargo bench` passes --bench; there is nothing to filter.
+    let runs: usize = std::env::var("KBRIDGE_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    let tux = util::FakeTuxSuite::start();
+    let mut env = util::Env::new(&tux);
+    env.set("KBRIDGE_CALLBACK_URL", "https://ci.example.org");
+    let args = [
+        "schedule",
+        "test",
+        "--kernel",
+        "https://storage.example/Image",
+        "--tests",
+        "ltp-smoke,ltp-fsx",
+        "--build-id",
+        "maestro:681b69099ae9711e9ed49766",
+        "--force",
+        "--quiet",
+    ];
+    // One warm-up run creates the database, as on a machine in use.
+    env.run(&args).expect(0);
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            env.run(&args).expect(0);
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let pick = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    let size = std::fs::metadata(env!("CARGO_BIN_EXE_kbridge"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!("kbridge schedule test, {runs} runs against a loopback TuxSuite stand-in:");
+    println!(
+        "  min {:.1} ms  median {:.1} ms  p90 {:.1} ms  max {:.1} ms",
+        ms(times[0]),
+        ms(pick(0.5)),
+        ms(pick(0.9)),
+        ms(times[times.len() - 1])
+    );
+    println!(
+        "binary size: {:.1} MiB ({size} bytes)",
+        size as f64 / 1048576.0
+    );
+    assert_eq!(tux.submissions().len(), runs + 1);
+}

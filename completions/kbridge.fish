@@ -1,0 +1,140 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kbridge_global_optspecs
+    string join \n config= db= q/quiet h/help V/version
+end
+
+function __fish_kbridge_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kbridge_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kbridge_using_subcommand
+    set -l cmd (__fish_kbridge_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kbridge -n "__fish_kbridge_needs_command" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_needs_command" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_needs_command" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_needs_command" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_needs_command" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "jobs" -d 'List recorded jobs, newest first'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "show" -d 'Show every stored field of one job'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "config" -d 'Show the resolved settings and where each one came from'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "generate" -d 'Write shell completions and man pages into a directory'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "build" -d 'Build a kernel tree'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l runner -d 'Runner to submit to' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l tree -d 'Git repository to build (https://, http:// or git://)' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l branch -d 'Branch or tag to build' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l sha -d 'Commit to build (full or abbreviated hash)' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l arch -d 'Target architecture' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l toolchain -d 'Toolchain, such as gcc-13 or clang-18' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l kconfig -d 'Base configuration: a defconfig name or the URL of a config file' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l fragment -d 'Configuration fragment applied on top (CONFIG_X=y or a fragment URL); repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l target -d 'Make target to build instead of the runner\'s default; repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l private -d 'Ask the runner to keep the results private'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l dry-run -d 'Print the request that would be sent; send and store nothing'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l json -d 'Print the stored job record as one JSON object'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l runner -d 'Runner to submit to' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l device -d 'Device to run on' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l kernel -d 'URL of the kernel image' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l modules -d 'URL of a compressed modules archive' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l build-id -d 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l parameter -d 'Runner parameter KEY=VALUE passed to the test definitions; repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l tests -d 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l collection -d 'Test collection used in KCIDB paths [default: the first test\'s name up to its first \'-\']' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l private -d 'Ask the runner to keep the results private'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l dry-run -d 'Print the request that would be sent; send and store nothing'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l json -d 'Print the stored job record as one JSON object'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l force -d 'Schedule even if the same build already has this job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l runner -d 'Runner to submit to' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l device -d 'Device to run on' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l kernel -d 'URL of the kernel image' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l modules -d 'URL of a compressed modules archive' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l build-id -d 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l parameter -d 'Runner parameter KEY=VALUE passed to the test definitions; repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l private -d 'Ask the runner to keep the results private'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l dry-run -d 'Print the request that would be sent; send and store nothing'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l json -d 'Print the stored job record as one JSON object'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l force -d 'Schedule even if the same build already has this job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "build" -d 'Build a kernel tree'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l kind -d 'Only jobs of this kind' -r -f -a "build\t''
+test\t''
+boot\t''"
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l state -d 'Only jobs in this state (submitting, submitted, failed, unknown)' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l limit -d 'Show at most this many jobs' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l json -d 'Print a JSON array instead of a table'
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand show" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand show" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand show" -l json -d 'Print the job as one JSON object'
+complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l json -d 'Print the settings as one JSON object'
+complete -c kbridge -n "__fish_kbridge_using_subcommand config" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand config" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand config" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show config generate help" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show config generate help" -f -a "jobs" -d 'List recorded jobs, newest first'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show config generate help" -f -a "show" -d 'Show every stored field of one job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show config generate help" -f -a "config" -d 'Show the resolved settings and where each one came from'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show config generate help" -f -a "generate" -d 'Write shell completions and man pages into a directory'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "build" -d 'Build a kernel tree'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "boot" -d 'Boot a built kernel and run nothing else'

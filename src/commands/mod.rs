@@ -1,0 +1,59 @@
+//! Each command wires the resolved settings into concrete parts and calls
+//! them in order. This is the only layer that sees every other module; it
+//! holds no SQL, HTTP or protocol details.
+
+mod generate;
+mod jobs;
+mod schedule;
+mod settings;
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command};
+use crate::config::{Config, Environment, Overrides};
+use crate::error::Error;
+use crate::progress::Ui;
+use crate::store::Store;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<(), Error> {
+    let ui = Ui::new(cli.quiet);
+    let overrides = Overrides {
+        config: cli.config,
+        db: cli.db,
+        callback_url: None,
+    };
+    match cli.command {
+        Command::Schedule(s) => schedule::run(*s, overrides, &ui),
+        Command::Jobs(args) => jobs::list(args, &load(&overrides)?),
+        Command::Show(args) => jobs::show(args, &load(&overrides)?),
+        Command::Config(args) => settings::show(args, &load(&overrides)?),
+        Command::Generate(args) => generate::run(args),
+    }
+}
+
+fn load(overrides: &Overrides) -> Result<Config, Error> {
+    Ok(Config::load(overrides, Environment::from_process())?)
+}
+
+fn open_store(config: &Config) -> Result<Store, Error> {
+    Ok(Store::open(&config.database.value)?)
+}
+
+/// Writes command output to stdout. A closed pipe (`kbridge jobs | head`)
+/// is not an error: the reader has what it wanted.
+fn print(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
+            context: "cannot write to standard output".into(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Serialises a value as pretty JSON for `--json` output.
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).expect("output types always serialise")
+}

@@ -1,0 +1,69 @@
+//! What kbridge tells a person while it works, on stderr only.
+//!
+//! A spinner shows progress on a terminal; it is hidden when stderr is not a
+//! terminal (CI logs) or under `--quiet`. Notes (one line each, such as a
+//! skipped test) are printed unless `--quiet`; warnings always are.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::runner::Feedback;
+
+/// The terminal side of a command.
+pub struct Ui {
+    quiet: bool,
+    bar: ProgressBar,
+}
+
+impl Ui {
+    /// A UI that draws a spinner only on an interactive stderr.
+    pub fn new(quiet: bool) -> Ui {
+        let target = if quiet || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg}")
+                .expect("the template is valid")
+                .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "),
+        );
+        Ui { quiet, bar }
+    }
+
+    /// Starts the spinner with a message.
+    pub fn start(&self, message: &str) {
+        self.bar.set_message(message.to_string());
+        self.bar.enable_steady_tick(Duration::from_millis(100));
+    }
+
+    /// Removes the spinner.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+
+    /// A one-line note, unless `--quiet`.
+    pub fn note(&self, message: &str) {
+        if !self.quiet {
+            self.bar.suspend(|| eprintln!("note: {message}"));
+        }
+    }
+}
+
+impl Feedback for Ui {
+    fn progress(&self, message: &str) {
+        if self.bar.is_hidden() {
+            // Without a spinner, retries still deserve a line in the log.
+            self.note(message);
+        } else {
+            self.bar.set_message(message.to_string());
+        }
+    }
+
+    fn warning(&self, message: &str) {
+        self.bar.suspend(|| eprintln!("warning: {message}"));
+    }
+}

@@ -1,0 +1,139 @@
+//! HTTP plumbing shared by runners: one way to build a client and one
+//! answer to "could this failed request have reached the server?", which
+//! decides whether a retry may create a duplicate job.
+
+use std::io::ErrorKind;
+use std::time::Duration;
+
+use ureq::http::HeaderMap;
+
+/// The `User-Agent` every request carries.
+pub const USER_AGENT: &str = concat!("kbridge/", env!("CARGO_PKG_VERSION"));
+
+/// The longest `Retry-After` kbridge waits for; a longer one ends the
+/// attempt so a CI job does not hang.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// A client that returns HTTP error statuses as responses (callers branch
+/// on them) and times each phase separately, so a timeout says how far the
+/// request got.
+pub fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .user_agent(USER_AGENT)
+        .timeout_connect(Some(timeout.min(Duration::from_secs(15))))
+        .timeout_send_request(Some(timeout))
+        .timeout_send_body(Some(timeout))
+        .timeout_recv_response(Some(timeout))
+        .timeout_recv_body(Some(timeout))
+        .build()
+        .into()
+}
+
+/// Whether a failed request may have been seen by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The request surely never reached the server (no connection).
+    NotReached,
+    /// The request may have been received.
+    Maybe,
+}
+
+/// Classifies a transport error.
+pub fn reach(e: &ureq::Error) -> Reach {
+    use ureq::Error as E;
+    use ureq::Timeout as T;
+    match e {
+        E::HostNotFound | E::ConnectionFailed | E::BadUri(_) | E::Tls(_) => Reach::NotReached,
+        E::Timeout(T::Resolve | T::Connect) => Reach::NotReached,
+        E::Io(io)
+            if matches!(
+                io.kind(),
+                ErrorKind::ConnectionRefused
+                    | ErrorKind::AddrNotAvailable
+                    | ErrorKind::HostUnreachable
+                    | ErrorKind::NetworkUnreachable
+            ) =>
+        {
+            Reach::NotReached
+        }
+        _ => Reach::Maybe,
+    }
+}
+
+/// Describes a transport error in words a user can act on.
+pub fn describe(e: &ureq::Error, timeout: Duration) -> String {
+    match e {
+        ureq::Error::Timeout(_) => format!("no answer within {}s", timeout.as_secs_f64()),
+        ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => {
+            "connection refused".to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The delay a `Retry-After` header asks for, in whole seconds (the form
+/// services use for 429 and 503).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// Cuts a response body to one short line for an error message.
+pub fn one_line(text: &str) -> String {
+    let flat: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(200)
+        .collect();
+    if flat.is_empty() {
+        "(empty answer)".to_string()
+    } else {
+        flat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert("Retry-After", " 3 ".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert(
+            "Retry-After",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn refused_connections_never_reached() {
+        let e = ureq::Error::Io(std::io::Error::from(ErrorKind::ConnectionRefused));
+        assert_eq!(reach(&e), Reach::NotReached);
+        let e = ureq::Error::Io(std::io::Error::from(ErrorKind::ConnectionReset));
+        assert_eq!(reach(&e), Reach::Maybe);
+        assert_eq!(
+            reach(&ureq::Error::Timeout(ureq::Timeout::RecvResponse)),
+            Reach::Maybe
+        );
+    }
+
+    #[test]
+    fn bodies_become_one_short_line() {
+        assert_eq!(one_line("a\n  b\tc"), "a b c");
+        assert_eq!(one_line(""), "(empty answer)");
+        assert_eq!(one_line(&"x".repeat(500)).len(), 200);
+    }
+}

@@ -1,0 +1,96 @@
+//! The schema, as an append-only list of migrations keyed on
+//! `PRAGMA user_version`.
+//!
+//! Never edit or remove an entry once it has shipped: a database created by
+//! an older kbridge is brought up to date by running, in order, exactly the
+//! entries it has not seen. Add a new entry for every change.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// Each entry moves the schema from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: jobs, written before a request is sent and completed afterwards.
+    "CREATE TABLE jobs (
+        id             INTEGER PRIMARY KEY,
+        runner         TEXT NOT NULL,
+        kind           TEXT NOT NULL CHECK (kind IN ('build', 'test', 'boot')),
+        uid            TEXT,
+        state          TEXT NOT NULL,
+        detail         TEXT,
+        spec           TEXT NOT NULL,
+        request        TEXT NOT NULL,
+        response       TEXT,
+        build_id       TEXT,
+        collection     TEXT,
+        tests          TEXT NOT NULL DEFAULT '[]',
+        device         TEXT,
+        callback_url   TEXT,
+        callback_token TEXT,
+        scheduled_at   TEXT NOT NULL,
+        updated_at     TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX jobs_runner_uid ON jobs (runner, uid) WHERE uid IS NOT NULL;
+    CREATE INDEX jobs_build_id ON jobs (build_id, kind);",
+];
+
+/// The schema version this kbridge writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// What [`migrate`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The database is at [`LATEST`] (possibly after applying migrations).
+    Current,
+    /// The database was written by a newer kbridge.
+    TooNew(i64),
+}
+
+/// Brings the schema up to date inside one immediate transaction, so two
+/// processes opening a fresh database at once cannot both migrate it.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Outcome> {
+    // Reading the version first keeps an up-to-date database from taking
+    // the write lock just to be opened, so readers never queue behind a
+    // busy writer here.
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version == LATEST {
+        return Ok(Outcome::Current);
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > LATEST {
+        return Ok(Outcome::TooNew(version));
+    }
+    for sql in &MIGRATIONS[version as usize..] {
+        tx.execute_batch(sql)?;
+    }
+    if version < LATEST {
+        // PRAGMA takes no bound parameters; LATEST is a constant.
+        tx.execute_batch(&format!("PRAGMA user_version = {LATEST}"))?;
+    }
+    tx.commit()?;
+    Ok(Outcome::Current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_is_a_no_op() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), Outcome::Current);
+        assert_eq!(migrate(&mut conn).unwrap(), Outcome::Current);
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, LATEST);
+    }
+
+    #[test]
+    fn newer_schema_is_reported() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {}", LATEST + 1))
+            .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), Outcome::TooNew(LATEST + 1));
+    }
+}

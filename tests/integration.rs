@@ -1,0 +1,6 @@
+//! One test binary for every integration test, so the crate is linked once.
+
+mod cli;
+mod jobs;
+mod schedule;
+mod util;
