@@ -25,8 +25,17 @@ _kbridge() {
             kbridge,help)
                 cmd="kbridge__subcmd__help"
                 ;;
+            kbridge,inbox)
+                cmd="kbridge__subcmd__inbox"
+                ;;
             kbridge,jobs)
                 cmd="kbridge__subcmd__jobs"
+                ;;
+            kbridge,listen)
+                cmd="kbridge__subcmd__listen"
+                ;;
+            kbridge,results)
+                cmd="kbridge__subcmd__results"
                 ;;
             kbridge,schedule)
                 cmd="kbridge__subcmd__schedule"
@@ -43,14 +52,26 @@ _kbridge() {
             kbridge__subcmd__help,help)
                 cmd="kbridge__subcmd__help__subcmd__help"
                 ;;
+            kbridge__subcmd__help,inbox)
+                cmd="kbridge__subcmd__help__subcmd__inbox"
+                ;;
             kbridge__subcmd__help,jobs)
                 cmd="kbridge__subcmd__help__subcmd__jobs"
+                ;;
+            kbridge__subcmd__help,listen)
+                cmd="kbridge__subcmd__help__subcmd__listen"
+                ;;
+            kbridge__subcmd__help,results)
+                cmd="kbridge__subcmd__help__subcmd__results"
                 ;;
             kbridge__subcmd__help,schedule)
                 cmd="kbridge__subcmd__help__subcmd__schedule"
                 ;;
             kbridge__subcmd__help,show)
                 cmd="kbridge__subcmd__help__subcmd__show"
+                ;;
+            kbridge__subcmd__help__subcmd__inbox,replay)
+                cmd="kbridge__subcmd__help__subcmd__inbox__subcmd__replay"
                 ;;
             kbridge__subcmd__help__subcmd__schedule,boot)
                 cmd="kbridge__subcmd__help__subcmd__schedule__subcmd__boot"
@@ -60,6 +81,18 @@ _kbridge() {
                 ;;
             kbridge__subcmd__help__subcmd__schedule,test)
                 cmd="kbridge__subcmd__help__subcmd__schedule__subcmd__test"
+                ;;
+            kbridge__subcmd__inbox,help)
+                cmd="kbridge__subcmd__inbox__subcmd__help"
+                ;;
+            kbridge__subcmd__inbox,replay)
+                cmd="kbridge__subcmd__inbox__subcmd__replay"
+                ;;
+            kbridge__subcmd__inbox__subcmd__help,help)
+                cmd="kbridge__subcmd__inbox__subcmd__help__subcmd__help"
+                ;;
+            kbridge__subcmd__inbox__subcmd__help,replay)
+                cmd="kbridge__subcmd__inbox__subcmd__help__subcmd__replay"
                 ;;
             kbridge__subcmd__schedule,boot)
                 cmd="kbridge__subcmd__schedule__subcmd__boot"
@@ -92,7 +125,7 @@ _kbridge() {
 
     case "${cmd}" in
         kbridge)
-            opts="-q -h -V --config --db --quiet --help --version schedule jobs show config generate help"
+            opts="-q -h -V --config --db --quiet --help --version schedule jobs show listen results inbox config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -162,7 +195,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help)
-            opts="schedule jobs show config generate help"
+            opts="schedule jobs show listen results inbox config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -217,7 +250,63 @@ _kbridge() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kbridge__subcmd__help__subcmd__inbox)
+            opts="replay"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__help__subcmd__inbox__subcmd__replay)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kbridge__subcmd__help__subcmd__jobs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__help__subcmd__listen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__help__subcmd__results)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -301,6 +390,96 @@ _kbridge() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kbridge__subcmd__inbox)
+            opts="-q -h -V --limit --json --config --db --quiet --help --version replay help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__inbox__subcmd__help)
+            opts="replay help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__inbox__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__inbox__subcmd__help__subcmd__replay)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__inbox__subcmd__replay)
+            opts="-q -h -V --config --db --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kbridge__subcmd__jobs)
             opts="-q -h -V --kind --state --limit --json --config --db --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -320,6 +499,70 @@ _kbridge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__listen)
+            opts="-q -h -V --bind --tuxsuite-public-key --output-dir --allow-artifact-host --max-body --exit-when-done --insecure-skip-verify --config --db --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tuxsuite-public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-artifact-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__results)
+            opts="-q -h -V --json --config --db --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

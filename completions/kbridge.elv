@@ -29,6 +29,9 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand jobs 'List recorded jobs, newest first'
             cand show 'Show every stored field of one job'
+            cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
+            cand results 'Show the KCIDB document produced for a job'
+            cand inbox 'List received callbacks, or process one again'
             cand config 'Show the resolved settings and where each one came from'
             cand generate 'Write shell completions and man pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -153,6 +156,66 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'kbridge;listen'= {
+            cand --bind 'Address to listen on; port 0 picks a free port (the address bound is printed) [env: KBRIDGE_BIND] [default: 127.0.0.1:8080]'
+            cand --tuxsuite-public-key 'File with TuxSuite''s OpenSSH public key (`tuxsuite keys get`); repeatable, for key rotation'
+            cand --output-dir 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]'
+            cand --allow-artifact-host 'Host results may be fetched from (any port); repeatable; replaces the runner''s defaults'
+            cand --max-body 'Largest callback body accepted, in bytes [env: KBRIDGE_MAX_BODY] [default: 1048576]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --exit-when-done 'Exit once no job in the store is waiting for a callback'
+            cand --insecure-skip-verify 'Accept callbacks without checking their signatures. For development only: anyone who can reach the listener can then forge results'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;results'= {
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print the KCIDB document itself'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;inbox'= {
+            cand --limit 'Show at most this many callbacks'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print a JSON array instead of a table'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand replay 'Process a stored callback again from its stored bytes'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;inbox;replay'= {
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;inbox;help'= {
+            cand replay 'Process a stored callback again from its stored bytes'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;inbox;help;replay'= {
+        }
+        &'kbridge;inbox;help;help'= {
+        }
         &'kbridge;config'= {
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
@@ -179,6 +242,9 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand jobs 'List recorded jobs, newest first'
             cand show 'Show every stored field of one job'
+            cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
+            cand results 'Show the KCIDB document produced for a job'
+            cand inbox 'List received callbacks, or process one again'
             cand config 'Show the resolved settings and where each one came from'
             cand generate 'Write shell completions and man pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -197,6 +263,15 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;jobs'= {
         }
         &'kbridge;help;show'= {
+        }
+        &'kbridge;help;listen'= {
+        }
+        &'kbridge;help;results'= {
+        }
+        &'kbridge;help;inbox'= {
+            cand replay 'Process a stored callback again from its stored bytes'
+        }
+        &'kbridge;help;inbox;replay'= {
         }
         &'kbridge;help;config'= {
         }

@@ -32,6 +32,9 @@ complete -c kbridge -n "__fish_kbridge_needs_command" -s V -l version -d 'Print 
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "jobs" -d 'List recorded jobs, newest first'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "show" -d 'Show every stored field of one job'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "listen" -d 'Receive runners\' completion callbacks and write KCIDB documents'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "results" -d 'Show the KCIDB document produced for a job'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "inbox" -d 'List received callbacks, or process one again'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "config" -d 'Show the resolved settings and where each one came from'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "generate" -d 'Write shell completions and man pages into a directory'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -117,6 +120,40 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand show" -l json -d 'Print 
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l bind -d 'Address to listen on; port 0 picks a free port (the address bound is printed) [env: KBRIDGE_BIND] [default: 127.0.0.1:8080]' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l tuxsuite-public-key -d 'File with TuxSuite\'s OpenSSH public key (`tuxsuite keys get`); repeatable, for key rotation' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l output-dir -d 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l allow-artifact-host -d 'Host results may be fetched from (any port); repeatable; replaces the runner\'s defaults' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l max-body -d 'Largest callback body accepted, in bytes [env: KBRIDGE_MAX_BODY] [default: 1048576]' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l exit-when-done -d 'Exit once no job in the store is waiting for a callback'
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l insecure-skip-verify -d 'Accept callbacks without checking their signatures. For development only: anyone who can reach the listener can then forge results'
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand results" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand results" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand results" -l json -d 'Print the KCIDB document itself'
+complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -l limit -d 'Show at most this many callbacks' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -l json -d 'Print a JSON array instead of a table'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -f -a "replay" -d 'Process a stored callback again from its stored bytes'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "replay" -d 'Process a stored callback again from its stored bytes'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l json -d 'Print the settings as one JSON object'
@@ -129,12 +166,16 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -l db -d 'SQLi
 complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show config generate help" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show config generate help" -f -a "jobs" -d 'List recorded jobs, newest first'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show config generate help" -f -a "show" -d 'Show every stored field of one job'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show config generate help" -f -a "config" -d 'Show the resolved settings and where each one came from'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show config generate help" -f -a "generate" -d 'Write shell completions and man pages into a directory'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show listen results inbox config generate help" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show listen results inbox config generate help" -f -a "jobs" -d 'List recorded jobs, newest first'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show listen results inbox config generate help" -f -a "show" -d 'Show every stored field of one job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show listen results inbox config generate help" -f -a "listen" -d 'Receive runners\' completion callbacks and write KCIDB documents'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show listen results inbox config generate help" -f -a "results" -d 'Show the KCIDB document produced for a job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show listen results inbox config generate help" -f -a "inbox" -d 'List received callbacks, or process one again'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show listen results inbox config generate help" -f -a "config" -d 'Show the resolved settings and where each one came from'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show listen results inbox config generate help" -f -a "generate" -d 'Write shell completions and man pages into a directory'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from schedule jobs show listen results inbox config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "build" -d 'Build a kernel tree'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "boot" -d 'Boot a built kernel and run nothing else'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from inbox" -f -a "replay" -d 'Process a stored callback again from its stored bytes'

@@ -55,6 +55,15 @@ pub enum Command {
     /// Show every stored field of one job
     Show(ShowArgs),
 
+    /// Receive runners' completion callbacks and write KCIDB documents
+    Listen(ListenArgs),
+
+    /// Show the KCIDB document produced for a job
+    Results(ResultsArgs),
+
+    /// List received callbacks, or process one again
+    Inbox(InboxArgs),
+
     /// Show the resolved settings and where each one came from
     Config(ConfigArgs),
 
@@ -237,6 +246,87 @@ pub struct ShowArgs {
     /// Print the job as one JSON object
     #[arg(long)]
     pub json: bool,
+}
+
+/// `kbridge listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Address to listen on; port 0 picks a free port (the address bound is
+    /// printed) [env: KBRIDGE_BIND] [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+
+    /// File with TuxSuite's OpenSSH public key (`tuxsuite keys get`);
+    /// repeatable, for key rotation
+    #[arg(long = "tuxsuite-public-key", value_name = "FILE")]
+    pub tuxsuite_public_keys: Vec<PathBuf>,
+
+    /// Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR]
+    /// [default: $XDG_DATA_HOME/kbridge/kcidb]
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+
+    /// Host results may be fetched from (any port); repeatable; replaces
+    /// the runner's defaults
+    #[arg(long = "allow-artifact-host", value_name = "HOST")]
+    pub artifact_hosts: Vec<String>,
+
+    /// Largest callback body accepted, in bytes [env: KBRIDGE_MAX_BODY]
+    /// [default: 1048576]
+    #[arg(long, value_name = "BYTES")]
+    pub max_body: Option<u64>,
+
+    /// Exit once no job in the store is waiting for a callback
+    #[arg(long)]
+    pub exit_when_done: bool,
+
+    /// Accept callbacks without checking their signatures. For development
+    /// only: anyone who can reach the listener can then forge results
+    #[arg(long)]
+    pub insecure_skip_verify: bool,
+}
+
+/// `kbridge results`.
+#[derive(Debug, Args)]
+pub struct ResultsArgs {
+    /// The runner's uid or kbridge's job id
+    #[arg(value_name = "JOB")]
+    pub job: String,
+
+    /// Print the KCIDB document itself
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `kbridge inbox`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct InboxArgs {
+    #[command(subcommand)]
+    pub action: Option<InboxAction>,
+
+    /// Show at most this many callbacks
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+
+    /// Print a JSON array instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `kbridge inbox` can do besides listing.
+#[derive(Debug, Subcommand)]
+pub enum InboxAction {
+    /// Process a stored callback again from its stored bytes
+    Replay(ReplayArgs),
+}
+
+/// `kbridge inbox replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The callback's id, as `kbridge inbox` shows it
+    #[arg(value_name = "ID")]
+    pub id: i64,
 }
 
 /// `kbridge config`.

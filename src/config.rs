@@ -112,6 +112,13 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     pub db: Option<PathBuf>,
     pub callback_url: Option<String>,
+    pub bind: Option<String>,
+    pub output_dir: Option<PathBuf>,
+    pub max_body: Option<u64>,
+    /// Files with TuxSuite public keys (`--tuxsuite-public-key`).
+    pub tuxsuite_public_keys: Vec<PathBuf>,
+    /// Hosts results may be fetched from (`--allow-artifact-host`).
+    pub artifact_hosts: Vec<String>,
 }
 
 /// Why the settings could not be resolved. Always a configuration error
@@ -149,6 +156,32 @@ struct FileSettings {
     origin: Option<String>,
     http_timeout: Option<f64>,
     retry_delay: Option<f64>,
+    bind: Option<String>,
+    output_dir: Option<PathBuf>,
+    max_body: Option<u64>,
+    header_timeout: Option<f64>,
+    fetch_retry_for: Option<f64>,
+    tuxsuite: Option<RunnerFileSettings>,
+}
+
+/// A runner's table in the TOML file, such as `[tuxsuite]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunnerFileSettings {
+    #[serde(default)]
+    public_keys: Vec<String>,
+    artifact_hosts: Option<Vec<String>>,
+}
+
+/// Settings a runner needs to receive callbacks.
+#[derive(Debug, Clone, Default)]
+pub struct RunnerSettings {
+    /// OpenSSH public key lines that may sign callbacks, with where each
+    /// came from.
+    pub public_keys: Vec<(String, Source)>,
+    /// Hosts results may be fetched from; `None` means the runner's own
+    /// defaults.
+    pub artifact_hosts: Option<Vec<String>>,
 }
 
 /// Every resolved setting.
@@ -166,6 +199,18 @@ pub struct Config {
     pub http_timeout: Setting<Duration>,
     /// The first pause before retrying a request; later pauses double.
     pub retry_delay: Setting<Duration>,
+    /// Address `kbridge listen` binds.
+    pub bind: Setting<String>,
+    /// Where `kbridge listen` writes KCIDB documents.
+    pub output_dir: Setting<PathBuf>,
+    /// The largest callback body accepted, in bytes.
+    pub max_body: Setting<u64>,
+    /// How long a client may take to send its request headers.
+    pub header_timeout: Setting<Duration>,
+    /// How long fetching a job's results is retried before giving up.
+    pub fetch_retry_for: Setting<Duration>,
+    /// Per-runner callback settings, by runner code.
+    pub runners: BTreeMap<&'static str, RunnerSettings>,
     /// The environment snapshot the settings were resolved from.
     pub env: Environment,
 }
@@ -173,6 +218,10 @@ pub struct Config {
 const DEFAULT_ORIGIN: &str = "kbridge";
 const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(60);
 const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(2);
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_FETCH_RETRY_FOR: Duration = Duration::from_secs(3600);
 
 impl Config {
     /// Resolves every setting from the command line, the environment and
@@ -185,37 +234,109 @@ impl Config {
             .and_then(Path::parent)
             .map(Path::to_path_buf);
 
-        let database = if let Some(p) = &flags.db {
-            Setting {
-                value: p.clone(),
-                source: Source::Flag("--db"),
-            }
-        } else if let Some(p) = env.get("KBRIDGE_DB") {
-            Setting {
-                value: PathBuf::from(p),
-                source: Source::Env("KBRIDGE_DB"),
-            }
-        } else if let Some(p) = settings.database {
-            // A relative path in the file is relative to the file, so the
-            // file means the same thing whatever the working directory.
-            let value = match &file_dir {
-                Some(dir) if p.is_relative() => dir.join(p),
-                _ => p,
-            };
-            Setting {
-                value,
-                source: file_source(),
-            }
-        } else {
-            Setting {
-                value: env
-                    .data_home()
-                    .ok_or(ConfigError::NoDataHome)?
-                    .join("kbridge")
-                    .join("kbridge.db"),
-                source: Source::Default,
-            }
+        let data_dir = || -> Result<PathBuf, ConfigError> {
+            Ok(env
+                .data_home()
+                .ok_or(ConfigError::NoDataHome)?
+                .join("kbridge"))
         };
+        let database = path_setting(
+            flags.db.clone(),
+            ("--db", "KBRIDGE_DB"),
+            settings.database,
+            &env,
+            file_dir.as_deref(),
+            &file_source,
+        )
+        .map_or_else(
+            || {
+                Ok(Setting {
+                    value: data_dir()?.join("kbridge.db"),
+                    source: Source::Default,
+                })
+            },
+            Ok,
+        )?;
+        let output_dir = path_setting(
+            flags.output_dir.clone(),
+            ("--output-dir", "KBRIDGE_OUTPUT_DIR"),
+            settings.output_dir,
+            &env,
+            file_dir.as_deref(),
+            &file_source,
+        )
+        .map_or_else(
+            || {
+                Ok(Setting {
+                    value: data_dir()?.join("kcidb"),
+                    source: Source::Default,
+                })
+            },
+            Ok,
+        )?;
+        let bind = pick(
+            flags.bind.clone(),
+            ("--bind", "KBRIDGE_BIND"),
+            settings.bind,
+            &env,
+            &file_source,
+        )
+        .unwrap_or(Setting {
+            value: DEFAULT_BIND.into(),
+            source: Source::Default,
+        });
+        let max_body = match (
+            flags.max_body,
+            env.get("KBRIDGE_MAX_BODY"),
+            settings.max_body,
+        ) {
+            (Some(v), _, _) => Setting {
+                value: v,
+                source: Source::Flag("--max-body"),
+            },
+            (None, Some(v), _) => Setting {
+                value: v.trim().parse().map_err(|_| ConfigError::Invalid {
+                    key: "max_body",
+                    from: Source::Env("KBRIDGE_MAX_BODY"),
+                    message: format!("'{v}' is not a number of bytes"),
+                })?,
+                source: Source::Env("KBRIDGE_MAX_BODY"),
+            },
+            (None, None, Some(v)) => Setting {
+                value: v,
+                source: file_source(),
+            },
+            (None, None, None) => Setting {
+                value: DEFAULT_MAX_BODY,
+                source: Source::Default,
+            },
+        };
+        let header_timeout = seconds(
+            "header_timeout",
+            "KBRIDGE_HEADER_TIMEOUT",
+            settings.header_timeout,
+            DEFAULT_HEADER_TIMEOUT,
+            &env,
+            &file_source,
+        )?;
+        let fetch_retry_for = seconds(
+            "fetch_retry_for",
+            "KBRIDGE_FETCH_RETRY_FOR",
+            settings.fetch_retry_for,
+            DEFAULT_FETCH_RETRY_FOR,
+            &env,
+            &file_source,
+        )?;
+        let runners = BTreeMap::from([(
+            "tuxsuite",
+            runner_settings(
+                &flags.tuxsuite_public_keys,
+                &flags.artifact_hosts,
+                settings.tuxsuite.unwrap_or_default(),
+                file_dir.as_deref(),
+                &file_source,
+            )?,
+        )]);
 
         let callback_url = pick(
             flags.callback_url.clone(),
@@ -284,8 +405,107 @@ impl Config {
             origin,
             http_timeout,
             retry_delay,
+            bind,
+            output_dir,
+            max_body,
+            header_timeout,
+            fetch_retry_for,
+            runners,
             env,
         })
+    }
+}
+
+/// Picks flag, then env, then file for a path; a relative path in the file
+/// is relative to the file, so the file means the same thing whatever the
+/// working directory.
+fn path_setting(
+    flag: Option<PathBuf>,
+    (flag_name, env_name): (&'static str, &'static str),
+    file: Option<PathBuf>,
+    env: &Environment,
+    file_dir: Option<&Path>,
+    file_source: &dyn Fn() -> Source,
+) -> Option<Setting<PathBuf>> {
+    if let Some(value) = flag {
+        return Some(Setting {
+            value,
+            source: Source::Flag(flag_name),
+        });
+    }
+    if let Some(value) = env.get(env_name) {
+        return Some(Setting {
+            value: PathBuf::from(value),
+            source: Source::Env(env_name),
+        });
+    }
+    file.map(|p| Setting {
+        value: match file_dir {
+            Some(dir) if p.is_relative() => dir.join(p),
+            _ => p,
+        },
+        source: file_source(),
+    })
+}
+
+/// Reads public keys from `--tuxsuite-public-key` files and the file's
+/// `public_keys` (each a key line or the path of a file of key lines), and
+/// the artefact hosts (flags replace the file's list).
+fn runner_settings(
+    key_files: &[PathBuf],
+    flag_hosts: &[String],
+    file: RunnerFileSettings,
+    file_dir: Option<&Path>,
+    file_source: &dyn Fn() -> Source,
+) -> Result<RunnerSettings, ConfigError> {
+    let mut public_keys = Vec::new();
+    let read_keys = |path: &Path, source: Source| -> Result<Vec<(String, Source)>, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+            key: "tuxsuite.public_keys",
+            from: source.clone(),
+            message: format!("cannot read {}: {e}", path.display()),
+        })?;
+        Ok(text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| (l.to_string(), source.clone()))
+            .collect())
+    };
+    for path in key_files {
+        public_keys.extend(read_keys(path, Source::Flag("--tuxsuite-public-key"))?);
+    }
+    for entry in file.public_keys {
+        let entry = entry.trim();
+        let is_key_line = ["ecdsa-", "ssh-", "sk-"]
+            .iter()
+            .any(|p| entry.starts_with(p));
+        if is_key_line {
+            public_keys.push((entry.to_string(), file_source()));
+        } else {
+            let p = PathBuf::from(entry);
+            let p = match file_dir {
+                Some(dir) if p.is_relative() => dir.join(p),
+                _ => p,
+            };
+            public_keys.extend(read_keys(&p, file_source())?);
+        }
+    }
+    let artifact_hosts = if flag_hosts.is_empty() {
+        file.artifact_hosts
+    } else {
+        Some(flag_hosts.to_vec())
+    };
+    Ok(RunnerSettings {
+        public_keys,
+        artifact_hosts,
+    })
+}
+
+impl Config {
+    /// A runner's callback settings (empty for a runner with none).
+    pub fn runner_settings(&self, code: &str) -> RunnerSettings {
+        self.runners.get(code).cloned().unwrap_or_default()
     }
 }
 
@@ -458,6 +678,7 @@ mod tests {
             config: Some(file),
             db: Some("/x.db".into()),
             callback_url: Some("http://flag.example/base/".into()),
+            ..Default::default()
         };
         let c = Config::load(&flags, e).unwrap();
         assert_eq!(c.database.source, Source::Flag("--db"));

@@ -8,6 +8,8 @@ mod cli;
 mod commands;
 mod config;
 mod error;
+mod kcidb;
+mod listen;
 mod model;
 mod progress;
 mod runner;

@@ -56,15 +56,26 @@ pub enum JobState {
     /// The request may have reached the runner but no answer came back: the
     /// job may or may not exist there.
     Unknown,
+    /// The runner's completion callback arrived and was verified; results
+    /// are being fetched (the detail says why, if that is taking a while).
+    Received,
+    /// Results are in and the KCIDB document is written.
+    Completed,
+    /// The callback arrived but its results could not be read completely;
+    /// the detail says why. A document is still written from what is known.
+    Errored,
 }
 
 impl JobState {
     /// Every state, for validating filters.
-    pub const ALL: [JobState; 4] = [
+    pub const ALL: [JobState; 7] = [
         JobState::Submitting,
         JobState::Submitted,
         JobState::Failed,
         JobState::Unknown,
+        JobState::Received,
+        JobState::Completed,
+        JobState::Errored,
     ];
 
     /// The lower-case name used in the store and output.
@@ -74,7 +85,19 @@ impl JobState {
             JobState::Submitted => "submitted",
             JobState::Failed => "failed",
             JobState::Unknown => "unknown",
+            JobState::Received => "received",
+            JobState::Completed => "completed",
+            JobState::Errored => "errored",
         }
+    }
+
+    /// Whether the job's callback has been accepted: a later callback for
+    /// it changes nothing.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobState::Received | JobState::Completed | JobState::Errored
+        )
     }
 
     /// Parses the name written by [`JobState::as_str`].
@@ -217,6 +240,200 @@ fn redact<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Er
         Some(_) => s.serialize_str("<redacted>"),
         None => s.serialize_none(),
     }
+}
+
+/// A verdict in KCIDB's vocabulary, in priority order (a summary of
+/// several is the first that appears).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    Fail,
+    Error,
+    Miss,
+    Pass,
+    Done,
+    Skip,
+}
+
+impl Status {
+    /// Maps a runner's or LAVA's verdict. Anything not clearly a verdict
+    /// (`canceled`, `unknown`, absent) is MISS: upper-casing is not enough.
+    pub fn from_runner(verdict: Option<&str>) -> Status {
+        match verdict.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            Some("pass") => Status::Pass,
+            Some("fail") => Status::Fail,
+            Some("skip") => Status::Skip,
+            Some("error") => Status::Error,
+            _ => Status::Miss,
+        }
+    }
+}
+
+/// A file a job produced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutputFile {
+    pub name: String,
+    pub url: String,
+}
+
+/// What a finished build produced, independently of the runner.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BuildResults {
+    pub git_repo: Option<String>,
+    pub git_ref: Option<String>,
+    pub git_sha: Option<String>,
+    pub git_describe: Option<String>,
+    pub arch: Option<String>,
+    pub toolchain: Option<String>,
+    pub kconfig: Vec<String>,
+    pub status: Option<Status>,
+    /// RFC 3339 UTC.
+    pub start_time: Option<String>,
+    /// Seconds.
+    pub duration: Option<f64>,
+    pub log_url: Option<String>,
+    pub log_excerpt: Option<String>,
+    pub config_url: Option<String>,
+    pub output_files: Vec<OutputFile>,
+    /// Runner-specific facts for KCIDB's `misc`.
+    pub misc: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One test case found in a test job's detailed results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseResult {
+    /// The requested test (suite) it belongs to.
+    pub test: String,
+    pub name: String,
+    pub status: Status,
+    pub duration: Option<f64>,
+}
+
+/// What a finished test or boot job found, independently of the runner.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TestResults {
+    pub device: Option<String>,
+    /// Each requested test's verdict (and `boot`'s), as the runner gave it.
+    pub verdicts: std::collections::BTreeMap<String, Status>,
+    pub cases: Vec<CaseResult>,
+    /// RFC 3339 UTC.
+    pub start_time: Option<String>,
+    pub duration: Option<f64>,
+    pub log_url: Option<String>,
+    pub log_excerpt: Option<String>,
+    /// Why the detailed results are incomplete, if they are.
+    pub problem: Option<String>,
+    pub misc: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The results of a finished job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobResults {
+    Build(BuildResults),
+    Test(TestResults),
+}
+
+impl JobResults {
+    /// Why the results are incomplete, if they are.
+    pub fn problem(&self) -> Option<&str> {
+        match self {
+            JobResults::Build(_) => None,
+            JobResults::Test(t) => t.problem.as_deref(),
+        }
+    }
+}
+
+/// Where a received callback stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InboxStatus {
+    /// Its signature or token did not hold; answered 401.
+    Rejected,
+    /// Verified, but not a callback kbridge can read; answered 400.
+    Invalid,
+    /// Verified, for a job kbridge does not know (yet).
+    Unmatched,
+    /// Matched to a job; results are being fetched.
+    Pending,
+    /// Results are in and the KCIDB document is written.
+    Processed,
+    /// For a job that already had its callback; changed nothing.
+    Duplicate,
+    /// Fetching results kept failing; `kbridge inbox replay` tries again.
+    Failed,
+}
+
+impl InboxStatus {
+    pub const ALL: [InboxStatus; 7] = [
+        InboxStatus::Rejected,
+        InboxStatus::Invalid,
+        InboxStatus::Unmatched,
+        InboxStatus::Pending,
+        InboxStatus::Processed,
+        InboxStatus::Duplicate,
+        InboxStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxStatus::Rejected => "rejected",
+            InboxStatus::Invalid => "invalid",
+            InboxStatus::Unmatched => "unmatched",
+            InboxStatus::Pending => "pending",
+            InboxStatus::Processed => "processed",
+            InboxStatus::Duplicate => "duplicate",
+            InboxStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<InboxStatus> {
+        InboxStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for InboxStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A received callback as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InboxEntry {
+    pub id: i64,
+    /// RFC 3339 UTC.
+    pub received_at: String,
+    pub runner: String,
+    pub kind: JobKind,
+    pub status: InboxStatus,
+    /// What the signature covered (`raw`, `inner`), `unverified`, or none
+    /// for a callback whose signature did not hold.
+    pub verified_as: Option<String>,
+    /// Why it is in its status, when that is not plain success.
+    pub reason: Option<String>,
+    /// The headers kept with it (signature, content type, user agent).
+    pub headers: serde_json::Value,
+    /// Whether it carried a callback token (the token itself is never shown).
+    #[serde(skip)]
+    pub token: Option<String>,
+    /// The raw body as received; none for rejected signatures.
+    #[serde(skip)]
+    pub body: Option<Vec<u8>>,
+    pub body_bytes: usize,
+    pub uid: Option<String>,
+    pub job_id: Option<i64>,
+    pub attempts: i64,
+    /// RFC 3339 UTC.
+    pub updated_at: String,
+}
+
+/// A verified completion callback, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Callback {
+    /// The runner's id of the job it reports on.
+    pub uid: String,
+    /// The runner's description of the finished job.
+    pub status: serde_json::Value,
 }
 
 impl Job {

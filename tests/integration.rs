@@ -2,5 +2,6 @@
 
 mod cli;
 mod jobs;
+mod listen;
 mod schedule;
 mod util;

@@ -178,6 +178,8 @@ pub enum Reply {
     /// Wait this long, then give the normal answer (the client has given
     /// up by then).
     Hang(Duration),
+    /// Wait this long, then answer 201 with this body.
+    Slow(Duration, Value),
 }
 
 #[derive(Default)]
@@ -277,6 +279,10 @@ fn answer(mut req: tiny_http::Request, st: &Mutex<State>) {
             std::thread::sleep(d);
             let (c, b) = protocol_answer(&received);
             (c, b, vec![])
+        }
+        Some(Reply::Slow(d, body)) => {
+            std::thread::sleep(d);
+            (201, body, vec![])
         }
         None => {
             let (c, b) = protocol_answer(&received);
@@ -383,4 +389,339 @@ fn protocol_answer(r: &Received) -> (u16, Value) {
 /// uuid3(NAMESPACE_DNS, name), computed independently of kbridge.
 fn uuid_v3_dns(name: &str) -> String {
     uuid::Uuid::new_v3(&uuid::Uuid::NAMESPACE_DNS, name.as_bytes()).to_string()
+}
+
+// ---------------------------------------------------------------------------
+// The listener side: keys, a running `kbridge listen`, an artefact server.
+
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// A P-256 key pair made for the test, as TuxSuite's signing key.
+pub struct Keys {
+    pair: EcdsaKeyPair,
+    /// The OpenSSH public line (`ecdsa-sha2-nistp256 AAAA... comment`).
+    pub line: String,
+}
+
+impl Keys {
+    pub fn new() -> Keys {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        let ec =
+            ssh_key::public::EcdsaPublicKey::from_sec1_bytes(pair.public_key().as_ref()).unwrap();
+        let line = ssh_key::PublicKey::new(ec.into(), "tuxsuite@test")
+            .to_openssh()
+            .unwrap();
+        Keys { pair, line }
+    }
+
+    /// The DER signature of `msg`, URL-safe base64 with padding, as
+    /// TuxSuite sends it.
+    pub fn sign(&self, msg: &[u8]) -> String {
+        use base64::Engine;
+        let sig = self.pair.sign(&SystemRandom::new(), msg).unwrap();
+        base64::engine::general_purpose::URL_SAFE.encode(sig.as_ref())
+    }
+
+    pub fn write(&self, path: &Path) {
+        std::fs::write(path, format!("{}\n", self.line)).unwrap();
+    }
+}
+
+/// A running `kbridge listen`, killed when dropped.
+pub struct Listener {
+    child: Option<Child>,
+    pub url: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+}
+
+impl Env {
+    /// Starts `kbridge listen` on an ephemeral port with `extra` arguments
+    /// and waits for the address it prints.
+    pub fn listen(&self, extra: &[&str]) -> Listener {
+        let out = self.path("kcidb");
+        let mut args = vec![
+            "listen",
+            "--bind",
+            "127.0.0.1:0",
+            "--output-dir",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kbridge"))
+            .args(&args)
+            .env_clear()
+            .envs(&self.vars)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let err = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| {
+                let _ = child.wait();
+                panic!(
+                    "listener did not start: {first:?}\n{}",
+                    stderr.lock().unwrap()
+                )
+            })
+            .to_string();
+        Listener {
+            child: Some(child),
+            url,
+            stderr,
+        }
+    }
+}
+
+impl Listener {
+    pub fn post(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> Answer {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut req = agent.post(format!("{}{path}", self.url));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut resp = req.send(body).unwrap();
+        Answer {
+            status: resp.status().as_u16(),
+            body: resp.body_mut().read_to_string().unwrap_or_default(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Answer {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut resp = agent.get(format!("{}{path}", self.url)).call().unwrap();
+        Answer {
+            status: resp.status().as_u16(),
+            body: resp.body_mut().read_to_string().unwrap_or_default(),
+        }
+    }
+
+    /// `host:port`.
+    pub fn addr(&self) -> String {
+        self.url.trim_start_matches("http://").to_string()
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// SIGKILL, as a crash would.
+    pub fn kill9(mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(mut self) -> i32 {
+        let mut child = self.child.take().unwrap();
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        child.wait().unwrap().code().unwrap_or(-1)
+    }
+
+    /// Waits for the listener to exit by itself.
+    pub fn wait_exit(mut self, timeout: Duration) -> i32 {
+        let mut child = self.child.take().unwrap();
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            if start.elapsed() > timeout {
+                let _ = child.kill();
+                panic!("listener did not exit within {timeout:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Polls `cond` until it holds, failing the test after `timeout`.
+#[track_caller]
+pub fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// An artefact server: serves files set by the test, or 503 while down.
+pub struct Artifacts {
+    server: Arc<tiny_http::Server>,
+    files: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
+    pub down: Arc<AtomicBool>,
+    pub hits: Arc<AtomicUsize>,
+    pub delay: Arc<Mutex<Duration>>,
+}
+
+impl Artifacts {
+    pub fn start() -> Artifacts {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let files: Arc<Mutex<BTreeMap<String, Vec<u8>>>> = Arc::default();
+        let down = Arc::new(AtomicBool::new(false));
+        let hits = Arc::new(AtomicUsize::new(0));
+        let delay = Arc::new(Mutex::new(Duration::ZERO));
+        let (s, f, d, h, dl) = (
+            server.clone(),
+            files.clone(),
+            down.clone(),
+            hits.clone(),
+            delay.clone(),
+        );
+        std::thread::spawn(move || {
+            while let Ok(req) = s.recv() {
+                let (f, d, h, dl) = (f.clone(), d.clone(), h.clone(), dl.clone());
+                std::thread::spawn(move || {
+                    h.fetch_add(1, Ordering::SeqCst);
+                    let pause = *dl.lock().unwrap();
+                    std::thread::sleep(pause);
+                    let resp = if d.load(Ordering::SeqCst) {
+                        tiny_http::Response::from_data(b"down".to_vec()).with_status_code(503)
+                    } else {
+                        match f.lock().unwrap().get(req.url()) {
+                            Some(body) => tiny_http::Response::from_data(body.clone()),
+                            None => tiny_http::Response::from_data(b"missing".to_vec())
+                                .with_status_code(404),
+                        }
+                    };
+                    let _ = req.respond(resp);
+                });
+            }
+        });
+        Artifacts {
+            server,
+            files,
+            down,
+            hits,
+            delay,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.server.server_addr().to_ip().unwrap())
+    }
+
+    pub fn put(&self, path: &str, body: impl Into<Vec<u8>>) {
+        self.files.lock().unwrap().insert(path.into(), body.into());
+    }
+
+    /// Serves a test job's artefacts under `/tests/{uid}/` and returns its
+    /// download URL.
+    pub fn test_job(&self, uid: &str, results_json: &str, log: &str) -> String {
+        self.put(&format!("/tests/{uid}/results.json"), results_json);
+        self.put(&format!("/tests/{uid}/logs.txt"), log);
+        format!("{}/tests/{uid}/", self.url())
+    }
+}
+
+impl Drop for Artifacts {
+    fn drop(&mut self) {
+        self.server.unblock();
+    }
+}
+
+pub const RESULTS_JSON: &str = include_str!("data/results.json");
+pub const TEST_CALLBACK: &str = include_str!("data/test-callback.json");
+pub const BUILD_CALLBACK: &str = include_str!("data/build-callback.json");
+
+/// A test job's callback body for `uid`, its artefacts at `download`, with
+/// the job's `results`.
+pub fn test_callback(uid: &str, download: &str, results: Value) -> String {
+    let mut v: Value = serde_json::from_str(TEST_CALLBACK).unwrap();
+    v["status"]["uid"] = json!(uid);
+    v["status"]["download_url"] = json!(download);
+    v["status"]["results"] = results;
+    v.to_string()
+}
+
+/// A build's callback body for `uid`.
+pub fn build_callback(uid: &str, download: &str) -> String {
+    let mut v: Value = serde_json::from_str(BUILD_CALLBACK).unwrap();
+    v["status"]["uid"] = json!(uid);
+    v["status"]["download_url"] = json!(download);
+    v.to_string()
+}
+
+/// Copies every KCIDB document a test produced to one place, so CI can
+/// check them all with KCIDB's own validator.
+pub fn keep_documents(dir: &Path) {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kcidb-docs");
+    std::fs::create_dir_all(&keep).unwrap();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.ends_with(".json") && !name.starts_with('.') {
+            let n = N.fetch_add(1, Ordering::Relaxed);
+            std::fs::copy(
+                e.path(),
+                keep.join(format!("{}-{n}-{name}", std::process::id())),
+            )
+            .unwrap();
+        }
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        keep_documents(&self.path("kcidb"));
+    }
 }

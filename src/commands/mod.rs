@@ -3,16 +3,21 @@
 //! holds no SQL, HTTP or protocol details.
 
 mod generate;
+mod inbox;
 mod jobs;
+mod listen;
 mod schedule;
 mod settings;
 
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 
 use crate::cli::{Cli, Command};
 use crate::config::{Config, Environment, Overrides};
 use crate::error::Error;
 use crate::progress::Ui;
+use crate::runner::{self, Purpose, Runner, RunnerContext};
 use crate::store::Store;
 
 /// Runs the parsed command line.
@@ -21,12 +26,15 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     let overrides = Overrides {
         config: cli.config,
         db: cli.db,
-        callback_url: None,
+        ..Overrides::default()
     };
     match cli.command {
         Command::Schedule(s) => schedule::run(*s, overrides, &ui),
         Command::Jobs(args) => jobs::list(args, &load(&overrides)?),
         Command::Show(args) => jobs::show(args, &load(&overrides)?),
+        Command::Listen(args) => listen::run(args, overrides),
+        Command::Results(args) => inbox::results(args, &load(&overrides)?),
+        Command::Inbox(args) => inbox::run(args, &load(&overrides)?),
         Command::Config(args) => settings::show(args, &load(&overrides)?),
         Command::Generate(args) => generate::run(args),
     }
@@ -38,6 +46,31 @@ fn load(overrides: &Overrides) -> Result<Config, Error> {
 
 fn open_store(config: &Config) -> Result<Store, Error> {
     Ok(Store::open(&config.database.value)?)
+}
+
+/// Opens every registered runner for receiving callbacks.
+fn open_runners(
+    config: &Config,
+    verify: bool,
+) -> Result<BTreeMap<&'static str, Arc<dyn Runner>>, Error> {
+    runner::RUNNERS
+        .iter()
+        .map(|info| {
+            let r = (info.open)(&RunnerContext {
+                purpose: Purpose::Listen { verify },
+                env: &config.env,
+                settings: &config.runner_settings(info.code),
+                http_timeout: config.http_timeout.value,
+                retry_delay: config.retry_delay.value,
+            })?;
+            Ok((info.code, Arc::from(r)))
+        })
+        .collect()
+}
+
+/// A line in the listener's log, on stderr.
+fn log(line: &str) {
+    eprintln!("kbridge: {line}");
 }
 
 /// Writes command output to stdout. A closed pipe (`kbridge jobs | head`)

@@ -13,7 +13,7 @@ use crate::config::{Config, Overrides};
 use crate::error::Error;
 use crate::model::{is_kcidb_id, BuildSpec, Job, JobKind, JobSpec, TestSpec};
 use crate::progress::Ui;
-use crate::runner::{self, CallbackTarget, RunnerContext, RunnerInfo};
+use crate::runner::{self, CallbackTarget, Purpose, RunnerContext, RunnerInfo};
 use crate::store::{NewJob, Store};
 
 pub fn run(cmd: Schedule, mut overrides: Overrides, ui: &Ui) -> Result<(), Error> {
@@ -34,6 +34,8 @@ pub fn run(cmd: Schedule, mut overrides: Overrides, ui: &Ui) -> Result<(), Error
     overrides.callback_url = common.callback_url.clone();
     let config = load(&overrides)?;
     let runner = (info.open)(&RunnerContext {
+        purpose: Purpose::Schedule,
+        settings: &config.runner_settings(info.code),
         env: &config.env,
         http_timeout: config.http_timeout.value,
         retry_delay: config.retry_delay.value,

@@ -16,8 +16,8 @@ pub mod tuxsuite;
 use std::fmt;
 use std::time::Duration;
 
-use crate::config::{ConfigError, Environment};
-use crate::model::{JobSpec, JobState};
+use crate::config::{ConfigError, Environment, RunnerSettings};
+use crate::model::{Callback, Job, JobKind, JobResults, JobSpec, JobState};
 
 /// The header carrying the per-job secret that binds a callback to its job.
 pub const CALLBACK_TOKEN_HEADER: &str = "X-Kbridge-Token";
@@ -49,10 +49,25 @@ pub fn available() -> String {
         .join(", ")
 }
 
+/// What the runner is opened for: each needs different settings (a token
+/// to schedule; public keys to receive callbacks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Schedule,
+    /// Receive callbacks; `verify` is false only under
+    /// `--insecure-skip-verify`.
+    Listen {
+        verify: bool,
+    },
+}
+
 /// What a runner may use to set itself up.
 pub struct RunnerContext<'a> {
+    pub purpose: Purpose,
     /// The environment, for the runner service's own variables and files.
     pub env: &'a Environment,
+    /// Callback keys and artefact hosts from kbridge's settings.
+    pub settings: &'a RunnerSettings,
     /// How long to wait for one answer.
     pub http_timeout: Duration,
     /// The first pause before a retry; later pauses double.
@@ -154,8 +169,23 @@ pub trait Feedback {
     fn warning(&self, message: &str);
 }
 
+/// Why a job's results could not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// Worth retrying later: a network error, a timeout, a 5xx.
+    #[error("{0}")]
+    Transient(String),
+    /// Retrying cannot help: a host that is not allowed, a missing field.
+    #[error("{0}")]
+    Permanent(String),
+}
+
 /// A service that runs jobs and calls back when they finish.
-pub trait Runner {
+///
+/// The shared code calls, in order: `verify_callback` on the raw request
+/// (nothing else happens to a request that fails it), `parse_callback` on
+/// the stored bytes, then `fetch_results` for a callback matched to a job.
+pub trait Runner: Send + Sync {
     /// Builds the request for `spec`. Pure: nothing is sent.
     fn prepare(&self, spec: &JobSpec, callback: Option<&CallbackTarget>) -> Submission;
 
@@ -166,7 +196,35 @@ pub trait Runner {
         submission: &Submission,
         feedback: &dyn Feedback,
     ) -> Result<Accepted, SubmitError>;
+
+    /// Checks that a callback comes from the runner, from the raw bytes and
+    /// headers only. Returns a short name for what was verified (stored
+    /// with the callback and given back to `parse_callback`), or a reason
+    /// safe to send back to the client.
+    fn verify_callback(
+        &self,
+        headers: &::http::HeaderMap,
+        body: &[u8],
+    ) -> Result<&'static str, String>;
+
+    /// The request headers worth keeping with a stored callback.
+    fn callback_headers(&self) -> &'static [&'static str];
+
+    /// Parses a callback received on `/callback/{code}/{kind}`.
+    /// `verified_as` is what `verify_callback` returned, or `unverified`.
+    fn parse_callback(
+        &self,
+        kind: JobKind,
+        body: &[u8],
+        verified_as: &str,
+    ) -> Result<Callback, String>;
+
+    /// Fetches and reads the results of a finished job.
+    fn fetch_results(&self, job: &Job, callback: &Callback) -> Result<JobResults, FetchError>;
 }
+
+/// What `verify_callback` is replaced by under `--insecure-skip-verify`.
+pub const UNVERIFIED: &str = "unverified";
 
 /// `{base}/callback/{runner}/{kind}`: the one URL scheme `kbridge listen`
 /// serves, for every runner.

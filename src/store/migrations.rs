@@ -31,6 +31,34 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE UNIQUE INDEX jobs_runner_uid ON jobs (runner, uid) WHERE uid IS NOT NULL;
     CREATE INDEX jobs_build_id ON jobs (build_id, kind);",
+    // 2: the callback inbox and the KCIDB documents made from it.
+    "CREATE TABLE inbox (
+        id              INTEGER PRIMARY KEY,
+        received_at     TEXT NOT NULL,
+        runner          TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        verified_as     TEXT,
+        reason          TEXT,
+        headers         TEXT NOT NULL DEFAULT '{}',
+        token           TEXT,
+        body            BLOB,
+        body_bytes      INTEGER NOT NULL DEFAULT 0,
+        uid             TEXT,
+        job_id          INTEGER REFERENCES jobs (id),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER,
+        first_fetch_ms  INTEGER,
+        updated_at      TEXT NOT NULL
+    );
+    CREATE INDEX inbox_status ON inbox (status);
+    CREATE INDEX jobs_callback_token ON jobs (callback_token) WHERE callback_token IS NOT NULL;
+    CREATE TABLE documents (
+        job_id     INTEGER PRIMARY KEY REFERENCES jobs (id),
+        document   TEXT NOT NULL,
+        path       TEXT,
+        created_at TEXT NOT NULL
+    );",
 ];
 
 /// The schema version this kbridge writes.

@@ -6,7 +6,10 @@
 //! once). The store takes a path, never a `Config`, and never touches the
 //! network.
 
+mod inbox;
 mod migrations;
+
+pub use inbox::{Batch, NewInbox};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -177,8 +180,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "UPDATE jobs SET uid = ?2, state = ?3, response = ?4, detail = NULL,
-                                 updated_at = ?5
+                "UPDATE jobs SET uid = ?2, response = ?4, updated_at = ?5,
+                     -- A callback may already have moved the job on.
+                     state = CASE WHEN state = 'submitting' THEN ?3 ELSE state END,
+                     detail = CASE WHEN state = 'submitting' THEN NULL ELSE detail END
                  WHERE id = ?1",
                 params![
                     id,
@@ -203,7 +208,7 @@ impl Store {
         self.conn
             .execute(
                 "UPDATE jobs SET state = ?2, detail = ?3, response = ?4, updated_at = ?5
-                 WHERE id = ?1",
+                 WHERE id = ?1 AND state = 'submitting'",
                 params![
                     id,
                     state.as_str(),

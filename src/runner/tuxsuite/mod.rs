@@ -9,21 +9,25 @@
 //! retry (429/503 with `Retry-After`). Builds carry a fresh `client_token`
 //! and are retried with the same one.
 
+mod callback;
+mod results;
 mod settings;
+mod signature;
 
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
 use crate::config::ConfigError;
-use crate::model::{BuildSpec, JobSpec, TestSpec};
+use crate::model::{BuildSpec, Callback, Job, JobKind, JobResults, JobSpec, TestSpec};
 use crate::runner::http::{self, Reach};
 use crate::runner::{
-    Accepted, CallbackTarget, Feedback, Runner, RunnerContext, RunnerInfo, Submission, SubmitError,
-    CALLBACK_TOKEN_HEADER,
+    Accepted, CallbackTarget, Feedback, FetchError, Purpose, Runner, RunnerContext, RunnerInfo,
+    Submission, SubmitError, CALLBACK_TOKEN_HEADER,
 };
 
 pub use settings::Settings;
+pub use signature::PublicKey;
 
 /// The registry entry.
 pub const INFO: RunnerInfo = RunnerInfo {
@@ -35,20 +39,77 @@ pub const INFO: RunnerInfo = RunnerInfo {
 /// How many times one request is sent at most, as in the official client.
 const MAX_TRIES: u32 = 3;
 
+/// Hosts TuxSuite serves artefacts from, besides its configured API host.
+const DEFAULT_ARTIFACT_HOSTS: [&str; 2] = ["storage.tuxsuite.com", "tuxapi.tuxsuite.com"];
+
 fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, ConfigError> {
-    let settings = Settings::resolve(ctx.env, ctx.http_timeout)?;
+    let (settings, keys) = match ctx.purpose {
+        Purpose::Schedule => (Some(Settings::resolve(ctx.env, ctx.http_timeout)?), vec![]),
+        Purpose::Listen { verify } => (None, listen_keys(ctx, verify)?),
+    };
+    let api_url = match &settings {
+        Some(s) => s.api_url.clone(),
+        None => Settings::api_url(ctx.env)?,
+    };
+    let artifact_hosts = match &ctx.settings.artifact_hosts {
+        Some(hosts) => hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+        None => {
+            let mut hosts: Vec<String> = DEFAULT_ARTIFACT_HOSTS.map(String::from).to_vec();
+            if let Some(host) = api_url
+                .parse::<::http::Uri>()
+                .ok()
+                .and_then(|u| u.host().map(str::to_ascii_lowercase))
+            {
+                hosts.push(host);
+            }
+            hosts
+        }
+    };
     Ok(Box::new(TuxSuite {
         agent: http::agent(ctx.http_timeout),
+        artifacts: results::Fetcher::new(
+            ctx.http_timeout,
+            artifact_hosts,
+            Settings::token_if_any(ctx.env),
+        ),
         settings,
+        keys,
         timeout: ctx.http_timeout,
         retry_delay: ctx.retry_delay,
     }))
 }
 
+/// The keys that verify callbacks; refusing to start without one unless
+/// verification is explicitly off.
+fn listen_keys(ctx: &RunnerContext<'_>, verify: bool) -> Result<Vec<PublicKey>, ConfigError> {
+    let keys = ctx
+        .settings
+        .public_keys
+        .iter()
+        .map(|(line, source)| {
+            PublicKey::from_openssh(line).map_err(|e| {
+                ConfigError::Runner(format!(
+                    "TuxSuite public key from {source} is {e}; use the ssh.pub line that `tuxsuite keys get` prints"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if verify && keys.is_empty() {
+        return Err(ConfigError::Runner(
+            "no TuxSuite public key configured, so callbacks cannot be verified: get it with `tuxsuite keys get` (or GET {api}/v1/groups/{group}/projects/{project}/keys, field ssh.pub) and pass --tuxsuite-public-key FILE or set public_keys under [tuxsuite] in config.toml (--insecure-skip-verify is for development only)".into(),
+        ));
+    }
+    Ok(keys)
+}
+
 /// The TuxSuite runner.
 pub struct TuxSuite {
     agent: ureq::Agent,
-    settings: Settings,
+    artifacts: results::Fetcher,
+    /// Present when opened to schedule.
+    settings: Option<Settings>,
+    /// Present when opened to receive callbacks.
+    keys: Vec<PublicKey>,
     timeout: Duration,
     retry_delay: Duration,
 }
@@ -66,6 +127,12 @@ enum Next {
 }
 
 impl TuxSuite {
+    fn settings(&self) -> &Settings {
+        self.settings
+            .as_ref()
+            .expect("scheduling calls only reach a runner opened to schedule")
+    }
+
     fn test_body(t: &TestSpec, callback: Option<&CallbackTarget>) -> Value {
         let mut body = Map::new();
         body.insert("device".into(), json!(t.device));
@@ -118,7 +185,7 @@ impl TuxSuite {
         let sent = self
             .agent
             .post(&sub.url)
-            .header("Authorization", &self.settings.token)
+            .header("Authorization", &self.settings().token)
             .header("Content-Type", "application/json")
             .send(body);
         let mut resp = match sent {
@@ -126,7 +193,7 @@ impl TuxSuite {
             Err(e) => {
                 let why = format!(
                     "TuxSuite at {}: {}",
-                    self.settings.api_url,
+                    self.settings().api_url,
                     http::describe(&e, self.timeout)
                 );
                 return match http::reach(&e) {
@@ -185,7 +252,7 @@ impl TuxSuite {
             (403, _) => Next::Done(Err(SubmitError::Refused {
                 message: format!(
                     "TuxSuite refused the token (403): {message}; check the token from {}",
-                    self.settings.token_source
+                    self.settings().token_source
                 ),
                 response: answer,
             })),
@@ -213,7 +280,7 @@ impl Runner for TuxSuite {
         };
         Submission {
             method: "POST",
-            url: format!("{}/{path}", self.settings.project_url()),
+            url: format!("{}/{path}", self.settings().project_url()),
             headers: vec![
                 ("Authorization".into(), "<redacted>".into()),
                 ("Content-Type".into(), "application/json".into()),
@@ -262,6 +329,38 @@ impl Runner for TuxSuite {
             }
         }
         unreachable!("the last attempt always returns")
+    }
+
+    fn verify_callback(
+        &self,
+        headers: &::http::HeaderMap,
+        body: &[u8],
+    ) -> Result<&'static str, String> {
+        let header = headers
+            .get(signature::SIGNATURE_HEADER)
+            .map(|v| v.as_bytes());
+        match signature::verify(&self.keys, header, body) {
+            Ok(signature::Signed::Raw) => Ok(callback::RAW),
+            Ok(signature::Signed::Inner) => Ok(callback::INNER),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn callback_headers(&self) -> &'static [&'static str] {
+        &[signature::SIGNATURE_HEADER, "content-type", "user-agent"]
+    }
+
+    fn parse_callback(
+        &self,
+        kind: JobKind,
+        body: &[u8],
+        verified_as: &str,
+    ) -> Result<Callback, String> {
+        callback::parse(kind, body, verified_as)
+    }
+
+    fn fetch_results(&self, job: &Job, callback: &Callback) -> Result<JobResults, FetchError> {
+        self.artifacts.results(job, callback)
     }
 }
 
@@ -322,13 +421,15 @@ mod tests {
     fn runner() -> TuxSuite {
         TuxSuite {
             agent: http::agent(Duration::from_secs(1)),
-            settings: Settings {
+            artifacts: results::Fetcher::new(Duration::from_secs(1), vec![], None),
+            settings: Some(Settings {
                 token: "secret".into(),
                 token_source: "TUXSUITE_TOKEN".into(),
                 group: "g".into(),
                 project: "p".into(),
                 api_url: "https://tuxapi.example".into(),
-            },
+            }),
+            keys: vec![],
             timeout: Duration::from_secs(1),
             retry_delay: Duration::ZERO,
         }

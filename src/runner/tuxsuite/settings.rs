@@ -137,12 +137,7 @@ impl Settings {
                 }
             },
         };
-        let api_url = env
-            .get("TUXAPI_URL")
-            .or_else(|| ini.get("tuxapi_url"))
-            .unwrap_or(DEFAULT_API_URL)
-            .trim_end_matches('/')
-            .to_string();
+        let api_url = api_url_from(env, &ini);
 
         let mut group = env
             .get("TUXSUITE_GROUP")
@@ -175,6 +170,18 @@ impl Settings {
         })
     }
 
+    /// The API base URL alone, for a listener that needs no token.
+    pub fn api_url(env: &Environment) -> Result<String, ConfigError> {
+        Ok(api_url_from(env, &IniSection::load(env)?))
+    }
+
+    /// The token, if one is configured, for fetching private artefacts.
+    pub fn token_if_any(env: &Environment) -> Option<String> {
+        env.get("TUXSUITE_TOKEN")
+            .map(|t| t.trim().to_string())
+            .or_else(|| IniSection::load(env).ok()?.get("token").map(str::to_string))
+    }
+
     /// `{api}/v1/groups/{group}/projects/{project}`.
     pub fn project_url(&self) -> String {
         format!(
@@ -182,6 +189,14 @@ impl Settings {
             self.api_url, self.group, self.project
         )
     }
+}
+
+fn api_url_from(env: &Environment, ini: &IniSection) -> String {
+    env.get("TUXAPI_URL")
+        .or_else(|| ini.get("tuxapi_url"))
+        .unwrap_or(DEFAULT_API_URL)
+        .trim_end_matches('/')
+        .to_string()
 }
 
 /// Asks the auth service which group and project a token belongs to, as

@@ -1,0 +1,476 @@
+//! Reading a finished TuxSuite job: the callback's status object, plus the
+//! artefacts under its `download_url` (`results.json` and the tail of
+//! `logs.txt` for tests, the tail of `build.log` for failed builds).
+//!
+//! Artefacts are fetched only from allowed hosts, and redirects are
+//! followed by hand so that each hop is checked too: a verified but odd
+//! payload must not make kbridge fetch arbitrary URLs.
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::model::{
+    BuildResults, Callback, CaseResult, Job, JobKind, JobResults, OutputFile, Status, TestResults,
+};
+use crate::runner::{http, FetchError};
+
+/// KCIDB's limit on `log_excerpt`, in characters.
+pub const LOG_EXCERPT_CHARS: usize = 16384;
+/// The most of `results.json` read.
+const MAX_RESULTS_BYTES: u64 = 64 * 1024 * 1024;
+/// How much of a log's end is asked for with a Range request.
+const TAIL_BYTES: u64 = 256 * 1024;
+const MAX_REDIRECTS: usize = 5;
+
+/// Fetches artefacts from allowed hosts.
+pub struct Fetcher {
+    agent: ureq::Agent,
+    timeout: Duration,
+    hosts: Vec<String>,
+    token: Option<String>,
+}
+
+/// A fetched file, or the answer that it is not there.
+enum Fetched<T> {
+    Found(T),
+    NotFound,
+}
+
+impl Fetcher {
+    pub fn new(timeout: Duration, hosts: Vec<String>, token: Option<String>) -> Fetcher {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .user_agent(http::USER_AGENT)
+            .max_redirects(0)
+            .timeout_connect(Some(timeout.min(Duration::from_secs(15))))
+            .timeout_recv_response(Some(timeout))
+            .timeout_recv_body(Some(timeout))
+            .build()
+            .into();
+        Fetcher {
+            agent,
+            timeout,
+            hosts,
+            token,
+        }
+    }
+
+    /// Reads a finished job's results.
+    pub fn results(&self, job: &Job, cb: &Callback) -> Result<JobResults, FetchError> {
+        match job.kind {
+            JobKind::Build => self.build(cb).map(JobResults::Build),
+            JobKind::Test | JobKind::Boot => self.test(job, cb).map(JobResults::Test),
+        }
+    }
+
+    fn build(&self, cb: &Callback) -> Result<BuildResults, FetchError> {
+        let s = &cb.status;
+        let download = download_url(s)?;
+        let mut out = BuildResults {
+            git_repo: text(s, "git_repo"),
+            git_ref: text(s, "git_ref"),
+            git_sha: text(s, "git_sha"),
+            git_describe: text(s, "git_describe"),
+            arch: text(s, "target_arch"),
+            toolchain: text(s, "toolchain"),
+            kconfig: s["kconfig"]
+                .as_array()
+                .map(|k| {
+                    k.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            status: Some(Status::from_runner(
+                s["build_status"].as_str().or(s["result"].as_str()),
+            )),
+            start_time: time(s, "provisioning_time").or_else(|| time(s, "running_time")),
+            duration: number(&s["duration"]),
+            ..BuildResults::default()
+        };
+        if let Some(base) = &download {
+            out.log_url = Some(format!("{base}build.log"));
+            out.config_url = Some(format!("{base}config"));
+            if let Some(image) = text(s, "kernel_image_name") {
+                out.output_files.push(OutputFile {
+                    url: format!("{base}{}", encode(&image)),
+                    name: file_name(&image),
+                });
+            }
+            // `modules` is `false` or a file name.
+            if let Some(modules) = text(s, "modules") {
+                out.output_files.push(OutputFile {
+                    url: format!("{base}{}", encode(&modules)),
+                    name: file_name(&modules),
+                });
+            }
+            // A failed build's log tail says why; a passing one needs none.
+            if matches!(out.status, Some(Status::Fail | Status::Error)) {
+                if let Fetched::Found(tail) = self.tail(&format!("{base}build.log"), public(s))? {
+                    out.log_excerpt = Some(tail);
+                }
+            }
+        }
+        let mut misc = Map::new();
+        misc.insert("runtime".into(), "tuxsuite".into());
+        misc.insert("uid".into(), s["uid"].clone());
+        for key in ["kernel_version", "git_short_log", "status_message"] {
+            if let Some(v) = text(s, key) {
+                misc.insert(key.into(), v.into());
+            }
+        }
+        for key in ["warnings_count", "errors_count"] {
+            if let Some(n) = number(&s[key]) {
+                misc.insert(key.into(), Value::from(n as i64));
+            }
+        }
+        if let Some(c) = s["tuxmake_metadata"]["compiler"].as_object() {
+            if let (Some(name), Some(version)) = (c["name"].as_str(), c["version"].as_str()) {
+                misc.insert(
+                    "compiler_version".into(),
+                    format!("{name} {version}").into(),
+                );
+            }
+        }
+        out.misc = misc;
+        Ok(out)
+    }
+
+    fn test(&self, job: &Job, cb: &Callback) -> Result<TestResults, FetchError> {
+        let s = &cb.status;
+        let download = download_url(s)?;
+        let mut out = TestResults {
+            device: text(s, "device").or_else(|| job.device.clone()),
+            verdicts: s["results"]
+                .as_object()
+                .map(|r| {
+                    r.iter()
+                        .map(|(name, v)| (name.clone(), Status::from_runner(v.as_str())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            start_time: time(s, "running_time").or_else(|| time(s, "provisioning_time")),
+            duration: number(&s["duration"]),
+            ..TestResults::default()
+        };
+        let mut misc = Map::new();
+        misc.insert("runtime".into(), "tuxsuite".into());
+        misc.insert("uid".into(), s["uid"].clone());
+        if let Some(r) = text(s, "result") {
+            misc.insert("job_result".into(), r.into());
+        }
+        out.misc = misc;
+        let Some(base) = download else {
+            out.problem = Some("the callback has no download_url, so no detailed results".into());
+            return Ok(out);
+        };
+        out.log_url = Some(format!("{base}logs.txt"));
+        if job.kind == JobKind::Test {
+            match self.get(&format!("{base}results.json"), public(s), MAX_RESULTS_BYTES)? {
+                Fetched::Found(bytes) => match parse_results(&bytes) {
+                    Ok(cases) => out.cases = cases,
+                    Err(e) => out.problem = Some(format!("results.json is malformed: {e}")),
+                },
+                Fetched::NotFound => {
+                    out.problem = Some("results.json is not among the job's artefacts".into())
+                }
+            }
+        }
+        if let Fetched::Found(tail) = self.tail(&format!("{base}logs.txt"), public(s))? {
+            out.log_excerpt = Some(tail);
+        }
+        Ok(out)
+    }
+
+    /// GETs `url`, following redirects to allowed hosts only.
+    fn get(&self, url: &str, public: bool, limit: u64) -> Result<Fetched<Vec<u8>>, FetchError> {
+        self.fetch(url, public, None, |r| {
+            let mut buf = Vec::new();
+            r.take(limit).read_to_end(&mut buf)?;
+            Ok(buf)
+        })
+    }
+
+    /// The last [`LOG_EXCERPT_CHARS`] characters of a log, NULs removed.
+    /// Asks for the end of the file only; a server that ignores the range
+    /// is read through, keeping the tail.
+    fn tail(&self, url: &str, public: bool) -> Result<Fetched<String>, FetchError> {
+        let fetched = self.fetch(url, public, Some(TAIL_BYTES), |r| {
+            let mut tail: VecDeque<u8> = VecDeque::with_capacity(TAIL_BYTES as usize);
+            let mut chunk = vec![0u8; 64 * 1024];
+            loop {
+                let n = r.read(&mut chunk)?;
+                if n == 0 {
+                    break;
+                }
+                tail.extend(&chunk[..n]);
+                let excess = tail.len().saturating_sub(TAIL_BYTES as usize);
+                tail.drain(..excess);
+            }
+            Ok(Vec::from(tail))
+        })?;
+        Ok(match fetched {
+            Fetched::Found(bytes) => Fetched::Found(excerpt(&bytes)),
+            Fetched::NotFound => Fetched::NotFound,
+        })
+    }
+
+    fn fetch<T>(
+        &self,
+        url: &str,
+        public: bool,
+        range_tail: Option<u64>,
+        read: impl FnOnce(&mut dyn Read) -> std::io::Result<T>,
+    ) -> Result<Fetched<T>, FetchError> {
+        let mut url = url.to_string();
+        for hop in 0..=MAX_REDIRECTS {
+            let uri: ::http::Uri = url
+                .parse()
+                .map_err(|_| FetchError::Permanent(format!("artefact URL {url} is not valid")))?;
+            let host = uri.host().unwrap_or("").to_ascii_lowercase();
+            if !self.hosts.contains(&host) {
+                return Err(FetchError::Permanent(format!(
+                    "artefact host '{host}' is not allowed; add it with --allow-artifact-host {host} or tuxsuite.artifact_hosts"
+                )));
+            }
+            let mut req = self.agent.get(&url);
+            // The token goes to TuxSuite only, never to where it redirects.
+            if let (false, 0, Some(token)) = (public, hop, &self.token) {
+                req = req.header("Authorization", token);
+            }
+            if let Some(n) = range_tail {
+                req = req.header("Range", &format!("bytes=-{n}"));
+            }
+            let mut resp = match req.call() {
+                Ok(r) => r,
+                Err(e) => {
+                    return Err(FetchError::Transient(format!(
+                        "{url}: {}",
+                        http::describe(&e, self.timeout)
+                    )))
+                }
+            };
+            let status = resp.status().as_u16();
+            match status {
+                200..=299 => {
+                    let mut reader = resp.body_mut().as_reader();
+                    return read(&mut reader)
+                        .map(Fetched::Found)
+                        .map_err(|e| FetchError::Transient(format!("{url}: {e}")));
+                }
+                301 | 302 | 303 | 307 | 308 => {
+                    let location = resp
+                        .headers()
+                        .get("location")
+                        .and_then(|l| l.to_str().ok())
+                        .ok_or_else(|| {
+                            FetchError::Permanent(format!("{url}: redirect without Location"))
+                        })?;
+                    url = resolve(&uri, location);
+                }
+                404 | 410 => return Ok(Fetched::NotFound),
+                416 => {
+                    // An empty file cannot satisfy a suffix range.
+                    return read(&mut std::io::empty())
+                        .map(Fetched::Found)
+                        .map_err(|e| FetchError::Transient(format!("{url}: {e}")));
+                }
+                408 | 429 | 500..=599 => {
+                    return Err(FetchError::Transient(format!("{url}: HTTP {status}")))
+                }
+                _ => return Err(FetchError::Permanent(format!("{url}: HTTP {status}"))),
+            }
+        }
+        Err(FetchError::Permanent(format!(
+            "{url}: more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+}
+
+/// Reads `results.json`: `{suite: {case: {"result": ...}}}`. The `lava`
+/// suite holds LAVA's own steps and is skipped; entries without a `result`
+/// are nested groups and skipped too; `N_` prefixes are stripped.
+pub fn parse_results(bytes: &[u8]) -> Result<Vec<CaseResult>, String> {
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let suites = doc.as_object().ok_or("the top level is not an object")?;
+    let mut cases = Vec::new();
+    for (suite, entries) in suites {
+        let suite = strip_index(suite);
+        if suite == "lava" {
+            continue;
+        }
+        let entries = entries
+            .as_object()
+            .ok_or_else(|| format!("suite {suite} is not an object"))?;
+        for (case, entry) in entries {
+            let Some(result) = entry.get("result") else {
+                continue;
+            };
+            cases.push(CaseResult {
+                test: suite.to_string(),
+                name: strip_index(case).to_string(),
+                status: Status::from_runner(result.as_str()),
+                duration: number(entry.get("duration").unwrap_or(&Value::Null)),
+            });
+        }
+    }
+    Ok(cases)
+}
+
+/// `0_ltp-smoke` → `ltp-smoke`.
+fn strip_index(name: &str) -> &str {
+    match name.split_once('_') {
+        Some((digits, rest))
+            if !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !rest.is_empty() =>
+        {
+            rest
+        }
+        _ => name,
+    }
+}
+
+/// The last [`LOG_EXCERPT_CHARS`] characters of `bytes`, NULs removed, cut
+/// on a character boundary.
+pub fn excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes).replace('\0', "");
+    let count = text.chars().count();
+    if count <= LOG_EXCERPT_CHARS {
+        return text;
+    }
+    text.chars().skip(count - LOG_EXCERPT_CHARS).collect()
+}
+
+fn download_url(s: &Value) -> Result<Option<String>, FetchError> {
+    Ok(text(s, "download_url").map(|u| if u.ends_with('/') { u } else { format!("{u}/") }))
+}
+
+fn public(s: &Value) -> bool {
+    s["is_public"].as_bool().unwrap_or(true)
+}
+
+fn text(s: &Value, key: &str) -> Option<String> {
+    s.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(String::from)
+}
+
+/// A number sent as a number or as a string.
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|n: &f64| n.is_finite())
+}
+
+/// TuxSuite times are ISO 8601 without a zone: they are UTC.
+fn time(s: &Value, key: &str) -> Option<String> {
+    let raw = text(s, key)?;
+    if let Ok(ts) = raw.parse::<jiff::Timestamp>() {
+        return Some(ts.to_string());
+    }
+    let civil: jiff::civil::DateTime = raw.parse().ok()?;
+    civil
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp().to_string())
+}
+
+fn file_name(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or(path).to_string()
+}
+
+/// Percent-encodes what may not stand raw in a URL path.
+fn encode(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn resolve(base: &::http::Uri, location: &str) -> String {
+    if location.contains("://") {
+        return location.to_string();
+    }
+    let scheme = base.scheme_str().unwrap_or("https");
+    let authority = base.authority().map(|a| a.as_str()).unwrap_or("");
+    if location.starts_with('/') {
+        format!("{scheme}://{authority}{location}")
+    } else {
+        let path = base.path();
+        let dir = &path[..path.rfind('/').map(|i| i + 1).unwrap_or(0)];
+        format!("{scheme}://{authority}{dir}{location}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_results_json_gives_cases_without_lava() {
+        let cases = parse_results(include_bytes!("../../../tests/data/results.json")).unwrap();
+        let names: Vec<(&str, &str, Status)> = cases
+            .iter()
+            .map(|c| (c.test.as_str(), c.name.as_str(), c.status))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("ltp-smoke", "access01", Status::Fail),
+                ("ltp-smoke", "chdir01", Status::Skip),
+                ("ltp-smoke", "fork01", Status::Pass),
+                ("ltp-smoke", "shmat1", Status::Miss),
+                ("ltp-fsx", "fsx-linux", Status::Pass),
+            ]
+        );
+        assert!(parse_results(b"[1]").is_err());
+        assert!(parse_results(b"{\"a\": 3}").is_err());
+        assert!(parse_results(b"{nope").is_err());
+    }
+
+    #[test]
+    fn zone_less_times_are_utc() {
+        let s = serde_json::json!({"t": "2026-02-24T12:41:42.541788", "z": "2026-02-24T12:41:42Z", "bad": "yesterday"});
+        assert_eq!(time(&s, "t").unwrap(), "2026-02-24T12:41:42.541788Z");
+        assert_eq!(time(&s, "z").unwrap(), "2026-02-24T12:41:42Z");
+        assert_eq!(time(&s, "bad"), None);
+    }
+
+    #[test]
+    fn excerpts_are_tails_without_nul() {
+        let log = format!("{}\0é{}", "a".repeat(20000), "b".repeat(100));
+        let e = excerpt(log.as_bytes());
+        assert_eq!(e.chars().count(), LOG_EXCERPT_CHARS);
+        assert!(e.ends_with(&"b".repeat(100)));
+        assert!(!e.contains('\0'));
+        assert!(e.contains('é'));
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(strip_index("0_ltp-smoke"), "ltp-smoke");
+        assert_eq!(strip_index("12_x_y"), "x_y");
+        assert_eq!(strip_index("ltp_smoke"), "ltp_smoke");
+        assert_eq!(number(&serde_json::json!("2")), Some(2.0));
+        assert_eq!(number(&serde_json::json!(9.35)), Some(9.35));
+        assert_eq!(encode("dir/a b+c"), "dir/a%20b%2Bc");
+        let base: ::http::Uri = "http://h:1/a/b/c".parse().unwrap();
+        assert_eq!(resolve(&base, "/x"), "http://h:1/x");
+        assert_eq!(resolve(&base, "d"), "http://h:1/a/b/d");
+        assert_eq!(resolve(&base, "https://o/p"), "https://o/p");
+    }
+}

@@ -1,0 +1,869 @@
+//! `kbridge listen` over real HTTP: verification, the inbox, processing
+//! into KCIDB documents, and every bad input the listener must survive.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::util::{
+    build_callback, test_callback, wait_until, Artifacts, Env, FakeTuxSuite, Keys, Listener,
+    RESULTS_JSON,
+};
+
+const KERNEL: &str = "https://storage.example/Image";
+const BUILD: &str = "maestro:681b69099ae9711e9ed49766";
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Everything a listener test needs: a TuxSuite stand-in to schedule on,
+/// a signing key, an artefact server and the environment.
+struct World {
+    tux: FakeTuxSuite,
+    keys: Keys,
+    art: Artifacts,
+    env: Env,
+}
+
+/// A job as TuxSuite saw it: what it must send back, and where.
+struct Scheduled {
+    id: i64,
+    uid: String,
+    token: String,
+    path: String,
+}
+
+impl World {
+    fn new() -> World {
+        let tux = FakeTuxSuite::start();
+        let mut env = Env::new(&tux);
+        env.set("KBRIDGE_CALLBACK_URL", "https://ci.example.org/kbridge");
+        let keys = Keys::new();
+        keys.write(&env.path("tuxsuite.pub"));
+        World {
+            tux,
+            keys,
+            art: Artifacts::start(),
+            env,
+        }
+    }
+
+    fn listen(&self, extra: &[&str]) -> Listener {
+        let key = self.env.path("tuxsuite.pub");
+        let mut args = vec![
+            "--tuxsuite-public-key",
+            key.to_str().unwrap(),
+            "--allow-artifact-host",
+            "127.0.0.1",
+        ];
+        args.extend_from_slice(extra);
+        self.env.listen(&args)
+    }
+
+    fn schedule(&self, args: &[&str]) -> Scheduled {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let job = self.env.run(&all).expect(0).json();
+        let sent = self.tux.submissions().last().unwrap().json();
+        let sent = if sent.get("builds").is_some() {
+            sent["builds"][0].clone()
+        } else {
+            sent
+        };
+        let callback = sent["callback"].as_str().unwrap();
+        Scheduled {
+            id: job["id"].as_i64().unwrap(),
+            uid: job["uid"].as_str().unwrap().to_string(),
+            token: sent["callback_headers"]["X-Kbridge-Token"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            path: callback
+                .trim_start_matches("https://ci.example.org/kbridge")
+                .to_string(),
+        }
+    }
+
+    fn schedule_test(&self) -> Scheduled {
+        self.schedule(&[
+            "schedule",
+            "test",
+            "--kernel",
+            KERNEL,
+            "--tests",
+            "ltp-smoke,ltp-fsx",
+            "--build-id",
+            BUILD,
+        ])
+    }
+
+    /// Sends `body` signed over `signed`, with the job's token.
+    fn send(
+        &self,
+        l: &Listener,
+        job: &Scheduled,
+        body: &[u8],
+        signed: &[u8],
+    ) -> crate::util::Answer {
+        let sig = self.keys.sign(signed);
+        l.post(
+            &job.path,
+            body,
+            &[
+                ("x-tux-payload-signature", &sig),
+                ("X-Kbridge-Token", &job.token),
+                ("Content-Type", "application/json"),
+            ],
+        )
+    }
+
+    fn test_body(&self, uid: &str) -> String {
+        let download = self
+            .art
+            .test_job(uid, RESULTS_JSON, "boot ok\nltp: access01 FAIL\n");
+        test_callback(
+            uid,
+            &download,
+            json!({"boot": "pass", "ltp-smoke": "fail", "ltp-fsx": "pass"}),
+        )
+    }
+
+    fn job(&self, id: i64) -> Value {
+        self.env
+            .run(&["show", &id.to_string(), "--json"])
+            .expect(0)
+            .json()
+    }
+
+    fn wait_state(&self, id: i64, state: &str) -> Value {
+        let mut last = Value::Null;
+        wait_until(WAIT, &format!("job {id} to be {state}"), || {
+            last = self.job(id);
+            last["state"] == state
+        });
+        last
+    }
+
+    fn inbox(&self) -> Vec<Value> {
+        self.env
+            .run(&["inbox", "--json"])
+            .expect(0)
+            .json()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+#[test]
+fn a_signed_test_callback_becomes_a_kcidb_document() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    let body = w.test_body(&job.uid);
+    let answer = w.send(&l, &job, body.as_bytes(), body.as_bytes());
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    assert_eq!(answer.json()["job"], job.id);
+    w.wait_state(job.id, "completed");
+
+    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
+    assert_eq!(doc["version"], json!({"major": 5, "minor": 3}));
+    let tests = doc["tests"].as_array().unwrap();
+    let by_path = |p: &str| {
+        tests
+            .iter()
+            .find(|t| t["path"] == p)
+            .unwrap_or_else(|| panic!("no {p}: {doc}"))
+    };
+    assert_eq!(by_path("ltp.smoke")["status"], "FAIL");
+    assert_eq!(by_path("ltp.fsx")["status"], "PASS");
+    assert_eq!(by_path("ltp.smoke.access01")["status"], "FAIL");
+    assert_eq!(by_path("ltp.smoke.chdir01")["status"], "SKIP");
+    assert_eq!(by_path("ltp.smoke.shmat1")["status"], "MISS");
+    assert_eq!(by_path("ltp.fsx.fsx-linux")["status"], "PASS");
+    assert_eq!(
+        tests.len(),
+        7,
+        "two suites and five cases; nothing from lava"
+    );
+    let smoke = by_path("ltp.smoke");
+    assert_eq!(smoke["build_id"], BUILD);
+    assert_eq!(smoke["environment"]["misc"]["platform"], "qemu-riscv64");
+    assert_eq!(smoke["misc"]["runtime"], "tuxsuite");
+    assert_eq!(smoke["start_time"], "2026-02-24T12:42:27.314447Z");
+    assert_eq!(smoke["duration"], 117.0);
+    assert!(smoke["log_url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/tests/{}/logs.txt", job.uid)));
+    assert!(smoke["log_excerpt"]
+        .as_str()
+        .unwrap()
+        .contains("access01 FAIL"));
+    let id = smoke["id"].as_str().unwrap();
+    assert!(
+        id.starts_with("kbridge:") && id.len() == "kbridge:".len() + 64,
+        "{id}"
+    );
+
+    // The same bytes are on disk, under the runner and uid.
+    let file = w.env.path(&format!("kcidb/tuxsuite-{}.json", job.uid));
+    let on_disk: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(on_disk, doc);
+    let human = w
+        .env
+        .run(&["results", &job.id.to_string()])
+        .expect(0)
+        .stdout;
+    assert!(human.contains("FAIL   ltp.smoke.access01"), "{human}");
+
+    let inbox = w.inbox();
+    assert_eq!(inbox[0]["status"], "processed");
+    assert_eq!(inbox[0]["verified_as"], "raw");
+    assert_eq!(l.terminate(), 0);
+}
+
+#[test]
+fn a_build_callback_with_backslash_quote_becomes_checkout_and_build() {
+    let w = World::new();
+    let job = w.schedule(&[
+        "schedule",
+        "build",
+        "--tree",
+        "https://git.kernel.org/pub/scm/linux/kernel/git/riscv/linux.git",
+        "--branch",
+        "for-next",
+        "--toolchain",
+        "gcc-13",
+        "--kconfig",
+        "defconfig",
+        "--fragment",
+        "CONFIG_KASAN=y",
+    ]);
+    let l = w.listen(&[]);
+    let body = build_callback(&job.uid, &format!("{}/builds/{}/", w.art.url(), job.uid))
+        .replace("Merge tag 'riscv", "Merge tag \\'riscv");
+    assert!(
+        serde_json::from_str::<Value>(&body).is_err(),
+        "the quirk makes it invalid JSON"
+    );
+    assert_eq!(
+        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
+        202
+    );
+    w.wait_state(job.id, "completed");
+    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
+    let build = &doc["builds"][0];
+    let checkout = &doc["checkouts"][0];
+    assert_eq!(build["id"], format!("kbridge:{}", job.uid));
+    assert_eq!(build["checkout_id"], checkout["id"]);
+    assert_eq!(build["status"], "PASS");
+    assert_eq!(build["architecture"], "riscv");
+    assert_eq!(build["compiler"], "gcc-13");
+    assert_eq!(build["config_name"], "defconfig+CONFIG_KASAN=y");
+    assert_eq!(build["duration"], 258.0);
+    let files: Vec<&str> = build["output_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["Image", "modules.tar.xz"]);
+    assert!(build["log_url"].as_str().unwrap().ends_with("/build.log"));
+    assert_eq!(
+        checkout["git_commit_hash"],
+        "5e3f5b81de80c98338bcb47c233aebefee5a4801"
+    );
+    assert_eq!(checkout["git_repository_branch"], "for-next");
+    assert!(build["misc"]["git_short_log"]
+        .as_str()
+        .unwrap()
+        .contains("tag 'riscv"));
+}
+
+#[test]
+fn a_double_encoded_body_verifies_over_its_inner_string() {
+    let w = World::new();
+    let job = w.schedule(&["schedule", "boot", "--kernel", KERNEL, "--build-id", BUILD]);
+    let l = w.listen(&[]);
+    let download = w.art.test_job(&job.uid, "{}", "login:\n");
+    let inner = test_callback(&job.uid, &download, json!({"boot": "pass"}));
+    let body = serde_json::to_vec(&inner).unwrap();
+    let answer = w.send(&l, &job, &body, inner.as_bytes());
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    w.wait_state(job.id, "completed");
+    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
+    assert_eq!(doc["tests"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["tests"][0]["path"], "boot");
+    assert_eq!(doc["tests"][0]["status"], "PASS");
+    assert_eq!(w.inbox()[0]["verified_as"], "inner");
+}
+
+#[test]
+fn bad_signatures_and_tokens_are_rejected_with_401() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    let body = w.test_body(&job.uid);
+    let other = Keys::new();
+    let token = job.token.as_str();
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (
+            vec![("X-Kbridge-Token", token.into())],
+            "missing x-tux-payload-signature",
+        ),
+        (
+            vec![
+                ("x-tux-payload-signature", w.keys.sign(b"other bytes")),
+                ("X-Kbridge-Token", token.into()),
+            ],
+            "does not match any configured key",
+        ),
+        (
+            vec![
+                ("x-tux-payload-signature", "%%% not base64 %%%".into()),
+                ("X-Kbridge-Token", token.into()),
+            ],
+            "not base64",
+        ),
+        (
+            vec![
+                ("x-tux-payload-signature", other.sign(body.as_bytes())),
+                ("X-Kbridge-Token", token.into()),
+            ],
+            "does not match any configured key",
+        ),
+        (
+            vec![
+                ("x-tux-payload-signature", w.keys.sign(body.as_bytes())),
+                ("X-Kbridge-Token", "0".repeat(64)),
+            ],
+            "X-Kbridge-Token does not match",
+        ),
+        (
+            vec![("x-tux-payload-signature", w.keys.sign(body.as_bytes()))],
+            "X-Kbridge-Token header is missing",
+        ),
+    ];
+    for (headers, expected) in cases {
+        let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let a = l.post(&job.path, body.as_bytes(), &h);
+        assert_eq!(a.status, 401, "{expected}: {}", a.body);
+        assert!(
+            a.json()["error"].as_str().unwrap().contains(expected),
+            "{expected}: {}",
+            a.body
+        );
+        assert!(
+            !a.body.contains(&w.keys.line[20..60]) && !a.body.contains("ltp-smoke"),
+            "nothing echoed: {}",
+            a.body
+        );
+    }
+    assert_eq!(
+        w.job(job.id)["state"],
+        "submitted",
+        "no rejected callback touched the job"
+    );
+    let inbox = w.inbox();
+    assert_eq!(inbox.len(), 6);
+    assert!(inbox.iter().all(|e| e["status"] == "rejected"), "{inbox:?}");
+    // Rejected signatures keep no body; a wrong token (signature held) does.
+    let bodies: Vec<u64> = inbox
+        .iter()
+        .map(|e| e["body_bytes"].as_u64().unwrap())
+        .collect();
+    assert!(bodies.iter().all(|&b| b == body.len() as u64), "{bodies:?}");
+    assert!(l.stderr().contains("rejected callback from 127.0.0.1"));
+    // The real one still goes through afterwards.
+    assert_eq!(
+        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
+        202
+    );
+    w.wait_state(job.id, "completed");
+}
+
+#[test]
+fn bodies_over_the_limit_get_413_even_when_chunked() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&["--max-body", "4096"]);
+    let big = format!("{{\"kind\":\"test\",\"pad\":\"{}\"}}", "x".repeat(10_000));
+    let sig = w.keys.sign(big.as_bytes());
+    let a = l.post(
+        &job.path,
+        big.as_bytes(),
+        &[("x-tux-payload-signature", &sig)],
+    );
+    assert_eq!(a.status, 413, "{}", a.body);
+
+    // Chunked, with no Content-Length.
+    let mut s = TcpStream::connect(l.addr()).unwrap();
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nx-tux-payload-signature: {sig}\r\nConnection: close\r\n\r\n",
+        job.path
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    for chunk in big.as_bytes().chunks(1000) {
+        if s.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+            .is_err()
+            || s.write_all(chunk).is_err()
+            || s.write_all(b"\r\n").is_err()
+        {
+            break;
+        }
+    }
+    let _ = s.write_all(b"0\r\n\r\n");
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert_eq!(w.job(job.id)["state"], "submitted");
+}
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_dropped_without_stalling_others() {
+    let mut w = World::new();
+    w.env.set("KBRIDGE_HEADER_TIMEOUT", "1");
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    let mut slow = TcpStream::connect(l.addr()).unwrap();
+    slow.write_all(b"POST /callback/tuxsuite/test HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    // Others are served meanwhile.
+    let start = std::time::Instant::now();
+    assert_eq!(l.get("/healthz").status, 200);
+    let body = w.test_body(&job.uid);
+    assert_eq!(
+        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
+        202
+    );
+    assert!(start.elapsed() < Duration::from_millis(900));
+    // And the slow one is cut off.
+    slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = Vec::new();
+    let n = slow.read_to_end(&mut buf);
+    assert!(
+        n.is_ok(),
+        "the connection was closed, not left hanging: {n:?}"
+    );
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(4),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn malformed_json_after_a_valid_signature_is_400_and_kept() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    let body = b"{\"kind\": \"test\", \"status\": {";
+    let a = w.send(&l, &job, body, body);
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.json()["error"].as_str().unwrap().contains("not JSON"));
+    let inbox = w.inbox();
+    assert_eq!(inbox[0]["status"], "invalid");
+    assert_eq!(inbox[0]["verified_as"], "raw");
+    assert_eq!(inbox[0]["body_bytes"], body.len());
+}
+
+#[test]
+fn routes_unknown_kinds_and_methods() {
+    let w = World::new();
+    let l = w.listen(&[]);
+    assert_eq!(l.get("/healthz").body, "ok\n");
+    let sig = w.keys.sign(b"{}");
+    let h = [("x-tux-payload-signature", sig.as_str())];
+    assert_eq!(l.post("/callback/tuxsuite/oebuild", b"{}", &h).status, 404);
+    assert!(l
+        .post("/callback/tuxsuite/oebuild", b"{}", &h)
+        .body
+        .contains("unknown kind"));
+    assert_eq!(l.post("/callback/lava/test", b"{}", &h).status, 404);
+    assert_eq!(l.get("/callback/tuxsuite/test").status, 405);
+    assert_eq!(l.post("/healthz", b"", &[]).status, 405);
+    assert_eq!(l.get("/nope").status, 404);
+    assert!(w.inbox().is_empty());
+}
+
+#[test]
+fn an_unknown_uid_is_kept_unmatched_then_matched_when_the_job_appears() {
+    let w = World::new();
+    let l = w.listen(&[]);
+    let uid = "2MBYearlyCallbackAAAAAAAAAA";
+    let body = w.test_body(uid);
+    let sig = w.keys.sign(body.as_bytes());
+    let a = l.post(
+        "/callback/tuxsuite/test",
+        body.as_bytes(),
+        &[("x-tux-payload-signature", &sig)],
+    );
+    assert_eq!(a.status, 202, "{}", a.body);
+    assert_eq!(a.json()["job"], Value::Null);
+    assert_eq!(w.inbox()[0]["status"], "unmatched");
+
+    // The job appears later (scheduled without a callback token).
+    w.tux
+        .script([crate::util::Reply::Status(201, json!({"uid": uid}), vec![])]);
+    let mut env = Env::bare();
+    env.vars = w.env.vars.clone();
+    env.unset("KBRIDGE_CALLBACK_URL");
+    let job = env
+        .run(&[
+            "schedule",
+            "test",
+            "--kernel",
+            KERNEL,
+            "--tests",
+            "ltp-smoke,ltp-fsx",
+            "--build-id",
+            BUILD,
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    let id = job["id"].as_i64().unwrap();
+    w.wait_state(id, "completed");
+    assert_eq!(w.inbox()[0]["status"], "processed");
+    assert_eq!(w.inbox()[0]["job_id"], id);
+    assert!(
+        l.stderr().contains(&format!("matched job {id}")),
+        "{}",
+        l.stderr()
+    );
+}
+
+#[test]
+fn a_callback_racing_the_schedule_command_is_matched_by_its_token() {
+    let w = World::new();
+    let l = w.listen(&[]);
+    // TuxSuite answers slowly: the job row exists, with its token, but
+    // without a uid yet when the callback arrives.
+    let uid = "2MBYracingCallbackAAAAAAAAA";
+    w.tux.script([crate::util::Reply::Slow(
+        Duration::from_secs(2),
+        json!({"uid": uid}),
+    )]);
+    let scheduling = std::thread::spawn({
+        let mut env = Env::bare();
+        env.vars = w.env.vars.clone();
+        move || {
+            env.run(&[
+                "schedule",
+                "test",
+                "--kernel",
+                KERNEL,
+                "--tests",
+                "ltp-smoke",
+                "--build-id",
+                BUILD,
+                "--json",
+            ])
+        }
+    });
+    wait_until(WAIT, "the request to reach TuxSuite", || {
+        !w.tux.submissions().is_empty()
+    });
+    let sent = w.tux.submissions()[0].json();
+    let token = sent["callback_headers"]["X-Kbridge-Token"]
+        .as_str()
+        .unwrap();
+    let body = w.test_body(uid);
+    let sig = w.keys.sign(body.as_bytes());
+    let a = l.post(
+        "/callback/tuxsuite/test",
+        body.as_bytes(),
+        &[
+            ("x-tux-payload-signature", &sig),
+            ("X-Kbridge-Token", token),
+        ],
+    );
+    assert_eq!(a.status, 202, "{}", a.body);
+    assert!(!scheduling.is_finished(), "the callback arrived first");
+    assert!(a.json()["job"].is_i64(), "matched by token: {}", a.body);
+    let run = scheduling.join().unwrap().expect(0).json();
+    let id = run["id"].as_i64().unwrap();
+    let job = w.wait_state(id, "completed");
+    assert_eq!(job["uid"], uid);
+}
+
+#[test]
+fn the_same_callback_twice_is_a_200_no_op() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    let body = w.test_body(&job.uid);
+    assert_eq!(
+        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
+        202
+    );
+    w.wait_state(job.id, "completed");
+    let first = w.env.run(&["results", &job.uid, "--json"]).expect(0).stdout;
+    // A different verdict in a replayed capture changes nothing.
+    let tampered = body.replace("\"ltp-smoke\":\"fail\"", "\"ltp-smoke\":\"pass\"");
+    let again = w.send(&l, &job, tampered.as_bytes(), tampered.as_bytes());
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json()["result"], "duplicate");
+    assert_eq!(
+        w.env.run(&["results", &job.uid, "--json"]).expect(0).stdout,
+        first
+    );
+    assert_eq!(w.inbox()[0]["status"], "duplicate");
+}
+
+#[test]
+fn artefact_server_down_then_up_completes_after_retries() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    w.art.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    let body = w.test_body(&job.uid);
+    assert_eq!(
+        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
+        202
+    );
+    let pending = w.wait_state(job.id, "received");
+    wait_until(WAIT, "a failed fetch to be recorded", || {
+        w.job(job.id)["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("HTTP 503"))
+    });
+    let _ = pending;
+    w.art.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let done = w.wait_state(job.id, "completed");
+    assert_eq!(done["detail"], Value::Null);
+    assert!(w.art.hits.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+}
+
+#[test]
+fn malformed_results_json_marks_the_job_errored_without_crashing() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    let download = w
+        .art
+        .test_job(&job.uid, "{\"0_ltp-smoke\": [not json", "log\n");
+    let body = test_callback(
+        &job.uid,
+        &download,
+        json!({"boot": "pass", "ltp-smoke": "fail"}),
+    );
+    assert_eq!(
+        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
+        202
+    );
+    let done = w.wait_state(job.id, "errored");
+    assert!(
+        done["detail"]
+            .as_str()
+            .unwrap()
+            .contains("results.json is malformed"),
+        "{done}"
+    );
+    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
+    let statuses: Vec<(&str, &str)> = doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["path"].as_str().unwrap(), t["status"].as_str().unwrap()))
+        .collect();
+    // The job's own verdicts stand; no case is invented; a test with no
+    // verdict is MISS.
+    assert_eq!(statuses, [("ltp.smoke", "FAIL"), ("ltp.fsx", "MISS")]);
+    assert_eq!(l.get("/healthz").status, 200, "the listener is still up");
+}
+
+#[test]
+fn artefacts_from_hosts_not_allowed_are_not_fetched() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let key = w.env.path("tuxsuite.pub");
+    let l = w.env.listen(&[
+        "--tuxsuite-public-key",
+        key.to_str().unwrap(),
+        "--allow-artifact-host",
+        "storage.example",
+    ]);
+    let body = w.test_body(&job.uid);
+    assert_eq!(
+        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
+        202
+    );
+    let done = w.wait_state(job.id, "errored");
+    assert!(
+        done["detail"]
+            .as_str()
+            .unwrap()
+            .contains("artefact host '127.0.0.1' is not allowed"),
+        "{done}"
+    );
+    assert_eq!(w.art.hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(w.inbox()[0]["status"], "failed");
+    drop(l);
+
+    // Allowing the host and replaying the stored callback completes it.
+    let inbox_id = w.inbox()[0]["id"].as_i64().unwrap().to_string();
+    let config = w.env.path("kbridge.toml");
+    std::fs::write(&config, "[tuxsuite]\nartifact_hosts = [\"127.0.0.1\"]\n").unwrap();
+    let run = w
+        .env
+        .run(&[
+            "--config",
+            config.to_str().unwrap(),
+            "inbox",
+            "replay",
+            &inbox_id,
+        ])
+        .expect(0);
+    assert!(
+        run.stdout
+            .contains(&format!("callback {inbox_id}: job {}: completed", job.id)),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(w.job(job.id)["state"], "completed");
+    assert_eq!(w.inbox()[0]["status"], "processed");
+
+    // A rejected callback has nothing to replay; an unknown one is named.
+    let run = w.env.run(&["inbox", "replay", "99"]).expect(1);
+    assert!(
+        run.error_line().contains("no callback 99"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn kill_9_after_the_202_loses_nothing() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    // Processing cannot finish while the artefact server is this slow.
+    *w.art.delay.lock().unwrap() = Duration::from_secs(30);
+    let body = w.test_body(&job.uid);
+    assert_eq!(
+        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
+        202
+    );
+    wait_until(WAIT, "processing to start", || {
+        w.art.hits.load(std::sync::atomic::Ordering::SeqCst) > 0
+    });
+    l.kill9();
+    assert_eq!(w.job(job.id)["state"], "received");
+    *w.art.delay.lock().unwrap() = Duration::ZERO;
+
+    let l = w.listen(&[]);
+    w.wait_state(job.id, "completed");
+    let docs: Vec<_> = std::fs::read_dir(w.env.path("kcidb"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(
+        docs,
+        [format!("tuxsuite-{}.json", job.uid)],
+        "exactly one document"
+    );
+    assert_eq!(w.inbox().len(), 1);
+    drop(l);
+}
+
+#[test]
+fn starting_without_a_key_is_refused_unless_insecure() {
+    let w = World::new();
+    let out = w.env.path("kcidb");
+    let run = w.env.run(&[
+        "listen",
+        "--bind",
+        "127.0.0.1:0",
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
+    let run = run.expect(2);
+    let line = run.error_line();
+    assert!(line.contains("no TuxSuite public key configured"), "{line}");
+    assert!(line.contains("tuxsuite keys get"), "{line}");
+
+    std::fs::write(
+        w.env.path("bad.pub"),
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG6bYhwzAUa3VUPZx3w0VsyHHJtFz6WsH1+b2mfr2i1J x\n",
+    )
+    .unwrap();
+    let run = w.env.run(&[
+        "listen",
+        "--bind",
+        "127.0.0.1:0",
+        "--tuxsuite-public-key",
+        w.env.path("bad.pub").to_str().unwrap(),
+    ]);
+    assert!(run.expect(2).error_line().contains("ecdsa-sha2-nistp256"));
+
+    let job = w.schedule_test();
+    let l = w.env.listen(&[
+        "--insecure-skip-verify",
+        "--allow-artifact-host",
+        "127.0.0.1",
+    ]);
+    let body = w.test_body(&job.uid);
+    let a = l.post(
+        &job.path,
+        body.as_bytes(),
+        &[("X-Kbridge-Token", &job.token)],
+    );
+    assert_eq!(a.status, 202, "{}", a.body);
+    w.wait_state(job.id, "completed");
+    assert!(
+        l.stderr().contains("WITHOUT signature verification"),
+        "{}",
+        l.stderr()
+    );
+    assert_eq!(w.inbox()[0]["verified_as"], "unverified");
+}
+
+#[test]
+fn exit_when_done_stops_once_no_job_waits() {
+    let w = World::new();
+    let a = w.schedule_test();
+    let b = w.schedule(&["schedule", "boot", "--kernel", KERNEL, "--build-id", BUILD]);
+    let l = w.listen(&["--exit-when-done"]);
+    let body = w.test_body(&a.uid);
+    assert_eq!(w.send(&l, &a, body.as_bytes(), body.as_bytes()).status, 202);
+    w.wait_state(a.id, "completed");
+    assert_eq!(
+        l.get("/healthz").status,
+        200,
+        "still waiting for the boot job"
+    );
+    let download = w.art.test_job(&b.uid, "{}", "login:\n");
+    let body = test_callback(&b.uid, &download, json!({"boot": "fail"}));
+    assert_eq!(w.send(&l, &b, body.as_bytes(), body.as_bytes()).status, 202);
+    assert_eq!(l.wait_exit(WAIT), 0);
+    assert_eq!(w.job(b.id)["state"], "completed");
+    let doc = w.env.run(&["results", &b.uid, "--json"]).expect(0).json();
+    assert_eq!(doc["tests"][0]["status"], "FAIL");
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error() {
+    let w = World::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let key = w.env.path("tuxsuite.pub");
+    let run = w
+        .env
+        .run(&[
+            "listen",
+            "--bind",
+            &addr,
+            "--tuxsuite-public-key",
+            key.to_str().unwrap(),
+        ])
+        .expect(1);
+    assert!(
+        run.error_line()
+            .contains(&format!("cannot listen on {addr}")),
+        "{}",
+        run.stderr
+    );
+}
