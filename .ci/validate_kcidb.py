@@ -24,7 +24,7 @@ def main() -> int:
         except Exception as e:  # report every bad document, not just the first
             failed += 1
             print(f"INVALID {path.name}: {str(e).splitlines()[0]}")
-    print(f"kcidb-io V5_3: {len(paths) - failed} passed, {failed} failed")
+    print(f"kcidb: {len(paths) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 

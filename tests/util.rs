@@ -548,6 +548,12 @@ impl Listener {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// The listener's process id (benchmarks read its memory use).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
     /// SIGKILL, as a crash would.
     pub fn kill9(mut self) {
         let mut child = self.child.take().unwrap();

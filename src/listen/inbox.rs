@@ -439,7 +439,7 @@ impl Writer {
     }
 
     fn rematch(&mut self) -> Result<(), StoreError> {
-        let unmatched = self.store.inbox_with_status(InboxStatus::Unmatched)?;
+        let unmatched = self.store.matchable_unmatched()?;
         if unmatched.is_empty() {
             return Ok(());
         }

@@ -79,14 +79,22 @@ impl Store {
             .map_err(|e| classify(&self.path, e))
     }
 
-    /// Callbacks in `status`, oldest first, with their bodies.
-    pub fn inbox_with_status(&self, status: InboxStatus) -> Result<Vec<InboxEntry>, StoreError> {
+    /// Unmatched callbacks for which a job with their uid or token now
+    /// exists. Only those are read in full, so a large backlog of callbacks
+    /// that match nothing costs an index probe each, not a read.
+    pub fn matchable_unmatched(&self) -> Result<Vec<InboxEntry>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT * FROM inbox WHERE status = ?1 ORDER BY id")
+            .prepare_cached(
+                "SELECT * FROM inbox i WHERE i.status = 'unmatched' AND (
+                     EXISTS (SELECT 1 FROM jobs j WHERE j.runner = i.runner AND j.uid = i.uid)
+                     OR (i.token IS NOT NULL AND EXISTS (
+                         SELECT 1 FROM jobs j WHERE j.runner = i.runner AND j.callback_token = i.token)))
+                 ORDER BY i.id",
+            )
             .map_err(|e| classify(&self.path, e))?;
         let rows = stmt
-            .query_map([status.as_str()], |r| inbox_row(r, true))
+            .query_map([], |r| inbox_row(r, true))
             .map_err(|e| classify(&self.path, e))?;
         rows.map(|r| r.map_err(|e| classify(&self.path, e)))
             .collect()
