@@ -234,11 +234,16 @@ impl Config {
             .and_then(Path::parent)
             .map(Path::to_path_buf);
 
-        let data_dir = || -> Result<PathBuf, ConfigError> {
-            Ok(env
-                .data_home()
-                .ok_or(ConfigError::NoDataHome)?
-                .join("kbridge"))
+        // Defaults for paths live under the XDG data directory.
+        let in_data_dir = |name: &str| -> Result<Setting<PathBuf>, ConfigError> {
+            Ok(Setting {
+                value: env
+                    .data_home()
+                    .ok_or(ConfigError::NoDataHome)?
+                    .join("kbridge")
+                    .join(name),
+                source: Source::Default,
+            })
         };
         let database = path_setting(
             flags.db.clone(),
@@ -248,15 +253,7 @@ impl Config {
             file_dir.as_deref(),
             &file_source,
         )
-        .map_or_else(
-            || {
-                Ok(Setting {
-                    value: data_dir()?.join("kbridge.db"),
-                    source: Source::Default,
-                })
-            },
-            Ok,
-        )?;
+        .map_or_else(|| in_data_dir("kbridge.db"), Ok)?;
         let output_dir = path_setting(
             flags.output_dir.clone(),
             ("--output-dir", "KBRIDGE_OUTPUT_DIR"),
@@ -265,15 +262,7 @@ impl Config {
             file_dir.as_deref(),
             &file_source,
         )
-        .map_or_else(
-            || {
-                Ok(Setting {
-                    value: data_dir()?.join("kcidb"),
-                    source: Source::Default,
-                })
-            },
-            Ok,
-        )?;
+        .map_or_else(|| in_data_dir("kcidb"), Ok)?;
         let bind = pick(
             flags.bind.clone(),
             ("--bind", "KBRIDGE_BIND"),

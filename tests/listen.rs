@@ -117,6 +117,13 @@ impl World {
         )
     }
 
+    /// Sends `body` signed as is and expects it to be accepted.
+    #[track_caller]
+    fn deliver(&self, l: &Listener, job: &Scheduled, body: &str) {
+        let a = self.send(l, job, body.as_bytes(), body.as_bytes());
+        assert_eq!(a.status, 202, "{}", a.body);
+    }
+
     fn test_body(&self, uid: &str) -> String {
         let download = self
             .art
@@ -247,10 +254,7 @@ fn a_build_callback_with_backslash_quote_becomes_checkout_and_build() {
         serde_json::from_str::<Value>(&body).is_err(),
         "the quirk makes it invalid JSON"
     );
-    assert_eq!(
-        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
-        202
-    );
+    w.deliver(&l, &job, &body);
     w.wait_state(job.id, "completed");
     let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
     let build = &doc["builds"][0];
@@ -376,10 +380,7 @@ fn bad_signatures_and_tokens_are_rejected_with_401() {
     assert!(bodies.iter().all(|&b| b == body.len() as u64), "{bodies:?}");
     assert!(l.stderr().contains("rejected callback from 127.0.0.1"));
     // The real one still goes through afterwards.
-    assert_eq!(
-        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
-        202
-    );
+    w.deliver(&l, &job, &body);
     w.wait_state(job.id, "completed");
 }
 
@@ -433,10 +434,7 @@ fn a_client_that_never_finishes_its_headers_is_dropped_without_stalling_others()
     let start = std::time::Instant::now();
     assert_eq!(l.get("/healthz").status, 200);
     let body = w.test_body(&job.uid);
-    assert_eq!(
-        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
-        202
-    );
+    w.deliver(&l, &job, &body);
     assert!(start.elapsed() < Duration::from_millis(900));
     // And the slow one is cut off.
     slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -594,10 +592,7 @@ fn the_same_callback_twice_is_a_200_no_op() {
     let job = w.schedule_test();
     let l = w.listen(&[]);
     let body = w.test_body(&job.uid);
-    assert_eq!(
-        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
-        202
-    );
+    w.deliver(&l, &job, &body);
     w.wait_state(job.id, "completed");
     let first = w.env.run(&["results", &job.uid, "--json"]).expect(0).stdout;
     // A different verdict in a replayed capture changes nothing.
@@ -619,10 +614,7 @@ fn artefact_server_down_then_up_completes_after_retries() {
     let l = w.listen(&[]);
     w.art.down.store(true, std::sync::atomic::Ordering::SeqCst);
     let body = w.test_body(&job.uid);
-    assert_eq!(
-        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
-        202
-    );
+    w.deliver(&l, &job, &body);
     let pending = w.wait_state(job.id, "received");
     wait_until(WAIT, "a failed fetch to be recorded", || {
         w.job(job.id)["detail"]
@@ -649,10 +641,7 @@ fn malformed_results_json_marks_the_job_errored_without_crashing() {
         &download,
         json!({"boot": "pass", "ltp-smoke": "fail"}),
     );
-    assert_eq!(
-        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
-        202
-    );
+    w.deliver(&l, &job, &body);
     let done = w.wait_state(job.id, "errored");
     assert!(
         done["detail"]
@@ -686,10 +675,7 @@ fn artefacts_from_hosts_not_allowed_are_not_fetched() {
         "storage.example",
     ]);
     let body = w.test_body(&job.uid);
-    assert_eq!(
-        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
-        202
-    );
+    w.deliver(&l, &job, &body);
     let done = w.wait_state(job.id, "errored");
     assert!(
         done["detail"]
@@ -742,10 +728,7 @@ fn kill_9_after_the_202_loses_nothing() {
     // Processing cannot finish while the artefact server is this slow.
     *w.art.delay.lock().unwrap() = Duration::from_secs(30);
     let body = w.test_body(&job.uid);
-    assert_eq!(
-        w.send(&l, &job, body.as_bytes(), body.as_bytes()).status,
-        202
-    );
+    w.deliver(&l, &job, &body);
     wait_until(WAIT, "processing to start", || {
         w.art.hits.load(std::sync::atomic::Ordering::SeqCst) > 0
     });
@@ -828,7 +811,7 @@ fn exit_when_done_stops_once_no_job_waits() {
     let b = w.schedule(&["schedule", "boot", "--kernel", KERNEL, "--build-id", BUILD]);
     let l = w.listen(&["--exit-when-done"]);
     let body = w.test_body(&a.uid);
-    assert_eq!(w.send(&l, &a, body.as_bytes(), body.as_bytes()).status, 202);
+    w.deliver(&l, &a, &body);
     w.wait_state(a.id, "completed");
     assert_eq!(
         l.get("/healthz").status,
@@ -837,7 +820,7 @@ fn exit_when_done_stops_once_no_job_waits() {
     );
     let download = w.art.test_job(&b.uid, "{}", "login:\n");
     let body = test_callback(&b.uid, &download, json!({"boot": "fail"}));
-    assert_eq!(w.send(&l, &b, body.as_bytes(), body.as_bytes()).status, 202);
+    w.deliver(&l, &b, &body);
     assert_eq!(l.wait_exit(WAIT), 0);
     assert_eq!(w.job(b.id)["state"], "completed");
     let doc = w.env.run(&["results", &b.uid, "--json"]).expect(0).json();

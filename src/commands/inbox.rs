@@ -24,10 +24,10 @@ pub fn run(args: InboxArgs, config: &Config) -> Result<(), Error> {
     if entries.is_empty() {
         return print("no callbacks received");
     }
-    print(&table(&entries))
+    print(&inbox_table(&entries))
 }
 
-fn table(entries: &[InboxEntry]) -> String {
+fn inbox_table(entries: &[InboxEntry]) -> String {
     let header = [
         "ID", "RECEIVED", "RUNNER", "KIND", "STATUS", "VERIFIED", "JOB", "UID", "REASON",
     ];
@@ -49,34 +49,7 @@ fn table(entries: &[InboxEntry]) -> String {
             ]
         })
         .collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i + 1 == cells.len() {
-                    c.to_string()
-                } else {
-                    format!("{c:<w$}", w = widths[i])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let mut out = vec![line(header.to_vec())];
-    out.extend(
-        rows.iter()
-            .map(|r| line(r.iter().map(String::as_str).collect())),
-    );
-    out.join("\n")
+    super::table(&header, &rows)
 }
 
 /// Processes a stored callback again, here and now, from its stored bytes.

@@ -39,7 +39,7 @@ pub fn list(args: JobsArgs, config: &Config) -> Result<(), Error> {
     if jobs.is_empty() {
         return print("no jobs");
     }
-    print(&table(&jobs))
+    print(&jobs_table(&jobs))
 }
 
 pub fn show(args: ShowArgs, config: &Config) -> Result<(), Error> {
@@ -58,7 +58,7 @@ pub fn show(args: ShowArgs, config: &Config) -> Result<(), Error> {
     print(&details(&job))
 }
 
-fn table(jobs: &[Job]) -> String {
+fn jobs_table(jobs: &[Job]) -> String {
     let header = [
         "ID",
         "KIND",
@@ -68,10 +68,10 @@ fn table(jobs: &[Job]) -> String {
         "SCHEDULED",
         "SUMMARY",
     ];
-    let rows: Vec<[String; 7]> = jobs
+    let rows: Vec<Vec<String>> = jobs
         .iter()
         .map(|j| {
-            [
+            vec![
                 j.id.to_string(),
                 j.kind.to_string(),
                 j.runner.clone(),
@@ -82,33 +82,7 @@ fn table(jobs: &[Job]) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let last = cells.len() - 1;
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i == last {
-                    c.to_string()
-                } else {
-                    format!("{c:<w$}", w = widths[i])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    let mut out = vec![line(header.to_vec())];
-    out.extend(
-        rows.iter()
-            .map(|r| line(r.iter().map(String::as_str).collect())),
-    );
-    out.join("\n")
+    super::table(&header, &rows)
 }
 
 fn details(job: &Job) -> String {

@@ -271,6 +271,9 @@ pub struct Writer {
     cfg: WriterConfig,
     work: Sender<Work>,
     in_flight: HashSet<i64>,
+    /// Whether pending callbacks may exist that no worker has in hand and
+    /// no retry is scheduled for: at start, and after a failed write.
+    recover: bool,
     data_version: Option<i64>,
     log: fn(&str),
 }
@@ -282,6 +285,7 @@ impl Writer {
             cfg,
             work,
             in_flight: HashSet::new(),
+            recover: true,
             data_version: None,
             log,
         }
@@ -382,6 +386,7 @@ impl Writer {
                     let _ = reply.send(Answer::Unavailable(e.to_string()));
                 }
                 self.in_flight.clear();
+                self.recover = true;
             }
         }
     }
@@ -409,10 +414,11 @@ impl Writer {
         }
         let due: Vec<InboxEntry> = self
             .store
-            .due_pending(now_ms())?
+            .due_pending(now_ms(), self.recover)?
             .into_iter()
             .filter(|e| !self.in_flight.contains(&e.id))
             .collect();
+        self.recover = false;
         let mut work = Vec::new();
         if !due.is_empty() {
             let batch = self.store.batch()?;

@@ -30,7 +30,7 @@ use tokio::sync::Semaphore;
 use handler::Shared;
 
 /// The most connections served at once; more wait in the accept queue.
-const MAX_CONNECTIONS: usize = 4096;
+const MAX_CONNECTIONS: usize = 1024;
 /// How long in-flight requests may take to finish after a stop.
 const DRAIN: Duration = Duration::from_secs(10);
 

@@ -100,17 +100,18 @@ impl Store {
             .collect()
     }
 
-    /// Pending callbacks whose next fetch attempt is due at `now_ms`.
-    pub fn due_pending(&self, now_ms: i64) -> Result<Vec<InboxEntry>, StoreError> {
+    /// Pending callbacks whose retry is due at `now_ms`; with `all`, also
+    /// those never tried (after a restart, nothing is in hand).
+    pub fn due_pending(&self, now_ms: i64, all: bool) -> Result<Vec<InboxEntry>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT * FROM inbox WHERE status = 'pending'
-                 AND (next_attempt_ms IS NULL OR next_attempt_ms <= ?1) ORDER BY id",
+                 AND (next_attempt_ms <= ?1 OR (?2 AND next_attempt_ms IS NULL)) ORDER BY id",
             )
             .map_err(|e| classify(&self.path, e))?;
         let rows = stmt
-            .query_map([now_ms], |r| inbox_row(r, true))
+            .query_map(params![now_ms, all], |r| inbox_row(r, true))
             .map_err(|e| classify(&self.path, e))?;
         rows.map(|r| r.map_err(|e| classify(&self.path, e)))
             .collect()
