@@ -4,7 +4,9 @@
 //! terminal (CI logs) or under `--quiet`. Notes (one line each, such as a
 //! skipped test) are printed unless `--quiet`; warnings always are.
 
+use std::collections::HashSet;
 use std::io::IsTerminal;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -15,6 +17,9 @@ use crate::runner::Feedback;
 pub struct Ui {
     quiet: bool,
     bar: ProgressBar,
+    /// Warnings already shown: a service repeats its warnings on every
+    /// answer, retries included, and once is enough.
+    warned: Mutex<HashSet<String>>,
 }
 
 impl Ui {
@@ -31,7 +36,11 @@ impl Ui {
                 .expect("the template is valid")
                 .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "),
         );
-        Ui { quiet, bar }
+        Ui {
+            quiet,
+            bar,
+            warned: Mutex::default(),
+        }
     }
 
     /// Starts the spinner with a message.
@@ -64,6 +73,13 @@ impl Feedback for Ui {
     }
 
     fn warning(&self, message: &str) {
-        self.bar.suspend(|| eprintln!("warning: {message}"));
+        let new = self
+            .warned
+            .lock()
+            .map(|mut seen| seen.insert(message.to_string()))
+            .unwrap_or(true);
+        if new {
+            self.bar.suspend(|| eprintln!("warning: {message}"));
+        }
     }
 }

@@ -700,6 +700,12 @@ fn warnings_from_tuxsuite_are_shown_once() {
     let tux = FakeTuxSuite::start();
     let env = Env::new(&tux);
     tux.warn("this API version is deprecated");
+    // A retried request sees the warning twice; it is shown once.
+    tux.script([Reply::Status(
+        429,
+        json!({"error": "slow down"}),
+        vec![("Retry-After", "0".into())],
+    )]);
     let run = env.run(&test_args(&["--quiet"])).expect(0);
     assert_eq!(
         run.stderr
