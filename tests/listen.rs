@@ -850,3 +850,155 @@ fn a_port_in_use_is_a_clear_error() {
         run.stderr
     );
 }
+
+#[test]
+fn private_artefacts_get_the_token_and_redirects_stay_on_allowed_hosts() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    let download = w.art.test_job(&job.uid, "{}", "log\n");
+    // results.json lives elsewhere on the same (allowed) host.
+    let original = format!("/tests/{}/results.json", job.uid);
+    w.art
+        .redirect(&original, &format!("{}/moved/results.json", w.art.url()));
+    w.art.put("/moved/results.json", RESULTS_JSON);
+    let mut body: Value = serde_json::from_str(&test_callback(
+        &job.uid,
+        &download,
+        json!({"ltp-smoke": "fail", "ltp-fsx": "pass"}),
+    ))
+    .unwrap();
+    body["status"]["is_public"] = json!(false);
+    let body = body.to_string();
+    w.deliver(&l, &job, &body);
+    w.wait_state(job.id, "completed");
+    assert_eq!(
+        w.art.auth_for(&original),
+        [Some(crate::util::TOKEN.to_string())]
+    );
+    assert_eq!(
+        w.art.auth_for("/moved/results.json"),
+        [None],
+        "the token never follows a redirect"
+    );
+    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
+    assert_eq!(
+        doc["tests"].as_array().unwrap().len(),
+        7,
+        "cases came from the moved file"
+    );
+}
+
+#[test]
+fn a_redirect_to_a_host_not_allowed_is_not_followed() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    let download = w.art.test_job(&job.uid, RESULTS_JSON, "log\n");
+    let port = w.art.url().rsplit(':').next().unwrap().to_string();
+    w.art.redirect(
+        &format!("/tests/{}/results.json", job.uid),
+        &format!("http://127.0.0.2:{port}/elsewhere"),
+    );
+    let body = test_callback(&job.uid, &download, json!({"ltp-smoke": "pass"}));
+    w.deliver(&l, &job, &body);
+    let done = w.wait_state(job.id, "errored");
+    assert!(
+        done["detail"]
+            .as_str()
+            .unwrap()
+            .contains("artefact host '127.0.0.2' is not allowed"),
+        "{done}"
+    );
+    assert!(w.art.auth_for("/elsewhere").is_empty());
+}
+
+#[test]
+fn fetching_gives_up_after_its_time_and_replay_tries_again() {
+    let mut w = World::new();
+    w.env.set("KBRIDGE_FETCH_RETRY_FOR", "0.3");
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    w.art.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    let body = w.test_body(&job.uid);
+    w.deliver(&l, &job, &body);
+    wait_until(WAIT, "the listener to give up", || {
+        w.inbox()[0]["status"] == "failed"
+    });
+    let stuck = w.job(job.id);
+    assert_eq!(stuck["state"], "received", "visibly pending");
+    assert!(
+        stuck["detail"]
+            .as_str()
+            .unwrap()
+            .contains("gave up fetching results"),
+        "{stuck}"
+    );
+    assert!(
+        stuck["detail"]
+            .as_str()
+            .unwrap()
+            .contains("kbridge inbox replay"),
+        "{stuck}"
+    );
+
+    w.art.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let id = w.inbox()[0]["id"].to_string();
+    let run = w.env.run(&["inbox", "replay", &id]).expect(0);
+    assert!(run.stdout.contains("completed"), "{}", run.stdout);
+    assert_eq!(w.job(job.id)["state"], "completed");
+    drop(l);
+}
+
+#[test]
+fn a_failed_build_gets_the_tail_of_its_log() {
+    let w = World::new();
+    let job = w.schedule(&[
+        "schedule",
+        "build",
+        "--tree",
+        "git://git.kernel.org/linux.git",
+        "--sha",
+        "5e3f5b81de80c98338bcb47c233aebefee5a4801",
+        "--toolchain",
+        "gcc-13",
+        "--kconfig",
+        "defconfig",
+    ]);
+    let l = w.listen(&[]);
+    let log = format!(
+        "{}\0error: implicit declaration of function 'foo'\n",
+        "make[2]: line\n".repeat(5000)
+    );
+    w.art.put(&format!("/builds/{}/build.log", job.uid), log);
+    let mut body: Value = serde_json::from_str(&build_callback(
+        &job.uid,
+        &format!("{}/builds/{}/", w.art.url(), job.uid),
+    ))
+    .unwrap();
+    body["status"]["build_status"] = json!("fail");
+    body["status"]["modules"] = json!(false);
+    body["status"]["git_repo"] = json!("git://git.kernel.org/linux.git");
+    let body = body.to_string();
+    w.deliver(&l, &job, &body);
+    w.wait_state(job.id, "completed");
+    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
+    let build = &doc["builds"][0];
+    assert_eq!(build["status"], "FAIL");
+    let excerpt = build["log_excerpt"].as_str().unwrap();
+    assert!(excerpt.ends_with("implicit declaration of function 'foo'\n"));
+    assert!(excerpt.chars().count() <= 16384 && !excerpt.contains('\0'));
+    let names: Vec<&str> = build["output_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Image"], "modules: false means no modules");
+    // KCIDB takes only https:// repositories; the git:// one is kept in misc.
+    assert!(doc["checkouts"][0].get("git_repository_url").is_none());
+    assert_eq!(
+        doc["checkouts"][0]["misc"]["git_repository_url"],
+        "git://git.kernel.org/linux.git"
+    );
+}

@@ -611,6 +611,9 @@ pub fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool)
 pub struct Artifacts {
     server: Arc<tiny_http::Server>,
     files: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
+    redirects: Arc<Mutex<BTreeMap<String, String>>>,
+    /// Each request's path and `Authorization` header.
+    pub seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
     pub down: Arc<AtomicBool>,
     pub hits: Arc<AtomicUsize>,
     pub delay: Arc<Mutex<Duration>>,
@@ -620,6 +623,8 @@ impl Artifacts {
     pub fn start() -> Artifacts {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let files: Arc<Mutex<BTreeMap<String, Vec<u8>>>> = Arc::default();
+        let redirects: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
+        let seen: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
         let down = Arc::new(AtomicBool::new(false));
         let hits = Arc::new(AtomicUsize::new(0));
         let delay = Arc::new(Mutex::new(Duration::ZERO));
@@ -630,11 +635,26 @@ impl Artifacts {
             hits.clone(),
             delay.clone(),
         );
+        let (rd, sn) = (redirects.clone(), seen.clone());
         std::thread::spawn(move || {
             while let Ok(req) = s.recv() {
                 let (f, d, h, dl) = (f.clone(), d.clone(), h.clone(), dl.clone());
+                let (rd, sn) = (rd.clone(), sn.clone());
                 std::thread::spawn(move || {
                     h.fetch_add(1, Ordering::SeqCst);
+                    let auth = req
+                        .headers()
+                        .iter()
+                        .find(|h| h.field.equiv("Authorization"))
+                        .map(|h| h.value.to_string());
+                    sn.lock().unwrap().push((req.url().to_string(), auth));
+                    let location = rd.lock().unwrap().get(req.url()).cloned();
+                    if let Some(to) = location {
+                        let header =
+                            tiny_http::Header::from_bytes("Location", to.as_bytes()).unwrap();
+                        let _ = req.respond(tiny_http::Response::empty(302).with_header(header));
+                        return;
+                    }
                     let pause = *dl.lock().unwrap();
                     std::thread::sleep(pause);
                     let resp = if d.load(Ordering::SeqCst) {
@@ -653,6 +673,8 @@ impl Artifacts {
         Artifacts {
             server,
             files,
+            redirects,
+            seen,
             down,
             hits,
             delay,
@@ -665,6 +687,25 @@ impl Artifacts {
 
     pub fn put(&self, path: &str, body: impl Into<Vec<u8>>) {
         self.files.lock().unwrap().insert(path.into(), body.into());
+    }
+
+    /// Answers `path` with a 302 to `to`.
+    pub fn redirect(&self, path: &str, to: &str) {
+        self.redirects
+            .lock()
+            .unwrap()
+            .insert(path.into(), to.into());
+    }
+
+    /// The `Authorization` header each request for `path` carried.
+    pub fn auth_for(&self, path: &str) -> Vec<Option<String>> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, a)| a.clone())
+            .collect()
     }
 
     /// Serves a test job's artefacts under `/tests/{uid}/` and returns its

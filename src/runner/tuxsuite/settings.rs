@@ -105,7 +105,7 @@ impl IniSection {
             .map(|(_, v)| v.as_str())
     }
 
-    /// "`token=` in section [default] of FILE (file not found)".
+    /// "`token=` in section \[default\] of FILE (file not found)".
     fn describe(&self, key: &str) -> String {
         let state = if self.values.is_none() {
             " (file not found)"
