@@ -607,13 +607,16 @@ pub fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool)
     }
 }
 
+/// Requests an artefact server saw: path and `Authorization` header.
+pub type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 /// An artefact server: serves files set by the test, or 503 while down.
 pub struct Artifacts {
     server: Arc<tiny_http::Server>,
     files: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
     redirects: Arc<Mutex<BTreeMap<String, String>>>,
     /// Each request's path and `Authorization` header.
-    pub seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    pub seen: Seen,
     pub down: Arc<AtomicBool>,
     pub hits: Arc<AtomicUsize>,
     pub delay: Arc<Mutex<Duration>>,
@@ -624,7 +627,7 @@ impl Artifacts {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let files: Arc<Mutex<BTreeMap<String, Vec<u8>>>> = Arc::default();
         let redirects: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
-        let seen: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+        let seen: Seen = Arc::default();
         let down = Arc::new(AtomicBool::new(false));
         let hits = Arc::new(AtomicUsize::new(0));
         let delay = Arc::new(Mutex::new(Duration::ZERO));
