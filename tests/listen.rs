@@ -379,6 +379,15 @@ fn bad_signatures_and_tokens_are_rejected_with_401() {
         .collect();
     assert!(bodies.iter().all(|&b| b == body.len() as u64), "{bodies:?}");
     assert!(l.stderr().contains("rejected callback from 127.0.0.1"));
+    // A callback whose signature failed kept no body: nothing to replay.
+    let first = inbox.last().unwrap()["id"].to_string();
+    let run = w.env.run(&["inbox", "replay", &first]).expect(1);
+    assert!(
+        run.error_line()
+            .contains("its body was not kept, so there is nothing to replay"),
+        "{}",
+        run.stderr
+    );
     // The real one still goes through afterwards.
     w.deliver(&l, &job, &body);
     w.wait_state(job.id, "completed");
@@ -711,7 +720,7 @@ fn artefacts_from_hosts_not_allowed_are_not_fetched() {
     assert_eq!(w.job(job.id)["state"], "completed");
     assert_eq!(w.inbox()[0]["status"], "processed");
 
-    // A rejected callback has nothing to replay; an unknown one is named.
+    // An unknown callback is named.
     let run = w.env.run(&["inbox", "replay", "99"]).expect(1);
     assert!(
         run.error_line().contains("no callback 99"),
