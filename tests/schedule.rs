@@ -760,3 +760,27 @@ fn unusable_database_paths_fail_cleanly() {
         .unwrap()
         .starts_with("this is not sqlite"));
 }
+
+#[test]
+fn parallel_schedules_share_a_new_database() {
+    // CI jobs often schedule several tests at once on a fresh machine: the
+    // first processes create the file and its schema concurrently.
+    let tux = FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    let runs: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let env = &env;
+                s.spawn(move || {
+                    let test = format!("ltp-t{i}");
+                    env.run(&test_args(&["--tests", &test]))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for run in runs {
+        run.expect(0);
+    }
+    assert_eq!(env.job_rows(), 8);
+}

@@ -19,6 +19,9 @@ const WORKERS: usize = 8;
 /// How long workers get to finish the job in hand after a stop; what they
 /// do not finish stays pending in the store and is redone on restart.
 const WORKER_GRACE: Duration = Duration::from_secs(5);
+/// How often the WAL is copied into the database file, off the writer's
+/// path.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// How long a client may take to send a request body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -32,6 +35,8 @@ pub fn run(args: ListenArgs, mut overrides: Overrides) -> Result<(), Error> {
     let verify = !args.insecure_skip_verify;
     let runners = open_runners(&config, verify)?;
     let store = open_store(&config)?;
+    store.defer_checkpoints()?;
+    let checkpoints = open_store(&config)?;
     let output_dir = config.output_dir.value.clone();
     std::fs::create_dir_all(&output_dir).map_err(|source| Error::Io {
         context: format!("cannot create output directory {}", output_dir.display()),
@@ -83,6 +88,23 @@ pub fn run(args: ListenArgs, mut overrides: Overrides) -> Result<(), Error> {
             source,
         })?;
     let stop = Arc::new(AtomicBool::new(false));
+    let checkpointer = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("kbridge-checkpoint".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    if let Err(e) = checkpoints.checkpoint() {
+                        log(&format!("warning: checkpoint failed: {e}"));
+                    }
+                }
+            })
+            .map_err(|source| Error::Io {
+                context: "cannot start the checkpointer".into(),
+                source,
+            })?
+    };
     let workers = process::spawn(
         WORKERS,
         Arc::new(Processor {
@@ -145,6 +167,7 @@ pub fn run(args: ListenArgs, mut overrides: Overrides) -> Result<(), Error> {
     }
     let _ = writer_tx.send(Msg::Stop);
     let _ = writer_thread.join();
+    let _ = checkpointer.join();
     serve.map_err(|source| Error::Io {
         context: format!("serving on {addr}"),
         source,

@@ -149,6 +149,23 @@ impl Store {
             .map_err(|e| classify(&self.path, e))
     }
 
+    /// Leaves checkpoints to [`Store::checkpoint`] on another connection,
+    /// so this connection's commits never stop to copy the WAL into the
+    /// database file (and fsync it) while requests wait for them.
+    pub fn defer_checkpoints(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA wal_autocheckpoint = 0")
+            .map_err(|e| classify(&self.path, e))
+    }
+
+    /// Copies what the WAL holds into the database file without blocking
+    /// writers (a passive checkpoint), so the WAL can start over.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(|e| classify(&self.path, e))
+    }
+
     /// Changes whenever another connection commits: a cheap way to tell
     /// whether new jobs may have appeared.
     pub fn data_version(&self) -> Result<i64, StoreError> {

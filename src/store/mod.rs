@@ -113,17 +113,22 @@ impl Store {
     }
 
     fn init(mut conn: Connection, path: PathBuf) -> Result<Store, StoreError> {
-        let fail = |e: rusqlite::Error| classify(&path, e);
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
-        // journal_mode answers with a row, so it is queried, not executed.
-        let _mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(fail)?;
-        // FULL: a job row must survive a power cut, since the job it
-        // records may already run on the runner.
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(fail)?;
-        match migrations::migrate(&mut conn).map_err(fail)? {
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| classify(&path, e))?;
+        // Switching a new file to WAL and creating the schema take locks
+        // that SQLite may refuse at once, without waiting, while other
+        // processes open the same new file (several `kbridge schedule` at
+        // once in CI): retry for as long as the busy timeout.
+        let start = std::time::Instant::now();
+        let outcome = loop {
+            match Store::prepare(&mut conn) {
+                Err(e) if is_busy(&e) && start.elapsed() < BUSY_TIMEOUT => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other.map_err(|e| classify(&path, e))?,
+            }
+        };
+        match outcome {
             migrations::Outcome::Current => Ok(Store { conn, path }),
             migrations::Outcome::TooNew(found) => Err(StoreError::TooNew {
                 path,
@@ -131,6 +136,15 @@ impl Store {
                 latest: migrations::LATEST,
             }),
         }
+    }
+
+    fn prepare(conn: &mut Connection) -> rusqlite::Result<migrations::Outcome> {
+        // journal_mode answers with a row, so it is queried, not executed.
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        // FULL: a job row must survive a power cut, since the job it
+        // records may already run on the runner.
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        migrations::migrate(conn)
     }
 
     /// The database file's path.
@@ -373,11 +387,20 @@ impl RawJob {
     }
 }
 
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
 /// Turns SQLite's codes into errors a user can act on.
 fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
     let path = path.to_path_buf();
+    if is_busy(&e) {
+        return StoreError::Locked { path };
+    }
     match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked { path },
         Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
         Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
         Some(ErrorCode::CannotOpen) => StoreError::Open {
