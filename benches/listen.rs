@@ -103,16 +103,7 @@ fn main() {
     ]);
 
     // 1. Accept rate: distinct callbacks for uids no job has.
-    let requests: Vec<load::Request> = (0..callbacks)
-        .map(|n| {
-            load::callback(
-                &signer,
-                &load::uid(n),
-                "https://storage.tuxsuite.com/x/",
-                None,
-            )
-        })
-        .collect();
+    let requests: Vec<load::Request> = load::unmatched_callbacks(&signer, callbacks);
     let report = load::run(&listener.url, requests, connections);
     report.print(&format!(
         "accept ({connections} connections, verify + durable inbox commit)"

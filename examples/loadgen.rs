@@ -33,16 +33,7 @@ fn main() {
             let requests: usize = rest.first().and_then(|n| n.parse().ok()).unwrap_or(20_000);
             let connections: usize = rest.get(1).and_then(|n| n.parse().ok()).unwrap_or(64);
             let signer = load::Signer::from_pkcs8(&std::fs::read(key).unwrap());
-            let reqs = (0..requests)
-                .map(|n| {
-                    load::callback(
-                        &signer,
-                        &load::uid(n),
-                        "https://storage.tuxsuite.com/x/",
-                        None,
-                    )
-                })
-                .collect();
+            let reqs = load::unmatched_callbacks(&signer, requests);
             load::run(url.trim_end_matches('/'), reqs, connections)
                 .print(&format!("{connections} connections"));
         }

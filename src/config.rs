@@ -181,7 +181,7 @@ pub struct RunnerSettings {
     pub public_keys: Vec<(String, Source)>,
     /// Hosts results may be fetched from; `None` means the runner's own
     /// defaults.
-    pub artifact_hosts: Option<Vec<String>>,
+    pub artifact_hosts: Option<Setting<Vec<String>>>,
 }
 
 /// Every resolved setting.
@@ -403,6 +403,11 @@ impl Config {
             env,
         })
     }
+
+    /// A runner's callback settings (empty for a runner with none).
+    pub fn runner_settings(&self, code: &str) -> RunnerSettings {
+        self.runners.get(code).cloned().unwrap_or_default()
+    }
 }
 
 /// Picks flag, then env, then file for a path; a relative path in the file
@@ -429,12 +434,17 @@ fn path_setting(
         });
     }
     file.map(|p| Setting {
-        value: match file_dir {
-            Some(dir) if p.is_relative() => dir.join(p),
-            _ => p,
-        },
+        value: relative_to(file_dir, p),
         source: file_source(),
     })
+}
+
+/// A path from the config file: relative ones are relative to the file.
+fn relative_to(file_dir: Option<&Path>, p: PathBuf) -> PathBuf {
+    match file_dir {
+        Some(dir) if p.is_relative() => dir.join(p),
+        _ => p,
+    }
 }
 
 /// Reads public keys from `--tuxsuite-public-key` files and the file's
@@ -472,30 +482,25 @@ fn runner_settings(
         if is_key_line {
             public_keys.push((entry.to_string(), file_source()));
         } else {
-            let p = PathBuf::from(entry);
-            let p = match file_dir {
-                Some(dir) if p.is_relative() => dir.join(p),
-                _ => p,
-            };
+            let p = relative_to(file_dir, PathBuf::from(entry));
             public_keys.extend(read_keys(&p, file_source())?);
         }
     }
     let artifact_hosts = if flag_hosts.is_empty() {
-        file.artifact_hosts
+        file.artifact_hosts.map(|value| Setting {
+            value,
+            source: file_source(),
+        })
     } else {
-        Some(flag_hosts.to_vec())
+        Some(Setting {
+            value: flag_hosts.to_vec(),
+            source: Source::Flag("--allow-artifact-host"),
+        })
     };
     Ok(RunnerSettings {
         public_keys,
         artifact_hosts,
     })
-}
-
-impl Config {
-    /// A runner's callback settings (empty for a runner with none).
-    pub fn runner_settings(&self, code: &str) -> RunnerSettings {
-        self.runners.get(code).cloned().unwrap_or_default()
-    }
 }
 
 /// Picks flag, then env, then file for a string setting.

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::util::{
-    build_callback, test_callback, wait_until, Artifacts, Env, FakeTuxSuite, Keys, Listener,
-    RESULTS_JSON,
+    build_args, build_callback, test_callback, wait_until, Artifacts, Env, FakeTuxSuite, Keys,
+    Listener, RESULTS_JSON,
 };
 
 const KERNEL: &str = "https://storage.example/Image";
@@ -233,20 +233,7 @@ fn a_signed_test_callback_becomes_a_kcidb_document() {
 #[test]
 fn a_build_callback_with_backslash_quote_becomes_checkout_and_build() {
     let w = World::new();
-    let job = w.schedule(&[
-        "schedule",
-        "build",
-        "--tree",
-        "https://git.kernel.org/pub/scm/linux/kernel/git/riscv/linux.git",
-        "--branch",
-        "for-next",
-        "--toolchain",
-        "gcc-13",
-        "--kconfig",
-        "defconfig",
-        "--fragment",
-        "CONFIG_KASAN=y",
-    ]);
+    let job = w.schedule(&build_args(&[]));
     let l = w.listen(&[]);
     let body = build_callback(&job.uid, &format!("{}/builds/{}/", w.art.url(), job.uid))
         .replace("Merge tag 'riscv", "Merge tag \\'riscv");

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::util::{Env, FakeTuxSuite, Reply, GROUP, PROJECT, TOKEN};
+use crate::util::{build_args, Env, FakeTuxSuite, Reply, GROUP, PROJECT, TOKEN};
 
 const KERNEL: &str = "https://storage.example/builds/2ZITcwA6wxeKxh9cZA5HBJ6FkSj/Image";
 const MODULES: &str = "https://storage.example/builds/2ZITcwA6wxeKxh9cZA5HBJ6FkSj/modules.tar.xz";
@@ -20,25 +20,6 @@ fn test_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
         "ltp-smoke,ltp-fsx",
         "--build-id",
         BUILD,
-    ];
-    v.extend_from_slice(extra);
-    v
-}
-
-fn build_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec![
-        "schedule",
-        "build",
-        "--tree",
-        "https://git.kernel.org/pub/scm/linux/kernel/git/riscv/linux.git",
-        "--branch",
-        "for-next",
-        "--toolchain",
-        "gcc-13",
-        "--kconfig",
-        "defconfig",
-        "--fragment",
-        "CONFIG_KASAN=y",
     ];
     v.extend_from_slice(extra);
     v

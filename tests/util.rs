@@ -15,6 +15,26 @@ pub const TOKEN: &str = "tux-secret-token";
 pub const GROUP: &str = "riscv";
 pub const PROJECT: &str = "kbridge";
 
+/// `kbridge schedule build` of the RISC-V tree, plus `extra` arguments.
+pub fn build_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "schedule",
+        "build",
+        "--tree",
+        "https://git.kernel.org/pub/scm/linux/kernel/git/riscv/linux.git",
+        "--branch",
+        "for-next",
+        "--toolchain",
+        "gcc-13",
+        "--kconfig",
+        "defconfig",
+        "--fragment",
+        "CONFIG_KASAN=y",
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
 /// A temp dir with its own HOME and XDG dirs, and the variables a test
 /// gives the binary. Nothing from the developer's environment leaks in.
 pub struct Env {

@@ -117,6 +117,14 @@ pub fn callback(signer: &Signer, uid: &str, download: &str, token: Option<&str>)
     }
 }
 
+/// `n` signed callbacks, each for a distinct uid no job has: each is
+/// verified and committed to the inbox as unmatched.
+pub fn unmatched_callbacks(signer: &Signer, n: usize) -> Vec<Request> {
+    (0..n)
+        .map(|i| callback(signer, &uid(i), "https://storage.tuxsuite.com/x/", None))
+        .collect()
+}
+
 /// A uid that cannot clash with TuxSuite's or another run's.
 pub fn uid(n: usize) -> String {
     format!("LOAD{:08x}{:015}", std::process::id(), n)

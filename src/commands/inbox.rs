@@ -6,7 +6,7 @@ use crate::commands::{json, open_runners, open_store, print};
 use crate::config::Config;
 use crate::error::Error;
 use crate::listen::inbox::{
-    accept, admit, build_known, record_finish, Admission, Finish, Work, WriterConfig,
+    accept, admit, record_finish, work_from_entry, Admission, Finish, WriterConfig,
 };
 use crate::listen::process::Processor;
 use crate::model::{InboxEntry, Job};
@@ -60,7 +60,7 @@ fn replay(id: i64, config: &Config) -> Result<(), Error> {
     let entry = store
         .inbox_entry(id)?
         .ok_or_else(|| Error::Failed(format!("no callback {id}; `kbridge inbox` lists them")))?;
-    let (Some(body), Some(verified_as)) = (entry.body.clone(), entry.verified_as.clone()) else {
+    let (Some(body), Some(verified_as)) = (&entry.body, &entry.verified_as) else {
         return Err(Error::Failed(format!(
             "callback {id} was rejected ({}): its body was not kept, so there is nothing to replay",
             entry.reason.as_deref().unwrap_or("signature did not hold")
@@ -73,7 +73,7 @@ fn replay(id: i64, config: &Config) -> Result<(), Error> {
         ))
     })?;
     let uid = runner
-        .parse_callback(entry.kind, &body, &verified_as)
+        .parse_callback(entry.kind, body, verified_as)
         .map_err(|e| Error::Failed(format!("callback {id} cannot be read: {e}")))?
         .uid;
 
@@ -105,17 +105,11 @@ fn replay(id: i64, config: &Config) -> Result<(), Error> {
     };
     batch.requeue(id)?;
     accept(&batch, id, &job, &uid)?;
-    let work = Work {
-        inbox_id: id,
-        build_known: build_known(&batch, &cfg.origin, &job)?,
-        job,
-        body,
-        verified_as,
-    };
+    let work = work_from_entry(&batch, &cfg.origin, entry, job)?;
     batch.commit()?;
 
     let processor = Processor {
-        runners: runners.clone(),
+        runners,
         origin: cfg.origin.clone(),
         output_dir: config.output_dir.value.clone(),
     };

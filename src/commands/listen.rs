@@ -49,14 +49,13 @@ pub fn run(args: ListenArgs, mut overrides: Overrides) -> Result<(), Error> {
             "cannot listen on {bind}: {e}; choose another address with --bind"
         ))
     })?;
-    std_listener
+    let addr = std_listener
         .set_nonblocking(true)
         .and_then(|()| std_listener.local_addr())
         .map_err(|source| Error::Io {
             context: format!("cannot listen on {bind}"),
             source,
         })?;
-    let addr = std_listener.local_addr().expect("checked above");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -17,7 +17,7 @@ use crate::cli::{Cli, Command};
 use crate::config::{Config, Environment, Overrides};
 use crate::error::Error;
 use crate::progress::Ui;
-use crate::runner::{self, Purpose, Runner, RunnerContext};
+use crate::runner::{self, Purpose, Runner, RunnerContext, RunnerInfo};
 use crate::store::Store;
 
 /// Runs the parsed command line.
@@ -48,6 +48,21 @@ fn open_store(config: &Config) -> Result<Store, Error> {
     Ok(Store::open(&config.database.value)?)
 }
 
+/// Opens one runner with its share of the settings.
+fn open_runner(
+    config: &Config,
+    info: &RunnerInfo,
+    purpose: Purpose,
+) -> Result<Box<dyn Runner>, Error> {
+    Ok((info.open)(&RunnerContext {
+        purpose,
+        env: &config.env,
+        settings: &config.runner_settings(info.code),
+        http_timeout: config.http_timeout.value,
+        retry_delay: config.retry_delay.value,
+    })?)
+}
+
 /// Opens every registered runner for receiving callbacks.
 fn open_runners(
     config: &Config,
@@ -56,13 +71,7 @@ fn open_runners(
     runner::RUNNERS
         .iter()
         .map(|info| {
-            let r = (info.open)(&RunnerContext {
-                purpose: Purpose::Listen { verify },
-                env: &config.env,
-                settings: &config.runner_settings(info.code),
-                http_timeout: config.http_timeout.value,
-                retry_delay: config.retry_delay.value,
-            })?;
+            let r = open_runner(config, info, Purpose::Listen { verify })?;
             Ok((info.code, Arc::from(r)))
         })
         .collect()

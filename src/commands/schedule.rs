@@ -8,12 +8,12 @@
 //! runner with no trace here.
 
 use crate::cli::{BootArgs, BuildArgs, KernelArgs, Schedule, TestArgs};
-use crate::commands::{json, load, open_store, print};
+use crate::commands::{json, load, open_runner, open_store, print};
 use crate::config::{Config, Overrides};
 use crate::error::Error;
 use crate::model::{is_kcidb_id, BuildSpec, Job, JobKind, JobSpec, TestSpec};
 use crate::progress::Ui;
-use crate::runner::{self, CallbackTarget, Purpose, RunnerContext, RunnerInfo};
+use crate::runner::{self, CallbackTarget, Purpose, RunnerInfo};
 use crate::store::{NewJob, Store};
 
 pub fn run(cmd: Schedule, mut overrides: Overrides, ui: &Ui) -> Result<(), Error> {
@@ -33,13 +33,7 @@ pub fn run(cmd: Schedule, mut overrides: Overrides, ui: &Ui) -> Result<(), Error
 
     overrides.callback_url = common.callback_url.clone();
     let config = load(&overrides)?;
-    let runner = (info.open)(&RunnerContext {
-        purpose: Purpose::Schedule,
-        settings: &config.runner_settings(info.code),
-        env: &config.env,
-        http_timeout: config.http_timeout.value,
-        retry_delay: config.retry_delay.value,
-    })?;
+    let runner = open_runner(&config, info, Purpose::Schedule)?;
 
     // A dry run reads an existing database for de-duplication but never
     // creates one: it stores nothing.

@@ -87,13 +87,12 @@ pub fn show(args: ConfigArgs, config: &Config) -> Result<(), Error> {
                 "artifact_hosts",
                 r.artifact_hosts
                     .as_ref()
-                    .map(|h| h.join(","))
+                    .map(|h| h.value.join(","))
                     .unwrap_or_else(|| "(the runner's defaults)".into()),
-                if r.artifact_hosts.is_some() {
-                    "flag or file".to_string()
-                } else {
-                    "default".to_string()
-                },
+                r.artifact_hosts
+                    .as_ref()
+                    .map(|h| h.source.to_string())
+                    .unwrap_or_else(|| "default".into()),
             ),
         ]
         .map(|(k, v, s)| (format!("{code}.{k}"), v, s))

@@ -44,12 +44,22 @@ pub fn document(job: &Job, origin: &str, results: &JobResults) -> Document {
     doc
 }
 
-/// Serialises a document: pretty, with a final newline, always the same
-/// bytes for the same document.
-pub fn to_bytes(doc: &Document) -> Vec<u8> {
+/// Checks a document (see [`check`]) and serialises it, once: pretty, with
+/// a final newline, always the same bytes for the same document.
+pub fn checked_bytes(
+    doc: &Document,
+    origin: &str,
+    known_build: &dyn Fn(&str) -> bool,
+) -> Result<Vec<u8>, String> {
+    check(doc, origin, known_build)?;
     let mut bytes = serde_json::to_vec_pretty(doc).expect("documents always serialise");
+    // serde_json writes a NUL in a string as this escape, and KCIDB
+    // refuses NULs anywhere.
+    if bytes.windows(6).any(|w| w == b"\\u0000") {
+        return Err("the document contains a NUL character".into());
+    }
     bytes.push(b'\n');
-    bytes
+    Ok(bytes)
 }
 
 fn sha256_hex(s: &str) -> String {
@@ -219,7 +229,7 @@ pub fn sanitise(name: &str) -> String {
 /// this document's origin, ids are unique, every build's checkout is in
 /// the document, every test's build id is a KCIDB id and, when it is one of
 /// ours, names a build we know (`known_build`). Also the limits that are
-/// easy to get wrong: paths, excerpt length, NULs.
+/// easy to get wrong: paths, excerpt length. [`checked_bytes`] adds NULs.
 pub fn check(
     doc: &Document,
     origin: &str,
@@ -270,10 +280,6 @@ pub fn check(
             return Err(format!("test {} has an illegal path '{}'", t.id, t.path));
         }
         excerpt_ok(&t.log_excerpt)?;
-    }
-    let text = serde_json::to_string(doc).expect("documents always serialise");
-    if text.contains("\\u0000") {
-        return Err("the document contains a NUL character".into());
     }
     Ok(())
 }
@@ -378,6 +384,20 @@ mod tests {
         assert_eq!(doc.tests.len(), 1);
         assert_eq!(doc.tests[0].path, "boot");
         assert_eq!(doc.tests[0].status, Status::Pass);
+    }
+
+    #[test]
+    fn documents_with_nul_are_refused() {
+        let job = test_job(JobKind::Boot, &[]);
+        let mut results = TestResults::default();
+        let doc = document(&job, "kbridge", &JobResults::Test(results.clone()));
+        let bytes = checked_bytes(&doc, "kbridge", &|_| true).unwrap();
+        assert!(bytes.ends_with(b"}\n"));
+        results.misc.insert("note".into(), "a\0b".into());
+        let doc = document(&job, "kbridge", &JobResults::Test(results));
+        assert!(checked_bytes(&doc, "kbridge", &|_| true)
+            .unwrap_err()
+            .contains("NUL"));
     }
 
     #[test]

@@ -80,10 +80,12 @@ async fn callback(
             ),
         );
     };
-    let route = format!("/callback/{code}/{kind}");
+    // Only log lines name the route; build it only for them.
+    let route = || format!("/callback/{code}/{kind}");
     if !shared.verify {
         (shared.log)(&format!(
-            "warning: callback from {peer} on {route} accepted WITHOUT signature verification (--insecure-skip-verify)"
+            "warning: callback from {peer} on {} accepted WITHOUT signature verification (--insecure-skip-verify)",
+            route()
         ));
     }
 
@@ -153,7 +155,8 @@ async fn callback(
         Ok(v) => v,
         Err(reason) => {
             (shared.log)(&format!(
-                "rejected callback from {peer} on {route}: {reason}"
+                "rejected callback from {peer} on {}: {reason}",
+                route()
             ));
             let _ = shared.writer.send(Msg::Rejected(Rejected {
                 runner: code,
@@ -171,7 +174,8 @@ async fn callback(
         kind,
         headers: kept,
         token,
-        body: body.to_vec(),
+        // Reuses the buffer when nothing else holds it.
+        body: Vec::from(body),
         verified_as,
         uid: uid.expect("parsed whenever verified"),
     };
@@ -193,13 +197,15 @@ async fn callback(
         ),
         Ok(Answer::Rejected(reason)) => {
             (shared.log)(&format!(
-                "rejected callback from {peer} on {route}: {reason}"
+                "rejected callback from {peer} on {}: {reason}",
+                route()
             ));
             error(StatusCode::UNAUTHORIZED, &reason)
         }
         Ok(Answer::Invalid(reason)) => {
             (shared.log)(&format!(
-                "invalid callback from {peer} on {route}: {reason}"
+                "invalid callback from {peer} on {}: {reason}",
+                route()
             ));
             error(StatusCode::BAD_REQUEST, &reason)
         }

@@ -188,14 +188,36 @@ pub fn build_known(batch: &Batch<'_>, origin: &str, job: &Job) -> Result<bool, S
     }
 }
 
-/// Marks a matched callback pending and its job received.
+/// Marks a stored callback pending and its job received.
 pub fn accept(batch: &Batch<'_>, inbox_id: i64, job: &Job, uid: &str) -> Result<(), StoreError> {
     batch.set_inbox(inbox_id, InboxStatus::Pending, Some(job.id), None)?;
+    mark_received(batch, job, uid)
+}
+
+/// Marks a job as having had its callback, recording the runner's uid if
+/// the callback came before the schedule command's final write.
+fn mark_received(batch: &Batch<'_>, job: &Job, uid: &str) -> Result<(), StoreError> {
     batch.set_job_state(job.id, JobState::Received, None)?;
     if job.uid.is_none() {
         batch.set_job_uid(job.id, uid)?;
     }
     Ok(())
+}
+
+/// The work for a stored callback, taking its bytes.
+pub fn work_from_entry(
+    batch: &Batch<'_>,
+    origin: &str,
+    entry: InboxEntry,
+    job: Job,
+) -> Result<Work, StoreError> {
+    Ok(Work {
+        inbox_id: entry.id,
+        build_known: build_known(batch, origin, &job)?,
+        job,
+        body: entry.body.unwrap_or_default(),
+        verified_as: entry.verified_as.unwrap_or_default(),
+    })
 }
 
 /// Records what a worker finished. Returns a line for the log.
@@ -333,7 +355,7 @@ impl Writer {
             for msg in msgs {
                 match msg {
                     Msg::Callback(incoming, reply) => {
-                        let answer = store_callback(&batch, &self.cfg, &incoming, &mut work)?;
+                        let answer = store_callback(&batch, &self.cfg, *incoming, &mut work)?;
                         replies.push((reply, answer));
                     }
                     Msg::Rejected(r) => {
@@ -427,9 +449,7 @@ impl Writer {
                 let Some(job) = batch.job_by_id(job_id)? else {
                     continue;
                 };
-                let body = e.body.clone().unwrap_or_default();
-                let verified_as = e.verified_as.clone().unwrap_or_default();
-                work.push(work_for(&batch, &self.cfg, e.id, job, body, &verified_as)?);
+                work.push(work_from_entry(&batch, &self.cfg.origin, e, job)?);
             }
             batch.commit()?;
         }
@@ -453,17 +473,15 @@ impl Writer {
         let mut lines = Vec::new();
         let batch = self.store.batch()?;
         for e in unmatched {
-            let Some(uid) = e.uid.as_deref() else {
+            let Some(uid) = e.uid.clone() else {
                 continue;
             };
-            match admit(&batch, &e.runner, e.kind, uid, e.token.as_deref())? {
+            match admit(&batch, &e.runner, e.kind, &uid, e.token.as_deref())? {
                 Admission::Unmatched => {}
                 Admission::Matched(job) => {
-                    accept(&batch, e.id, &job, uid)?;
+                    accept(&batch, e.id, &job, &uid)?;
                     lines.push(format!("callback {} matched job {} ({uid})", e.id, job.id));
-                    let body = e.body.clone().unwrap_or_default();
-                    let verified_as = e.verified_as.clone().unwrap_or_default();
-                    work.push(work_for(&batch, &self.cfg, e.id, job, body, &verified_as)?);
+                    work.push(work_from_entry(&batch, &self.cfg.origin, e, job)?);
                 }
                 Admission::Duplicate(job) => {
                     batch.set_inbox(e.id, InboxStatus::Duplicate, Some(job.id), None)?
@@ -492,7 +510,7 @@ impl Writer {
 fn store_callback(
     batch: &Batch<'_>,
     cfg: &WriterConfig,
-    c: &Incoming,
+    c: Incoming,
     work: &mut Vec<Work>,
 ) -> Result<Answer, StoreError> {
     let mut row = NewInbox {
@@ -529,16 +547,15 @@ fn store_callback(
             row.status = InboxStatus::Pending;
             row.job_id = Some(job.id);
             let id = batch.insert_inbox(&row)?;
-            accept(batch, id, &job, uid)?;
+            mark_received(batch, &job, uid)?;
             let job_id = job.id;
-            work.push(work_for(
-                batch,
-                cfg,
-                id,
+            work.push(Work {
+                inbox_id: id,
+                build_known: build_known(batch, &cfg.origin, &job)?,
                 job,
-                c.body.clone(),
-                c.verified_as,
-            )?);
+                body: c.body,
+                verified_as: c.verified_as.to_string(),
+            });
             Ok(Answer::Accepted {
                 inbox: id,
                 job: Some(job_id),
@@ -563,21 +580,4 @@ fn store_callback(
             Ok(Answer::Invalid(why))
         }
     }
-}
-
-fn work_for(
-    batch: &Batch<'_>,
-    cfg: &WriterConfig,
-    inbox_id: i64,
-    job: Job,
-    body: Vec<u8>,
-    verified_as: &str,
-) -> Result<Work, StoreError> {
-    Ok(Work {
-        inbox_id,
-        build_known: build_known(batch, &cfg.origin, &job)?,
-        job,
-        body,
-        verified_as: verified_as.to_string(),
-    })
 }

@@ -48,12 +48,14 @@ impl Processor {
             Err(FetchError::Permanent(reason)) => return Finish::Errored { reason },
         };
         let doc = kcidb::document(&job, &self.origin, &results);
-        if let Err(e) = kcidb::check(&doc, &self.origin, &|_| w.build_known) {
-            return Finish::Errored {
-                reason: format!("the KCIDB document fails a check: {e}"),
-            };
-        }
-        let bytes = kcidb::to_bytes(&doc);
+        let bytes = match kcidb::checked_bytes(&doc, &self.origin, &|_| w.build_known) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return Finish::Errored {
+                    reason: format!("the KCIDB document fails a check: {e}"),
+                }
+            }
+        };
         let path = self
             .output_dir
             .join(format!("{}-{}.json", job.runner, callback.uid));

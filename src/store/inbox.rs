@@ -56,65 +56,59 @@ impl Store {
 
     /// Received callbacks, newest first.
     pub fn inbox(&self, limit: Option<u32>) -> Result<Vec<InboxEntry>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT * FROM inbox ORDER BY id DESC LIMIT ?1")
-            .map_err(|e| classify(&self.path, e))?;
-        let rows = stmt
-            .query_map([limit.map(i64::from).unwrap_or(-1)], |r| {
-                inbox_row(r, false)
-            })
-            .map_err(|e| classify(&self.path, e))?;
-        rows.map(|r| r.map_err(|e| classify(&self.path, e)))
-            .collect()
+        self.callbacks(
+            "SELECT * FROM inbox ORDER BY id DESC LIMIT ?1",
+            [limit.map(i64::from).unwrap_or(-1)],
+            false,
+        )
     }
 
     /// One stored callback, with its body.
     pub fn inbox_entry(&self, id: i64) -> Result<Option<InboxEntry>, StoreError> {
-        self.conn
-            .query_row("SELECT * FROM inbox WHERE id = ?1", [id], |r| {
-                inbox_row(r, true)
-            })
-            .optional()
-            .map_err(|e| classify(&self.path, e))
+        Ok(self
+            .callbacks("SELECT * FROM inbox WHERE id = ?1", [id], true)?
+            .pop())
     }
 
     /// Unmatched callbacks for which a job with their uid or token now
     /// exists. Only those are read in full, so a large backlog of callbacks
     /// that match nothing costs an index probe each, not a read.
     pub fn matchable_unmatched(&self) -> Result<Vec<InboxEntry>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT * FROM inbox i WHERE i.status = 'unmatched' AND (
-                     EXISTS (SELECT 1 FROM jobs j WHERE j.runner = i.runner AND j.uid = i.uid)
-                     OR (i.token IS NOT NULL AND EXISTS (
-                         SELECT 1 FROM jobs j WHERE j.runner = i.runner AND j.callback_token = i.token)))
-                 ORDER BY i.id",
-            )
-            .map_err(|e| classify(&self.path, e))?;
-        let rows = stmt
-            .query_map([], |r| inbox_row(r, true))
-            .map_err(|e| classify(&self.path, e))?;
-        rows.map(|r| r.map_err(|e| classify(&self.path, e)))
-            .collect()
+        self.callbacks(
+            "SELECT * FROM inbox i WHERE i.status = 'unmatched' AND (
+                 EXISTS (SELECT 1 FROM jobs j WHERE j.runner = i.runner AND j.uid = i.uid)
+                 OR (i.token IS NOT NULL AND EXISTS (
+                     SELECT 1 FROM jobs j WHERE j.runner = i.runner AND j.callback_token = i.token)))
+             ORDER BY i.id",
+            [],
+            true,
+        )
     }
 
     /// Pending callbacks whose retry is due at `now_ms`; with `all`, also
     /// those never tried (after a restart, nothing is in hand).
     pub fn due_pending(&self, now_ms: i64, all: bool) -> Result<Vec<InboxEntry>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT * FROM inbox WHERE status = 'pending'
-                 AND (next_attempt_ms <= ?1 OR (?2 AND next_attempt_ms IS NULL)) ORDER BY id",
-            )
-            .map_err(|e| classify(&self.path, e))?;
+        self.callbacks(
+            "SELECT * FROM inbox WHERE status = 'pending'
+             AND (next_attempt_ms <= ?1 OR (?2 AND next_attempt_ms IS NULL)) ORDER BY id",
+            params![now_ms, all],
+            true,
+        )
+    }
+
+    /// Runs a query over the inbox; bodies are read only `with_body`.
+    fn callbacks<P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        with_body: bool,
+    ) -> Result<Vec<InboxEntry>, StoreError> {
+        let fail = |e| classify(&self.path, e);
+        let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
         let rows = stmt
-            .query_map(params![now_ms, all], |r| inbox_row(r, true))
-            .map_err(|e| classify(&self.path, e))?;
-        rows.map(|r| r.map_err(|e| classify(&self.path, e)))
-            .collect()
+            .query_map(params, |r| inbox_row(r, with_body))
+            .map_err(fail)?;
+        rows.map(|r| r.map_err(fail)).collect()
     }
 
     /// Jobs still waiting for a callback: accepted by their runner with a

@@ -52,7 +52,7 @@ fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, ConfigError> {
         None => Settings::api_url(ctx.env)?,
     };
     let artifact_hosts = match &ctx.settings.artifact_hosts {
-        Some(hosts) => hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+        Some(hosts) => hosts.value.iter().map(|h| h.to_ascii_lowercase()).collect(),
         None => {
             let mut hosts: Vec<String> = DEFAULT_ARTIFACT_HOSTS.map(String::from).to_vec();
             if let Some(host) = api_url
