@@ -998,3 +998,57 @@ fn a_failed_build_gets_the_tail_of_its_log() {
         "git://git.kernel.org/linux.git"
     );
 }
+
+#[test]
+fn results_inbox_and_listen_explain_what_is_missing() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let run = w.env.run(&["results", &job.uid]).expect(1);
+    assert!(
+        run.error_line().contains(&format!(
+            "job {} has no KCIDB document yet (it is 'submitted')",
+            job.id
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        w.env.run(&["inbox"]).expect(0).stdout.trim(),
+        "no callbacks received"
+    );
+
+    let missing = w.env.path("missing.pub");
+    let run = w
+        .env
+        .run(&["listen", "--tuxsuite-public-key", missing.to_str().unwrap()])
+        .expect(2);
+    assert!(run.error_line().contains("cannot read"), "{}", run.stderr);
+    let mut env = Env::bare();
+    env.vars = w.env.vars.clone();
+    env.set("KBRIDGE_MAX_BODY", "lots");
+    let run = env.run(&["listen", "--insecure-skip-verify"]).expect(2);
+    assert!(
+        run.error_line().contains("not a number of bytes"),
+        "{}",
+        run.stderr
+    );
+
+    // A stored callback that matches no job cannot be replayed yet.
+    let l = w.listen(&[]);
+    let body = w.test_body("2MBYnoSuchJobAAAAAAAAAAAAAA");
+    let sig = w.keys.sign(body.as_bytes());
+    let a = l.post(
+        "/callback/tuxsuite/test",
+        body.as_bytes(),
+        &[("x-tux-payload-signature", &sig)],
+    );
+    assert_eq!(a.status, 202, "{}", a.body);
+    let id = a.json()["inbox"].to_string();
+    let run = w.env.run(&["inbox", "replay", &id]).expect(1);
+    assert!(
+        run.error_line()
+            .contains("matches no job kbridge scheduled"),
+        "{}",
+        run.stderr
+    );
+}
