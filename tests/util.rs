@@ -376,6 +376,7 @@ fn protocol_answer(r: &Received) -> (u16, Value) {
             answer["uid"] = json!(new_uid());
             answer["tests"] = Value::Array(all);
             answer["state"] = json!("provisioning");
+            answer["result"] = json!("unknown");
             answer["project"] = json!(format!("{GROUP}/{PROJECT}"));
             (201, answer)
         }
@@ -400,6 +401,7 @@ fn protocol_answer(r: &Received) -> (u16, Value) {
             let mut answer = b.clone();
             answer["uid"] = json!(new_uid());
             answer["state"] = json!("queued");
+            answer["result"] = json!("unknown");
             (201, json!([answer]))
         }
         _ => refuse(404, "no such project"),
