@@ -51,7 +51,9 @@ fn main() {
     assert_eq!(tux.submissions().len(), runs + 1);
 
     let Some(client) = std::env::var_os("KBRIDGE_BENCH_TUXSUITE") else {
-        println!("(set KBRIDGE_BENCH_TUXSUITE=/path/to/tuxsuite to compare with the official client)");
+        println!(
+            "(set KBRIDGE_BENCH_TUXSUITE=/path/to/tuxsuite to compare with the official client)"
+        );
         return;
     };
     let client_args = [
@@ -72,7 +74,11 @@ fn main() {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .output()
             .expect("the tuxsuite client runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run_client();
     let times = timed(runs, run_client);

@@ -26,15 +26,73 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand jobs 'List recorded jobs, newest first'
             cand show 'Show every stored field of one job'
-            cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
             cand results 'Show the KCIDB document produced for a job'
-            cand inbox 'List received callbacks, or process one again'
             cand config 'Show the resolved settings and where each one came from'
             cand generate 'Write shell completions and man pages into a directory'
+            cand schedule 'Submit a build, test or boot test to a runner and record it'
+            cand inbox 'List received callbacks, or process one again'
+            cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;jobs'= {
+            cand --kind 'Only jobs of this kind'
+            cand --state 'Only jobs in this state'
+            cand --limit 'Show at most this many jobs'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print a JSON array instead of a table'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;show'= {
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print the job as one JSON object'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;results'= {
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print the KCIDB document itself'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;config'= {
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print the settings as one JSON object'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;generate'= {
+            cand --out-dir 'Directory that receives completions/ and man/'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'kbridge;schedule'= {
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
@@ -51,8 +109,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'kbridge;schedule;build'= {
-            cand --runner 'Runner to submit to'
-            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
             cand --tree 'Git repository to build (https://, http:// or git://)'
             cand --branch 'Branch or tag to build'
             cand --sha 'Commit to build (full or abbreviated hash)'
@@ -61,6 +117,8 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --kconfig 'Base configuration: a defconfig name or the URL of a config file'
             cand --fragment 'Configuration fragment applied on top (CONFIG_X=y or a fragment URL); repeatable'
             cand --target 'Make target to build instead of the runner''s default; repeatable'
+            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
+            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --private 'Ask the runner to keep the results private'
@@ -74,8 +132,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --version 'Print version'
         }
         &'kbridge;schedule;test'= {
-            cand --runner 'Runner to submit to'
-            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
             cand --device 'Device to run on'
             cand --kernel 'URL of the kernel image'
             cand --modules 'URL of a compressed modules archive'
@@ -83,6 +139,8 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --parameter 'Runner parameter KEY=VALUE passed to the test definitions; repeatable'
             cand --tests 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)'
             cand --collection 'Test collection used in KCIDB paths [default: the first test''s name up to its first ''-'']'
+            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
+            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --private 'Ask the runner to keep the results private'
@@ -97,13 +155,13 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --version 'Print version'
         }
         &'kbridge;schedule;boot'= {
-            cand --runner 'Runner to submit to'
-            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
             cand --device 'Device to run on'
             cand --kernel 'URL of the kernel image'
             cand --modules 'URL of a compressed modules archive'
             cand --build-id 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled'
             cand --parameter 'Runner parameter KEY=VALUE passed to the test definitions; repeatable'
+            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
+            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --private 'Ask the runner to keep the results private'
@@ -131,59 +189,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         }
         &'kbridge;schedule;help;help'= {
         }
-        &'kbridge;jobs'= {
-            cand --kind 'Only jobs of this kind'
-            cand --state 'Only jobs in this state (submitting, submitted, failed, unknown)'
-            cand --limit 'Show at most this many jobs'
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --json 'Print a JSON array instead of a table'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;show'= {
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --json 'Print the job as one JSON object'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;listen'= {
-            cand --bind 'Address to listen on; port 0 picks a free port (the address bound is printed) [env: KBRIDGE_BIND] [default: 127.0.0.1:8080]'
-            cand --tuxsuite-public-key 'File with TuxSuite''s OpenSSH public key (`tuxsuite keys get`); repeatable, for key rotation'
-            cand --output-dir 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]'
-            cand --allow-artifact-host 'Host results may be fetched from (any port); repeatable; replaces the runner''s defaults'
-            cand --max-body 'Largest callback body accepted, in bytes [env: KBRIDGE_MAX_BODY] [default: 1048576]'
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --exit-when-done 'Exit once no job in the store is waiting for a callback'
-            cand --insecure-skip-verify 'Accept callbacks without checking their signatures. For development only: anyone who can reach the listener can then forge results'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;results'= {
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --json 'Print the KCIDB document itself'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
         &'kbridge;inbox'= {
             cand --limit 'Show at most this many callbacks'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
@@ -199,6 +204,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'kbridge;inbox;replay'= {
+            cand --output-dir 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand -q 'Print no progress indicators or notes, only results and errors'
@@ -216,21 +222,16 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         }
         &'kbridge;inbox;help;help'= {
         }
-        &'kbridge;config'= {
+        &'kbridge;listen'= {
+            cand --bind 'Address `kbridge listen` listens on; port 0 picks a free port [env: KBRIDGE_BIND] [default: 127.0.0.1:8080]'
+            cand --output-dir 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]'
+            cand --max-body 'Largest callback body accepted [env: KBRIDGE_MAX_BODY] [default: 1048576]'
+            cand --tuxsuite-public-key 'TuxSuite''s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation'
+            cand --allow-artifact-host 'Hosts results may be fetched from (any port); repeatable; replaces the defaults [default: storage.tuxsuite.com, tuxapi.tuxsuite.com and the API host]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --json 'Print the settings as one JSON object'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;generate'= {
-            cand --out-dir 'Directory that receives completions/ and man/'
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --exit-when-done 'Exit once no job in the store is waiting for a callback'
+            cand --insecure-skip-verify 'Accept callbacks without checking their signatures. For development only: anyone who can reach the listener can then forge results'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -h 'Print help'
@@ -239,15 +240,25 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --version 'Print version'
         }
         &'kbridge;help'= {
-            cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand jobs 'List recorded jobs, newest first'
             cand show 'Show every stored field of one job'
-            cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
             cand results 'Show the KCIDB document produced for a job'
-            cand inbox 'List received callbacks, or process one again'
             cand config 'Show the resolved settings and where each one came from'
             cand generate 'Write shell completions and man pages into a directory'
+            cand schedule 'Submit a build, test or boot test to a runner and record it'
+            cand inbox 'List received callbacks, or process one again'
+            cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;help;jobs'= {
+        }
+        &'kbridge;help;show'= {
+        }
+        &'kbridge;help;results'= {
+        }
+        &'kbridge;help;config'= {
+        }
+        &'kbridge;help;generate'= {
         }
         &'kbridge;help;schedule'= {
             cand build 'Build a kernel tree'
@@ -260,22 +271,12 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         }
         &'kbridge;help;schedule;boot'= {
         }
-        &'kbridge;help;jobs'= {
-        }
-        &'kbridge;help;show'= {
-        }
-        &'kbridge;help;listen'= {
-        }
-        &'kbridge;help;results'= {
-        }
         &'kbridge;help;inbox'= {
             cand replay 'Process a stored callback again from its stored bytes'
         }
         &'kbridge;help;inbox;replay'= {
         }
-        &'kbridge;help;config'= {
-        }
-        &'kbridge;help;generate'= {
+        &'kbridge;help;listen'= {
         }
         &'kbridge;help;help'= {
         }

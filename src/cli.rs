@@ -1,15 +1,24 @@
 //! The command-line surface: clap types and their help text.
 //!
 //! This text is also the text of the man pages and shell completions (see
-//! `kbridge generate`), so it is written for readers of both. The module
-//! imports nothing else from kbridge, so the surface can be rendered on its
-//! own. Values are validated here only where the check needs nothing but the
+//! `kbridge generate`), so it is written for readers of both. The commands
+//! and their own options are the derive types below; the flags that set a
+//! *setting* (`--db`, `--bind`, a runner's `--tuxsuite-public-key`, ...)
+//! are added from the settings table ([`crate::config::all_defs`]), so each
+//! is declared once, beside its environment variable and default. This
+//! module names no runner.
+//!
+//! Values are validated here only where the check needs nothing but the
 //! value itself (URL shapes, non-empty lists); everything that needs
 //! configuration or the store is checked later.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, ValueHint};
+use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, FlagValues, Kind, SettingDef};
+use crate::model::JobState;
 
 /// Exit status documentation, shared by `--help` and the man page.
 const EXIT_STATUS: &str = "\
@@ -26,13 +35,8 @@ Exit status:
 pub struct Cli {
     /// Read settings from this TOML file instead of
     /// $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub config: Option<PathBuf>,
-
-    /// SQLite database that records every job [env: KBRIDGE_DB]
-    /// [default: $XDG_DATA_HOME/kbridge/kbridge.db]
-    #[arg(long, global = true, value_name = "PATH")]
-    pub db: Option<PathBuf>,
 
     /// Print no progress indicators or notes, only results and errors
     #[arg(long, short, global = true)]
@@ -86,15 +90,6 @@ pub enum Schedule {
 /// Flags shared by every `schedule` command.
 #[derive(Debug, Clone, Args)]
 pub struct ScheduleCommon {
-    /// Runner to submit to
-    #[arg(long, default_value = "tuxsuite", value_name = "RUNNER")]
-    pub runner: String,
-
-    /// Public base URL where `kbridge listen` is reachable; jobs report back
-    /// to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]
-    #[arg(long, value_name = "URL", value_parser = http_url)]
-    pub callback_url: Option<String>,
-
     /// Ask the runner to keep the results private
     #[arg(long)]
     pub private: bool,
@@ -117,7 +112,7 @@ pub struct BuildArgs {
     pub common: ScheduleCommon,
 
     /// Git repository to build (https://, http:// or git://)
-    #[arg(long, value_name = "URL", value_parser = git_url)]
+    #[arg(long, value_name = "URL", value_parser = git_url, value_hint = ValueHint::Url)]
     pub tree: String,
 
     /// Branch or tag to build
@@ -158,11 +153,11 @@ pub struct KernelArgs {
     pub device: String,
 
     /// URL of the kernel image
-    #[arg(long, value_name = "URL", value_parser = http_url)]
+    #[arg(long, value_name = "URL", value_parser = http_url, value_hint = ValueHint::Url)]
     pub kernel: String,
 
     /// URL of a compressed modules archive
-    #[arg(long, value_name = "URL", value_parser = http_url)]
+    #[arg(long, value_name = "URL", value_parser = http_url, value_hint = ValueHint::Url)]
     pub modules: Option<String>,
 
     /// Build under test: its KCIDB id (origin:...), or the uid or job id of
@@ -223,8 +218,8 @@ pub struct JobsArgs {
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
 
-    /// Only jobs in this state (submitting, submitted, failed, unknown)
-    #[arg(long, value_name = "STATE")]
+    /// Only jobs in this state
+    #[arg(long, value_name = "STATE", value_parser = PossibleValuesParser::new(JobState::ALL.map(JobState::as_str)))]
     pub state: Option<String>,
 
     /// Show at most this many jobs
@@ -251,31 +246,6 @@ pub struct ShowArgs {
 /// `kbridge listen`.
 #[derive(Debug, Args)]
 pub struct ListenArgs {
-    /// Address to listen on; port 0 picks a free port (the address bound is
-    /// printed) [env: KBRIDGE_BIND] [default: 127.0.0.1:8080]
-    #[arg(long, value_name = "ADDR")]
-    pub bind: Option<String>,
-
-    /// File with TuxSuite's OpenSSH public key (`tuxsuite keys get`);
-    /// repeatable, for key rotation
-    #[arg(long = "tuxsuite-public-key", value_name = "FILE")]
-    pub tuxsuite_public_keys: Vec<PathBuf>,
-
-    /// Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR]
-    /// [default: $XDG_DATA_HOME/kbridge/kcidb]
-    #[arg(long, value_name = "DIR")]
-    pub output_dir: Option<PathBuf>,
-
-    /// Host results may be fetched from (any port); repeatable; replaces
-    /// the runner's defaults
-    #[arg(long = "allow-artifact-host", value_name = "HOST")]
-    pub artifact_hosts: Vec<String>,
-
-    /// Largest callback body accepted, in bytes [env: KBRIDGE_MAX_BODY]
-    /// [default: 1048576]
-    #[arg(long, value_name = "BYTES")]
-    pub max_body: Option<u64>,
-
     /// Exit once no job in the store is waiting for a callback
     #[arg(long)]
     pub exit_when_done: bool,
@@ -345,9 +315,130 @@ pub struct GenerateArgs {
     pub out_dir: PathBuf,
 }
 
-/// The clap command, for rendering completions and man pages.
+/// The parsed command line: the commands and their options, and the
+/// settings given by flag.
+#[derive(Debug)]
+pub struct Parsed {
+    pub cli: Cli,
+    pub flags: FlagValues,
+}
+
+/// The full clap command: the derive types plus a flag for every setting
+/// that has one.
 pub fn command() -> clap::Command {
-    <Cli as clap::CommandFactory>::command()
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    for def in config::all_defs() {
+        let Some(flag) = def.flag else { continue };
+        for path in flag.on {
+            cmd = add_to(cmd, path, setting_arg(def));
+        }
+    }
+    cmd
+}
+
+/// Adds `arg` to the command at `path` (`"listen"`, `"schedule *"`, or `""`
+/// for every command).
+fn add_to(cmd: clap::Command, path: &str, arg: Arg) -> clap::Command {
+    let mut parts = path.split_whitespace();
+    match parts.next() {
+        None => cmd.arg(arg.global(true)),
+        Some(first) => {
+            let rest: Vec<&str> = parts.collect();
+            let rest = rest.join(" ");
+            if first == "*" {
+                cmd.mut_subcommands(|sub| add_to(sub, &rest, arg.clone()))
+            } else {
+                assert!(
+                    cmd.find_subcommand(first).is_some(),
+                    "setting flag for unknown command {first}"
+                );
+                cmd.mut_subcommand(first, |sub| add_to(sub, &rest, arg))
+            }
+        }
+    }
+}
+
+/// The clap argument for a setting's flag. Its help carries the
+/// environment variable and the default, so `--help`, the man page and the
+/// table agree.
+fn setting_arg(def: &'static SettingDef) -> Arg {
+    let flag = def.flag.expect("only settings with a flag");
+    let mut help = def.doc.to_string();
+    if let Some(env) = def.env {
+        help.push_str(&format!(" [env: {env}]"));
+    }
+    if let Some(default) = def.default.describe() {
+        help.push_str(&format!(" [default: {default}]"));
+    }
+    let mut arg = Arg::new(def.key).long(flag.long).help(help);
+    match flag.value_name {
+        None => return arg.action(ArgAction::SetTrue),
+        Some(name) => arg = arg.value_name(name),
+    }
+    arg = match def.kind {
+        Kind::List { .. } | Kind::Paths { .. } => arg.action(ArgAction::Append),
+        _ => arg.action(ArgAction::Set),
+    };
+    match def.kind {
+        Kind::Path | Kind::Paths { .. } => arg.value_hint(ValueHint::AnyPath),
+        Kind::Url => arg.value_hint(ValueHint::Url),
+        Kind::Choice(words) => arg.value_parser(PossibleValuesParser::new(words)),
+        Kind::Bool => arg.value_parser(PossibleValuesParser::new(["true", "false"])),
+        _ if def.key == config::keys::RUNNER => arg.value_parser(PossibleValuesParser::new(
+            crate::runner::RUNNERS.iter().map(|r| r.code),
+        )),
+        _ => arg.value_hint(ValueHint::Other),
+    }
+}
+
+/// The settings given by flag on the chosen commands.
+fn flag_values(matches: &ArgMatches) -> FlagValues {
+    let mut out = FlagValues::new();
+    let defs = config::all_defs();
+    let mut level = Some(matches);
+    while let Some(m) = level {
+        for def in &defs {
+            let Some(flag) = def.flag else { continue };
+            // Setting flags have no clap default, so a value is one the
+            // user gave; `try_` because most levels do not define the flag.
+            if flag.value_name.is_none() {
+                if m.try_get_one::<bool>(def.key).ok().flatten() == Some(&true) {
+                    out.insert(def.key, vec![flag.sets.to_string()]);
+                }
+            } else if let Ok(Some(values)) = m.try_get_many::<String>(def.key) {
+                out.insert(def.key, values.cloned().collect());
+            }
+        }
+        level = m.subcommand().map(|(_, sub)| sub);
+    }
+    out
+}
+
+/// Parses `args` (the process's, in `main`). Help and version come back as
+/// errors too: the caller prints them and chooses the exit status.
+pub fn parse_from<I, T>(args: I) -> Result<Parsed, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = command().try_get_matches_from(args)?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    Ok(Parsed {
+        cli,
+        flags: flag_values(&matches),
+    })
+}
+
+/// The one line to print for a usage error, keeping clap's "did you mean"
+/// tip; `None` for help and version, which clap prints itself.
+pub fn usage_line(e: &clap::Error) -> Option<String> {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => None,
+        _ => Some(one_line_usage_error(&e.render().to_string())),
+    }
 }
 
 fn non_empty(value: &str) -> Result<String, String> {
@@ -404,40 +495,24 @@ fn key_value(value: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Parses the process arguments. Help and version print as usual; a usage
-/// error is printed as one line (clap's message without its usage block)
-/// and exits with status 2, like every other usage error.
-pub fn parse() -> Cli {
-    use clap::error::ErrorKind;
-    match <Cli as Parser>::try_parse() {
-        Ok(cli) => cli,
-        Err(e)
-            if matches!(
-                e.kind(),
-                ErrorKind::DisplayHelp
-                    | ErrorKind::DisplayVersion
-                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-            ) =>
-        {
-            e.exit()
-        }
-        Err(e) => {
-            eprintln!("{}", one_line_usage_error(&e.render().to_string()));
-            std::process::exit(2)
-        }
-    }
-}
-
-/// `error: X\n  detail\n\nUsage: ...\n\nFor more information, try '--help'.`
-/// becomes `error: X detail (try '--help')`.
+/// `error: X\n  detail\n\n  tip: ...\n\nUsage: ...\n\nFor more information,
+/// try '--help'.` becomes `error: X detail (tip: ...; try '--help')`.
 fn one_line_usage_error(rendered: &str) -> String {
-    let message: Vec<&str> = rendered
+    let mut message = Vec::new();
+    let mut tips = Vec::new();
+    for line in rendered
         .lines()
         .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
-        .collect();
-    format!("{} (try '--help')", message.join(" "))
+        .filter(|l| !l.is_empty())
+    {
+        match line.strip_prefix("tip:") {
+            Some(tip) => tips.push(tip.trim().to_string()),
+            None => message.push(line),
+        }
+    }
+    tips.push("try '--help'".into());
+    format!("{} ({})", message.join(" "), tips.join("; "))
 }
 
 #[cfg(test)]
@@ -463,16 +538,50 @@ mod tests {
 
     #[test]
     fn usage_errors_fit_one_line() {
-        let err = command()
-            .try_get_matches_from(["kbridge", "schedule", "build", "--tree", "https://x/l.git"])
-            .unwrap_err();
-        let line = one_line_usage_error(&err.render().to_string());
+        let err =
+            parse_from(["kbridge", "schedule", "build", "--tree", "https://x/l.git"]).unwrap_err();
+        let line = usage_line(&err).unwrap();
         assert!(
             line.starts_with("error: the following required arguments"),
             "{line}"
         );
         assert!(line.contains("--toolchain"), "{line}");
         assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn suggestions_survive() {
+        let err = parse_from(["kbridge", "schedule", "test", "--test", "x"]).unwrap_err();
+        let line = usage_line(&err).unwrap();
+        assert!(
+            line.contains("a similar argument exists: '--tests'"),
+            "{line}"
+        );
+        assert!(line.ends_with("try '--help')"), "{line}");
+    }
+
+    #[test]
+    fn setting_flags_land_in_flag_values() {
+        let p = parse_from([
+            "kbridge",
+            "listen",
+            "--bind",
+            "127.0.0.1:0",
+            "--db",
+            "/x.db",
+            "--max-body",
+            "4096",
+        ])
+        .unwrap();
+        assert_eq!(p.flags[config::keys::BIND], ["127.0.0.1:0"]);
+        assert_eq!(p.flags[config::keys::DATABASE], ["/x.db"]);
+        assert_eq!(p.flags[config::keys::MAX_BODY], ["4096"]);
+        let p = parse_from(["kbridge", "--db", "/y.db", "jobs"]).unwrap();
+        assert_eq!(p.flags[config::keys::DATABASE], ["/y.db"]);
+        assert!(
+            parse_from(["kbridge", "jobs", "--bind", "x:1"]).is_err(),
+            "--bind is listen's"
+        );
     }
 
     #[test]

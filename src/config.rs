@@ -1,21 +1,28 @@
-//! Settings: where each one comes from and which source wins.
+//! Settings: one table says what each one is, and resolution follows it.
 //!
-//! Precedence is flag, then environment (`KBRIDGE_*`), then the TOML file,
-//! then the built-in default. Every setting remembers its [`Source`], so
-//! `kbridge config` can say why a value is what it is and a value the user
-//! never gave stays distinguishable from a default.
+//! Every setting is a [`SettingDef`]: its key in the TOML file, its flag
+//! (and which commands take it), its environment variable, its default,
+//! whether it is secret, and one line of documentation. The same table
+//! drives resolution here, the flags `cli` adds to the commands, what
+//! `kbridge config` shows, and a test that keeps `--help`, README.md and
+//! docs/configuration.md in agreement with it. kbridge's own settings are
+//! [`CORE`]; each runner declares its own in its module
+//! ([`crate::runner::RunnerInfo::settings`]), so this file names no runner.
+//!
+//! Precedence is flag, then environment, then the TOML file, then the
+//! default. Every resolved value remembers its [`Source`], so a value the
+//! user never gave stays distinguishable from a default.
 //!
 //! This is the only module that reads the process environment. It takes one
 //! snapshot ([`Environment`]) and hands it to whoever needs a variable, such
 //! as runners that honour their own service's variables; tests build the
-//! snapshot by hand.
+//! snapshot by hand. Nothing here opens a socket, a database or a file
+//! other than the TOML file itself.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-use serde::Deserialize;
 
 use crate::model::is_valid_origin;
 
@@ -77,6 +84,14 @@ impl Environment {
             .map(PathBuf::from)
             .or_else(|| self.home().map(|h| h.join(".local").join("share")))
     }
+
+    /// Expands a leading `~/` to `$HOME/`.
+    pub fn expand_home(&self, p: &str) -> PathBuf {
+        match (p.strip_prefix("~/"), self.home()) {
+            (Some(rest), Some(home)) => home.join(rest),
+            _ => PathBuf::from(p),
+        }
+    }
 }
 
 /// Where a setting's value came from.
@@ -84,16 +99,17 @@ impl Environment {
 pub enum Source {
     Flag(&'static str),
     Env(&'static str),
-    File(PathBuf),
+    /// The TOML file, and the line the value is on.
+    File(PathBuf, usize),
     Default,
 }
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Source::Flag(name) => write!(f, "flag {name}"),
+            Source::Flag(name) => write!(f, "flag --{name}"),
             Source::Env(name) => write!(f, "env {name}"),
-            Source::File(path) => write!(f, "file {}", path.display()),
+            Source::File(path, line) => write!(f, "file {} line {line}", path.display()),
             Source::Default => f.write_str("default"),
         }
     }
@@ -106,36 +122,350 @@ pub struct Setting<T> {
     pub source: Source,
 }
 
-/// Values given on the command line; `None` means "not given".
-#[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    pub config: Option<PathBuf>,
-    pub db: Option<PathBuf>,
-    pub callback_url: Option<String>,
-    pub bind: Option<String>,
-    pub output_dir: Option<PathBuf>,
-    pub max_body: Option<u64>,
-    /// Files with TuxSuite public keys (`--tuxsuite-public-key`).
-    pub tuxsuite_public_keys: Vec<PathBuf>,
-    /// Hosts results may be fetched from (`--allow-artifact-host`).
-    pub artifact_hosts: Vec<String>,
+/// What kind of value a setting takes, with the bounds that are checked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(dead_code)] // wired up by the settings that follow (kcidb, wait)
+pub enum Kind {
+    Text,
+    /// A file or directory. In the TOML file, relative paths are relative
+    /// to the file and `~/` is the home directory.
+    Path,
+    /// An absolute `http(s)` URL; a trailing `/` is dropped.
+    Url,
+    /// `host:port`.
+    Addr,
+    /// A KCIDB origin: `^[a-z0-9_]+$`.
+    Origin,
+    /// A duration: a number of seconds, or a number with `s`, `m`, `h` or
+    /// `d`.
+    Seconds {
+        min: f64,
+        max: f64,
+    },
+    /// A size: a number of bytes, or a number with `KiB`, `MiB`, `GiB`
+    /// (1024-based) or `kB`, `MB`, `GB` (1000-based).
+    Bytes {
+        min: u64,
+        max: u64,
+    },
+    /// A whole number.
+    Count {
+        min: u64,
+        max: u64,
+    },
+    Bool,
+    /// Several strings: a repeated flag, a comma-separated variable, or a
+    /// TOML array. With `append`, flags add to the file's list instead of
+    /// replacing it.
+    List {
+        append: bool,
+    },
+    /// Several paths, like [`Kind::List`].
+    Paths {
+        append: bool,
+    },
+    /// One of a fixed set of words.
+    Choice(&'static [&'static str]),
 }
+
+/// A setting's flag.
+#[derive(Debug, Clone, Copy)]
+pub struct FlagDef {
+    /// Without the leading `--`.
+    pub long: &'static str,
+    /// The placeholder in `--help`; `None` for a switch that takes no
+    /// value.
+    pub value_name: Option<&'static str>,
+    /// For a switch, the value it sets.
+    pub sets: &'static str,
+    /// The commands that take it, as paths (`"listen"`, `"schedule build"`,
+    /// `"schedule *"` for every `schedule` command, `""` for every command).
+    pub on: &'static [&'static str],
+}
+
+/// A setting's default.
+#[derive(Debug, Clone, Copy)]
+pub enum DefaultValue {
+    /// No value unless one is given.
+    None,
+    /// This value.
+    Value(&'static str),
+    /// Worked out at run time (a path under the data directory, the first
+    /// registered runner): `describe` is what documentation shows.
+    Computed {
+        describe: &'static str,
+        compute: fn(&Environment) -> Option<String>,
+    },
+    /// Chosen by the code that uses it; `describe` says what it is.
+    Described(&'static str),
+}
+
+impl DefaultValue {
+    /// The default as documentation shows it.
+    pub fn describe(&self) -> Option<&'static str> {
+        match self {
+            DefaultValue::None => None,
+            DefaultValue::Value(v) => Some(v),
+            DefaultValue::Computed { describe, .. } | DefaultValue::Described(describe) => {
+                Some(describe)
+            }
+        }
+    }
+}
+
+/// One setting.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingDef {
+    /// The key in the TOML file; dots are tables (`tuxsuite.public_keys` is
+    /// `public_keys` under `[tuxsuite]`), and `*` stands for any name
+    /// (`lava.labs.*.url`).
+    pub key: &'static str,
+    pub flag: Option<FlagDef>,
+    pub env: Option<&'static str>,
+    pub default: DefaultValue,
+    pub kind: Kind,
+    /// Never shown: `kbridge config` says only whether it is set.
+    pub secret: bool,
+    /// One line for `--help`, `kbridge config` and the documentation.
+    pub doc: &'static str,
+}
+
+/// A setting with no flag, variable or default yet; the builder methods
+/// below add them.
+pub const fn setting(key: &'static str, kind: Kind, doc: &'static str) -> SettingDef {
+    SettingDef {
+        key,
+        flag: None,
+        env: None,
+        default: DefaultValue::None,
+        kind,
+        secret: false,
+        doc,
+    }
+}
+
+#[allow(dead_code)] // wired up by the settings that follow (kcidb, wait)
+impl SettingDef {
+    pub const fn flag(
+        mut self,
+        long: &'static str,
+        value_name: &'static str,
+        on: &'static [&'static str],
+    ) -> Self {
+        self.flag = Some(FlagDef {
+            long,
+            value_name: Some(value_name),
+            sets: "",
+            on,
+        });
+        self
+    }
+
+    pub const fn switch(
+        mut self,
+        long: &'static str,
+        sets: &'static str,
+        on: &'static [&'static str],
+    ) -> Self {
+        self.flag = Some(FlagDef {
+            long,
+            value_name: None,
+            sets,
+            on,
+        });
+        self
+    }
+
+    pub const fn env(mut self, name: &'static str) -> Self {
+        self.env = Some(name);
+        self
+    }
+
+    pub const fn default(mut self, value: &'static str) -> Self {
+        self.default = DefaultValue::Value(value);
+        self
+    }
+
+    pub const fn computed(
+        mut self,
+        describe: &'static str,
+        compute: fn(&Environment) -> Option<String>,
+    ) -> Self {
+        self.default = DefaultValue::Computed { describe, compute };
+        self
+    }
+
+    pub const fn described(mut self, describe: &'static str) -> Self {
+        self.default = DefaultValue::Described(describe);
+        self
+    }
+
+    pub const fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+
+    /// Whether `key` (a concrete key from the file) is this setting.
+    fn matches(&self, key: &str) -> bool {
+        let mut want = self.key.split('.');
+        let mut got = key.split('.');
+        loop {
+            match (want.next(), got.next()) {
+                (None, None) => return true,
+                (Some("*"), Some(g)) if !g.is_empty() => {}
+                (Some(w), Some(g)) if w == g => {}
+                _ => return false,
+            }
+        }
+    }
+
+    fn is_pattern(&self) -> bool {
+        self.key.contains('*')
+    }
+}
+
+/// The keys of kbridge's own settings.
+pub mod keys {
+    pub const DATABASE: &str = "database";
+    pub const CALLBACK_URL: &str = "callback_url";
+    pub const RUNNER: &str = "runner";
+    pub const ORIGIN: &str = "origin";
+    pub const HTTP_TIMEOUT: &str = "http_timeout";
+    pub const RETRY_DELAY: &str = "retry_delay";
+    pub const BIND: &str = "bind";
+    pub const OUTPUT_DIR: &str = "output_dir";
+    pub const MAX_BODY: &str = "max_body";
+    pub const HEADER_TIMEOUT: &str = "header_timeout";
+    pub const FETCH_RETRY_FOR: &str = "fetch_retry_for";
+}
+
+const SCHEDULE: &[&str] = &["schedule *"];
+
+fn default_database(env: &Environment) -> Option<String> {
+    Some(
+        env.data_home()?
+            .join("kbridge")
+            .join("kbridge.db")
+            .display()
+            .to_string(),
+    )
+}
+
+fn default_output_dir(env: &Environment) -> Option<String> {
+    Some(
+        env.data_home()?
+            .join("kbridge")
+            .join("kcidb")
+            .display()
+            .to_string(),
+    )
+}
+
+fn default_runner(_: &Environment) -> Option<String> {
+    crate::runner::RUNNERS.first().map(|r| r.code.to_string())
+}
+
+/// kbridge's own settings.
+pub const CORE: &[SettingDef] = &[
+    setting(keys::DATABASE, Kind::Path, "SQLite database that records every job")
+        .flag("db", "PATH", &[""])
+        .env("KBRIDGE_DB")
+        .computed("$XDG_DATA_HOME/kbridge/kbridge.db", default_database),
+    setting(
+        keys::CALLBACK_URL,
+        Kind::Url,
+        "Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind}",
+    )
+    .flag("callback-url", "URL", SCHEDULE)
+    .env("KBRIDGE_CALLBACK_URL"),
+    setting(keys::RUNNER, Kind::Text, "Runner to submit to")
+        .flag("runner", "RUNNER", SCHEDULE)
+        .env("KBRIDGE_RUNNER")
+        .computed("the first registered runner (see --help)", default_runner),
+    setting(keys::ORIGIN, Kind::Origin, "KCIDB origin of everything kbridge reports")
+        .env("KBRIDGE_ORIGIN")
+        .default("kbridge"),
+    setting(
+        keys::HTTP_TIMEOUT,
+        Kind::Seconds { min: 0.1, max: 3600.0 },
+        "How long to wait for a runner's answer to one request",
+    )
+    .env("KBRIDGE_HTTP_TIMEOUT")
+    .default("60"),
+    setting(
+        keys::RETRY_DELAY,
+        Kind::Seconds { min: 0.01, max: 3600.0 },
+        "The pause before the first retry of a request; later pauses double",
+    )
+    .env("KBRIDGE_RETRY_DELAY")
+    .default("2"),
+    setting(keys::BIND, Kind::Addr, "Address `kbridge listen` listens on; port 0 picks a free port")
+        .flag("bind", "ADDR", &["listen"])
+        .env("KBRIDGE_BIND")
+        .default("127.0.0.1:8080"),
+    setting(keys::OUTPUT_DIR, Kind::Path, "Where KCIDB documents are written")
+        .flag("output-dir", "DIR", &["listen", "inbox replay"])
+        .env("KBRIDGE_OUTPUT_DIR")
+        .computed("$XDG_DATA_HOME/kbridge/kcidb", default_output_dir),
+    setting(
+        keys::MAX_BODY,
+        Kind::Bytes { min: 1024, max: 1 << 30 },
+        "Largest callback body accepted",
+    )
+    .flag("max-body", "BYTES", &["listen"])
+    .env("KBRIDGE_MAX_BODY")
+    .default("1048576"),
+    setting(
+        keys::HEADER_TIMEOUT,
+        Kind::Seconds { min: 0.1, max: 600.0 },
+        "How long a client may take to send its request headers",
+    )
+    .env("KBRIDGE_HEADER_TIMEOUT")
+    .default("10"),
+    setting(
+        keys::FETCH_RETRY_FOR,
+        Kind::Seconds { min: 0.0, max: 2_592_000.0 },
+        "How long fetching a job's results is retried before giving up",
+    )
+    .env("KBRIDGE_FETCH_RETRY_FOR")
+    .default("3600"),
+];
+
+/// Every setting: kbridge's own, then each registered runner's.
+pub fn all_defs() -> Vec<&'static SettingDef> {
+    CORE.iter()
+        .chain(
+            crate::runner::RUNNERS
+                .iter()
+                .flat_map(|r| r.settings.iter()),
+        )
+        .collect()
+}
+
+/// Values given on the command line for settings, by key; a switch gives
+/// the value it sets. Only what was given is here.
+pub type FlagValues = BTreeMap<&'static str, Vec<String>>;
 
 /// Why the settings could not be resolved. Always a configuration error
 /// (exit status 2).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {}: {source}; fix the path given by {given_by}", path.display())]
+    #[error("cannot read config file {}: {message}; fix the path given by {given_by}", path.display())]
     Read {
         path: PathBuf,
         given_by: Source,
-        source: std::io::Error,
+        message: String,
     },
-    #[error("config file {}: {message}", path.display())]
-    Parse { path: PathBuf, message: String },
+    #[error("config file {} line {line} column {column}: {message}", path.display())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{key} from {from}: {message}")]
     Invalid {
-        key: &'static str,
+        key: String,
         from: Source,
         message: String,
     },
@@ -146,42 +476,83 @@ pub enum ConfigError {
     Runner(String),
 }
 
-/// The TOML file's shape. Unknown keys are refused, so a typo is reported
-/// instead of silently ignored.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A value as found in the TOML file.
+#[derive(Debug, Clone, PartialEq)]
+enum FileValue {
+    String(String),
+    Integer(i64),
+    Float(f64),
+    Bool(bool),
+    Array(Vec<FileValue>),
+    Other(&'static str),
+}
+
+impl FileValue {
+    /// "the string \"60\"", for messages.
+    fn describe(&self) -> String {
+        match self {
+            FileValue::String(s) => format!("the string \"{}\"", s.escape_default()),
+            FileValue::Integer(i) => format!("the number {i}"),
+            FileValue::Float(f) => format!("the number {f}"),
+            FileValue::Bool(b) => format!("{b}"),
+            FileValue::Array(_) => "a list".into(),
+            FileValue::Other(what) => format!("a {what}"),
+        }
+    }
+}
+
+/// A value in the file and the line it is on.
+#[derive(Debug, Clone)]
+struct Located {
+    value: FileValue,
+    line: usize,
+    column: usize,
+}
+
+/// The TOML file, flattened to dotted keys.
+#[derive(Debug, Default)]
 struct FileSettings {
-    database: Option<PathBuf>,
-    callback_url: Option<String>,
-    origin: Option<String>,
-    http_timeout: Option<f64>,
-    retry_delay: Option<f64>,
-    bind: Option<String>,
-    output_dir: Option<PathBuf>,
-    max_body: Option<u64>,
-    header_timeout: Option<f64>,
-    fetch_retry_for: Option<f64>,
-    tuxsuite: Option<RunnerFileSettings>,
+    path: Option<PathBuf>,
+    values: BTreeMap<String, Located>,
 }
 
-/// A runner's table in the TOML file, such as `[tuxsuite]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RunnerFileSettings {
-    #[serde(default)]
-    public_keys: Vec<String>,
-    artifact_hosts: Option<Vec<String>>,
+/// One resolved setting.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub def: &'static SettingDef,
+    pub value: Value,
+    pub source: Source,
 }
 
-/// Settings a runner needs to receive callbacks.
-#[derive(Debug, Clone, Default)]
-pub struct RunnerSettings {
-    /// OpenSSH public key lines that may sign callbacks, with where each
-    /// came from.
-    pub public_keys: Vec<(String, Source)>,
-    /// Hosts results may be fetched from; `None` means the runner's own
-    /// defaults.
-    pub artifact_hosts: Option<Setting<Vec<String>>>,
+/// A resolved value, typed by its [`Kind`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(String),
+    Path(PathBuf),
+    Seconds(Duration),
+    Number(u64),
+    Bool(bool),
+    List(Vec<String>),
+    Paths(Vec<PathBuf>),
+}
+
+impl Value {
+    /// The value as `kbridge config` prints it.
+    pub fn display(&self) -> String {
+        match self {
+            Value::Text(s) => s.clone(),
+            Value::Path(p) => p.display().to_string(),
+            Value::Seconds(d) => format!("{}", d.as_secs_f64()),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::List(l) => l.join(","),
+            Value::Paths(p) => p
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
 }
 
 /// Every resolved setting.
@@ -189,401 +560,570 @@ pub struct RunnerSettings {
 pub struct Config {
     /// The TOML file that was read, if any.
     pub file: Option<PathBuf>,
-    /// SQLite database path.
-    pub database: Setting<PathBuf>,
-    /// Public base URL of `kbridge listen`, without a trailing slash.
-    pub callback_url: Option<Setting<String>>,
-    /// KCIDB origin of everything kbridge reports.
-    pub origin: Setting<String>,
-    /// How long to wait for a runner to answer one request.
-    pub http_timeout: Setting<Duration>,
-    /// The first pause before retrying a request; later pauses double.
-    pub retry_delay: Setting<Duration>,
-    /// Address `kbridge listen` binds.
-    pub bind: Setting<String>,
-    /// Where `kbridge listen` writes KCIDB documents.
-    pub output_dir: Setting<PathBuf>,
-    /// The largest callback body accepted, in bytes.
-    pub max_body: Setting<u64>,
-    /// How long a client may take to send its request headers.
-    pub header_timeout: Setting<Duration>,
-    /// How long fetching a job's results is retried before giving up.
-    pub fetch_retry_for: Setting<Duration>,
-    /// Per-runner callback settings, by runner code.
-    pub runners: BTreeMap<&'static str, RunnerSettings>,
+    /// Resolved settings by concrete key; a setting with no value and no
+    /// default is absent.
+    values: BTreeMap<String, Resolved>,
     /// The environment snapshot the settings were resolved from.
     pub env: Environment,
 }
 
-const DEFAULT_ORIGIN: &str = "kbridge";
-const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(60);
-const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(2);
-const DEFAULT_BIND: &str = "127.0.0.1:8080";
-const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
-const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-const DEFAULT_FETCH_RETRY_FOR: Duration = Duration::from_secs(3600);
-
+#[allow(dead_code)] // wired up by the settings that follow (kcidb, wait)
 impl Config {
     /// Resolves every setting from the command line, the environment and
-    /// the TOML file.
-    pub fn load(flags: &Overrides, env: Environment) -> Result<Config, ConfigError> {
-        let (file, settings) = read_file(flags, &env)?;
-        let file_source = || Source::File(file.clone().unwrap_or_default());
-        let file_dir = file
-            .as_deref()
-            .and_then(Path::parent)
-            .map(Path::to_path_buf);
+    /// the TOML file (`--config FILE`, else `KBRIDGE_CONFIG`, else the
+    /// default path if it exists).
+    pub fn load(
+        config_file: Option<&Path>,
+        flags: &FlagValues,
+        env: Environment,
+    ) -> Result<Config, ConfigError> {
+        Config::load_with(&all_defs(), config_file, flags, env)
+    }
 
-        // Defaults for paths live under the XDG data directory.
-        let in_data_dir = |name: &str| -> Result<Setting<PathBuf>, ConfigError> {
-            Ok(Setting {
-                value: env
-                    .data_home()
-                    .ok_or(ConfigError::NoDataHome)?
-                    .join("kbridge")
-                    .join(name),
-                source: Source::Default,
-            })
-        };
-        let database = path_setting(
-            flags.db.clone(),
-            ("--db", "KBRIDGE_DB"),
-            settings.database,
-            &env,
-            file_dir.as_deref(),
-            &file_source,
-        )
-        .map_or_else(|| in_data_dir("kbridge.db"), Ok)?;
-        let output_dir = path_setting(
-            flags.output_dir.clone(),
-            ("--output-dir", "KBRIDGE_OUTPUT_DIR"),
-            settings.output_dir,
-            &env,
-            file_dir.as_deref(),
-            &file_source,
-        )
-        .map_or_else(|| in_data_dir("kcidb"), Ok)?;
-        let bind = pick(
-            flags.bind.clone(),
-            ("--bind", "KBRIDGE_BIND"),
-            settings.bind,
-            &env,
-            &file_source,
-        )
-        .unwrap_or(Setting {
-            value: DEFAULT_BIND.into(),
-            source: Source::Default,
-        });
-        let max_body = match (
-            flags.max_body,
-            env.get("KBRIDGE_MAX_BODY"),
-            settings.max_body,
-        ) {
-            (Some(v), _, _) => Setting {
-                value: v,
-                source: Source::Flag("--max-body"),
-            },
-            (None, Some(v), _) => Setting {
-                value: v.trim().parse().map_err(|_| ConfigError::Invalid {
-                    key: "max_body",
-                    from: Source::Env("KBRIDGE_MAX_BODY"),
-                    message: format!("'{v}' is not a number of bytes"),
-                })?,
-                source: Source::Env("KBRIDGE_MAX_BODY"),
-            },
-            (None, None, Some(v)) => Setting {
-                value: v,
-                source: file_source(),
-            },
-            (None, None, None) => Setting {
-                value: DEFAULT_MAX_BODY,
-                source: Source::Default,
-            },
-        };
-        let header_timeout = seconds(
-            "header_timeout",
-            "KBRIDGE_HEADER_TIMEOUT",
-            settings.header_timeout,
-            DEFAULT_HEADER_TIMEOUT,
-            &env,
-            &file_source,
-        )?;
-        let fetch_retry_for = seconds(
-            "fetch_retry_for",
-            "KBRIDGE_FETCH_RETRY_FOR",
-            settings.fetch_retry_for,
-            DEFAULT_FETCH_RETRY_FOR,
-            &env,
-            &file_source,
-        )?;
-        let runners = BTreeMap::from([(
-            "tuxsuite",
-            runner_settings(
-                &flags.tuxsuite_public_keys,
-                &flags.artifact_hosts,
-                settings.tuxsuite.unwrap_or_default(),
-                file_dir.as_deref(),
-                &file_source,
-            )?,
-        )]);
-
-        let callback_url = pick(
-            flags.callback_url.clone(),
-            ("--callback-url", "KBRIDGE_CALLBACK_URL"),
-            settings.callback_url,
-            &env,
-            &file_source,
-        )
-        .map(|s| {
-            validate_callback_url(&s.value)
-                .map(|value| Setting {
-                    value,
-                    source: s.source.clone(),
-                })
-                .map_err(|message| ConfigError::Invalid {
-                    key: "callback_url",
-                    from: s.source,
-                    message,
-                })
-        })
-        .transpose()?;
-
-        let origin = pick(
-            None,
-            ("", "KBRIDGE_ORIGIN"),
-            settings.origin,
-            &env,
-            &file_source,
-        )
-        .unwrap_or(Setting {
-            value: DEFAULT_ORIGIN.into(),
-            source: Source::Default,
-        });
-        if !is_valid_origin(&origin.value) {
-            return Err(ConfigError::Invalid {
-                key: "origin",
-                from: origin.source,
-                message: format!(
-                    "'{}' is not a KCIDB origin; use lower-case letters, digits and '_' only",
-                    origin.value
-                ),
-            });
+    /// [`Config::load`] over an explicit table, for tests.
+    pub fn load_with(
+        defs: &[&'static SettingDef],
+        config_file: Option<&Path>,
+        flags: &FlagValues,
+        env: Environment,
+    ) -> Result<Config, ConfigError> {
+        let file = read_file(config_file, &env)?;
+        for (key, loc) in &file.values {
+            if !defs.iter().any(|d| d.matches(key)) {
+                return Err(unknown_key(&file, key, loc, defs));
+            }
         }
-
-        let http_timeout = seconds(
-            "http_timeout",
-            "KBRIDGE_HTTP_TIMEOUT",
-            settings.http_timeout,
-            DEFAULT_HTTP_TIMEOUT,
-            &env,
-            &file_source,
-        )?;
-        let retry_delay = seconds(
-            "retry_delay",
-            "KBRIDGE_RETRY_DELAY",
-            settings.retry_delay,
-            DEFAULT_RETRY_DELAY,
-            &env,
-            &file_source,
-        )?;
-
-        Ok(Config {
-            file,
-            database,
-            callback_url,
-            origin,
-            http_timeout,
-            retry_delay,
-            bind,
-            output_dir,
-            max_body,
-            header_timeout,
-            fetch_retry_for,
-            runners,
+        let mut values = BTreeMap::new();
+        for &def in defs {
+            if def.is_pattern() {
+                for (key, loc) in file.values.iter().filter(|(k, _)| def.matches(k)) {
+                    let source = Source::File(file.path.clone().unwrap_or_default(), loc.line);
+                    let value =
+                        from_file(def, loc, &file, &env).map_err(|m| ConfigError::Invalid {
+                            key: key.clone(),
+                            from: source.clone(),
+                            message: m,
+                        })?;
+                    values.insert(key.clone(), Resolved { def, value, source });
+                }
+                continue;
+            }
+            if let Some(r) = resolve_one(def, flags, &env, &file)? {
+                values.insert(def.key.to_string(), r);
+            }
+        }
+        let config = Config {
+            file: file.path,
+            values,
             env,
+        };
+        if defs.iter().any(|d| d.key == keys::DATABASE) && config.get(keys::DATABASE).is_none() {
+            return Err(ConfigError::NoDataHome);
+        }
+        Ok(config)
+    }
+
+    /// A resolved setting.
+    pub fn get(&self, key: &str) -> Option<&Resolved> {
+        self.values.get(key)
+    }
+
+    /// Every resolved setting, by key.
+    pub fn all(&self) -> impl Iterator<Item = (&String, &Resolved)> {
+        self.values.iter()
+    }
+
+    /// The concrete keys under `prefix.` whose next part is a name, such as
+    /// the labs under `lava.labs`.
+    pub fn names_under(&self, prefix: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .values
+            .keys()
+            .filter_map(|k| k.strip_prefix(prefix)?.strip_prefix('.')?.split('.').next())
+            .map(str::to_string)
+            .collect();
+        names.dedup();
+        names
+    }
+
+    fn typed<T>(&self, key: &str, pick: impl Fn(&Value) -> Option<T>) -> Option<Setting<T>> {
+        let r = self.values.get(key)?;
+        let value =
+            pick(&r.value).unwrap_or_else(|| panic!("setting {key} is not of the kind asked for"));
+        Some(Setting {
+            value,
+            source: r.source.clone(),
         })
     }
 
-    /// A runner's callback settings (empty for a runner with none).
-    pub fn runner_settings(&self, code: &str) -> RunnerSettings {
-        self.runners.get(code).cloned().unwrap_or_default()
+    pub fn text(&self, key: &str) -> Option<Setting<String>> {
+        self.typed(key, |v| match v {
+            Value::Text(s) => Some(s.clone()),
+            _ => None,
+        })
+    }
+
+    pub fn path(&self, key: &str) -> Option<Setting<PathBuf>> {
+        self.typed(key, |v| match v {
+            Value::Path(p) => Some(p.clone()),
+            _ => None,
+        })
+    }
+
+    pub fn seconds(&self, key: &str) -> Option<Setting<Duration>> {
+        self.typed(key, |v| match v {
+            Value::Seconds(d) => Some(*d),
+            _ => None,
+        })
+    }
+
+    pub fn number(&self, key: &str) -> Option<Setting<u64>> {
+        self.typed(key, |v| match v {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        })
+    }
+
+    pub fn bool(&self, key: &str) -> Option<Setting<bool>> {
+        self.typed(key, |v| match v {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        })
+    }
+
+    pub fn list(&self, key: &str) -> Option<Setting<Vec<String>>> {
+        self.typed(key, |v| match v {
+            Value::List(l) => Some(l.clone()),
+            _ => None,
+        })
+    }
+
+    pub fn paths(&self, key: &str) -> Option<Setting<Vec<PathBuf>>> {
+        self.typed(key, |v| match v {
+            Value::Paths(p) => Some(p.clone()),
+            _ => None,
+        })
+    }
+
+    /// The SQLite database.
+    pub fn database(&self) -> PathBuf {
+        self.path(keys::DATABASE)
+            .expect("load refuses a config without a database")
+            .value
+    }
+
+    /// A setting that has a default, so it always has a value.
+    pub fn required_seconds(&self, key: &str) -> Duration {
+        self.seconds(key)
+            .unwrap_or_else(|| panic!("{key} has a default"))
+            .value
+    }
+
+    /// The KCIDB origin.
+    pub fn origin(&self) -> String {
+        self.text(keys::ORIGIN).expect("origin has a default").value
     }
 }
 
-/// Picks flag, then env, then file for a path; a relative path in the file
-/// is relative to the file, so the file means the same thing whatever the
-/// working directory.
-fn path_setting(
-    flag: Option<PathBuf>,
-    (flag_name, env_name): (&'static str, &'static str),
-    file: Option<PathBuf>,
+fn unknown_key(
+    file: &FileSettings,
+    key: &str,
+    loc: &Located,
+    defs: &[&'static SettingDef],
+) -> ConfigError {
+    let closest = defs
+        .iter()
+        .filter(|d| !d.is_pattern())
+        .map(|d| (edit_distance(d.key, key), d.key))
+        .min()
+        .filter(|(d, _)| *d <= 3)
+        .map(|(_, k)| format!("; did you mean '{k}'?"))
+        .unwrap_or_else(|| "; docs/configuration.md lists every key".into());
+    ConfigError::Parse {
+        path: file.path.clone().unwrap_or_default(),
+        line: loc.line,
+        column: loc.column,
+        message: format!("unknown key '{key}'{closest}"),
+    }
+}
+
+/// Levenshtein distance, for "did you mean" on short keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Flag, then environment, then file, then default.
+fn resolve_one(
+    def: &'static SettingDef,
+    flags: &FlagValues,
     env: &Environment,
-    file_dir: Option<&Path>,
-    file_source: &dyn Fn() -> Source,
-) -> Option<Setting<PathBuf>> {
-    if let Some(value) = flag {
-        return Some(Setting {
-            value,
-            source: Source::Flag(flag_name),
-        });
-    }
-    if let Some(value) = env.get(env_name) {
-        return Some(Setting {
-            value: PathBuf::from(value),
-            source: Source::Env(env_name),
-        });
-    }
-    file.map(|p| Setting {
-        value: relative_to(file_dir, p),
-        source: file_source(),
-    })
-}
-
-/// A path from the config file: relative ones are relative to the file.
-fn relative_to(file_dir: Option<&Path>, p: PathBuf) -> PathBuf {
-    match file_dir {
-        Some(dir) if p.is_relative() => dir.join(p),
-        _ => p,
-    }
-}
-
-/// Reads public keys from `--tuxsuite-public-key` files and the file's
-/// `public_keys` (each a key line or the path of a file of key lines), and
-/// the artefact hosts (flags replace the file's list).
-fn runner_settings(
-    key_files: &[PathBuf],
-    flag_hosts: &[String],
-    file: RunnerFileSettings,
-    file_dir: Option<&Path>,
-    file_source: &dyn Fn() -> Source,
-) -> Result<RunnerSettings, ConfigError> {
-    let mut public_keys = Vec::new();
-    let read_keys = |path: &Path, source: Source| -> Result<Vec<(String, Source)>, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
-            key: "tuxsuite.public_keys",
-            from: source.clone(),
-            message: format!("cannot read {}: {e}", path.display()),
-        })?;
-        Ok(text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| (l.to_string(), source.clone()))
-            .collect())
+    file: &FileSettings,
+) -> Result<Option<Resolved>, ConfigError> {
+    let invalid = |from: Source, message: String| ConfigError::Invalid {
+        key: def.key.to_string(),
+        from,
+        message,
     };
-    for path in key_files {
-        public_keys.extend(read_keys(path, Source::Flag("--tuxsuite-public-key"))?);
+    let from_flag = def.flag.and_then(|f| Some((f, flags.get(def.key)?)));
+    let file_value = file.values.get(def.key);
+    let file_source = |loc: &Located| Source::File(file.path.clone().unwrap_or_default(), loc.line);
+
+    // An appended list gathers the file's entries and the flags'.
+    if let (Kind::List { append: true } | Kind::Paths { append: true }, Some((f, given))) =
+        (def.kind, from_flag)
+    {
+        let source = Source::Flag(f.long);
+        let mut value = from_text_list(def, given, env).map_err(|m| invalid(source.clone(), m))?;
+        if let Some(loc) = file_value {
+            let earlier =
+                from_file(def, loc, file, env).map_err(|m| invalid(file_source(loc), m))?;
+            value = merge_lists(earlier, value);
+        }
+        return Ok(Some(Resolved { def, value, source }));
     }
-    for entry in file.public_keys {
-        let entry = entry.trim();
-        let is_key_line = ["ecdsa-", "ssh-", "sk-"]
-            .iter()
-            .any(|p| entry.starts_with(p));
-        if is_key_line {
-            public_keys.push((entry.to_string(), file_source()));
-        } else {
-            let p = relative_to(file_dir, PathBuf::from(entry));
-            public_keys.extend(read_keys(&p, file_source())?);
+
+    if let Some((f, given)) = from_flag {
+        let source = Source::Flag(f.long);
+        let value = from_text_list(def, given, env).map_err(|m| invalid(source.clone(), m))?;
+        return Ok(Some(Resolved { def, value, source }));
+    }
+    if let Some(name) = def.env {
+        if let Some(raw) = env.get(name) {
+            let source = Source::Env(name);
+            let parts: Vec<String> = match def.kind {
+                Kind::List { .. } | Kind::Paths { .. } => raw
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect(),
+                _ => vec![raw.to_string()],
+            };
+            let value = from_text_list(def, &parts, env).map_err(|m| invalid(source.clone(), m))?;
+            return Ok(Some(Resolved { def, value, source }));
         }
     }
-    let artifact_hosts = if flag_hosts.is_empty() {
-        file.artifact_hosts.map(|value| Setting {
-            value,
-            source: file_source(),
-        })
-    } else {
-        Some(Setting {
-            value: flag_hosts.to_vec(),
-            source: Source::Flag("--allow-artifact-host"),
-        })
+    if let Some(loc) = file_value {
+        let source = file_source(loc);
+        let value = from_file(def, loc, file, env).map_err(|m| invalid(source.clone(), m))?;
+        return Ok(Some(Resolved { def, value, source }));
+    }
+    let default = match def.default {
+        DefaultValue::Value(v) => Some(v.to_string()),
+        DefaultValue::Computed { compute, .. } => compute(env),
+        DefaultValue::None | DefaultValue::Described(_) => None,
     };
-    Ok(RunnerSettings {
-        public_keys,
-        artifact_hosts,
-    })
-}
-
-/// Picks flag, then env, then file for a string setting.
-fn pick(
-    flag: Option<String>,
-    (flag_name, env_name): (&'static str, &'static str),
-    file: Option<String>,
-    env: &Environment,
-    file_source: &dyn Fn() -> Source,
-) -> Option<Setting<String>> {
-    if let Some(value) = flag {
-        return Some(Setting {
-            value,
-            source: Source::Flag(flag_name),
-        });
-    }
-    if let Some(value) = env.get(env_name) {
-        return Some(Setting {
-            value: value.to_string(),
-            source: Source::Env(env_name),
-        });
-    }
-    file.map(|value| Setting {
+    let Some(default) = default else {
+        return Ok(None);
+    };
+    let value = from_text_list(def, &[default], env)
+        .unwrap_or_else(|m| panic!("the default of {} is invalid: {m}", def.key));
+    Ok(Some(Resolved {
+        def,
         value,
-        source: file_source(),
-    })
+        source: Source::Default,
+    }))
 }
 
-fn seconds(
-    key: &'static str,
-    env_name: &'static str,
-    file: Option<f64>,
-    default: Duration,
-    env: &Environment,
-    file_source: &dyn Fn() -> Source,
-) -> Result<Setting<Duration>, ConfigError> {
-    let (raw, source) = if let Some(v) = env.get(env_name) {
-        let parsed = v.trim().parse::<f64>().map_err(|_| ConfigError::Invalid {
-            key,
-            from: Source::Env(env_name),
-            message: format!("'{v}' is not a number of seconds"),
-        })?;
-        (parsed, Source::Env(env_name))
-    } else if let Some(v) = file {
-        (v, file_source())
+fn merge_lists(a: Value, b: Value) -> Value {
+    match (a, b) {
+        (Value::List(mut a), Value::List(b)) => {
+            a.extend(b);
+            Value::List(a)
+        }
+        (Value::Paths(mut a), Value::Paths(b)) => {
+            a.extend(b);
+            Value::Paths(a)
+        }
+        (_, b) => b,
+    }
+}
+
+/// Parses values given as text (flags, the environment, defaults).
+fn from_text_list(def: &SettingDef, given: &[String], env: &Environment) -> Result<Value, String> {
+    match def.kind {
+        Kind::List { .. } => given
+            .iter()
+            .map(|s| non_empty(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::List),
+        Kind::Paths { .. } => given
+            .iter()
+            .map(|s| non_empty(s).map(|s| env.expand_home(&s)))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Paths),
+        _ => {
+            // A single-valued flag given twice: the last one wins, as with
+            // most tools.
+            let last = given.last().map(String::as_str).unwrap_or("");
+            from_text(def, last, env)
+        }
+    }
+}
+
+fn non_empty(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        Err("must not be empty".into())
     } else {
-        return Ok(Setting {
-            value: default,
-            source: Source::Default,
-        });
-    };
-    let value = Duration::try_from_secs_f64(raw).map_err(|_| ConfigError::Invalid {
-        key,
-        from: source.clone(),
-        message: format!("{raw} is not a non-negative number of seconds"),
-    })?;
-    Ok(Setting { value, source })
+        Ok(t.to_string())
+    }
 }
 
-fn validate_callback_url(value: &str) -> Result<String, String> {
+/// Parses one value given as text.
+pub fn from_text(def: &SettingDef, raw: &str, env: &Environment) -> Result<Value, String> {
+    let raw = raw.trim();
+    match def.kind {
+        Kind::Text => non_empty(raw).map(Value::Text),
+        Kind::Path => non_empty(raw).map(|p| Value::Path(env.expand_home(&p))),
+        Kind::Url => validate_url(raw).map(Value::Text),
+        Kind::Addr => validate_addr(raw).map(Value::Text),
+        Kind::Origin => validate_origin(raw).map(Value::Text),
+        Kind::Choice(words) => {
+            if words.contains(&raw) {
+                Ok(Value::Text(raw.to_string()))
+            } else {
+                Err(format!("'{raw}' is not one of: {}", words.join(", ")))
+            }
+        }
+        Kind::Seconds { min, max } => {
+            let secs = parse_duration(raw).ok_or_else(|| {
+                format!("'{raw}' is not a duration; give seconds (60) or a number with s, m, h or d (90s, 30m, 2h)")
+            })?;
+            seconds_in_range(secs, min, max)
+        }
+        Kind::Bytes { min, max } => {
+            let n = parse_bytes(raw).ok_or_else(|| {
+                format!("'{raw}' is not a number of bytes; give bytes (1048576) or a size such as 512KiB, 1MiB or 1MB")
+            })?;
+            number_in_range(n, min, max, "bytes")
+        }
+        Kind::Count { min, max } => {
+            let n = raw
+                .parse::<u64>()
+                .map_err(|_| format!("'{raw}' is not a whole number"))?;
+            number_in_range(n, min, max, "")
+        }
+        Kind::Bool => match raw.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" | "on" => Ok(Value::Bool(true)),
+            "false" | "no" | "0" | "off" => Ok(Value::Bool(false)),
+            _ => Err(format!("'{raw}' is not true or false")),
+        },
+        Kind::List { .. } | Kind::Paths { .. } => from_text_list(def, &[raw.to_string()], env),
+    }
+}
+
+/// Parses a value found in the TOML file.
+fn from_file(
+    def: &SettingDef,
+    loc: &Located,
+    file: &FileSettings,
+    env: &Environment,
+) -> Result<Value, String> {
+    let v = &loc.value;
+    let expected = |what: &str| format!("expected {what}, got {}", v.describe());
+    let file_path = |s: &str| -> PathBuf {
+        let p = env.expand_home(s);
+        match file.path.as_deref().and_then(Path::parent) {
+            Some(dir) if p.is_relative() => dir.join(p),
+            _ => p,
+        }
+    };
+    match (def.kind, v) {
+        (Kind::Path, FileValue::String(s)) => non_empty(s).map(|s| Value::Path(file_path(&s))),
+        (Kind::Path, _) => Err(expected("a path in quotes")),
+        (Kind::Seconds { min, max }, FileValue::Integer(i)) => {
+            seconds_in_range(*i as f64, min, max)
+        }
+        (Kind::Seconds { min, max }, FileValue::Float(f)) => seconds_in_range(*f, min, max),
+        (Kind::Seconds { .. }, FileValue::String(s)) => from_text(def, s, env)
+            .map_err(|_| expected("a number of seconds, or a duration such as \"30m\"")),
+        (Kind::Seconds { .. }, _) => Err(expected("a number of seconds")),
+        (Kind::Bytes { min, max } | Kind::Count { min, max }, FileValue::Integer(i)) => {
+            let n = u64::try_from(*i).map_err(|_| expected("a positive number"))?;
+            number_in_range(
+                n,
+                min,
+                max,
+                if matches!(def.kind, Kind::Bytes { .. }) {
+                    "bytes"
+                } else {
+                    ""
+                },
+            )
+        }
+        (Kind::Bytes { .. }, FileValue::String(s)) => from_text(def, s, env)
+            .map_err(|_| expected("a number of bytes, or a size such as \"1MiB\"")),
+        (Kind::Bytes { .. }, _) => Err(expected("a number of bytes")),
+        (Kind::Count { .. }, _) => Err(expected("a whole number")),
+        (Kind::Bool, FileValue::Bool(b)) => Ok(Value::Bool(*b)),
+        (Kind::Bool, _) => Err(expected("true or false")),
+        (Kind::List { .. } | Kind::Paths { .. }, FileValue::Array(items)) => {
+            let texts = items
+                .iter()
+                .map(|i| match i {
+                    FileValue::String(s) => Ok(s.clone()),
+                    other => Err(format!(
+                        "expected a list of strings, got {} in it",
+                        other.describe()
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if matches!(def.kind, Kind::Paths { .. }) {
+                texts
+                    .iter()
+                    .map(|s| non_empty(s).map(|s| file_path(&s)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::Paths)
+            } else {
+                from_text_list(def, &texts, env)
+            }
+        }
+        (Kind::List { .. }, FileValue::String(s)) => {
+            from_text_list(def, std::slice::from_ref(s), env)
+        }
+        (Kind::Paths { .. }, FileValue::String(s)) => {
+            non_empty(s).map(|s| Value::Paths(vec![file_path(&s)]))
+        }
+        (Kind::List { .. } | Kind::Paths { .. }, _) => Err(expected("a list of strings")),
+        (_, FileValue::String(s)) => from_text(def, s, env),
+        (_, _) => Err(expected("a string in quotes")),
+    }
+}
+
+fn seconds_in_range(secs: f64, min: f64, max: f64) -> Result<Value, String> {
+    if !(secs.is_finite() && secs >= min && secs <= max) {
+        return Err(format!(
+            "{secs} seconds is out of range; use {} to {} seconds",
+            trim_float(min),
+            trim_float(max)
+        ));
+    }
+    Ok(Value::Seconds(Duration::from_secs_f64(secs)))
+}
+
+fn number_in_range(n: u64, min: u64, max: u64, unit: &str) -> Result<Value, String> {
+    if n < min || n > max {
+        let unit = if unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {unit}")
+        };
+        return Err(format!(
+            "{n}{unit} is out of range; use {min} to {max}{unit}"
+        ));
+    }
+    Ok(Value::Number(n))
+}
+
+fn trim_float(f: f64) -> String {
+    let s = format!("{f}");
+    s.strip_suffix(".0").map(String::from).unwrap_or(s)
+}
+
+/// `90`, `90s`, `1.5m`, `2h`, `7d` → seconds.
+pub fn parse_duration(raw: &str) -> Option<f64> {
+    let raw = raw.trim();
+    let (number, unit) = match raw.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => raw.split_at(i),
+        None => (raw, ""),
+    };
+    let n: f64 = number.trim().parse().ok()?;
+    let factor = match unit.trim() {
+        "" | "s" | "sec" | "secs" => 1.0,
+        "m" | "min" | "mins" => 60.0,
+        "h" | "hour" | "hours" => 3600.0,
+        "d" | "day" | "days" => 86400.0,
+        _ => return None,
+    };
+    Some(n * factor).filter(|s| s.is_finite())
+}
+
+/// `1048576`, `512KiB`, `1MiB`, `1MB` → bytes.
+pub fn parse_bytes(raw: &str) -> Option<u64> {
+    let raw = raw.trim();
+    let (number, unit) = match raw.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => raw.split_at(i),
+        None => (raw, ""),
+    };
+    let n: f64 = number.trim().parse().ok()?;
+    let factor: f64 = match unit.trim() {
+        "" | "B" => 1.0,
+        "K" | "KiB" | "k" => 1024.0,
+        "kB" | "KB" => 1000.0,
+        "M" | "MiB" => 1048576.0,
+        "MB" => 1e6,
+        "G" | "GiB" => 1073741824.0,
+        "GB" => 1e9,
+        _ => return None,
+    };
+    let bytes = n * factor;
+    (bytes.is_finite() && bytes >= 0.0 && bytes.fract() == 0.0).then_some(bytes as u64)
+}
+
+fn validate_origin(raw: &str) -> Result<String, String> {
+    if is_valid_origin(raw) {
+        Ok(raw.to_string())
+    } else {
+        Err(format!(
+            "'{raw}' is not a KCIDB origin; use lower-case letters, digits and '_' only"
+        ))
+    }
+}
+
+fn validate_addr(raw: &str) -> Result<String, String> {
+    let expected = "give HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080 (port 0 picks a free one)";
+    let (host, port) = raw
+        .rsplit_once(':')
+        .ok_or_else(|| format!("'{raw}' is not an address; {expected}"))?;
+    let host_ok = !host.is_empty()
+        && (host.parse::<std::net::Ipv4Addr>().is_ok()
+            || host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .is_some_and(|h| h.parse::<std::net::Ipv6Addr>().is_ok())
+            || host.split('.').all(|l| {
+                !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            }));
+    if !host_ok || port.parse::<u16>().is_err() {
+        return Err(format!("'{raw}' is not an address; {expected}"));
+    }
+    Ok(raw.to_string())
+}
+
+fn validate_url(value: &str) -> Result<String, String> {
     let trimmed = value.trim().trim_end_matches('/');
-    let uri: http::Uri = trimmed.parse().map_err(|_| {
-        format!("'{value}' is not a URL; give the public http(s) base URL of kbridge listen")
-    })?;
+    let uri: http::Uri = trimmed
+        .parse()
+        .map_err(|_| format!("'{value}' is not a URL; give an absolute http(s) URL"))?;
     let ok = matches!(uri.scheme_str(), Some("http" | "https"))
         && uri.host().is_some_and(|h| !h.is_empty())
         && uri.query().is_none();
     if !ok {
         return Err(format!(
-            "'{value}' is not an absolute http(s) URL without a query; give the public base URL of kbridge listen"
+            "'{}' is not an absolute http(s) URL without a query",
+            crate::http::redact_url(value)
         ));
     }
     Ok(trimmed.to_string())
 }
 
-/// Finds and parses the TOML file: `--config`, else `KBRIDGE_CONFIG`, else
-/// the default path if it exists. A file named explicitly must exist.
-fn read_file(
-    flags: &Overrides,
-    env: &Environment,
-) -> Result<(Option<PathBuf>, FileSettings), ConfigError> {
-    let (path, given_by) = if let Some(p) = &flags.config {
-        (p.clone(), Source::Flag("--config"))
+/// Finds and parses the TOML file: `config_file` (from `--config`), else
+/// `KBRIDGE_CONFIG`, else the default path if it exists. A file named
+/// explicitly must exist.
+fn read_file(config_file: Option<&Path>, env: &Environment) -> Result<FileSettings, ConfigError> {
+    let (path, given_by) = if let Some(p) = config_file {
+        (p.to_path_buf(), Source::Flag("config"))
     } else if let Some(p) = env.get("KBRIDGE_CONFIG") {
         (PathBuf::from(p), Source::Env("KBRIDGE_CONFIG"))
     } else {
@@ -591,33 +1131,96 @@ fn read_file(
             Some(dir) => {
                 let p = dir.join("kbridge").join("config.toml");
                 if !p.exists() {
-                    return Ok((None, FileSettings::default()));
+                    return Ok(FileSettings::default());
                 }
                 (p, Source::Default)
             }
-            None => return Ok((None, FileSettings::default())),
+            None => return Ok(FileSettings::default()),
         }
     };
-    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+    let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
         path: path.clone(),
         given_by,
-        source,
+        message: e.to_string(),
     })?;
-    let settings = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-        path: path.clone(),
-        // toml's own message spans several lines with a source excerpt;
-        // keep the first line so the error stays one line.
-        message: e
-            .message()
-            .lines()
-            .next()
-            .unwrap_or("invalid TOML")
-            .to_string()
-            + &e.span()
-                .map(|s| format!(" (at byte {})", s.start))
-                .unwrap_or_default(),
+    let table = toml::de::DeTable::parse(&text).map_err(|e| {
+        let (line, column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
+        ConfigError::Parse {
+            path: path.clone(),
+            line,
+            column,
+            // toml's own message spans several lines with a source excerpt;
+            // keep the first line so the error stays one line.
+            message: e
+                .message()
+                .lines()
+                .next()
+                .unwrap_or("invalid TOML")
+                .to_string(),
+        }
     })?;
-    Ok((Some(path), settings))
+    let mut values = BTreeMap::new();
+    flatten(&text, "", table.get_ref(), &mut values);
+    Ok(FileSettings {
+        path: Some(path),
+        values,
+    })
+}
+
+fn flatten(
+    text: &str,
+    prefix: &str,
+    table: &toml::de::DeTable<'_>,
+    out: &mut BTreeMap<String, Located>,
+) {
+    for (key, value) in table {
+        let full = if prefix.is_empty() {
+            key.get_ref().to_string()
+        } else {
+            format!("{prefix}.{}", key.get_ref())
+        };
+        if let Some(inner) = value.get_ref().as_table() {
+            flatten(text, &full, inner, out);
+            continue;
+        }
+        let (line, column) = line_col(text, key.span().start);
+        out.insert(
+            full,
+            Located {
+                value: convert(value.get_ref()),
+                line,
+                column,
+            },
+        );
+    }
+}
+
+fn convert(v: &toml::de::DeValue<'_>) -> FileValue {
+    use toml::de::DeValue as D;
+    match v {
+        D::String(s) => FileValue::String(s.to_string()),
+        D::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+            .map(FileValue::Integer)
+            .unwrap_or(FileValue::Other("number too large")),
+        D::Float(f) => f
+            .as_str()
+            .replace('_', "")
+            .parse()
+            .map(FileValue::Float)
+            .unwrap_or(FileValue::Other("number")),
+        D::Boolean(b) => FileValue::Bool(*b),
+        D::Array(items) => FileValue::Array(items.iter().map(|i| convert(i.get_ref())).collect()),
+        D::Datetime(_) => FileValue::Other("date"),
+        D::Table(_) => FileValue::Other("table"),
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 #[cfg(test)]
@@ -628,20 +1231,37 @@ mod tests {
         Environment::from_pairs(pairs.iter().copied())
     }
 
+    fn load(
+        file: Option<&Path>,
+        flags: &[(&'static str, &str)],
+        e: Environment,
+    ) -> Result<Config, ConfigError> {
+        let mut f = FlagValues::new();
+        for (k, v) in flags {
+            f.entry(*k).or_default().push(v.to_string());
+        }
+        Config::load(file, &f, e)
+    }
+
     #[test]
     fn defaults_follow_xdg() {
-        let c = Config::load(
-            &Overrides::default(),
+        let c = load(
+            None,
+            &[],
             env(&[("HOME", "/home/u"), ("XDG_CONFIG_HOME", "/nonexistent")]),
         )
         .unwrap();
         assert_eq!(
-            c.database.value,
+            c.database(),
             PathBuf::from("/home/u/.local/share/kbridge/kbridge.db")
         );
-        assert_eq!(c.database.source, Source::Default);
-        assert_eq!(c.origin.value, "kbridge");
-        assert!(c.callback_url.is_none());
+        assert_eq!(c.get(keys::DATABASE).unwrap().source, Source::Default);
+        assert_eq!(c.origin(), "kbridge");
+        assert!(c.text(keys::CALLBACK_URL).is_none());
+        assert_eq!(
+            c.required_seconds(keys::HTTP_TIMEOUT),
+            Duration::from_secs(60)
+        );
     }
 
     #[test]
@@ -657,46 +1277,274 @@ mod tests {
             ("HOME", "/home/u"),
             ("KBRIDGE_CALLBACK_URL", "https://env.example"),
         ]);
-        let flags = Overrides {
-            config: Some(file.clone()),
-            ..Default::default()
-        };
-        let c = Config::load(&flags, e.clone()).unwrap();
-        assert_eq!(c.database.value, dir.path().join("rel.db"));
-        assert_eq!(c.origin.value, "lab_a");
-        let cb = c.callback_url.unwrap();
+        let c = load(Some(&file), &[], e.clone()).unwrap();
+        assert_eq!(c.database(), dir.path().join("rel.db"));
+        assert_eq!(c.origin(), "lab_a");
+        assert_eq!(
+            c.get(keys::ORIGIN).unwrap().source,
+            Source::File(file.clone(), 2)
+        );
+        let cb = c.text(keys::CALLBACK_URL).unwrap();
         assert_eq!(cb.value, "https://env.example");
         assert_eq!(cb.source, Source::Env("KBRIDGE_CALLBACK_URL"));
 
-        let flags = Overrides {
-            config: Some(file),
-            db: Some("/x.db".into()),
-            callback_url: Some("http://flag.example/base/".into()),
-            ..Default::default()
-        };
-        let c = Config::load(&flags, e).unwrap();
-        assert_eq!(c.database.source, Source::Flag("--db"));
-        assert_eq!(c.callback_url.unwrap().value, "http://flag.example/base");
+        let c = load(
+            Some(&file),
+            &[
+                (keys::DATABASE, "/x.db"),
+                (keys::CALLBACK_URL, "http://flag.example/base/"),
+            ],
+            e,
+        )
+        .unwrap();
+        assert_eq!(c.get(keys::DATABASE).unwrap().source, Source::Flag("db"));
+        assert_eq!(
+            c.text(keys::CALLBACK_URL).unwrap().value,
+            "http://flag.example/base"
+        );
     }
 
     #[test]
-    fn bad_values_are_config_errors() {
+    fn bad_values_are_config_errors_with_the_allowed_range() {
         let e = env(&[("HOME", "/h"), ("KBRIDGE_ORIGIN", "My-Lab")]);
-        let err = Config::load(&Overrides::default(), e).unwrap_err();
-        assert!(err.to_string().contains("KBRIDGE_ORIGIN"), "{err}");
+        let err = load(None, &[], e).unwrap_err().to_string();
+        assert!(err.contains("KBRIDGE_ORIGIN"), "{err}");
 
         let e = env(&[("HOME", "/h"), ("KBRIDGE_HTTP_TIMEOUT", "soon")]);
-        assert!(Config::load(&Overrides::default(), e).is_err());
+        assert!(load(None, &[], e).is_err());
+        let e = env(&[("HOME", "/h"), ("KBRIDGE_HTTP_TIMEOUT", "0")]);
+        let err = load(None, &[], e).unwrap_err().to_string();
+        assert!(err.contains("use 0.1 to 3600 seconds"), "{err}");
 
+        let err = load(None, &[(keys::BIND, "8080")], env(&[("HOME", "/h")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("give HOST:PORT"), "{err}");
+        assert!(load(
+            None,
+            &[(keys::BIND, "localhost:8080x")],
+            env(&[("HOME", "/h")])
+        )
+        .is_err());
+        assert!(load(None, &[(keys::BIND, "[::1]:0")], env(&[("HOME", "/h")])).is_ok());
+        let c = load(None, &[(keys::MAX_BODY, "1MiB")], env(&[("HOME", "/h")])).unwrap();
+        assert_eq!(c.number(keys::MAX_BODY).unwrap().value, 1048576);
+        let err = load(None, &[(keys::MAX_BODY, "lots")], env(&[("HOME", "/h")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("such as 512KiB"), "{err}");
+    }
+
+    #[test]
+    fn file_errors_give_line_column_and_plain_words() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
-        std::fs::write(&file, "databse = \"x\"\n").unwrap();
-        let flags = Overrides {
-            config: Some(file),
-            ..Default::default()
-        };
-        let err = Config::load(&flags, env(&[("HOME", "/h")])).unwrap_err();
-        assert!(err.to_string().contains("databse"), "{err}");
-        assert_eq!(err.to_string().lines().count(), 1);
+        std::fs::write(&file, "origin = \"x\"\ndatabse = \"x\"\n").unwrap();
+        let err = load(Some(&file), &[], env(&[("HOME", "/h")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2 column 1: unknown key 'databse'; did you mean 'database'?"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1);
+
+        std::fs::write(&file, "\nhttp_timeout = \"sixty\"\n").unwrap();
+        let err = load(Some(&file), &[], env(&[("HOME", "/h")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected a number of seconds"), "{err}");
+        assert!(err.contains("got the string \"sixty\""), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+
+        std::fs::write(&file, "origin = [1,\n").unwrap();
+        let err = load(Some(&file), &[], env(&[("HOME", "/h")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line "), "{err}");
+        assert_eq!(err.lines().count(), 1);
+    }
+
+    #[test]
+    fn units() {
+        assert_eq!(parse_duration("90"), Some(90.0));
+        assert_eq!(parse_duration("30m"), Some(1800.0));
+        assert_eq!(parse_duration("2h"), Some(7200.0));
+        assert_eq!(parse_duration("1.5 d"), Some(129600.0));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_bytes("1MB"), Some(1_000_000));
+        assert_eq!(parse_bytes("1MiB"), Some(1_048_576));
+        assert_eq!(parse_bytes("512KiB"), Some(524_288));
+        assert_eq!(parse_bytes("1.5"), None);
+    }
+
+    #[test]
+    fn patterns_match_names() {
+        let d = setting("lava.labs.*.url", Kind::Url, "");
+        assert!(d.matches("lava.labs.mylab.url"));
+        assert!(!d.matches("lava.labs.url"));
+        assert!(!d.matches("lava.labs.a.b.url"));
+        assert_eq!(edit_distance("databse", "database"), 1);
+    }
+}
+
+#[cfg(test)]
+mod docs {
+    //! The settings table is the one source of truth: `--help`, README.md
+    //! and docs/configuration.md must agree with it.
+
+    use super::*;
+
+    const BEGIN: &str = "<!-- BEGIN settings table";
+    const END: &str = "<!-- END settings table -->";
+
+    fn where_flag(on: &[&str]) -> String {
+        let places: Vec<String> = on
+            .iter()
+            .map(|p| match *p {
+                "" => "every command".to_string(),
+                p => format!("`{}`", p.replace(" *", "")),
+            })
+            .collect();
+        places.join(", ")
+    }
+
+    /// The table docs/configuration.md carries.
+    fn markdown_table() -> String {
+        let mut out = String::from(
+            "| key | flag | environment | default | meaning |\n|---|---|---|---|---|\n",
+        );
+        for def in all_defs() {
+            let flag = def
+                .flag
+                .map(|f| {
+                    let value = f.value_name.map(|v| format!(" {v}")).unwrap_or_default();
+                    format!("`--{}{value}` ({})", f.long, where_flag(f.on))
+                })
+                .unwrap_or_default();
+            let env = def.env.map(|e| format!("`{e}`")).unwrap_or_default();
+            let default = def
+                .default
+                .describe()
+                .map(|d| format!("`{d}`"))
+                .unwrap_or_else(|| "none".into());
+            let range = match def.kind {
+                Kind::Seconds { min, max } => format!(
+                    " A duration, {} to {} seconds.",
+                    trim_float(min),
+                    trim_float(max)
+                ),
+                Kind::Bytes { min, max } => format!(" A size, {min} to {max} bytes."),
+                Kind::Count { min, max } => format!(" {min} to {max}."),
+                Kind::Choice(words) => format!(" One of: {}.", words.join(", ")),
+                _ => String::new(),
+            };
+            let secret = if def.secret {
+                " Secret: never shown."
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "| `{}` | {flag} | {env} | {default} | {}.{range}{secret} |\n",
+                def.key, def.doc
+            ));
+        }
+        out
+    }
+
+    fn repo_file(name: &str) -> (std::path::PathBuf, String) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        (path, text)
+    }
+
+    #[test]
+    fn configuration_md_carries_the_table() {
+        let (path, text) = repo_file("docs/configuration.md");
+        let start = text
+            .find(BEGIN)
+            .expect("docs/configuration.md has the table markers");
+        let body_start = start + text[start..].find('\n').unwrap() + 1;
+        let end = text
+            .find(END)
+            .expect("docs/configuration.md has the end marker");
+        let fresh = markdown_table();
+        if std::env::var_os("KBRIDGE_UPDATE_GENERATED").is_some() {
+            let updated = format!("{}{fresh}{}", &text[..body_start], &text[end..]);
+            std::fs::write(&path, updated).unwrap();
+            return;
+        }
+        assert_eq!(
+            &text[body_start..end],
+            fresh,
+            "docs/configuration.md is out of date: KBRIDGE_UPDATE_GENERATED=1 cargo test configuration_md rewrites it"
+        );
+    }
+
+    #[test]
+    fn readme_rows_agree_with_the_table() {
+        let (_, text) = repo_file("README.md");
+        let defs = all_defs();
+        let mut rows = 0;
+        for line in text.lines().filter(|l| l.starts_with("| `")) {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            let key = cells[0].trim_matches('`');
+            let Some(def) = defs.iter().find(|d| d.key == key) else {
+                // Other tables (exit statuses, job states) start the same way.
+                continue;
+            };
+            rows += 1;
+            let flag = def
+                .flag
+                .map(|f| format!("--{}", f.long))
+                .unwrap_or_default();
+            assert!(
+                cells[1].contains(&flag),
+                "README row for {key}: flag should be {flag}: {line}"
+            );
+            assert_eq!(
+                cells[2].trim_matches('`'),
+                def.env.unwrap_or(""),
+                "README row for {key}: {line}"
+            );
+            let default = def.default.describe().unwrap_or("none");
+            assert!(
+                cells[3].contains(default),
+                "README row for {key}: default should be {default}: {line}"
+            );
+        }
+        assert!(rows >= 8, "README.md's settings table is missing");
+    }
+
+    #[test]
+    fn help_names_every_flag_with_its_variable() {
+        let mut cmd = crate::cli::command();
+        cmd.build();
+        for def in all_defs() {
+            let Some(flag) = def.flag else { continue };
+            for path in flag.on {
+                let mut sub = &cmd;
+                for part in path.split_whitespace() {
+                    if part == "*" {
+                        sub = sub.get_subcommands().next().expect("a subcommand");
+                    } else {
+                        sub = sub.find_subcommand(part).expect("the command exists");
+                    }
+                }
+                let help = sub.clone().render_long_help().to_string();
+                assert!(
+                    help.contains(&format!("--{}", flag.long)),
+                    "{path}: no --{}",
+                    flag.long
+                );
+                if let Some(env) = def.env {
+                    assert!(
+                        help.contains(&format!("[env: {env}]")),
+                        "{path}: --{} does not name {env}",
+                        flag.long
+                    );
+                }
+            }
+        }
     }
 }

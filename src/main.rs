@@ -3,24 +3,55 @@
 //!
 //! `main` only parses the command line, runs the command and turns the
 //! outcome into an exit status; see `error.rs` for the statuses.
+//!
+//! # Layout
+//! - `cli`, `config`: the command line and the settings table;
+//! - `commands`: one file per command, wiring the parts below together;
+//! - `runner`: the services that run jobs (one module each) and the trait
+//!   they implement;
+//! - `scheduler`: recording and submitting a job, for any runner;
+//! - `store`: the SQLite file;
+//! - `pipeline`: from an admitted callback to a KCIDB document, for any
+//!   runner, with or without an HTTP server in front;
+//! - `listen`: the HTTP side of `kbridge listen`;
+//! - `kcidb`: KCIDB documents and their checks;
+//! - `http`, `retry`, `log`, `progress`: shared plumbing.
 
 mod cli;
 mod commands;
 mod config;
 mod error;
+mod http;
 mod kcidb;
 mod listen;
+mod log;
 mod model;
+mod pipeline;
 mod progress;
+mod retry;
 mod runner;
+mod scheduler;
 mod store;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = cli::parse();
-    match commands::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    let parsed = match cli::parse_from(std::env::args_os()) {
+        Ok(p) => p,
+        Err(e) => match cli::usage_line(&e) {
+            // Help and version: clap knows where and how to print them.
+            None => {
+                let _ = e.print();
+                return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(error::exit::USAGE));
+            }
+            Some(line) => {
+                eprintln!("{line}");
+                return ExitCode::from(error::exit::USAGE);
+            }
+        },
+    };
+    match commands::run(parsed) {
+        Ok(status) => ExitCode::from(status),
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()

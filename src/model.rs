@@ -91,9 +91,9 @@ impl JobState {
         }
     }
 
-    /// Whether the job's callback has been accepted: a later callback for
-    /// it changes nothing.
-    pub fn is_final(self) -> bool {
+    /// Whether the runner's report on the job (a callback or a poll) has
+    /// been accepted: a later one changes nothing.
+    pub fn reported(self) -> bool {
         matches!(
             self,
             JobState::Received | JobState::Completed | JobState::Errored
@@ -427,13 +427,45 @@ pub struct InboxEntry {
     pub updated_at: String,
 }
 
-/// A verified completion callback, parsed.
+/// What a runner reports about a finished job, from a verified callback or
+/// from polling it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Callback {
-    /// The runner's id of the job it reports on.
-    pub uid: String,
+    /// The runner's id of the job it reports on, in the form kbridge stores
+    /// it; `None` when the report alone cannot tell (a runner whose
+    /// callbacks are bound to their job by token only).
+    pub uid: Option<String>,
     /// The runner's description of the finished job.
     pub status: serde_json::Value,
+}
+
+/// The longest runner job id kbridge accepts.
+pub const MAX_UID_LEN: usize = 128;
+
+/// Checks a runner's job id before it is used in a file name, a URL or a
+/// KCIDB id, whichever runner produced it: ASCII letters, digits, `.`, `_`
+/// and `-`, at most [`MAX_UID_LEN`] characters, not starting with `.` and
+/// without `..`.
+pub fn check_uid(uid: &str) -> Result<(), String> {
+    let safe = uid
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if uid.is_empty()
+        || uid.len() > MAX_UID_LEN
+        || !safe
+        || uid.starts_with('.')
+        || uid.contains("..")
+    {
+        let shown: String = uid
+            .chars()
+            .take(40)
+            .flat_map(char::escape_default)
+            .collect();
+        return Err(format!(
+            "job id '{shown}' is not usable: ids are 1 to {MAX_UID_LEN} letters, digits, '.', '_' or '-', without '..'"
+        ));
+    }
+    Ok(())
 }
 
 impl Job {
@@ -494,6 +526,16 @@ mod tests {
         assert!(!is_kcidb_id("Maestro:1"));
         assert!(!is_kcidb_id("maestro:"));
         assert!(!is_kcidb_id("my-lab:1"));
+    }
+
+    #[test]
+    fn uids_are_checked() {
+        assert!(check_uid("2MBYa8FhoBHkRCX2BMMPusjuClf").is_ok());
+        assert!(check_uid("mylab.42").is_ok());
+        for bad in ["", "..", "../etc", "a/b", ".hidden", "a..b", "a b", "é"] {
+            assert!(check_uid(bad).is_err(), "{bad}");
+        }
+        assert!(check_uid(&"x".repeat(MAX_UID_LEN + 1)).is_err());
     }
 
     #[test]

@@ -72,6 +72,18 @@ impl Feedback for Ui {
         }
     }
 
+    fn started(&self, message: &str) {
+        self.start(message);
+    }
+
+    fn finished(&self) {
+        self.finish();
+    }
+
+    fn note(&self, message: &str) {
+        Ui::note(self, message);
+    }
+
     fn warning(&self, message: &str) {
         let new = self
             .warned

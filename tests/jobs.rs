@@ -8,7 +8,19 @@ const KERNEL: &str = "https://storage.example/Image";
 fn jobs_lists_newest_first_with_filters() {
     let tux = FakeTuxSuite::start();
     let env = Env::new(&tux);
-    assert_eq!(env.run(&["jobs"]).expect(0).stdout.trim(), "no jobs");
+    // Listing creates nothing: without a database there is nothing to list.
+    let run = env.run(&["jobs"]).expect(1);
+    assert!(
+        run.error_line().contains("no database at"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.error_line().contains(env.db().to_str().unwrap()),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.db().exists() && !env.db().parent().unwrap().exists());
     env.run(&[
         "schedule",
         "boot",
@@ -62,7 +74,7 @@ fn jobs_lists_newest_first_with_filters() {
     let run = env.run(&["jobs", "--state", "done"]).expect(2);
     assert!(
         run.error_line()
-            .contains("unknown state 'done'; use one of: submitting"),
+            .contains("invalid value 'done' for '--state <STATE>' [possible values: submitting, submitted, failed, unknown, received, completed, errored]"),
         "{}",
         run.stderr
     );

@@ -360,11 +360,13 @@ fn bad_signatures_and_tokens_are_rejected_with_401() {
     assert_eq!(inbox.len(), 6);
     assert!(inbox.iter().all(|e| e["status"] == "rejected"), "{inbox:?}");
     // Rejected signatures keep no body; a wrong token (signature held) does.
+    // A request without the signature header is refused unread.
     let bodies: Vec<u64> = inbox
         .iter()
         .map(|e| e["body_bytes"].as_u64().unwrap())
         .collect();
-    assert!(bodies.iter().all(|&b| b == body.len() as u64), "{bodies:?}");
+    let n = body.len() as u64;
+    assert_eq!(bodies, [n, n, n, n, n, 0], "newest first");
     assert!(l.stderr().contains("rejected callback from 127.0.0.1"));
     // A callback whose signature failed kept no body: nothing to replay.
     let first = inbox.last().unwrap()["id"].to_string();

@@ -382,8 +382,8 @@ fn usage_errors_come_before_any_request() {
     let env = Env::new(&tux);
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
-            test_args(&["--runner", "lava"]),
-            "unknown runner 'lava'; available runners: tuxsuite",
+            test_args(&["--runner", "nope"]),
+            "invalid value 'nope' for '--runner <RUNNER>' [possible values: tuxsuite]",
         ),
         (
             build_args(&["--sha", "5e3f5b81de80"]),
@@ -496,6 +496,19 @@ fn usage_errors_come_before_any_request() {
     }
     assert!(tux.received().is_empty(), "no request was sent");
     assert_eq!(env.job_rows(), 0);
+
+    // The runner can come from the environment or the file too.
+    let mut env = Env::new(&tux);
+    env.set("KBRIDGE_RUNNER", "nope");
+    let run = env.run(&test_args(&[])).expect(2);
+    assert!(
+        run.error_line().contains(
+            "unknown runner 'nope' (from env KBRIDGE_RUNNER); available runners: tuxsuite"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(tux.received().is_empty(), "no request was sent");
 }
 
 #[test]
@@ -764,4 +777,87 @@ fn parallel_schedules_share_a_new_database() {
         run.expect(0);
     }
     assert_eq!(env.job_rows(), 8);
+}
+
+#[test]
+fn an_api_url_without_a_scheme_is_a_configuration_error_before_anything_is_recorded() {
+    let tux = FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    let bare = tux.url().trim_start_matches("http://").to_string();
+    env.set("TUXAPI_URL", &bare);
+    let run = env.run(&test_args(&[])).expect(2);
+    let line = run.error_line();
+    assert!(
+        line.contains(&format!(
+            "the TuxSuite API URL '{bare}' from env TUXAPI_URL"
+        )),
+        "{line}"
+    );
+    assert!(line.contains("https://host[:port]"), "{line}");
+    assert_eq!(env.job_rows(), 0, "nothing was recorded");
+    // With the URL fixed, the same test is scheduled: nothing stale stands
+    // in its way.
+    env.set("TUXAPI_URL", &tux.url());
+    env.run(&test_args(&[])).expect(0);
+    assert_eq!(tux.submissions().len(), 1);
+}
+
+#[test]
+fn an_unreachable_auth_service_is_an_operation_failure() {
+    let tux = FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    env.unset("TUXSUITE_PROJECT")
+        .set("TUXAUTH_URL", &format!("http://127.0.0.1:{port}"));
+    let run = env.run(&test_args(&[])).expect(1);
+    let line = run.error_line();
+    assert!(
+        line.contains("the auth service could not be reached"),
+        "{line}"
+    );
+    assert!(
+        line.contains("TUXSUITE_GROUP and TUXSUITE_PROJECT"),
+        "{line}"
+    );
+    assert_eq!(env.job_rows(), 0);
+}
+
+#[test]
+fn two_schedules_of_the_same_test_at_once_send_it_once() {
+    let tux = FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    env.run(&["schedule", "boot", "--kernel", KERNEL, "--build-id", BUILD])
+        .expect(0);
+    let runs: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                let env = &env;
+                s.spawn(move || env.run(&test_args(&[])))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for r in &runs {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let sent: Vec<_> = tux
+        .submissions()
+        .iter()
+        .filter(|r| r.json()["tests"] == json!(["ltp-smoke", "ltp-fsx"]))
+        .cloned()
+        .collect();
+    assert_eq!(
+        sent.len(),
+        1,
+        "the duplicate check and the record are one transaction"
+    );
+    let skipped = runs
+        .iter()
+        .filter(|r| r.stderr.contains("skipping ltp-smoke"))
+        .count();
+    assert_eq!(skipped, 5);
 }

@@ -21,7 +21,7 @@ const SHELLS: [Shell; 5] = [
 pub fn run(args: GenerateArgs) -> Result<(), Error> {
     let io = |what: &str, dir: &Path| {
         let context = format!("cannot write {what} into {}", dir.display());
-        move |source| Error::Io { context, source }
+        move |e: std::io::Error| Error::io(context, &e)
     };
     let completions = args.out_dir.join("completions");
     let man = args.out_dir.join("man");

@@ -1,33 +1,26 @@
 //! `kbridge jobs` and `kbridge show`: what the store knows.
 
 use crate::cli::{JobsArgs, KindArg, ShowArgs};
-use crate::commands::{json, open_store, print};
+use crate::commands::{json, open_existing, print};
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::{Job, JobKind, JobState};
 use crate::store::JobFilter;
 
 pub fn list(args: JobsArgs, config: &Config) -> Result<(), Error> {
+    // clap already checked the word; this cannot fail for its values.
     let state = args
         .state
         .as_deref()
-        .map(|s| {
-            JobState::parse(s).ok_or_else(|| {
-                let known: Vec<&str> = JobState::ALL.iter().map(|s| s.as_str()).collect();
-                Error::Usage(format!(
-                    "unknown state '{s}'; use one of: {}",
-                    known.join(", ")
-                ))
-            })
-        })
+        .map(|s| JobState::parse(s).ok_or_else(|| Error::Usage(format!("unknown state '{s}'"))))
         .transpose()?;
     let kind = args.kind.map(|k| match k {
         KindArg::Build => JobKind::Build,
         KindArg::Test => JobKind::Test,
         KindArg::Boot => JobKind::Boot,
     });
-    let store = open_store(config)?;
-    let jobs = store.list(&JobFilter {
+    let store = open_existing(config)?;
+    let jobs = store.read().list(&JobFilter {
         kind,
         state,
         limit: args.limit,
@@ -43,19 +36,23 @@ pub fn list(args: JobsArgs, config: &Config) -> Result<(), Error> {
 }
 
 pub fn show(args: ShowArgs, config: &Config) -> Result<(), Error> {
-    let store = open_store(config)?;
-    let job = store.find(&args.job)?.ok_or_else(|| {
-        Error::Failed(format!(
-            "no job '{}' in {}; `kbridge jobs` lists them",
-            args.job,
-            store.path().display()
-        ))
-    })?;
-    let job = job.redacted();
+    let store = open_existing(config)?;
+    let job = find_job(&store, &args.job)?.redacted();
     if args.json {
         return print(&json(&job));
     }
     print(&details(&job))
+}
+
+/// A job by kbridge's id or the runner's uid, or a message saying how to
+/// find one.
+pub fn find_job(store: &crate::store::Store, key: &str) -> Result<Job, Error> {
+    store.read().find(key)?.ok_or_else(|| {
+        Error::NotFound(format!(
+            "no job '{key}' in {}; `kbridge jobs` lists them",
+            store.path().display()
+        ))
+    })
 }
 
 fn jobs_table(jobs: &[Job]) -> String {
@@ -92,7 +89,7 @@ fn details(job: &Job) -> String {
             .unwrap_or_default()
             .replace('\n', "\n  ")
     };
-    let mut fields = vec![
+    let fields = [
         ("id", job.id.to_string()),
         ("runner", job.runner.clone()),
         ("kind", job.kind.to_string()),
@@ -116,14 +113,14 @@ fn details(job: &Job) -> String {
         ("scheduled_at", job.scheduled_at.clone()),
         ("updated_at", job.updated_at.clone()),
         ("request", pretty(&job.request)),
+        (
+            "response",
+            job.response
+                .as_ref()
+                .map(pretty)
+                .unwrap_or_else(|| "-".into()),
+        ),
     ];
-    fields.push((
-        "response",
-        job.response
-            .as_ref()
-            .map(pretty)
-            .unwrap_or_else(|| "-".into()),
-    ));
     fields
         .iter()
         .map(|(k, v)| format!("{k:<15} {v}"))

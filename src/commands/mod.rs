@@ -1,51 +1,110 @@
 //! Each command wires the resolved settings into concrete parts and calls
 //! them in order. This is the only layer that sees every other module; it
 //! holds no SQL, HTTP or protocol details.
+//!
+//! Commands load only what they need: read-only commands open an existing
+//! database and never create one, and only `listen` reads a runner's keys.
 
 mod generate;
 mod inbox;
 mod jobs;
 mod listen;
+mod results;
 mod schedule;
 mod settings;
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::cli::{Cli, Command};
-use crate::config::{Config, Environment, Overrides};
-use crate::error::Error;
+use crate::cli::{Command, Parsed};
+use crate::config::{keys, Config, ConfigError, Environment, FlagValues};
+use crate::error::{exit, Error};
+use crate::log::Log;
+use crate::pipeline::{self, Runners};
 use crate::progress::Ui;
-use crate::runner::{self, Purpose, Runner, RunnerContext, RunnerInfo};
+use crate::retry::Backoff;
+use crate::runner::{self, OpenError, Purpose, Runner, RunnerContext, RunnerInfo};
+use crate::scheduler::ScheduleError;
 use crate::store::Store;
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> Result<(), Error> {
-    let ui = Ui::new(cli.quiet);
-    let overrides = Overrides {
-        config: cli.config,
-        db: cli.db,
-        ..Overrides::default()
-    };
-    match cli.command {
-        Command::Schedule(s) => schedule::run(*s, overrides, &ui),
-        Command::Jobs(args) => jobs::list(args, &load(&overrides)?),
-        Command::Show(args) => jobs::show(args, &load(&overrides)?),
-        Command::Listen(args) => listen::run(args, overrides),
-        Command::Results(args) => inbox::results(args, &load(&overrides)?),
-        Command::Inbox(args) => inbox::run(args, &load(&overrides)?),
-        Command::Config(args) => settings::show(args, &load(&overrides)?),
-        Command::Generate(args) => generate::run(args),
+/// What every command starts from.
+pub struct Context {
+    config_file: Option<PathBuf>,
+    flags: FlagValues,
+    ui: Ui,
+}
+
+impl Context {
+    /// Resolves the settings.
+    fn load(&self) -> Result<Config, Error> {
+        Ok(Config::load(
+            self.config_file.as_deref(),
+            &self.flags,
+            Environment::from_process(),
+        )?)
     }
 }
 
-fn load(overrides: &Overrides) -> Result<Config, Error> {
-    Ok(Config::load(overrides, Environment::from_process())?)
+/// Runs the parsed command line and returns the exit status.
+pub fn run(parsed: Parsed) -> Result<u8, Error> {
+    let ctx = Context {
+        config_file: parsed.cli.config,
+        flags: parsed.flags,
+        ui: Ui::new(parsed.cli.quiet),
+    };
+    match parsed.cli.command {
+        Command::Schedule(s) => schedule::run(*s, &ctx),
+        Command::Jobs(args) => jobs::list(args, &ctx.load()?),
+        Command::Show(args) => jobs::show(args, &ctx.load()?),
+        Command::Listen(args) => listen::run(args, &ctx),
+        Command::Results(args) => results::run(args, &ctx.load()?),
+        Command::Inbox(args) => inbox::run(args, &ctx.load()?),
+        Command::Config(args) => settings::show(args, &ctx.load()?),
+        Command::Generate(args) => generate::run(args),
+    }
+    .map(|()| exit::SUCCESS)
 }
 
-fn open_store(config: &Config) -> Result<Store, Error> {
-    Ok(Store::open(&config.database.value)?)
+/// Opens the existing database, for commands that only read.
+fn open_existing(config: &Config) -> Result<Store, Error> {
+    Ok(Store::open_existing(&config.database())?)
+}
+
+/// The shared HTTP settings a runner is opened with.
+fn runner_context<'a>(config: &'a Config, purpose: Purpose) -> RunnerContext<'a> {
+    RunnerContext {
+        purpose,
+        env: &config.env,
+        config,
+        http_timeout: config.required_seconds(keys::HTTP_TIMEOUT),
+        backoff: Backoff::new(
+            config.required_seconds(keys::RETRY_DELAY),
+            std::time::Duration::from_secs(60),
+        ),
+    }
+}
+
+impl From<OpenError> for Error {
+    fn from(e: OpenError) -> Error {
+        match e {
+            OpenError::NotConfigured(m) => Error::Config(ConfigError::Runner(m)),
+            OpenError::Config(c) => Error::Config(c),
+            OpenError::Unreachable(m) => Error::Failed(m),
+        }
+    }
+}
+
+impl From<ScheduleError> for Error {
+    fn from(e: ScheduleError) -> Error {
+        match e {
+            ScheduleError::Usage(m) => Error::Usage(m),
+            ScheduleError::Config(m) => Error::Config(ConfigError::Runner(m)),
+            ScheduleError::Store(s) => Error::Store(s),
+            e @ ScheduleError::Submission { .. } => Error::Failed(e.to_string()),
+        }
+    }
 }
 
 /// Opens one runner with its share of the settings.
@@ -54,32 +113,60 @@ fn open_runner(
     info: &RunnerInfo,
     purpose: Purpose,
 ) -> Result<Box<dyn Runner>, Error> {
-    Ok((info.open)(&RunnerContext {
-        purpose,
-        env: &config.env,
-        settings: &config.runner_settings(info.code),
-        http_timeout: config.http_timeout.value,
-        retry_delay: config.retry_delay.value,
-    })?)
+    Ok((info.open)(&runner_context(config, purpose))?)
 }
 
-/// Opens every registered runner for receiving callbacks.
-fn open_runners(
-    config: &Config,
-    verify: bool,
-) -> Result<BTreeMap<&'static str, Arc<dyn Runner>>, Error> {
-    runner::RUNNERS
-        .iter()
-        .map(|info| {
-            let r = open_runner(config, info, Purpose::Listen { verify })?;
-            Ok((info.code, Arc::from(r)))
-        })
-        .collect()
+/// Opens every registered runner for `purpose`, leaving out those not
+/// configured for it (each named in the log). None at all is an error that
+/// says what each one lacks.
+fn open_configured(config: &Config, purpose: Purpose, log: &Log) -> Result<Runners, Error> {
+    let mut open = BTreeMap::new();
+    let mut missing = Vec::new();
+    for info in runner::RUNNERS {
+        match (info.open)(&runner_context(config, purpose)) {
+            Ok(r) => {
+                open.insert(info.code, Arc::from(r));
+            }
+            Err(OpenError::NotConfigured(why)) => missing.push((info.code, why)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if open.is_empty() {
+        let why: Vec<String> = missing
+            .iter()
+            .map(|(code, why)| {
+                if missing.len() == 1 {
+                    why.clone()
+                } else {
+                    format!("{code}: {why}")
+                }
+            })
+            .collect();
+        return Err(Error::Config(ConfigError::Runner(why.join("; "))));
+    }
+    for (code, why) in missing {
+        log.info(&format!("not receiving {code} callbacks: {why}"));
+    }
+    Ok(Arc::new(open))
 }
 
-/// A line in the listener's log, on stderr.
-fn log(line: &str) {
-    eprintln!("kbridge: {line}");
+/// The pipeline's settings from the resolved configuration.
+fn pipeline_settings(config: &Config, workers: usize) -> pipeline::Settings {
+    pipeline::Settings {
+        origin: config.origin(),
+        output_dir: config
+            .path(keys::OUTPUT_DIR)
+            .map(|s| s.value)
+            .unwrap_or_else(|| PathBuf::from("kcidb")),
+        backoff: Backoff::new(
+            config.required_seconds(keys::RETRY_DELAY),
+            std::time::Duration::from_secs(60),
+        ),
+        retry_for: config.required_seconds(keys::FETCH_RETRY_FOR),
+        workers,
+        grace: std::time::Duration::from_secs(5),
+        service: true,
+    }
 }
 
 /// Writes command output to stdout. A closed pipe (`kbridge jobs | head`)
@@ -87,10 +174,9 @@ fn log(line: &str) {
 fn print(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
-            context: "cannot write to standard output".into(),
-            source: e,
-        }),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("cannot write to standard output", &e))
+        }
         _ => Ok(()),
     }
 }

@@ -1,49 +1,58 @@
 //! Routing and the life of one request: cap the body, verify the raw bytes,
-//! hand the callback to the inbox writer, and answer once it is on disk.
+//! hand the callback to the pipeline, and answer once it is on disk.
 //!
 //! | route | answer |
 //! |---|---|
-//! | `POST /callback/{runner}/{kind}` | 202 stored, 200 duplicate, 400 unreadable, 401 rejected, 404 unknown runner or kind, 408 body too slow, 413 body too large, 503 store failed |
+//! | `POST /callback/{runner}/{kind}` | 202 stored, 200 duplicate, 400 unreadable, 401 rejected, 404 unknown or unconfigured runner or kind, 408 body too slow, 413 body too large, 503 store failed |
 //! | `GET /healthz` | 200 |
 //! | anything else | 404, or 405 with `Allow` on a known path |
+//!
+//! [`handle`] is generic over the body type, so tests drive it with an
+//! in-memory request and no socket.
 
-use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::body::{Bytes, Incoming as Body};
+use hyper::body::{Body, Bytes};
 use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
 
-use crate::listen::inbox::{Answer, Incoming, Msg, Rejected};
+use crate::log::Log;
 use crate::model::JobKind;
-use crate::runner::{Runner, CALLBACK_TOKEN_HEADER, UNVERIFIED};
+use crate::pipeline::{Answer, Incoming, Intake, Matching, Refused, Runners};
+use crate::runner::{CallbackAuth, UNVERIFIED};
 
 /// What every request handler shares.
 pub struct Shared {
-    pub runners: BTreeMap<&'static str, Arc<dyn Runner>>,
+    /// The runners configured to receive callbacks.
+    pub runners: Runners,
     /// False only under `--insecure-skip-verify`.
     pub verify: bool,
     pub max_body: u64,
     /// How long a client may take to send its body.
     pub body_timeout: Duration,
-    pub writer: Sender<Msg>,
-    pub log: fn(&str),
+    pub intake: Intake,
+    pub log: Log,
 }
 
-type Reply = Response<Full<Bytes>>;
+/// An answer.
+pub type Reply = Response<Full<Bytes>>;
 
 /// Answers one request.
-pub async fn handle(
-    req: Request<Body>,
+pub async fn handle<B>(
+    req: Request<B>,
     shared: Arc<Shared>,
     peer: SocketAddr,
-) -> Result<Reply, Infallible> {
+) -> Result<Reply, Infallible>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let path = req.uri().path().to_string();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     Ok(match (req.method(), segments.as_slice()) {
@@ -58,18 +67,27 @@ pub async fn handle(
     })
 }
 
-async fn callback(
-    req: Request<Body>,
+async fn callback<B>(
+    req: Request<B>,
     shared: &Shared,
     peer: SocketAddr,
     runner: &str,
     kind: &str,
-) -> Reply {
+) -> Reply
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let Some((&code, runner)) = shared.runners.get_key_value(runner) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            &format!("unknown runner '{}'", runner.escape_default()),
-        );
+        let shown = runner.escape_default().to_string();
+        return match crate::runner::find(runner) {
+            Some(_) => error(
+                StatusCode::NOT_FOUND,
+                &format!("runner '{shown}' is not configured on this listener; `kbridge config` shows its settings"),
+            ),
+            None => error(StatusCode::NOT_FOUND, &format!("unknown runner '{shown}'")),
+        };
     };
     let Some(kind) = JobKind::parse(kind) else {
         return error(
@@ -82,9 +100,37 @@ async fn callback(
     };
     // Only log lines name the route; build it only for them.
     let route = || format!("/callback/{code}/{kind}");
+    // A request without the runner's authentication header is refused
+    // before its body is read into memory. What the client is still
+    // sending is read and thrown away, up to a bound, so that it gets to
+    // read the answer instead of a broken pipe.
+    if shared.verify && !req.headers().contains_key(runner.auth_header()) {
+        let reason = crate::runner::VerifyError::Missing(runner.auth_header()).to_string();
+        shared.log.info(&format!(
+            "rejected callback from {peer} on {}: {reason}",
+            route()
+        ));
+        if runner.callback_auth() == CallbackAuth::Signed {
+            shared.intake.refused(Refused {
+                runner: code,
+                kind,
+                headers: "{}".into(),
+                body_bytes: 0,
+                reason: reason.clone(),
+            });
+        }
+        let drained = drain(req.into_body(), shared.max_body, shared.body_timeout).await;
+        let mut reply = error(StatusCode::UNAUTHORIZED, &reason);
+        if !drained {
+            reply
+                .headers_mut()
+                .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        return reply;
+    }
     if !shared.verify {
-        (shared.log)(&format!(
-            "warning: callback from {peer} on {} accepted WITHOUT signature verification (--insecure-skip-verify)",
+        shared.log.warn(&format!(
+            "callback from {peer} on {} accepted WITHOUT signature verification (--insecure-skip-verify)",
             route()
         ));
     }
@@ -97,7 +143,7 @@ async fn callback(
         return too_large(shared.max_body);
     }
     let (parts, body) = req.into_parts();
-    let limited = Limited::new(body, shared.max_body as usize);
+    let limited = Limited::new(body, usize::try_from(shared.max_body).unwrap_or(usize::MAX));
     let body = match tokio::time::timeout(shared.body_timeout, limited.collect()).await {
         Err(_) => {
             return error(
@@ -113,12 +159,9 @@ async fn callback(
     };
 
     let headers = parts.headers;
-    let token = headers
-        .get(CALLBACK_TOKEN_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let token = runner.callback_token(&headers).map(str::to_string);
     let kept: serde_json::Map<String, serde_json::Value> = runner
-        .callback_headers()
+        .kept_headers()
         .iter()
         .filter_map(|&name| {
             let v = headers.get(name)?.to_str().ok()?;
@@ -129,63 +172,62 @@ async fn callback(
 
     // Verifying costs tens of microseconds of CPU: keep it off the threads
     // that drive connections.
-    let (runner, verify) = (runner.clone(), shared.verify);
+    let (r, verify) = (runner.clone(), shared.verify);
     let checked = tokio::task::spawn_blocking(move || {
         let verified = if verify {
-            runner.verify_callback(&headers, &body)
+            r.verify_callback(&headers, &body)
         } else {
             Ok(UNVERIFIED)
         };
-        // Parsing only ever sees bytes whose signature held.
-        let uid = verified
-            .as_ref()
-            .ok()
-            .map(|v| runner.parse_callback(kind, &body, v).map(|cb| cb.uid));
-        (verified, uid, body)
+        match verified {
+            Err(e) => Err((e, body.len())),
+            Ok(v) => {
+                let stored = r.stored_body(Vec::from(body));
+                // Parsing only ever sees bytes whose authentication held.
+                let parsed = r
+                    .parse_callback(kind, &stored, v)
+                    .map(|cb| Matching::of(r.as_ref(), &cb));
+                Ok((v, stored, parsed))
+            }
+        }
     })
     .await;
-    let Ok((verified, uid, body)) = checked else {
+    let Ok(checked) = checked else {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "verification failed unexpectedly",
         );
     };
-
-    let verified_as = match verified {
-        Ok(v) => v,
-        Err(reason) => {
-            (shared.log)(&format!(
+    let (verified_as, body, parsed) = match checked {
+        Ok(ok) => ok,
+        Err((reason, body_bytes)) => {
+            let reason = reason.to_string();
+            shared.log.info(&format!(
                 "rejected callback from {peer} on {}: {reason}",
                 route()
             ));
-            let _ = shared.writer.send(Msg::Rejected(Rejected {
-                runner: code,
-                kind,
-                headers: kept,
-                body_bytes: body.len(),
-                reason: reason.clone(),
-            }));
+            // Nothing unauthenticated is kept for a token-only runner.
+            if runner.callback_auth() == CallbackAuth::Signed {
+                shared.intake.refused(Refused {
+                    runner: code,
+                    kind,
+                    headers: kept,
+                    body_bytes,
+                    reason: reason.clone(),
+                });
+            }
             return error(StatusCode::UNAUTHORIZED, &reason);
         }
     };
-    let (reply, answer) = tokio::sync::oneshot::channel();
-    let incoming = Incoming {
+    let answer = shared.intake.admit(Incoming {
         runner: code,
         kind,
         headers: kept,
         token,
-        // Reuses the buffer when nothing else holds it.
-        body: Vec::from(body),
+        body,
         verified_as,
-        uid: uid.expect("parsed whenever verified"),
-    };
-    if shared
-        .writer
-        .send(Msg::Callback(Box::new(incoming), reply))
-        .is_err()
-    {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down; try again");
-    }
+        parsed,
+    });
     match answer.await {
         Ok(Answer::Accepted { inbox, job }) => json_reply(
             StatusCode::ACCEPTED,
@@ -196,14 +238,14 @@ async fn callback(
             json!({"result": "duplicate", "inbox": inbox}),
         ),
         Ok(Answer::Rejected(reason)) => {
-            (shared.log)(&format!(
+            shared.log.info(&format!(
                 "rejected callback from {peer} on {}: {reason}",
                 route()
             ));
             error(StatusCode::UNAUTHORIZED, &reason)
         }
         Ok(Answer::Invalid(reason)) => {
-            (shared.log)(&format!(
+            shared.log.info(&format!(
                 "invalid callback from {peer} on {}: {reason}",
                 route()
             ));
@@ -214,6 +256,32 @@ async fn callback(
             "the callback could not be stored; try again",
         ),
     }
+}
+
+/// Reads a body to its end without keeping it, up to `limit` bytes and
+/// `timeout`. Returns whether the end was reached (the connection can be
+/// reused).
+async fn drain<B>(body: B, limit: u64, timeout: Duration) -> bool
+where
+    B: Body,
+{
+    let reading = async {
+        let mut body = std::pin::pin!(body);
+        let mut seen: u64 = 0;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { return false };
+            if let Some(data) = frame.data_ref() {
+                seen += hyper::body::Buf::remaining(data) as u64;
+                if seen > limit {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    tokio::time::timeout(timeout, reading)
+        .await
+        .unwrap_or(false)
 }
 
 fn text(status: StatusCode, body: &'static str) -> Reply {

@@ -1,20 +1,16 @@
-//! `kbridge listen`: the HTTP server that receives runners' completion
-//! callbacks.
+//! `kbridge listen`: the HTTP side only. What happens to a callback once it
+//! is authenticated belongs to the pipeline (`crate::pipeline`).
 //!
 //! # Layout
 //! - this file: the accept loop, a function of an already-bound listener
 //!   and a shutdown future, so tests bind port 0 and stop it at will;
 //! - `handler`: routing and one request's life (body cap, verification,
-//!   hand-off to the inbox);
-//! - `inbox`: the one thread that writes to the store, in group commits;
-//! - `process`: workers that fetch results and write KCIDB documents.
+//!   hand-off to the pipeline), generic over the body type so it can be
+//!   driven with an in-memory request.
 //!
-//! Data flows one way: HTTP → verify → inbox (store) → process → KCIDB
-//! document → inbox (store).
+//! Data flows one way: HTTP → verify → pipeline.
 
 pub mod handler;
-pub mod inbox;
-pub mod process;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -60,7 +56,7 @@ pub async fn serve(
                 Err(e) => {
                     // Out of file descriptors and the like: pause rather
                     // than spin.
-                    (shared.log)(&format!("error: accept failed: {e}"));
+                    shared.log.error(&format!("accept failed: {e}"));
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }

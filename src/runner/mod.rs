@@ -5,19 +5,27 @@
 //! adding one [`RunnerInfo`] line to [`RUNNERS`]. Everything around it comes
 //! from shared code: `kbridge schedule --runner CODE`, the callback URL
 //! `{callback_url}/callback/{CODE}/{kind}` with its per-job token, the job
-//! record in the store, de-duplication, `--dry-run` and `--json`. See
-//! `docs/runners.md` for a walk through the TuxSuite module.
+//! record in the store, de-duplication, `--dry-run` and `--json`; the
+//! listener's route, body limits, durable inbox, token binding and
+//! idempotency; the results pipeline and the KCIDB document. The runner's
+//! settings (its `[CODE]` table, its flags) are declared in its module, in
+//! [`RunnerInfo::settings`]. See `docs/runners.md`.
 //!
-//! Runners know nothing of the store or of KCIDB.
+//! A runner depends only on the shared vocabulary (`model`), the
+//! environment and resolved settings (`config`), and the HTTP helpers
+//! (`http`, `retry`). It knows nothing of the store or of KCIDB.
 
-pub mod http;
 pub mod tuxsuite;
+
+#[cfg(test)]
+pub mod testing;
 
 use std::fmt;
 use std::time::Duration;
 
-use crate::config::{ConfigError, Environment, RunnerSettings};
+use crate::config::{Config, ConfigError, Environment, SettingDef};
 use crate::model::{Callback, Job, JobKind, JobResults, JobSpec, JobState};
+use crate::retry::Backoff;
 
 /// The header carrying the per-job secret that binds a callback to its job.
 pub const CALLBACK_TOKEN_HEADER: &str = "X-Kbridge-Token";
@@ -25,14 +33,31 @@ pub const CALLBACK_TOKEN_HEADER: &str = "X-Kbridge-Token";
 /// Every runner kbridge knows. One line per runner.
 pub const RUNNERS: &[RunnerInfo] = &[tuxsuite::INFO];
 
-/// A registry entry: a runner's code and how to open it.
+/// A registry entry: a runner's code, its settings, and how to open it.
 pub struct RunnerInfo {
-    /// The name used on the command line and in callback URLs.
+    /// The name used on the command line and in callback URLs: lower-case
+    /// letters and digits.
     pub code: &'static str,
     /// One line for help and error messages.
     pub description: &'static str,
-    /// Reads the runner's own settings and returns a ready runner.
-    pub open: fn(&RunnerContext<'_>) -> Result<Box<dyn Runner>, ConfigError>,
+    /// The runner's own settings (keys start with `{code}.`), with their
+    /// flags; they join kbridge's settings table.
+    pub settings: &'static [SettingDef],
+    /// Reads the runner's settings and returns a ready runner. Opening
+    /// sends nothing over the network.
+    pub open: fn(&RunnerContext<'_>) -> Result<Box<dyn Runner>, OpenError>,
+    /// What `kbridge config` shows about the runner beyond its settings
+    /// table (such as where the service's own token was found), never a
+    /// secret.
+    pub describe: fn(&RunnerContext<'_>) -> Vec<ConfigRow>,
+}
+
+/// One line of `kbridge config`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigRow {
+    pub key: String,
+    pub value: String,
+    pub source: String,
 }
 
 /// Looks a runner up by code.
@@ -53,12 +78,13 @@ pub fn available() -> String {
 /// to schedule; public keys to receive callbacks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
-    Schedule,
+    /// Submit jobs (`dry_run`: build requests only, nothing is sent).
+    Schedule { dry_run: bool },
     /// Receive callbacks; `verify` is false only under
     /// `--insecure-skip-verify`.
-    Listen {
-        verify: bool,
-    },
+    Listen { verify: bool },
+    /// Process stored callbacks and poll jobs (replay, wait).
+    Process,
 }
 
 /// What a runner may use to set itself up.
@@ -66,12 +92,28 @@ pub struct RunnerContext<'a> {
     pub purpose: Purpose,
     /// The environment, for the runner service's own variables and files.
     pub env: &'a Environment,
-    /// Callback keys and artefact hosts from kbridge's settings.
-    pub settings: &'a RunnerSettings,
+    /// Every resolved setting; the runner reads its own (`{code}.*`).
+    pub config: &'a Config,
     /// How long to wait for one answer.
     pub http_timeout: Duration,
-    /// The first pause before a retry; later pauses double.
-    pub retry_delay: Duration,
+    /// How requests are retried.
+    pub backoff: Backoff,
+}
+
+/// Why a runner could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The runner is not set up for this purpose (a listener without the
+    /// runner's keys): a listener skips it; anywhere else it is a
+    /// configuration error.
+    #[error("{0}")]
+    NotConfigured(String),
+    /// Its settings are wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Its service could not be asked for what was missing.
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 /// Where and how a job reports back.
@@ -109,6 +151,18 @@ impl fmt::Display for Submission {
         let body = serde_json::to_string_pretty(&self.body).map_err(|_| fmt::Error)?;
         write!(f, "{body}")
     }
+}
+
+/// Why a runner will not build a request for a job.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// The runner does not do this (a kind, an option): a usage error.
+    #[allow(dead_code)] // the test runner's builds now; LAVA's next
+    #[error("{0}")]
+    Unsupported(String),
+    /// The runner's settings do not allow it: a configuration error.
+    #[error("{0}")]
+    Config(String),
 }
 
 /// The runner's acceptance of a job.
@@ -162,11 +216,59 @@ impl SubmitError {
     }
 }
 
-/// Receives what a runner has to tell the user while it works: progress
-/// (shown on a terminal only) and warnings from the service (always shown).
+/// Receives what a runner (or the scheduler) has to tell the user while it
+/// works: progress (shown on a terminal only), notes (unless `--quiet`) and
+/// warnings from the service (always shown).
 pub trait Feedback {
+    /// A step has started (a spinner on a terminal, nothing elsewhere).
+    fn started(&self, _message: &str) {}
+    /// The step has ended.
+    fn finished(&self) {}
+    /// Something a person watching should know (a retry).
     fn progress(&self, message: &str);
     fn warning(&self, message: &str);
+    fn note(&self, message: &str) {
+        self.progress(message);
+    }
+}
+
+/// How strongly a runner's callbacks are authenticated, which decides what
+/// the shared code may keep of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackAuth {
+    /// The runner signs its callbacks (TuxSuite): a callback whose
+    /// signature holds is genuine even before its job is known, so it may
+    /// be kept as unmatched until the job appears.
+    Signed,
+    /// Only a shared per-job token authenticates a callback (LAVA): it must
+    /// match a known job's token at once, or it is refused and nothing of
+    /// it is kept.
+    TokenOnly,
+}
+
+/// Why a callback's authentication did not hold. Messages are safe to send
+/// back: they never include a key, a signature, a token or the body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("missing {0} header")]
+    Missing(&'static str),
+    #[error("{0}")]
+    Malformed(String),
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+/// Why a callback body could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("callback body is not JSON: {0}")]
+    NotJson(String),
+    #[error("callback has no {0}")]
+    Missing(&'static str),
+    #[error("callback of kind \"{got}\" sent to the {route} route")]
+    WrongRoute { got: String, route: JobKind },
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Why a job's results could not be fetched.
@@ -180,14 +282,32 @@ pub enum FetchError {
     Permanent(String),
 }
 
+/// What polling a job found.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(dead_code)] // `kbridge wait` polls next
+pub enum Polled {
+    /// Finished: the same report a callback would carry.
+    Finished(Callback),
+    /// Not finished yet; `state` is the runner's word for where it is.
+    Running { state: String },
+}
+
 /// A service that runs jobs and calls back when they finish.
 ///
-/// The shared code calls, in order: `verify_callback` on the raw request
-/// (nothing else happens to a request that fails it), `parse_callback` on
-/// the stored bytes, then `fetch_results` for a callback matched to a job.
+/// The shared code calls, in order: `prepare` and `submit` to schedule;
+/// for a callback, `auth_header` before the body is read (a request without
+/// it is refused unread), `verify_callback` on the raw bytes (nothing else
+/// happens to a request that fails it), `parse_callback` on the stored
+/// bytes, then `fetch_results` for a callback matched to a job. `poll`
+/// stands in for a callback that never came.
 pub trait Runner: Send + Sync {
-    /// Builds the request for `spec`. Pure: nothing is sent.
-    fn prepare(&self, spec: &JobSpec, callback: Option<&CallbackTarget>) -> Submission;
+    /// Builds the request for `spec`. Pure: nothing is sent. A runner that
+    /// does not do what `spec` asks says so.
+    fn prepare(
+        &self,
+        spec: &JobSpec,
+        callback: Option<&CallbackTarget>,
+    ) -> Result<Submission, PrepareError>;
 
     /// Sends a prepared request, retrying where that cannot create a
     /// duplicate job, and returns the runner's id for the job.
@@ -197,27 +317,65 @@ pub trait Runner: Send + Sync {
         feedback: &dyn Feedback,
     ) -> Result<Accepted, SubmitError>;
 
+    /// How callbacks are authenticated.
+    fn callback_auth(&self) -> CallbackAuth;
+
+    /// The header every genuine callback carries: a request without it is
+    /// refused before its body is read.
+    fn auth_header(&self) -> &'static str;
+
+    /// The per-job token a callback carries, if any.
+    fn callback_token<'h>(&self, headers: &'h ::http::HeaderMap) -> Option<&'h str> {
+        headers.get(CALLBACK_TOKEN_HEADER)?.to_str().ok()
+    }
+
     /// Checks that a callback comes from the runner, from the raw bytes and
     /// headers only. Returns a short name for what was verified (stored
-    /// with the callback and given back to `parse_callback`), or a reason
-    /// safe to send back to the client.
+    /// with the callback and given back to `parse_callback`).
     fn verify_callback(
         &self,
         headers: &::http::HeaderMap,
         body: &[u8],
-    ) -> Result<&'static str, String>;
+    ) -> Result<&'static str, VerifyError>;
 
     /// The request headers worth keeping with a stored callback.
-    fn callback_headers(&self) -> &'static [&'static str];
+    fn kept_headers(&self) -> &'static [&'static str];
+
+    /// What of a verified body is stored: by default all of it, byte for
+    /// byte (a signature covers it). A runner whose bodies repeat a secret
+    /// removes it here.
+    fn stored_body(&self, body: Vec<u8>) -> Vec<u8> {
+        body
+    }
 
     /// Parses a callback received on `/callback/{code}/{kind}`.
-    /// `verified_as` is what `verify_callback` returned, or `unverified`.
+    /// `verified_as` is what `verify_callback` returned, or [`UNVERIFIED`].
     fn parse_callback(
         &self,
         kind: JobKind,
         body: &[u8],
         verified_as: &str,
-    ) -> Result<Callback, String>;
+    ) -> Result<Callback, ParseError>;
+
+    /// Which job a callback says it reports on, in the runner's own terms
+    /// (by default its uid): all the pipeline keeps of a parsed callback
+    /// to match it, so the rest of the report is dropped early.
+    fn callback_subject(&self, callback: &Callback) -> Option<String> {
+        callback.uid.clone()
+    }
+
+    /// Whether a callback bound to `job` by its token really reports on
+    /// that job, given its [`Runner::callback_subject`].
+    fn callback_is_for(&self, job: &Job, subject: Option<&str>) -> bool {
+        match (subject, &job.uid) {
+            (Some(c), Some(j)) => c == j,
+            _ => true,
+        }
+    }
+
+    /// Asks the runner where a job stands.
+    #[allow(dead_code)] // `kbridge wait` polls next
+    fn poll(&self, job: &Job) -> Result<Polled, FetchError>;
 
     /// Fetches and reads the results of a finished job.
     fn fetch_results(&self, job: &Job, callback: &Callback) -> Result<JobResults, FetchError>;
@@ -225,10 +383,12 @@ pub trait Runner: Send + Sync {
 
 /// What `verify_callback` is replaced by under `--insecure-skip-verify`.
 pub const UNVERIFIED: &str = "unverified";
+/// What a report obtained by polling the runner is stored as.
+pub const POLLED: &str = "polled";
 
 /// `{base}/callback/{runner}/{kind}`: the one URL scheme `kbridge listen`
 /// serves, for every runner.
-pub fn callback_url(base: &str, runner: &str, kind: crate::model::JobKind) -> String {
+pub fn callback_url(base: &str, runner: &str, kind: JobKind) -> String {
     format!("{}/callback/{runner}/{kind}", base.trim_end_matches('/'))
 }
 
@@ -243,5 +403,152 @@ impl CallbackTarget {
             .expect("the OS random source is available");
         let token = bytes.iter().map(|b| format!("{b:02x}")).collect();
         CallbackTarget { url, token }
+    }
+}
+
+#[cfg(test)]
+mod conformance {
+    //! Checks every registered runner against what the shared code
+    //! assumes of it.
+
+    use super::*;
+    use crate::config::FlagValues;
+
+    fn context<'a>(config: &'a Config, purpose: Purpose) -> RunnerContext<'a> {
+        RunnerContext {
+            purpose,
+            env: &config.env,
+            config,
+            http_timeout: Duration::from_secs(1),
+            backoff: Backoff::new(Duration::from_millis(1), Duration::from_millis(2)),
+        }
+    }
+
+    fn empty_config() -> Config {
+        let env = Environment::from_pairs([
+            ("HOME", "/nonexistent"),
+            ("XDG_CONFIG_HOME", "/nonexistent"),
+        ]);
+        Config::load(None, &FlagValues::new(), env).unwrap()
+    }
+
+    #[test]
+    fn codes_are_unique_and_url_safe() {
+        let mut seen = std::collections::HashSet::new();
+        for r in RUNNERS {
+            assert!(seen.insert(r.code), "{} registered twice", r.code);
+            assert!(
+                !r.code.is_empty()
+                    && r.code
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+                "{}",
+                r.code
+            );
+            assert!(!r.description.is_empty());
+        }
+    }
+
+    #[test]
+    fn settings_belong_to_their_runner() {
+        let mut flags = std::collections::HashSet::new();
+        for def in crate::config::all_defs() {
+            if let Some(f) = def.flag {
+                assert!(flags.insert(f.long), "--{} is declared twice", f.long);
+            }
+        }
+        for r in RUNNERS {
+            for def in r.settings {
+                assert!(
+                    def.key.starts_with(&format!("{}.", r.code)),
+                    "{}'s setting {} is outside [{}]",
+                    r.code,
+                    def.key,
+                    r.code
+                );
+                assert!(!def.doc.is_empty(), "{} has no doc", def.key);
+            }
+        }
+    }
+
+    #[test]
+    fn every_runner_opens_without_the_network_and_says_what_it_lacks() {
+        let config = empty_config();
+        for r in RUNNERS {
+            // Processing stored callbacks needs nothing configured.
+            let runner = (r.open)(&context(&config, Purpose::Process))
+                .unwrap_or_else(|e| panic!("{} cannot open to process: {e}", r.code));
+            assert!(!runner.auth_header().is_empty());
+            assert!(
+                !runner.kept_headers().is_empty()
+                    || runner.callback_auth() == CallbackAuth::TokenOnly
+            );
+            // A listener without the runner's settings is told why, in one
+            // line, and is not handed a runner that accepts anything.
+            match (r.open)(&context(&config, Purpose::Listen { verify: true })) {
+                Ok(runner) => {
+                    let h = ::http::HeaderMap::new();
+                    assert!(
+                        runner.verify_callback(&h, b"{}").is_err(),
+                        "{} accepts anything",
+                        r.code
+                    );
+                }
+                Err(e) => assert_eq!(e.to_string().lines().count(), 1, "{e}"),
+            }
+            let _ = (r.describe)(&context(&config, Purpose::Process));
+        }
+    }
+
+    #[test]
+    fn every_runner_prepares_or_refuses_every_kind() {
+        let config = empty_config();
+        let spec_test = crate::model::TestSpec {
+            device: "qemu-riscv64".into(),
+            kernel: "https://example.org/Image".into(),
+            modules: None,
+            build_id: "maestro:1".into(),
+            tests: vec!["ltp-smoke".into()],
+            collection: Some("ltp".into()),
+            parameters: vec![],
+            private: false,
+        };
+        let specs = [
+            JobSpec::Build(crate::model::BuildSpec {
+                tree: "https://git.example/linux.git".into(),
+                branch: Some("master".into()),
+                sha: None,
+                arch: "riscv".into(),
+                toolchain: "gcc-13".into(),
+                kconfig: vec!["defconfig".into()],
+                targets: vec![],
+                private: false,
+            }),
+            JobSpec::Test(spec_test.clone()),
+            JobSpec::Boot(crate::model::TestSpec {
+                tests: vec![],
+                ..spec_test
+            }),
+        ];
+        for r in RUNNERS {
+            let Ok(runner) = (r.open)(&context(&config, Purpose::Schedule { dry_run: true }))
+            else {
+                continue;
+            };
+            let target =
+                CallbackTarget::new(callback_url("https://ci.example", r.code, JobKind::Test));
+            for spec in &specs {
+                match runner.prepare(spec, Some(&target)) {
+                    Ok(sub) => assert!(
+                        sub.to_string().contains(&target.url),
+                        "{}: the request does not carry its callback URL",
+                        r.code
+                    ),
+                    Err(PrepareError::Unsupported(m) | PrepareError::Config(m)) => {
+                        assert_eq!(m.lines().count(), 1, "{m}")
+                    }
+                }
+            }
+        }
     }
 }

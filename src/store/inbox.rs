@@ -1,14 +1,15 @@
-//! The callback inbox and the KCIDB documents, for `kbridge listen`.
+//! The callback inbox, the KCIDB documents, and [`Batch`], one write
+//! transaction.
 //!
-//! The listener writes through one [`Batch`] per group of requests: many
+//! The pipeline writes through one [`Batch`] per group of requests: many
 //! callbacks share one transaction and so one fsync, which is what lets the
 //! inbox commit keep up with thousands of callbacks a second while every
 //! answered callback is on disk.
 
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
 
-use super::{classify, raw_job, Store, StoreError};
-use crate::model::{now_rfc3339, InboxEntry, InboxStatus, Job, JobKind, JobState};
+use super::{classify, Db, Store, StoreError};
+use crate::model::{now_rfc3339, InboxEntry, InboxStatus, JobKind};
 
 /// A callback about to be stored.
 #[derive(Debug, Clone)]
@@ -36,7 +37,7 @@ pub struct StoredDocument {
 
 /// One write transaction.
 pub struct Batch<'a> {
-    tx: Transaction<'a>,
+    pub(super) tx: Transaction<'a>,
     store_path: &'a std::path::Path,
 }
 
@@ -54,6 +55,25 @@ impl Store {
         })
     }
 
+    /// Leaves checkpoints to a [`super::Checkpointer`] on another
+    /// connection, so this connection's commits never stop to copy the WAL
+    /// into the database file (and fsync it) while requests wait for them.
+    pub fn defer_checkpoints(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA wal_autocheckpoint = 0")
+            .map_err(|e| classify(&self.path, e))
+    }
+
+    /// Changes whenever another connection commits: a cheap way to tell
+    /// whether new jobs may have appeared.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| classify(&self.path, e))
+    }
+}
+
+impl Db<'_> {
     /// Received callbacks, newest first.
     pub fn inbox(&self, limit: Option<u32>) -> Result<Vec<InboxEntry>, StoreError> {
         self.callbacks(
@@ -75,12 +95,12 @@ impl Store {
     /// that match nothing costs an index probe each, not a read.
     pub fn matchable_unmatched(&self) -> Result<Vec<InboxEntry>, StoreError> {
         self.callbacks(
-            "SELECT * FROM inbox i WHERE i.status = 'unmatched' AND (
+            "SELECT * FROM inbox i WHERE i.status = ?1 AND (
                  EXISTS (SELECT 1 FROM jobs j WHERE j.runner = i.runner AND j.uid = i.uid)
                  OR (i.token IS NOT NULL AND EXISTS (
                      SELECT 1 FROM jobs j WHERE j.runner = i.runner AND j.callback_token = i.token)))
              ORDER BY i.id",
-            [],
+            [InboxStatus::Unmatched.as_str()],
             true,
         )
     }
@@ -89,11 +109,24 @@ impl Store {
     /// those never tried (after a restart, nothing is in hand).
     pub fn due_pending(&self, now_ms: i64, all: bool) -> Result<Vec<InboxEntry>, StoreError> {
         self.callbacks(
-            "SELECT * FROM inbox WHERE status = 'pending'
+            "SELECT * FROM inbox WHERE status = ?3
              AND (next_attempt_ms <= ?1 OR (?2 AND next_attempt_ms IS NULL)) ORDER BY id",
-            params![now_ms, all],
+            params![now_ms, all, InboxStatus::Pending.as_str()],
             true,
         )
+    }
+
+    /// A pending callback's first fetch time (ms) and attempts so far.
+    pub fn inbox_fetch_state(&self, id: i64) -> Result<(Option<i64>, i64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT first_fetch_ms, attempts FROM inbox WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map(|r| r.unwrap_or((None, 0)))
+            .map_err(|e| self.fail(e))
     }
 
     /// Runs a query over the inbox; bodies are read only `with_body`.
@@ -103,26 +136,12 @@ impl Store {
         params: P,
         with_body: bool,
     ) -> Result<Vec<InboxEntry>, StoreError> {
-        let fail = |e| classify(&self.path, e);
-        let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
         let rows = stmt
-            .query_map(params, |r| inbox_row(r, with_body))
-            .map_err(fail)?;
-        rows.map(|r| r.map_err(fail)).collect()
-    }
-
-    /// Jobs still waiting for a callback: accepted by their runner with a
-    /// callback URL, and no callback yet. Plus callbacks still being
-    /// processed.
-    pub fn waiting(&self) -> Result<i64, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT (SELECT count(*) FROM jobs WHERE state = 'submitted' AND callback_url IS NOT NULL)
-                      + (SELECT count(*) FROM inbox WHERE status = 'pending')",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| classify(&self.path, e))
+            .query_map(params, |r| raw_inbox(r, with_body))
+            .map_err(|e| self.fail(e))?;
+        rows.map(|r| r.map_err(|e| self.fail(e))?.into_entry(self))
+            .collect()
     }
 
     /// The KCIDB document made for a job.
@@ -140,99 +159,21 @@ impl Store {
                 },
             )
             .optional()
-            .map_err(|e| classify(&self.path, e))
-    }
-
-    /// Leaves checkpoints to [`Store::checkpoint`] on another connection,
-    /// so this connection's commits never stop to copy the WAL into the
-    /// database file (and fsync it) while requests wait for them.
-    pub fn defer_checkpoints(&self) -> Result<(), StoreError> {
-        self.conn
-            .execute_batch("PRAGMA wal_autocheckpoint = 0")
-            .map_err(|e| classify(&self.path, e))
-    }
-
-    /// Copies what the WAL holds into the database file without blocking
-    /// writers (a passive checkpoint), so the WAL can start over.
-    pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-            .map_err(|e| classify(&self.path, e))
-    }
-
-    /// Changes whenever another connection commits: a cheap way to tell
-    /// whether new jobs may have appeared.
-    pub fn data_version(&self) -> Result<i64, StoreError> {
-        self.conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .map_err(|e| classify(&self.path, e))
+            .map_err(|e| self.fail(e))
     }
 }
 
-impl Batch<'_> {
-    fn fail(&self, e: rusqlite::Error) -> StoreError {
+impl<'a> Batch<'a> {
+    pub(super) fn fail(&self, e: rusqlite::Error) -> StoreError {
         classify(self.store_path, e)
     }
 
-    /// A job by its runner and uid.
-    pub fn job_by_uid(&self, runner: &str, uid: &str) -> Result<Option<Job>, StoreError> {
-        job_by(
-            &self.tx,
-            self.store_path,
-            "runner = ?1 AND uid = ?2",
-            [runner, uid],
-        )
-    }
-
-    /// A job by kbridge's id.
-    pub fn job_by_id(&self, id: i64) -> Result<Option<Job>, StoreError> {
-        job_by(&self.tx, self.store_path, "id = ?1", [id])
-    }
-
-    /// Whether a build kbridge scheduled has this runner uid.
-    pub fn build_known(&self, uid: &str) -> Result<bool, StoreError> {
-        self.tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = 'build' AND uid = ?1)",
-                [uid],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.fail(e))
-    }
-
-    /// A pending callback's first fetch time (ms) and attempts so far.
-    pub fn inbox_fetch_state(&self, id: i64) -> Result<(Option<i64>, i64), StoreError> {
-        self.tx
-            .query_row(
-                "SELECT first_fetch_ms, attempts FROM inbox WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map(|r| r.unwrap_or((None, 0)))
-            .map_err(|e| self.fail(e))
-    }
-
-    /// Records the runner's uid on a job matched by token before its
-    /// schedule command finished.
-    pub fn set_job_uid(&self, job_id: i64, uid: &str) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "UPDATE jobs SET uid = ?2 WHERE id = ?1 AND uid IS NULL",
-                params![job_id, uid],
-            )
-            .map_err(|e| self.fail(e))?;
-        Ok(())
-    }
-
-    /// A job by its runner and callback token.
-    pub fn job_by_token(&self, runner: &str, token: &str) -> Result<Option<Job>, StoreError> {
-        job_by(
-            &self.tx,
-            self.store_path,
-            "runner = ?1 AND callback_token = ?2",
-            [runner, token],
-        )
+    /// The read-only queries, inside this transaction.
+    pub fn read(&self) -> Db<'_> {
+        Db {
+            conn: &self.tx,
+            path: self.store_path,
+        }
     }
 
     pub fn insert_inbox(&self, row: &NewInbox<'_>) -> Result<i64, StoreError> {
@@ -304,30 +245,15 @@ impl Batch<'_> {
         Ok(())
     }
 
-    /// Puts a failed callback back in the queue.
+    /// Puts a callback back in the queue, as if it had just arrived.
     pub fn requeue(&self, id: i64) -> Result<(), StoreError> {
         self.tx
             .execute(
-                "UPDATE inbox SET status = 'pending', attempts = 0, next_attempt_ms = NULL,
+                "UPDATE inbox SET status = ?3, attempts = 0, next_attempt_ms = NULL,
                                   first_fetch_ms = NULL, updated_at = ?2
                  WHERE id = ?1",
-                params![id, now_rfc3339()],
+                params![id, now_rfc3339(), InboxStatus::Pending.as_str()],
             )
-            .map_err(|e| self.fail(e))?;
-        Ok(())
-    }
-
-    pub fn set_job_state(
-        &self,
-        job_id: i64,
-        state: JobState,
-        detail: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "UPDATE jobs SET state = ?2, detail = ?3, updated_at = ?4 WHERE id = ?1",
-            )
-            .and_then(|mut s| s.execute(params![job_id, state.as_str(), detail, now_rfc3339()]))
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -356,46 +282,68 @@ impl Batch<'_> {
     }
 }
 
-fn job_by<P: rusqlite::Params>(
-    conn: &Connection,
-    path: &std::path::Path,
-    condition: &str,
-    params: P,
-) -> Result<Option<Job>, StoreError> {
-    let sql = format!("SELECT * FROM jobs WHERE {condition} ORDER BY id DESC LIMIT 1");
-    let row = conn
-        .prepare_cached(&sql)
-        .and_then(|mut s| s.query_row(params, raw_job).optional())
-        .map_err(|e| classify(path, e))?;
-    row.map(|r| r.into_job(path)).transpose()
+/// An inbox row as stored, before its text columns are decoded.
+struct RawInbox {
+    id: i64,
+    received_at: String,
+    runner: String,
+    kind: String,
+    status: String,
+    verified_as: Option<String>,
+    reason: Option<String>,
+    headers: String,
+    token: Option<String>,
+    body: Option<Vec<u8>>,
+    body_bytes: i64,
+    uid: Option<String>,
+    job_id: Option<i64>,
+    attempts: i64,
+    updated_at: String,
 }
 
-fn inbox_row(r: &Row<'_>, with_body: bool) -> rusqlite::Result<InboxEntry> {
-    let kind: String = r.get("kind")?;
-    let status: String = r.get("status")?;
-    let headers: String = r.get("headers")?;
-    let bad = |what: &str, v: &str| {
-        rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Text,
-            format!("unknown {what} '{v}'").into(),
-        )
-    };
-    Ok(InboxEntry {
+fn raw_inbox(r: &Row<'_>, with_body: bool) -> rusqlite::Result<RawInbox> {
+    Ok(RawInbox {
         id: r.get("id")?,
         received_at: r.get("received_at")?,
         runner: r.get("runner")?,
-        kind: JobKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
-        status: InboxStatus::parse(&status).ok_or_else(|| bad("status", &status))?,
+        kind: r.get("kind")?,
+        status: r.get("status")?,
         verified_as: r.get("verified_as")?,
         reason: r.get("reason")?,
-        headers: serde_json::from_str(&headers).unwrap_or(serde_json::Value::Null),
+        headers: r.get("headers")?,
         token: r.get("token")?,
         body: if with_body { r.get("body")? } else { None },
-        body_bytes: r.get::<_, i64>("body_bytes")? as usize,
+        body_bytes: r.get("body_bytes")?,
         uid: r.get("uid")?,
         job_id: r.get("job_id")?,
         attempts: r.get("attempts")?,
         updated_at: r.get("updated_at")?,
     })
+}
+
+impl RawInbox {
+    fn into_entry(self, db: &Db<'_>) -> Result<InboxEntry, StoreError> {
+        let what = format!("callback {}", self.id);
+        let corrupt = |m: String| db.corrupt(what.clone(), m);
+        Ok(InboxEntry {
+            id: self.id,
+            received_at: self.received_at,
+            runner: self.runner,
+            kind: JobKind::parse(&self.kind)
+                .ok_or_else(|| corrupt(format!("kind '{}'", self.kind)))?,
+            status: InboxStatus::parse(&self.status)
+                .ok_or_else(|| corrupt(format!("status '{}'", self.status)))?,
+            verified_as: self.verified_as,
+            reason: self.reason,
+            headers: serde_json::from_str(&self.headers)
+                .map_err(|e| corrupt(format!("headers: {e}")))?,
+            token: self.token,
+            body: self.body,
+            body_bytes: usize::try_from(self.body_bytes).unwrap_or(0),
+            uid: self.uid,
+            job_id: self.job_id,
+            attempts: self.attempts,
+            updated_at: self.updated_at,
+        })
+    }
 }

@@ -5,31 +5,48 @@
 //! with a busy timeout (a writer waits its turn instead of failing at
 //! once). The store takes a path, never a `Config`, and never touches the
 //! network.
+//!
+//! # Layout
+//! - this file: opening, errors, and [`Db`], the read-only queries that a
+//!   plain connection and a write transaction share;
+//! - `jobs`: job rows (recording, completing, finding);
+//! - `inbox`: received callbacks, documents, and [`Batch`], one write
+//!   transaction;
+//! - `checkpoint`: the thread that keeps the WAL short while a listener
+//!   runs;
+//! - `migrations`: the schema.
 
+mod checkpoint;
 mod inbox;
+mod jobs;
 mod migrations;
 
+pub use checkpoint::Checkpointer;
 pub use inbox::{Batch, NewInbox};
+pub use jobs::{JobFilter, NewJob};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
-
-use crate::model::{now_rfc3339, Job, JobKind, JobSpec, JobState};
+use rusqlite::config::DbConfig;
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 /// How long a writer waits for another process's transaction to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The WAL is cut back to this size when it is reset, so a burst of writes
+/// does not leave a large file behind.
+const JOURNAL_SIZE_LIMIT: i64 = 16 * 1024 * 1024;
 
 /// Why the store could not do what was asked. Every variant is an
 /// operation failure (exit status 1); messages name the file and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot create directory {} for the database: {source}; pass --db PATH to use another place", dir.display())]
-    CreateDir {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot create directory {} for the database: {message}; pass --db PATH to use another place", dir.display())]
+    CreateDir { dir: PathBuf, message: String },
+    #[error("no database at {}: nothing has been recorded there yet; check --db or KBRIDGE_DB, or schedule a job first", path.display())]
+    Missing { path: PathBuf },
+    #[error("cannot open database {}: permission denied; run kbridge as a user who may read and write it, or pass --db PATH", path.display())]
+    PermissionDenied { path: PathBuf },
     #[error("cannot open database {}: {message}; check the path or pass --db PATH", path.display())]
     Open { path: PathBuf, message: String },
     #[error("database {} is locked by another process (waited {}s); try again when it is done", path.display(), BUSY_TIMEOUT.as_secs())]
@@ -44,36 +61,14 @@ pub enum StoreError {
         found: i64,
         latest: i64,
     },
-    #[error("database {}: {source}", path.display())]
-    Sqlite {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
-    #[error("database {}: stored job {id} is unreadable: {message}", path.display())]
+    #[error("database {}: {message}", path.display())]
+    Sqlite { path: PathBuf, message: String },
+    #[error("database {}: stored {what} is unreadable: {message}", path.display())]
     Corrupt {
         path: PathBuf,
-        id: i64,
+        what: String,
         message: String,
     },
-}
-
-/// A job about to be submitted: everything known before the runner
-/// answers.
-#[derive(Debug, Clone)]
-pub struct NewJob<'a> {
-    pub runner: &'a str,
-    pub spec: &'a JobSpec,
-    pub request: &'a serde_json::Value,
-    pub callback_url: Option<&'a str>,
-    pub callback_token: Option<&'a str>,
-}
-
-/// Which jobs `list` returns.
-#[derive(Debug, Clone, Default)]
-pub struct JobFilter {
-    pub kind: Option<JobKind>,
-    pub state: Option<JobState>,
-    pub limit: Option<u32>,
 }
 
 /// An open store.
@@ -83,32 +78,42 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`, with its parent
-    /// directories, and brings its schema up to date.
+    /// Opens the database at `path`, creating it and its parent directories
+    /// if needed, and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::CreateDir {
                 dir: dir.to_path_buf(),
-                source,
+                message: e.to_string(),
             })?;
         }
+        create_private(path);
+        Store::connect(path)
+    }
+
+    /// Opens an existing database; a missing one is an error and nothing
+    /// is created. For commands that only read.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        Store::connect(path)
+    }
+
+    fn connect(path: &Path) -> Result<Store, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open {
-            path: path.to_path_buf(),
-            message: sqlite_message(&e),
-        })?;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, &e))?;
         Store::init(conn, path.to_path_buf())
     }
 
     /// An in-memory store, for tests.
     #[cfg(test)]
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
-            path: ":memory:".into(),
-            source,
-        })?;
+        let conn = Connection::open_in_memory().map_err(|e| classify(Path::new(":memory:"), e))?;
         Store::init(conn, ":memory:".into())
     }
 
@@ -141,9 +146,16 @@ impl Store {
     fn prepare(conn: &mut Connection) -> rusqlite::Result<migrations::Outcome> {
         // journal_mode answers with a row, so it is queried, not executed.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        // The WAL outlives each process: a short-lived `kbridge schedule`
+        // would otherwise create it (a directory fsync), then checkpoint it
+        // and delete it on close (two more). Automatic checkpoints, and the
+        // listener's checkpointer, still bound its size.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         // FULL: a job row must survive a power cut, since the job it
         // records may already run on the runner.
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT};"
+        ))?;
         migrations::migrate(conn)
     }
 
@@ -152,238 +164,72 @@ impl Store {
         &self.path
     }
 
-    /// Records a job in state `submitting`, before its request is sent, and
-    /// returns its id.
-    pub fn insert_submitting(&mut self, job: &NewJob<'_>) -> Result<i64, StoreError> {
-        let now = now_rfc3339();
-        let tests = job.spec.tests();
-        let spec = serde_json::to_string(job.spec).expect("a job spec always serialises");
-        let test_names = serde_json::to_string(&tests.map(|t| &t.tests[..]).unwrap_or(&[]))
-            .expect("a list of strings always serialises");
-        self.conn
-            .execute(
-                "INSERT INTO jobs (runner, kind, state, spec, request, build_id, collection,
-                                   tests, device, callback_url, callback_token,
-                                   scheduled_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
-                params![
-                    job.runner,
-                    job.spec.kind().as_str(),
-                    JobState::Submitting.as_str(),
-                    spec,
-                    job.request.to_string(),
-                    tests.map(|t| &t.build_id),
-                    tests.and_then(|t| t.collection.as_ref()),
-                    test_names,
-                    tests.map(|t| &t.device),
-                    job.callback_url,
-                    job.callback_token,
-                    now,
-                ],
-            )
-            .map_err(|e| classify(&self.path, e))?;
-        Ok(self.conn.last_insert_rowid())
+    /// The read-only queries, outside any transaction: they never wait for
+    /// the write lock.
+    pub fn read(&self) -> Db<'_> {
+        Db {
+            conn: &self.conn,
+            path: &self.path,
+        }
     }
 
-    /// Completes a job the runner accepted.
-    pub fn mark_submitted(
-        &mut self,
-        id: i64,
-        uid: &str,
-        response: &serde_json::Value,
-    ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "UPDATE jobs SET uid = ?2, response = ?4, updated_at = ?5,
-                     -- A callback may already have moved the job on.
-                     state = CASE WHEN state = 'submitting' THEN ?3 ELSE state END,
-                     detail = CASE WHEN state = 'submitting' THEN NULL ELSE detail END
-                 WHERE id = ?1",
-                params![
-                    id,
-                    uid,
-                    JobState::Submitted.as_str(),
-                    response.to_string(),
-                    now_rfc3339()
-                ],
-            )
-            .map_err(|e| classify(&self.path, e))?;
-        Ok(())
-    }
-
-    /// Records that a submission did not succeed, and why.
-    pub fn mark_unsubmitted(
-        &mut self,
-        id: i64,
-        state: JobState,
-        detail: &str,
-        response: Option<&serde_json::Value>,
-    ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "UPDATE jobs SET state = ?2, detail = ?3, response = ?4, updated_at = ?5
-                 WHERE id = ?1 AND state = 'submitting'",
-                params![
-                    id,
-                    state.as_str(),
-                    detail,
-                    response.map(|r| r.to_string()),
-                    now_rfc3339()
-                ],
-            )
-            .map_err(|e| classify(&self.path, e))?;
-        Ok(())
-    }
-
-    /// Finds a job by kbridge's id or by the runner's uid.
-    pub fn find(&self, key: &str) -> Result<Option<Job>, StoreError> {
-        let by_id = key.parse::<i64>().ok();
-        let mut stmt = self
+    /// Checks that the database can be written, by rewriting its schema
+    /// version with the same value: a listener on a read-only file (or in a
+    /// read-only directory, where the WAL cannot grow) would accept nothing.
+    pub fn check_writable(&mut self) -> Result<(), StoreError> {
+        let fail = |e| classify(&self.path, e);
+        if self.conn.is_readonly(rusqlite::MAIN_DB).map_err(fail)? {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        let version: i64 = self
             .conn
-            .prepare_cached(
-                "SELECT * FROM jobs WHERE id = ?1 OR uid = ?2 ORDER BY (id = ?1) DESC, id DESC LIMIT 1",
-            )
-            .map_err(|e| classify(&self.path, e))?;
-        let row = stmt
-            .query_row(params![by_id, key], raw_job)
-            .optional()
-            .map_err(|e| classify(&self.path, e))?;
-        row.map(|r| r.into_job(&self.path)).transpose()
-    }
-
-    /// Jobs newest first.
-    pub fn list(&self, filter: &JobFilter) -> Result<Vec<Job>, StoreError> {
-        let mut stmt = self
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(fail)?;
+        let tx = self
             .conn
-            .prepare_cached(
-                "SELECT * FROM jobs
-                 WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR state = ?2)
-                 ORDER BY id DESC LIMIT ?3",
-            )
-            .map_err(|e| classify(&self.path, e))?;
-        let limit = filter.limit.map(i64::from).unwrap_or(-1);
-        let rows = stmt
-            .query_map(
-                params![
-                    filter.kind.map(JobKind::as_str),
-                    filter.state.map(JobState::as_str),
-                    limit
-                ],
-                raw_job,
-            )
-            .map_err(|e| classify(&self.path, e))?;
-        rows.map(|r| r.map_err(|e| classify(&self.path, e))?.into_job(&self.path))
-            .collect()
-    }
-
-    /// Jobs of `kind` for `build_id` whose submission did not fail: the
-    /// ones a new request for the same build would duplicate.
-    pub fn live_jobs_for_build(
-        &self,
-        build_id: &str,
-        kind: JobKind,
-    ) -> Result<Vec<Job>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT * FROM jobs WHERE build_id = ?1 AND kind = ?2 AND state != ?3
-                 ORDER BY id",
-            )
-            .map_err(|e| classify(&self.path, e))?;
-        let rows = stmt
-            .query_map(
-                params![build_id, kind.as_str(), JobState::Failed.as_str()],
-                raw_job,
-            )
-            .map_err(|e| classify(&self.path, e))?;
-        rows.map(|r| r.map_err(|e| classify(&self.path, e))?.into_job(&self.path))
-            .collect()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {version}"))
+            .map_err(fail)?;
+        tx.commit().map_err(fail)
     }
 }
 
-/// A row as stored, before its JSON columns are decoded.
-struct RawJob {
-    id: i64,
-    runner: String,
-    kind: String,
-    uid: Option<String>,
-    state: String,
-    detail: Option<String>,
-    spec: String,
-    request: String,
-    response: Option<String>,
-    build_id: Option<String>,
-    collection: Option<String>,
-    tests: String,
-    device: Option<String>,
-    callback_url: Option<String>,
-    callback_token: Option<String>,
-    scheduled_at: String,
-    updated_at: String,
+/// Creates the database file readable by its owner only (it holds every
+/// job's callback token), before SQLite creates it with the umask's mode.
+/// The WAL and shared-memory files SQLite makes take the same mode.
+fn create_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+    }
 }
 
-fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
-    Ok(RawJob {
-        id: row.get("id")?,
-        runner: row.get("runner")?,
-        kind: row.get("kind")?,
-        uid: row.get("uid")?,
-        state: row.get("state")?,
-        detail: row.get("detail")?,
-        spec: row.get("spec")?,
-        request: row.get("request")?,
-        response: row.get("response")?,
-        build_id: row.get("build_id")?,
-        collection: row.get("collection")?,
-        tests: row.get("tests")?,
-        device: row.get("device")?,
-        callback_url: row.get("callback_url")?,
-        callback_token: row.get("callback_token")?,
-        scheduled_at: row.get("scheduled_at")?,
-        updated_at: row.get("updated_at")?,
-    })
+/// The read-only queries, over a connection or a transaction.
+#[derive(Clone, Copy)]
+pub struct Db<'a> {
+    conn: &'a Connection,
+    path: &'a Path,
 }
 
-impl RawJob {
-    fn into_job(self, path: &Path) -> Result<Job, StoreError> {
-        let id = self.id;
-        let corrupt = |message: String| StoreError::Corrupt {
-            path: path.to_path_buf(),
-            id,
-            message,
-        };
-        let json = |what: &str, s: &str| {
-            serde_json::from_str::<serde_json::Value>(s)
-                .map_err(|e| corrupt(format!("{what}: {e}")))
-        };
-        let spec: JobSpec =
-            serde_json::from_str(&self.spec).map_err(|e| corrupt(format!("spec: {e}")))?;
-        Ok(Job {
-            id,
-            kind: JobKind::parse(&self.kind)
-                .ok_or_else(|| corrupt(format!("kind '{}'", self.kind)))?,
-            state: JobState::parse(&self.state)
-                .ok_or_else(|| corrupt(format!("state '{}'", self.state)))?,
-            summary: spec.summary(),
-            spec,
-            request: json("request", &self.request)?,
-            response: self
-                .response
-                .as_deref()
-                .map(|r| json("response", r))
-                .transpose()?,
-            tests: serde_json::from_str(&self.tests).map_err(|e| corrupt(format!("tests: {e}")))?,
-            runner: self.runner,
-            uid: self.uid,
-            detail: self.detail,
-            build_id: self.build_id,
-            collection: self.collection,
-            device: self.device,
-            callback_url: self.callback_url,
-            callback_token: self.callback_token,
-            scheduled_at: self.scheduled_at,
-            updated_at: self.updated_at,
-        })
+impl Db<'_> {
+    fn fail(&self, e: rusqlite::Error) -> StoreError {
+        classify(self.path, e)
+    }
+
+    fn corrupt(&self, what: impl Into<String>, message: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.to_path_buf(),
+            what: what.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -392,6 +238,25 @@ fn is_busy(e: &rusqlite::Error) -> bool {
         e.sqlite_error_code(),
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
     )
+}
+
+/// Why a database could not be opened, in words a user can act on.
+fn open_error(path: &Path, e: &rusqlite::Error) -> StoreError {
+    let denied = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .err()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied);
+    if denied {
+        return StoreError::PermissionDenied {
+            path: path.to_path_buf(),
+        };
+    }
+    StoreError::Open {
+        path: path.to_path_buf(),
+        message: sqlite_message(e),
+    }
 }
 
 /// Turns SQLite's codes into errors a user can act on.
@@ -403,11 +268,12 @@ fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
         Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
         Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
-        Some(ErrorCode::CannotOpen) => StoreError::Open {
+        Some(ErrorCode::PermissionDenied) => StoreError::PermissionDenied { path },
+        Some(ErrorCode::CannotOpen) => open_error(&path, &e),
+        _ => StoreError::Sqlite {
             message: sqlite_message(&e),
             path,
         },
-        _ => StoreError::Sqlite { path, source: e },
     }
 }
 
@@ -421,98 +287,33 @@ fn sqlite_message(e: &rusqlite::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TestSpec;
-
-    fn test_spec(build_id: &str, tests: &[&str]) -> JobSpec {
-        JobSpec::Test(TestSpec {
-            device: "qemu-riscv64".into(),
-            kernel: "https://example.org/Image".into(),
-            modules: None,
-            build_id: build_id.into(),
-            tests: tests.iter().map(|s| s.to_string()).collect(),
-            collection: Some("ltp".into()),
-            parameters: vec![],
-            private: false,
-        })
-    }
-
-    fn insert(store: &mut Store, spec: &JobSpec) -> i64 {
-        store
-            .insert_submitting(&NewJob {
-                runner: "tuxsuite",
-                spec,
-                request: &serde_json::json!({"tests": ["x"]}),
-                callback_url: None,
-                callback_token: Some("tok"),
-            })
-            .unwrap()
-    }
 
     #[test]
-    fn job_lifecycle() {
-        let mut store = Store::open_in_memory().unwrap();
-        let spec = test_spec("maestro:1", &["ltp-smoke"]);
-        let id = insert(&mut store, &spec);
-        let job = store.find(&id.to_string()).unwrap().unwrap();
-        assert_eq!(job.state, JobState::Submitting);
-        assert_eq!(job.tests, vec!["ltp-smoke"]);
-        assert_eq!(job.callback_token.as_deref(), Some("tok"));
-
-        store
-            .mark_submitted(
-                id,
-                "2MBYa8FhoBHkRCX2BMMPusjuClf",
-                &serde_json::json!({"uid": 1}),
-            )
-            .unwrap();
-        let job = store.find("2MBYa8FhoBHkRCX2BMMPusjuClf").unwrap().unwrap();
-        assert_eq!(job.id, id);
-        assert_eq!(job.state, JobState::Submitted);
-        assert!(store.find("nope").unwrap().is_none());
+    fn a_missing_database_is_not_created_by_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/kbridge.db");
+        let err = Store::open_existing(&path).err().unwrap();
+        assert!(matches!(err, StoreError::Missing { .. }), "{err}");
+        assert!(!dir.path().join("sub").exists());
+        Store::open(&path).unwrap();
+        Store::open_existing(&path).unwrap();
     }
 
+    #[cfg(unix)]
     #[test]
-    fn failed_jobs_do_not_count_as_live() {
-        let mut store = Store::open_in_memory().unwrap();
-        let a = insert(&mut store, &test_spec("maestro:1", &["ltp-smoke"]));
-        let b = insert(&mut store, &test_spec("maestro:1", &["ltp-fsx"]));
-        insert(&mut store, &test_spec("maestro:2", &["ltp-fsx"]));
-        store
-            .mark_unsubmitted(a, JobState::Failed, "refused", None)
-            .unwrap();
-        let live = store
-            .live_jobs_for_build("maestro:1", JobKind::Test)
-            .unwrap();
-        assert_eq!(live.iter().map(|j| j.id).collect::<Vec<_>>(), vec![b]);
-        assert!(store
-            .live_jobs_for_build("maestro:1", JobKind::Boot)
-            .unwrap()
-            .is_empty());
-    }
-
-    #[test]
-    fn list_filters_and_orders_newest_first() {
-        let mut store = Store::open_in_memory().unwrap();
-        let a = insert(&mut store, &test_spec("maestro:1", &["a"]));
-        let b = insert(&mut store, &test_spec("maestro:1", &["b"]));
-        store
-            .mark_unsubmitted(b, JobState::Unknown, "timeout", None)
-            .unwrap();
-        let all = store.list(&JobFilter::default()).unwrap();
-        assert_eq!(all.iter().map(|j| j.id).collect::<Vec<_>>(), vec![b, a]);
-        let unknown = store
-            .list(&JobFilter {
-                state: Some(JobState::Unknown),
-                ..Default::default()
-            })
-            .unwrap();
-        assert_eq!(unknown.len(), 1);
-        let limited = store
-            .list(&JobFilter {
-                limit: Some(1),
-                ..Default::default()
-            })
-            .unwrap();
-        assert_eq!(limited.len(), 1);
+    fn new_databases_are_private_and_keep_their_wal() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kbridge.db");
+        let mut store = Store::open(&path).unwrap();
+        let b = store.batch().unwrap();
+        b.commit().unwrap();
+        drop(store);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(
+            dir.path().join("kbridge.db-wal").exists(),
+            "the WAL survives the last connection"
+        );
     }
 }

@@ -14,26 +14,53 @@ mod results;
 mod settings;
 mod signature;
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use crate::config::ConfigError;
+use crate::config::{setting, Config, Kind, SettingDef, Source};
+use crate::http::{self, Reach};
 use crate::model::{BuildSpec, Callback, Job, JobKind, JobResults, JobSpec, TestSpec};
-use crate::runner::http::{self, Reach};
+use crate::retry::Backoff;
 use crate::runner::{
-    Accepted, CallbackTarget, Feedback, FetchError, Purpose, Runner, RunnerContext, RunnerInfo,
-    Submission, SubmitError, CALLBACK_TOKEN_HEADER,
+    Accepted, CallbackAuth, CallbackTarget, ConfigRow, Feedback, FetchError, OpenError, ParseError,
+    Polled, PrepareError, Purpose, Runner, RunnerContext, RunnerInfo, Submission, SubmitError,
+    VerifyError, CALLBACK_TOKEN_HEADER,
 };
 
 pub use settings::Settings;
 pub use signature::PublicKey;
 
+/// The settings kbridge keeps for TuxSuite, under `[tuxsuite]`. The
+/// service's own (token, group, project, API URL) are read where the
+/// official client keeps them; see `settings.rs`.
+const SETTINGS: &[SettingDef] = &[
+    setting(
+        PUBLIC_KEYS,
+        Kind::List { append: true },
+        "TuxSuite's OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation",
+    )
+    .flag("tuxsuite-public-key", "FILE", &["listen"]),
+    setting(
+        ARTIFACT_HOSTS,
+        Kind::List { append: false },
+        "Hosts results may be fetched from (any port); repeatable; replaces the defaults",
+    )
+    .flag("allow-artifact-host", "HOST", &["listen"])
+    .described("storage.tuxsuite.com, tuxapi.tuxsuite.com and the API host"),
+];
+
+const PUBLIC_KEYS: &str = "tuxsuite.public_keys";
+const ARTIFACT_HOSTS: &str = "tuxsuite.artifact_hosts";
+
 /// The registry entry.
 pub const INFO: RunnerInfo = RunnerInfo {
     code: "tuxsuite",
     description: "TuxSuite (tuxsuite.com): kernel builds, tests and boot tests",
+    settings: SETTINGS,
     open,
+    describe,
 };
 
 /// How many times one request is sent at most, as in the official client.
@@ -42,16 +69,24 @@ const MAX_TRIES: u32 = 3;
 /// Hosts TuxSuite serves artefacts from, besides its configured API host.
 const DEFAULT_ARTIFACT_HOSTS: [&str; 2] = ["storage.tuxsuite.com", "tuxapi.tuxsuite.com"];
 
-fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, ConfigError> {
-    let (settings, keys) = match ctx.purpose {
-        Purpose::Schedule => (Some(Settings::resolve(ctx.env, ctx.http_timeout)?), vec![]),
-        Purpose::Listen { verify } => (None, listen_keys(ctx, verify)?),
+fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, OpenError> {
+    let account = OnceLock::new();
+    let api_url = match ctx.purpose {
+        // Scheduling needs the whole account now, so a missing token is
+        // reported before anything is recorded.
+        Purpose::Schedule { .. } => {
+            let s = Settings::resolve(ctx.env, ctx.http_timeout)?;
+            let url = s.api_url.clone();
+            let _ = account.set(Ok(s));
+            url
+        }
+        Purpose::Listen { .. } | Purpose::Process => Settings::api_url(ctx.env)?,
     };
-    let api_url = match &settings {
-        Some(s) => s.api_url.clone(),
-        None => Settings::api_url(ctx.env)?,
+    let keys = match ctx.purpose {
+        Purpose::Listen { verify } => listen_keys(ctx.config, verify)?,
+        _ => vec![],
     };
-    let artifact_hosts = match &ctx.settings.artifact_hosts {
+    let artifact_hosts = match ctx.config.list(ARTIFACT_HOSTS) {
         Some(hosts) => hosts.value.iter().map(|h| h.to_ascii_lowercase()).collect(),
         None => {
             let mut hosts: Vec<String> = DEFAULT_ARTIFACT_HOSTS.map(String::from).to_vec();
@@ -72,46 +107,95 @@ fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, ConfigError> {
             artifact_hosts,
             Settings::token_if_any(ctx.env),
         ),
-        settings,
+        env: ctx.env.clone(),
+        account,
         keys,
         timeout: ctx.http_timeout,
-        retry_delay: ctx.retry_delay,
+        backoff: ctx.backoff.exact(),
     }))
 }
 
-/// The keys that verify callbacks; refusing to start without one unless
-/// verification is explicitly off.
-fn listen_keys(ctx: &RunnerContext<'_>, verify: bool) -> Result<Vec<PublicKey>, ConfigError> {
-    let keys = ctx
-        .settings
-        .public_keys
-        .iter()
-        .map(|(line, source)| {
-            PublicKey::from_openssh(line).map_err(|e| {
-                ConfigError::Runner(format!(
-                    "TuxSuite public key from {source} is {e}; use the ssh.pub line that `tuxsuite keys get` prints"
-                ))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+fn describe(ctx: &RunnerContext<'_>) -> Vec<ConfigRow> {
+    Settings::describe(ctx.env)
+}
+
+/// The keys that verify callbacks. Only a listener reads the key files;
+/// without a key it is not configured to receive TuxSuite callbacks,
+/// unless verification is explicitly off.
+fn listen_keys(config: &Config, verify: bool) -> Result<Vec<PublicKey>, OpenError> {
+    let mut keys = Vec::new();
+    if let Some(entries) = config.get(PUBLIC_KEYS) {
+        let list = match &entries.value {
+            crate::config::Value::List(l) => l.clone(),
+            _ => vec![],
+        };
+        for entry in list {
+            keys.extend(key_entry(&entry, &entries.source, config)?);
+        }
+    }
     if verify && keys.is_empty() {
-        return Err(ConfigError::Runner(
+        return Err(OpenError::NotConfigured(
             "no TuxSuite public key configured, so callbacks cannot be verified: get it with `tuxsuite keys get` (or GET {api}/v1/groups/{group}/projects/{project}/keys, field ssh.pub) and pass --tuxsuite-public-key FILE or set public_keys under [tuxsuite] in config.toml (--insecure-skip-verify is for development only)".into(),
         ));
     }
     Ok(keys)
 }
 
+/// One `public_keys` entry: a key line, or a file of key lines (relative
+/// to the config file when it came from there).
+fn key_entry(entry: &str, source: &Source, config: &Config) -> Result<Vec<PublicKey>, OpenError> {
+    let bad = |message: String| OpenError::Config(crate::config::ConfigError::Runner(message));
+    let entry = entry.trim();
+    if ["ecdsa-", "ssh-", "sk-"]
+        .iter()
+        .any(|p| entry.starts_with(p))
+    {
+        let key = PublicKey::from_openssh(entry).map_err(|e| {
+            bad(format!(
+                "TuxSuite public key from {source} is {e}; use the ssh.pub line that `tuxsuite keys get` prints"
+            ))
+        })?;
+        return Ok(vec![key]);
+    }
+    let mut path = config.env.expand_home(entry);
+    if let (Source::File(file, _), true) = (source, path.is_relative()) {
+        if let Some(dir) = file.parent() {
+            path = dir.join(path);
+        }
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        bad(format!(
+            "tuxsuite.public_keys from {source}: cannot read {}: {e}",
+            path.display()
+        ))
+    })?;
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            PublicKey::from_openssh(line).map_err(|e| {
+                bad(format!(
+                    "TuxSuite public key in {} (from {source}) is {e}; use the ssh.pub line that `tuxsuite keys get` prints",
+                    path.display()
+                ))
+            })
+        })
+        .collect()
+}
+
 /// The TuxSuite runner.
 pub struct TuxSuite {
     agent: ureq::Agent,
     artifacts: results::Fetcher,
-    /// Present when opened to schedule.
-    settings: Option<Settings>,
+    env: crate::config::Environment,
+    /// Token, group, project and API URL: resolved when opened to
+    /// schedule, and on first use otherwise (polling), since finding the
+    /// group may ask the auth service.
+    account: OnceLock<Result<Settings, String>>,
     /// Present when opened to receive callbacks.
     keys: Vec<PublicKey>,
     timeout: Duration,
-    retry_delay: Duration,
+    backoff: Backoff,
 }
 
 /// What to do after one attempt.
@@ -127,10 +211,18 @@ enum Next {
 }
 
 impl TuxSuite {
-    fn settings(&self) -> &Settings {
-        self.settings
+    /// The account, resolving it on first use.
+    fn account(&self) -> Result<&Settings, String> {
+        self.account
+            .get_or_init(|| Settings::resolve(&self.env, self.timeout).map_err(|e| e.to_string()))
             .as_ref()
-            .expect("scheduling calls only reach a runner opened to schedule")
+            .map_err(Clone::clone)
+    }
+
+    fn settings(&self) -> &Settings {
+        self.account().expect(
+            "scheduling calls only reach a runner opened to schedule, which resolved its account",
+        )
     }
 
     fn test_body(t: &TestSpec, callback: Option<&CallbackTarget>) -> Value {
@@ -271,16 +363,21 @@ impl TuxSuite {
 }
 
 impl Runner for TuxSuite {
-    fn prepare(&self, spec: &JobSpec, callback: Option<&CallbackTarget>) -> Submission {
+    fn prepare(
+        &self,
+        spec: &JobSpec,
+        callback: Option<&CallbackTarget>,
+    ) -> Result<Submission, PrepareError> {
+        let account = self.account().map_err(PrepareError::Config)?;
         let (path, body, idempotent) = match spec {
             JobSpec::Build(b) => ("builds", TuxSuite::build_body(b, callback), true),
             JobSpec::Test(t) | JobSpec::Boot(t) => {
                 ("tests", TuxSuite::test_body(t, callback), false)
             }
         };
-        Submission {
+        Ok(Submission {
             method: "POST",
-            url: format!("{}/{path}", self.settings().project_url()),
+            url: format!("{}/{path}", account.project_url()),
             headers: vec![
                 ("Authorization".into(), "<redacted>".into()),
                 ("Content-Type".into(), "application/json".into()),
@@ -288,12 +385,11 @@ impl Runner for TuxSuite {
             ],
             body,
             idempotent,
-        }
+        })
     }
 
     fn submit(&self, sub: &Submission, feedback: &dyn Feedback) -> Result<Accepted, SubmitError> {
         let body = serde_json::to_vec(&sub.body).expect("JSON values always serialise");
-        let mut delay = self.retry_delay;
         let mut maybe_created = false;
         for attempt in 1..=MAX_TRIES {
             match self.attempt(sub, &body, feedback) {
@@ -317,36 +413,47 @@ impl Runner for TuxSuite {
                             }
                         });
                     }
-                    let pause = after.unwrap_or(delay);
+                    let pause = after.unwrap_or_else(|| self.backoff.delay(attempt - 1));
                     feedback.progress(&format!(
                         "{why}; retrying in {:.0}s (try {} of {MAX_TRIES})",
                         pause.as_secs_f64(),
                         attempt + 1
                     ));
                     std::thread::sleep(pause);
-                    delay *= 2;
                 }
             }
         }
         unreachable!("the last attempt always returns")
     }
 
+    fn callback_auth(&self) -> CallbackAuth {
+        CallbackAuth::Signed
+    }
+
+    fn auth_header(&self) -> &'static str {
+        signature::SIGNATURE_HEADER
+    }
+
     fn verify_callback(
         &self,
         headers: &::http::HeaderMap,
         body: &[u8],
-    ) -> Result<&'static str, String> {
+    ) -> Result<&'static str, VerifyError> {
         let header = headers
             .get(signature::SIGNATURE_HEADER)
             .map(|v| v.as_bytes());
         match signature::verify(&self.keys, header, body) {
             Ok(signature::Signed::Raw) => Ok(callback::RAW),
             Ok(signature::Signed::Inner) => Ok(callback::INNER),
-            Err(e) => Err(e.to_string()),
+            Err(signature::VerifyError::Missing) => {
+                Err(VerifyError::Missing(signature::SIGNATURE_HEADER))
+            }
+            Err(e @ signature::VerifyError::Encoding) => Err(VerifyError::Malformed(e.to_string())),
+            Err(e @ signature::VerifyError::Mismatch) => Err(VerifyError::Mismatch(e.to_string())),
         }
     }
 
-    fn callback_headers(&self) -> &'static [&'static str] {
+    fn kept_headers(&self) -> &'static [&'static str] {
         &[signature::SIGNATURE_HEADER, "content-type", "user-agent"]
     }
 
@@ -355,8 +462,63 @@ impl Runner for TuxSuite {
         kind: JobKind,
         body: &[u8],
         verified_as: &str,
-    ) -> Result<Callback, String> {
+    ) -> Result<Callback, ParseError> {
         callback::parse(kind, body, verified_as)
+    }
+
+    fn poll(&self, job: &Job) -> Result<Polled, FetchError> {
+        let account = self.account().map_err(FetchError::Permanent)?;
+        let uid = job.uid.as_deref().ok_or_else(|| {
+            FetchError::Permanent("the job has no TuxSuite uid to look up".into())
+        })?;
+        let what = match job.kind {
+            JobKind::Build => "builds",
+            JobKind::Test | JobKind::Boot => "tests",
+        };
+        let url = format!("{}/{what}/{uid}", account.project_url());
+        let mut resp = self
+            .agent
+            .get(&url)
+            .header("Authorization", &account.token)
+            .call()
+            .map_err(|e| {
+                FetchError::Transient(format!("TuxSuite: {}", http::describe(&e, self.timeout)))
+            })?;
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        match status {
+            200..=299 => {}
+            404 => {
+                return Err(FetchError::Permanent(format!(
+                    "TuxSuite does not know {what} {uid} (404)"
+                )))
+            }
+            403 => {
+                return Err(FetchError::Permanent(format!(
+                    "TuxSuite refused the token (403); check the token from {}",
+                    account.token_source
+                )))
+            }
+            408 | 429 | 500..=599 => {
+                return Err(FetchError::Transient(format!("TuxSuite answered {status}")))
+            }
+            _ => {
+                return Err(FetchError::Permanent(format!(
+                    "TuxSuite answered {status}: {}",
+                    error_message(serde_json::from_str(&text).ok().as_ref(), &text)
+                )))
+            }
+        }
+        let status: Value = serde_json::from_str(&text)
+            .map_err(|_| FetchError::Transient(format!("TuxSuite answered {url} with non-JSON")))?;
+        let state = status["state"].as_str().unwrap_or("unknown").to_string();
+        if state != "finished" {
+            return Ok(Polled::Running { state });
+        }
+        Ok(Polled::Finished(Callback {
+            uid: Some(uid.to_string()),
+            status,
+        }))
     }
 
     fn fetch_results(&self, job: &Job, callback: &Callback) -> Result<JobResults, FetchError> {
@@ -419,19 +581,22 @@ mod tests {
     use super::*;
 
     fn runner() -> TuxSuite {
+        let account = OnceLock::new();
+        let _ = account.set(Ok(Settings {
+            token: "secret".into(),
+            token_source: "TUXSUITE_TOKEN".into(),
+            group: "g".into(),
+            project: "p".into(),
+            api_url: "https://tuxapi.example".into(),
+        }));
         TuxSuite {
             agent: http::agent(Duration::from_secs(1)),
             artifacts: results::Fetcher::new(Duration::from_secs(1), vec![], None),
-            settings: Some(Settings {
-                token: "secret".into(),
-                token_source: "TUXSUITE_TOKEN".into(),
-                group: "g".into(),
-                project: "p".into(),
-                api_url: "https://tuxapi.example".into(),
-            }),
+            env: crate::config::Environment::default(),
+            account,
             keys: vec![],
             timeout: Duration::from_secs(1),
-            retry_delay: Duration::ZERO,
+            backoff: Backoff::new(Duration::ZERO, Duration::ZERO),
         }
     }
 
@@ -451,7 +616,7 @@ mod tests {
     #[test]
     fn boot_jobs_send_no_tests_and_boot_is_never_named() {
         let r = runner();
-        let boot = r.prepare(&JobSpec::Boot(test_spec(&[])), None);
+        let boot = r.prepare(&JobSpec::Boot(test_spec(&[])), None).unwrap();
         assert!(boot.body.get("tests").is_none());
         assert!(boot.body.get("callback").is_none());
         assert_eq!(
@@ -459,7 +624,9 @@ mod tests {
             "https://tuxapi.example/v1/groups/g/projects/p/tests"
         );
         assert!(!boot.idempotent);
-        let t = r.prepare(&JobSpec::Test(test_spec(&["boot", "ltp-smoke"])), None);
+        let t = r
+            .prepare(&JobSpec::Test(test_spec(&["boot", "ltp-smoke"])), None)
+            .unwrap();
         assert_eq!(t.body["tests"], json!(["ltp-smoke"]));
         assert_eq!(t.body["parameters"], json!({"SKIPFILE": "x"}));
         assert!(!t.to_string().contains("secret"));
@@ -481,7 +648,7 @@ mod tests {
             url: "https://ci.example/callback/tuxsuite/build".into(),
             token: "tok".into(),
         };
-        let sub = runner().prepare(&spec, Some(&cb));
+        let sub = runner().prepare(&spec, Some(&cb)).unwrap();
         let entry = &sub.body["builds"][0];
         assert_eq!(entry["git_sha"], "abcdef0");
         assert!(entry.get("git_ref").is_none());

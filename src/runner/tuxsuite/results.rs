@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::http;
 use crate::model::{
     BuildResults, Callback, CaseResult, Job, JobKind, JobResults, OutputFile, Status, TestResults,
 };
-use crate::runner::{http, FetchError};
+use crate::runner::FetchError;
 
 /// KCIDB's limit on `log_excerpt`, in characters.
 pub const LOG_EXCERPT_CHARS: usize = 16384;

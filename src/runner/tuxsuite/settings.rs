@@ -13,7 +13,8 @@ use std::time::Duration;
 use ini::{Ini, ParseOption};
 
 use crate::config::{ConfigError, Environment};
-use crate::runner::http;
+use crate::http;
+use crate::runner::{ConfigRow, OpenError};
 
 const DEFAULT_API_URL: &str = "https://tuxapi.tuxsuite.com";
 const DEFAULT_AUTH_URL: &str = "https://auth.tuxsuite.com";
@@ -122,8 +123,9 @@ impl IniSection {
 
 impl Settings {
     /// Resolves the settings, asking the auth service for a missing group
-    /// or project.
-    pub fn resolve(env: &Environment, timeout: Duration) -> Result<Settings, ConfigError> {
+    /// or project. A malformed setting is a configuration error; an auth
+    /// service that cannot be reached is not.
+    pub fn resolve(env: &Environment, timeout: Duration) -> Result<Settings, OpenError> {
         let ini = IniSection::load(env)?;
         let (token, token_source) = match env.get("TUXSUITE_TOKEN") {
             Some(t) => (t.trim().to_string(), "TUXSUITE_TOKEN".to_string()),
@@ -133,11 +135,18 @@ impl Settings {
                     return Err(ConfigError::Runner(format!(
                         "no TuxSuite token: TUXSUITE_TOKEN is not set and there is no {}; set one of them (`tuxsuite` keeps its token there)",
                         ini.describe("token")
-                    )))
+                    ))
+                    .into())
                 }
             },
         };
-        let api_url = api_url_from(env, &ini);
+        if token.bytes().any(|b| b.is_ascii_control()) {
+            return Err(ConfigError::Runner(format!(
+                "the TuxSuite token from {token_source} contains a control character (a line break?); fix it there"
+            ))
+            .into());
+        }
+        let api_url = api_url_from(env, &ini)?.value;
 
         let mut group = env
             .get("TUXSUITE_GROUP")
@@ -152,11 +161,17 @@ impl Settings {
                 .get("TUXAUTH_URL")
                 .unwrap_or(DEFAULT_AUTH_URL)
                 .trim_end_matches('/');
-            let (g, p) = lookup_user(auth, &token, timeout).map_err(|why| {
-                ConfigError::Runner(format!(
-                    "TuxSuite group or project not set and the auth service could not tell them ({why}); set TUXSUITE_GROUP and TUXSUITE_PROJECT, or group= and project= in {}",
-                    ini.path.display()
-                ))
+            let advice = format!(
+                "set TUXSUITE_GROUP and TUXSUITE_PROJECT, or group= and project= in {}",
+                ini.path.display()
+            );
+            let (g, p) = lookup_user(auth, &token, timeout).map_err(|e| match e {
+                Lookup::Unreachable(why) => OpenError::Unreachable(format!(
+                    "TuxSuite group or project not set, and the auth service could not be reached to ask ({why}); try again, or {advice}"
+                )),
+                Lookup::Refused(why) => OpenError::Config(ConfigError::Runner(format!(
+                    "TuxSuite group or project not set and the auth service could not tell them ({why}); {advice}"
+                ))),
             })?;
             group = group.or(Some(g));
             project = project.or(Some(p));
@@ -172,7 +187,67 @@ impl Settings {
 
     /// The API base URL alone, for a listener that needs no token.
     pub fn api_url(env: &Environment) -> Result<String, ConfigError> {
-        Ok(api_url_from(env, &IniSection::load(env)?))
+        Ok(api_url_from(env, &IniSection::load(env)?)?.value)
+    }
+
+    /// What `kbridge config` shows: where the API URL, group, project and
+    /// token come from. Never the token itself; nothing is asked of the
+    /// network.
+    pub fn describe(env: &Environment) -> Vec<ConfigRow> {
+        let row = |key: &str, value: String, source: String| ConfigRow {
+            key: format!("tuxsuite.{key}"),
+            value,
+            source,
+        };
+        let ini = match IniSection::load(env) {
+            Ok(ini) => ini,
+            Err(e) => return vec![row("config_file", String::new(), e.to_string())],
+        };
+        let mut rows = vec![row(
+            "config_file",
+            ini.path.display().to_string(),
+            format!(
+                "section [{}]{}",
+                ini.section,
+                if ini.values.is_none() {
+                    ", file not found"
+                } else {
+                    ""
+                }
+            ),
+        )];
+        match api_url_from(env, &ini) {
+            Ok(Found { value, source }) => rows.push(row("api_url", value, source)),
+            Err(e) => rows.push(row("api_url", String::new(), e.to_string())),
+        }
+        let pick = |var: &str, key: &str| -> (String, String) {
+            match (env.get(var), ini.get(key)) {
+                (Some(v), _) => (v.to_string(), format!("env {var}")),
+                (None, Some(v)) => (v.to_string(), ini.describe(key)),
+                (None, None) => (
+                    String::new(),
+                    "not set: asked of the auth service when scheduling".into(),
+                ),
+            }
+        };
+        let (group, from) = pick("TUXSUITE_GROUP", "group");
+        rows.push(row("group", group, from));
+        let (project, from) = pick("TUXSUITE_PROJECT", "project");
+        rows.push(row("project", project, from));
+        let token_source = match (env.get("TUXSUITE_TOKEN"), ini.get("token")) {
+            (Some(_), _) => Some("env TUXSUITE_TOKEN".to_string()),
+            (None, Some(_)) => Some(ini.describe("token")),
+            (None, None) => None,
+        };
+        rows.push(match token_source {
+            Some(from) => row("token", "(set)".into(), from),
+            None => row(
+                "token",
+                "(not set)".into(),
+                format!("looked in TUXSUITE_TOKEN and {}", ini.describe("token")),
+            ),
+        });
+        rows
     }
 
     /// The token, if one is configured, for fetching private artefacts.
@@ -191,45 +266,80 @@ impl Settings {
     }
 }
 
-fn api_url_from(env: &Environment, ini: &IniSection) -> String {
-    env.get("TUXAPI_URL")
-        .or_else(|| ini.get("tuxapi_url"))
-        .unwrap_or(DEFAULT_API_URL)
-        .trim_end_matches('/')
-        .to_string()
+/// The API base URL and where it came from, checked: a URL without a
+/// scheme would otherwise look like a request that may have been sent.
+fn api_url_from(env: &Environment, ini: &IniSection) -> Result<Found, ConfigError> {
+    let (raw, source) = match (env.get("TUXAPI_URL"), ini.get("tuxapi_url")) {
+        (Some(v), _) => (v, "env TUXAPI_URL".to_string()),
+        (None, Some(v)) => (v, ini.describe("tuxapi_url")),
+        (None, None) => (DEFAULT_API_URL, "default".to_string()),
+    };
+    let url = raw.trim().trim_end_matches('/');
+    let ok = url.parse::<::http::Uri>().ok().is_some_and(|u| {
+        matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some_and(|h| !h.is_empty())
+    });
+    if !ok {
+        return Err(ConfigError::Runner(format!(
+            "the TuxSuite API URL '{}' from {source} is not an absolute http(s) URL; give it as https://host[:port]",
+            http::redact_url(raw)
+        )));
+    }
+    Ok(Found {
+        value: url.to_string(),
+        source,
+    })
+}
+
+/// A TuxSuite setting and where it was found, in words.
+struct Found {
+    value: String,
+    source: String,
+}
+
+/// Why the auth service could not say which group and project a token
+/// belongs to.
+enum Lookup {
+    /// No answer: the network, not the configuration.
+    Unreachable(String),
+    /// It answered, but not with a group and project.
+    Refused(String),
 }
 
 /// Asks the auth service which group and project a token belongs to, as
 /// the official client does: `GET {auth}/v1/tokens/{uuid3(DNS, token)}`.
-fn lookup_user(auth: &str, token: &str, timeout: Duration) -> Result<(String, String), String> {
+fn lookup_user(auth: &str, token: &str, timeout: Duration) -> Result<(String, String), Lookup> {
     let id = uuid::Uuid::new_v3(&uuid::Uuid::NAMESPACE_DNS, token.as_bytes());
     let url = format!("{auth}/v1/tokens/{id}");
+    let shown = http::redact_url(auth);
     let mut resp = http::agent(timeout)
         .get(&url)
         .header("Authorization", token)
         .call()
-        .map_err(|e| format!("{auth}: {}", http::describe(&e, timeout)))?;
+        .map_err(|e| Lookup::Unreachable(format!("{shown}: {}", http::describe(&e, timeout))))?;
     let status = resp.status();
     let text = resp
         .body_mut()
         .read_to_string()
-        .map_err(|e| format!("{auth}: {e}"))?;
-    if !status.is_success() {
-        return Err(format!(
-            "{auth} answered {status}: {}",
-            http::one_line(&text)
-        ));
+        .map_err(|e| Lookup::Unreachable(format!("{shown}: {e}")))?;
+    if status.is_server_error() {
+        return Err(Lookup::Unreachable(format!("{shown} answered {status}")));
     }
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|_| format!("{auth} answered with non-JSON"))?;
+    if !status.is_success() {
+        return Err(Lookup::Refused(format!(
+            "{shown} answered {status}: {}",
+            http::one_line(&text)
+        )));
+    }
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|_| Lookup::Refused(format!("{shown} answered with non-JSON")))?;
     let details = &v["UserDetails"];
     let group = details["Groups"][0].as_str().filter(|s| !s.is_empty());
     let project = details["Name"].as_str().filter(|s| !s.is_empty());
     match (group, project) {
         (Some(g), Some(p)) => Ok((g.to_string(), p.to_string())),
-        _ => Err(format!(
-            "{auth} answered without UserDetails.Groups and Name"
-        )),
+        _ => Err(Lookup::Refused(format!(
+            "{shown} answered without UserDetails.Groups and Name"
+        ))),
     }
 }
 

@@ -1,6 +1,7 @@
-//! HTTP plumbing shared by runners: one way to build a client and one
-//! answer to "could this failed request have reached the server?", which
-//! decides whether a retry may create a duplicate job.
+//! HTTP client plumbing shared by runners and KCIDB submission: one way to
+//! build a client, one answer to "could this failed request have reached
+//! the server?" (which decides whether a retry may create a duplicate job),
+//! `Retry-After`, and URLs made safe to print.
 
 use std::io::ErrorKind;
 use std::time::Duration;
@@ -72,17 +73,28 @@ pub fn describe(e: &ureq::Error, timeout: Duration) -> String {
     }
 }
 
-/// The delay a `Retry-After` header asks for, in whole seconds (the form
-/// services use for 429 and 503).
+/// The delay a `Retry-After` header asks for: whole seconds, or an HTTP
+/// date (a date in the past means "now").
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get("retry-after")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+    let value = headers.get("retry-after")?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let wait = when.duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+}
+
+/// A URL with any `user:password@` part replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://<redacted>@{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
 }
 
 /// Cuts a response body to one short line for an error message.
@@ -115,7 +127,22 @@ mod tests {
             "Retry-After",
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
         );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO), "a date in the past");
+        h.insert("Retry-After", "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn userinfo_is_redacted() {
+        assert_eq!(
+            redact_url("https://tok:en@db.example.org/x?a=b@c"),
+            "https://<redacted>@db.example.org/x?a=b@c"
+        );
+        assert_eq!(
+            redact_url("https://db.example.org/a@b"),
+            "https://db.example.org/a@b"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
     }
 
     #[test]

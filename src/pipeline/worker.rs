@@ -1,4 +1,4 @@
-//! Processing workers: from a matched callback's stored bytes to a KCIDB
+//! Processing workers: from a matched report's stored bytes to a KCIDB
 //! document on disk.
 //!
 //! Workers run on plain threads because fetching artefacts is blocking
@@ -7,7 +7,6 @@
 //! before the writer records it, and its name and bytes are deterministic,
 //! so a crash in between leaves exactly one document after reprocessing.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,20 +15,48 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::{Msg, Runners};
 use crate::kcidb;
-use crate::listen::inbox::{Finish, Msg, Work};
-use crate::model::JobState;
-use crate::runner::{FetchError, Runner};
+use crate::model::{check_uid, Job, JobState};
+use crate::runner::FetchError;
+
+/// Work for a processing worker: a matched report.
+#[derive(Debug, Clone)]
+pub struct Work {
+    pub inbox_id: i64,
+    pub job: Job,
+    pub body: Vec<u8>,
+    pub verified_as: String,
+    /// Whether the job's build id, if it is one of ours, names a build
+    /// kbridge knows.
+    pub build_known: bool,
+}
+
+/// What a worker made of a report.
+#[derive(Debug, Clone)]
+pub enum Finish {
+    /// A KCIDB document was written. `detail` says what was incomplete.
+    Completed {
+        document: String,
+        path: String,
+        state: JobState,
+        detail: Option<String>,
+    },
+    /// Fetching failed in a way worth retrying.
+    Retry { error: String },
+    /// The results cannot be turned into a document.
+    Errored { reason: String },
+}
 
 /// What every worker shares.
 pub struct Processor {
-    pub runners: BTreeMap<&'static str, Arc<dyn Runner>>,
+    pub runners: Runners,
     pub origin: String,
     pub output_dir: PathBuf,
 }
 
 impl Processor {
-    /// Turns one matched callback into a document, or says why not.
+    /// Turns one matched report into a document, or says why not.
     pub fn process(&self, w: &Work) -> Finish {
         let Some(runner) = self.runners.get(w.job.runner.as_str()) else {
             return Finish::Errored {
@@ -38,10 +65,26 @@ impl Processor {
         };
         let callback = match runner.parse_callback(w.job.kind, &w.body, &w.verified_as) {
             Ok(cb) => cb,
-            Err(reason) => return Finish::Errored { reason },
+            Err(e) => {
+                return Finish::Errored {
+                    reason: e.to_string(),
+                }
+            }
         };
         let mut job = w.job.clone();
-        job.uid.get_or_insert_with(|| callback.uid.clone());
+        if job.uid.is_none() {
+            job.uid = callback.uid.clone();
+        }
+        let Some(uid) = job.uid.clone() else {
+            // A token-only callback that beat its schedule command's final
+            // write: the uid arrives with that write.
+            return Finish::Retry {
+                error: "the job's uid is not recorded yet".into(),
+            };
+        };
+        if let Err(reason) = check_uid(&uid) {
+            return Finish::Errored { reason };
+        }
         let results = match runner.fetch_results(&job, &callback) {
             Ok(r) => r,
             Err(FetchError::Transient(error)) => return Finish::Retry { error },
@@ -56,9 +99,7 @@ impl Processor {
                 }
             }
         };
-        let path = self
-            .output_dir
-            .join(format!("{}-{}.json", job.runner, callback.uid));
+        let path = self.output_dir.join(format!("{}-{uid}.json", job.runner));
         if let Err(e) = write_atomically(&path, &bytes) {
             return Finish::Retry {
                 error: format!("cannot write {}: {e}", path.display()),
@@ -97,7 +138,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Starts `n` workers. They stop when `stop` is set, after the item in hand.
-pub fn spawn(
+pub(super) fn spawn(
     n: usize,
     processor: Arc<Processor>,
     work: Receiver<Work>,
@@ -105,7 +146,7 @@ pub fn spawn(
     stop: Arc<AtomicBool>,
 ) -> Vec<JoinHandle<()>> {
     let work = Arc::new(Mutex::new(work));
-    (0..n)
+    (0..n.max(1))
         .map(|i| {
             let (processor, work, writer, stop) = (
                 processor.clone(),
@@ -119,10 +160,10 @@ pub fn spawn(
                     if stop.load(Ordering::Relaxed) {
                         return;
                     }
-                    let next = work
-                        .lock()
-                        .expect("no worker panics while holding the queue")
-                        .recv_timeout(Duration::from_millis(100));
+                    let next = match work.lock() {
+                        Ok(queue) => queue.recv_timeout(Duration::from_millis(100)),
+                        Err(_) => return,
+                    };
                     let w = match next {
                         Ok(w) => w,
                         Err(RecvTimeoutError::Timeout) => continue,

@@ -1,0 +1,58 @@
+//! `kbridge results JOB`: the KCIDB document made for a job.
+
+use crate::cli::ResultsArgs;
+use crate::commands::jobs::find_job;
+use crate::commands::{open_existing, print};
+use crate::config::Config;
+use crate::error::Error;
+use crate::store::StoreError;
+
+pub fn run(args: ResultsArgs, config: &Config) -> Result<(), Error> {
+    let store = open_existing(config)?;
+    let job = find_job(&store, &args.job)?;
+    let doc = store.read().document(job.id)?.ok_or_else(|| {
+        Error::NotFound(format!(
+            "job {} has no KCIDB document yet (it is '{}'{}); `kbridge listen` makes one when the runner reports back",
+            job.id,
+            job.state,
+            job.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+        ))
+    })?;
+    let value: serde_json::Value =
+        serde_json::from_str(&doc.document).map_err(|e| StoreError::Corrupt {
+            path: store.path().to_path_buf(),
+            what: format!("document of job {}", job.id),
+            message: e.to_string(),
+        })?;
+    if args.json {
+        return print(doc.document.trim_end());
+    }
+    let mut lines = vec![format!(
+        "job {} ({} {} {}): {} at {}{}",
+        job.id,
+        job.runner,
+        job.kind,
+        job.uid.as_deref().unwrap_or("-"),
+        job.state,
+        doc.created_at,
+        doc.path.map(|p| format!(", {p}")).unwrap_or_default()
+    )];
+    for b in value["builds"].as_array().into_iter().flatten() {
+        lines.push(format!(
+            "{:<5}  build {}  {} {} {}",
+            b["status"].as_str().unwrap_or("-"),
+            b["id"].as_str().unwrap_or("-"),
+            b["architecture"].as_str().unwrap_or("-"),
+            b["compiler"].as_str().unwrap_or("-"),
+            b["config_name"].as_str().unwrap_or("-"),
+        ));
+    }
+    for t in value["tests"].as_array().into_iter().flatten() {
+        lines.push(format!(
+            "{:<5}  {}",
+            t["status"].as_str().unwrap_or("-"),
+            t["path"].as_str().unwrap_or("-")
+        ));
+    }
+    print(&lines.join("\n"))
+}

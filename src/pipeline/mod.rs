@@ -1,0 +1,263 @@
+//! The results pipeline: from an admitted report on a job to a KCIDB
+//! document, for every runner, with or without an HTTP server in front.
+//!
+//! An *item* is admitted: a verified callback now, a poll result or an
+//! external report later. The pipeline stores it durably in the inbox,
+//! matches it to its job, processes it on workers (fetch results, make the
+//! KCIDB document), records the outcome, and retries transient failures
+//! with the one backoff policy. `kbridge listen` puts an HTTP server in
+//! front of it; `kbridge inbox replay` and tests drive it directly.
+//!
+//! # Layout
+//! - this file: [`Pipeline`] (start, stop) and [`Intake`], the handle that
+//!   admits items;
+//! - `admit`: matching an item to its job, and what may be kept of it;
+//! - `writer`: the one thread that writes to the store, in group commits;
+//! - `worker`: the threads that fetch results and write documents.
+//!
+//! Data flows one way: intake → writer (store) → workers → writer (store).
+
+mod admit;
+mod worker;
+mod writer;
+
+pub use admit::{Incoming, Matching};
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::log::Log;
+use crate::retry::Backoff;
+use crate::runner::Runner;
+use crate::store::{Checkpointer, Store, StoreError};
+
+/// The runners a pipeline serves, by code.
+pub type Runners = Arc<BTreeMap<&'static str, Arc<dyn Runner>>>;
+
+/// How often the WAL is copied into the database file, off the writer's
+/// path.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// How a pipeline is set up.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The KCIDB origin of the documents.
+    pub origin: String,
+    /// Where documents are written.
+    pub output_dir: PathBuf,
+    /// The pauses between attempts to fetch a job's results.
+    pub backoff: Backoff,
+    /// How long fetching is retried before a callback is marked failed.
+    pub retry_for: Duration,
+    /// Processing threads; fetching artefacts is I/O-bound, so more than
+    /// cores.
+    pub workers: usize,
+    /// How long workers get to finish the item in hand after a stop; what
+    /// they do not finish stays pending in the store and is redone on the
+    /// next start.
+    pub grace: Duration,
+    /// Whether the pipeline also takes on work it was not handed: what an
+    /// earlier run left pending, early callbacks whose job has appeared,
+    /// and their retries. A listener does; a replay handles only what it
+    /// is given, so it never races a listener for the rest.
+    pub service: bool,
+}
+
+/// What the pipeline answers for an admitted item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Stored (and matched to a job, if `job` is set).
+    Accepted { inbox: i64, job: Option<i64> },
+    /// For a job that already had its report; changes nothing.
+    Duplicate { inbox: i64 },
+    /// The token did not hold (nothing of it was kept as trusted).
+    Rejected(String),
+    /// Authenticated but unreadable.
+    Invalid(String),
+    /// The store failed; nothing was kept.
+    Unavailable(String),
+}
+
+/// How a replayed callback ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replayed {
+    /// A line saying what became of the job.
+    pub line: String,
+    /// Whether a document was written.
+    pub completed: bool,
+}
+
+/// A request whose authentication did not hold: what is recorded of it
+/// (never its body).
+#[derive(Debug)]
+pub struct Refused {
+    pub runner: &'static str,
+    pub kind: crate::model::JobKind,
+    pub headers: String,
+    pub body_bytes: usize,
+    pub reason: String,
+}
+
+/// Messages to the writer.
+enum Msg {
+    Admit(Box<Incoming>, tokio::sync::oneshot::Sender<Answer>),
+    Refused(Refused),
+    Replay(i64, tokio::sync::oneshot::Sender<Result<Replayed, String>>),
+    Finished {
+        inbox_id: i64,
+        job_id: i64,
+        finish: worker::Finish,
+    },
+    Stop,
+}
+
+/// Admits items into a running pipeline. Cheap to clone; every request
+/// handler holds one.
+#[derive(Clone)]
+pub struct Intake {
+    tx: mpsc::Sender<Msg>,
+}
+
+impl Intake {
+    /// Hands an item to the writer. The answer comes once the item is on
+    /// disk (or could not be stored); a closed channel means the pipeline
+    /// stopped.
+    pub fn admit(&self, item: Incoming) -> tokio::sync::oneshot::Receiver<Answer> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let _ = self.tx.send(Msg::Admit(Box::new(item), reply));
+        answer
+    }
+
+    /// Records a refused request, without its body.
+    pub fn refused(&self, r: Refused) {
+        let _ = self.tx.send(Msg::Refused(r));
+    }
+
+    /// Processes a stored callback again from its stored bytes, and says
+    /// how that ended.
+    pub fn replay(
+        &self,
+        inbox_id: i64,
+    ) -> tokio::sync::oneshot::Receiver<Result<Replayed, String>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let _ = self.tx.send(Msg::Replay(inbox_id, reply));
+        answer
+    }
+}
+
+/// A running pipeline.
+pub struct Pipeline {
+    intake: Intake,
+    idle: tokio::sync::watch::Receiver<bool>,
+    writer: Option<JoinHandle<()>>,
+    workers: Vec<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    checkpointer: Option<Checkpointer>,
+    grace: Duration,
+}
+
+impl Pipeline {
+    /// Opens the store at `store_path` (creating it if needed), recovers
+    /// what an earlier run left pending, and starts the writer and the
+    /// workers.
+    pub fn start(
+        store_path: &Path,
+        runners: Runners,
+        settings: Settings,
+        log: Log,
+    ) -> Result<Pipeline, StoreError> {
+        let mut store = Store::open(store_path)?;
+        store.check_writable()?;
+        store.defer_checkpoints()?;
+        let checkpointer = Checkpointer::start(store_path, CHECKPOINT_EVERY, log.clone())?;
+        let (tx, rx) = mpsc::channel();
+        let (work_tx, work_rx) = mpsc::channel();
+        let (idle_tx, idle) = tokio::sync::watch::channel(false);
+        let stop = Arc::new(AtomicBool::new(false));
+        let processor = Arc::new(worker::Processor {
+            runners: runners.clone(),
+            origin: settings.origin.clone(),
+            output_dir: settings.output_dir.clone(),
+        });
+        let workers = worker::spawn(
+            settings.workers,
+            processor,
+            work_rx,
+            tx.clone(),
+            stop.clone(),
+        );
+        let grace = settings.grace;
+        let writer = writer::Writer::new(store, runners, settings, work_tx, idle_tx, log);
+        let writer = std::thread::Builder::new()
+            .name("kbridge-inbox".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| StoreError::Open {
+                path: store_path.to_path_buf(),
+                message: format!("cannot start the inbox writer: {e}"),
+            })?;
+        Ok(Pipeline {
+            intake: Intake { tx },
+            idle,
+            writer: Some(writer),
+            workers,
+            stop,
+            checkpointer: Some(checkpointer),
+            grace,
+        })
+    }
+
+    /// A handle that admits items.
+    pub fn intake(&self) -> Intake {
+        self.intake.clone()
+    }
+
+    /// Becomes true whenever no job waits for a report and nothing is
+    /// being processed.
+    pub fn idle(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.idle.clone()
+    }
+
+    /// Stops: workers finish the item in hand (up to the grace period),
+    /// the writer records what they finished, and the checkpointer stops.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + self.grace;
+        while self.workers.iter().any(|w| !w.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.intake.tx.send(Msg::Stop);
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+        if let Some(c) = self.checkpointer.take() {
+            c.stop();
+        }
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            self.halt();
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, the clock retries are scheduled on.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

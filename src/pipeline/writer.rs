@@ -1,0 +1,782 @@
+//! The inbox writer: the one thread that writes to the store while a
+//! pipeline runs.
+//!
+//! Request handlers hand their items to this thread and wait for its
+//! answer; it takes every message waiting, writes them all in one
+//! transaction (group commit: one fsync for many callbacks) and only then
+//! answers each, so an answer always means "on disk". It also matches items
+//! to jobs, hands matched ones to the workers, records what they finish,
+//! retries failed fetches with backoff, and re-matches callbacks that
+//! arrived before their job's record did.
+//!
+//! Reads that decide what to do next (due retries, early callbacks that
+//! can now match) run outside any write transaction, so they never hold
+//! the write lock that other processes' `kbridge schedule` need.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use super::admit::{admit, build_known, Admission, Incoming, Matching};
+use super::worker::{Finish, Work};
+use super::{now_ms, Answer, Msg, Replayed, Runners, Settings};
+use crate::log::Log;
+use crate::model::{InboxEntry, InboxStatus, Job, JobState};
+use crate::retry::Backoff;
+use crate::runner::CallbackAuth;
+use crate::store::{Batch, NewInbox, Store, StoreError};
+
+/// The most messages written in one transaction.
+const MAX_BATCH: usize = 1024;
+/// How often the writer looks for due retries and late jobs when idle.
+const TICK: Duration = Duration::from_millis(200);
+
+/// The writer thread's state.
+pub(super) struct Writer {
+    store: Store,
+    runners: Runners,
+    settings: Settings,
+    work: Sender<Work>,
+    idle: tokio::sync::watch::Sender<bool>,
+    log: Log,
+    /// Callbacks a worker has in hand.
+    in_flight: HashSet<i64>,
+    /// Outside service mode, the callbacks this pipeline was handed: the
+    /// only ones it retries.
+    owned: HashSet<i64>,
+    /// Replays waiting to hear how their callback ended.
+    waiters: HashMap<i64, tokio::sync::oneshot::Sender<Result<Replayed, String>>>,
+    /// Whether pending callbacks may exist that no worker has in hand and
+    /// no retry is scheduled for: at start, and after a failed write.
+    recover: bool,
+    data_version: Option<i64>,
+    /// After the store fails, periodic work waits before trying again, so
+    /// a full disk does not turn into a tight loop of re-fetching.
+    store_failures: u32,
+    quiet_until: Option<Instant>,
+    /// A step that fails once, for tests of what a failure leaves behind.
+    #[cfg(test)]
+    fail_at: Option<&'static str>,
+}
+
+impl Writer {
+    pub(super) fn new(
+        store: Store,
+        runners: Runners,
+        settings: Settings,
+        work: Sender<Work>,
+        idle: tokio::sync::watch::Sender<bool>,
+        log: Log,
+    ) -> Writer {
+        Writer {
+            store,
+            runners,
+            settings,
+            work,
+            idle,
+            log,
+            in_flight: HashSet::new(),
+            owned: HashSet::new(),
+            waiters: HashMap::new(),
+            recover: true,
+            data_version: None,
+            store_failures: 0,
+            quiet_until: None,
+            #[cfg(test)]
+            fail_at: None,
+        }
+    }
+
+    /// Fails once at `step` when a test asked for it.
+    fn failpoint(&mut self, step: &'static str) -> Result<(), StoreError> {
+        #[cfg(test)]
+        if self.fail_at == Some(step) {
+            self.fail_at = None;
+            return Err(StoreError::Locked {
+                path: self.store.path().to_path_buf(),
+            });
+        }
+        let _ = step;
+        Ok(())
+    }
+
+    /// Runs until [`Msg::Stop`] or until every sender is gone.
+    pub(super) fn run(mut self, rx: Receiver<Msg>) {
+        // Callbacks stored but not finished before a stop or a crash.
+        self.on_tick();
+        let mut last_tick = Instant::now();
+        loop {
+            let first = match rx.recv_timeout(TICK) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            let mut batch: Vec<Msg> = first.into_iter().collect();
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(m) => batch.push(m),
+                    Err(_) => break,
+                }
+            }
+            let stop = batch.iter().any(|m| matches!(m, Msg::Stop));
+            if !batch.is_empty() {
+                self.write(batch);
+            }
+            if stop {
+                return;
+            }
+            if last_tick.elapsed() >= TICK {
+                self.on_tick();
+                last_tick = Instant::now();
+            }
+        }
+    }
+
+    /// Writes one group of messages in one transaction, then answers.
+    fn write(&mut self, msgs: Vec<Msg>) {
+        let mut replies = Vec::new();
+        let mut work = Vec::new();
+        let mut lines = Vec::new();
+        let mut finished = Vec::new();
+        let mut replays = Vec::new();
+        let result = (|| -> Result<(), StoreError> {
+            let batch = self.store.batch()?;
+            for msg in msgs {
+                match msg {
+                    Msg::Admit(incoming, reply) => {
+                        let answer = store_callback(
+                            &batch,
+                            &self.runners,
+                            &self.settings,
+                            *incoming,
+                            &mut work,
+                        )?;
+                        replies.push((reply, answer));
+                    }
+                    Msg::Finished {
+                        inbox_id,
+                        job_id,
+                        finish,
+                    } => {
+                        let line =
+                            record_finish(&batch, inbox_id, job_id, &finish, &self.settings)?;
+                        let completed = matches!(finish, Finish::Completed { .. });
+                        finished.push((inbox_id, line.clone(), completed));
+                        lines.push(line);
+                    }
+                    Msg::Refused(r) => {
+                        batch.insert_inbox(&NewInbox {
+                            runner: r.runner,
+                            kind: r.kind,
+                            status: InboxStatus::Rejected,
+                            verified_as: None,
+                            reason: Some(&r.reason),
+                            headers: &r.headers,
+                            token: None,
+                            body: None,
+                            body_bytes: r.body_bytes,
+                            uid: None,
+                            job_id: None,
+                        })?;
+                    }
+                    Msg::Replay(id, reply) => replays.push((id, reply)),
+                    Msg::Stop => {}
+                }
+            }
+            batch.commit()
+        })();
+        match result {
+            Ok(()) => {
+                self.store_failures = 0;
+                self.quiet_until = None;
+                for (reply, answer) in replies {
+                    let _ = reply.send(answer);
+                }
+                for (id, line, completed) in finished {
+                    self.in_flight.remove(&id);
+                    if let Some(waiter) = self.waiters.remove(&id) {
+                        let _ = waiter.send(Ok(Replayed {
+                            line: line.clone(),
+                            completed,
+                        }));
+                    }
+                }
+                for w in work {
+                    self.dispatch(w);
+                }
+                for line in lines {
+                    self.log.info(&line);
+                }
+            }
+            Err(e) => {
+                // Nothing of this group was kept: every request hears so
+                // (503, so a sender that retries will), and finished work
+                // is redone from the stored callback once the store is
+                // usable again.
+                self.log.error(&format!("could not store callbacks: {e}"));
+                for (reply, _) in replies {
+                    let _ = reply.send(Answer::Unavailable(e.to_string()));
+                }
+                for (id, _, _) in finished {
+                    self.in_flight.remove(&id);
+                }
+                self.store_failed();
+            }
+        }
+        for (id, reply) in replays {
+            match self.replay(id) {
+                Ok(w) => {
+                    self.waiters.insert(id, reply);
+                    self.dispatch(w);
+                }
+                Err(why) => {
+                    let _ = reply.send(Err(why));
+                }
+            }
+        }
+    }
+
+    fn store_failed(&mut self) {
+        self.in_flight.clear();
+        self.recover = true;
+        self.store_failures = self.store_failures.saturating_add(1);
+        let pause = Backoff::new(TICK, Duration::from_secs(30)).delay(self.store_failures - 1);
+        self.quiet_until = Some(Instant::now() + pause);
+    }
+
+    fn dispatch(&mut self, w: Work) {
+        self.owned.insert(w.inbox_id);
+        if self.in_flight.insert(w.inbox_id) {
+            let _ = self.work.send(w);
+        }
+    }
+
+    /// Periodic duties: re-match early callbacks when other processes
+    /// changed the store, start due retries, and say when nothing is left
+    /// to wait for.
+    fn on_tick(&mut self) {
+        if self.quiet_until.is_some_and(|t| Instant::now() < t) {
+            return;
+        }
+        if let Err(e) = self.tick() {
+            self.log.error(&e.to_string());
+            self.store_failed();
+        }
+    }
+
+    fn tick(&mut self) -> Result<(), StoreError> {
+        let version = self.store.data_version()?;
+        if self.settings.service && self.data_version != Some(version) {
+            self.rematch()?;
+            // Recorded only once the rematch held: a failed one is tried
+            // again on the next tick, not forgotten.
+            self.data_version = Some(version);
+        }
+        self.failpoint("due")?;
+        let due: Vec<InboxEntry> = self
+            .store
+            .read()
+            .due_pending(now_ms(), self.recover)?
+            .into_iter()
+            .filter(|e| !self.in_flight.contains(&e.id))
+            .filter(|e| self.settings.service || self.owned.contains(&e.id))
+            .collect();
+        let mut work = Vec::new();
+        for e in due {
+            let Some(job_id) = e.job_id else { continue };
+            let Some(job) = self.store.read().job_by_id(job_id)? else {
+                continue;
+            };
+            work.push(work_from_entry(&self.store, &self.settings.origin, e, job)?);
+        }
+        // Cleared only once every pending callback is in hand.
+        self.recover = false;
+        for w in work {
+            self.dispatch(w);
+        }
+        let idle = self.in_flight.is_empty()
+            && (!self.settings.service || self.store.read().waiting()? == 0);
+        self.idle
+            .send_if_modified(|v| std::mem::replace(v, idle) != idle);
+        Ok(())
+    }
+
+    /// Matches callbacks that arrived before their job's record.
+    fn rematch(&mut self) -> Result<(), StoreError> {
+        self.failpoint("rematch")?;
+        let unmatched = self.store.read().matchable_unmatched()?;
+        if unmatched.is_empty() {
+            return Ok(());
+        }
+        let mut work = Vec::new();
+        let mut lines = Vec::new();
+        let batch = self.store.batch()?;
+        for e in unmatched {
+            let Some(runner) = self.runners.get(e.runner.as_str()) else {
+                continue;
+            };
+            let (Some(body), Some(verified_as)) = (e.body.as_deref(), e.verified_as.as_deref())
+            else {
+                continue;
+            };
+            let cb = match runner.parse_callback(e.kind, body, verified_as) {
+                Ok(cb) => Matching::of(runner.as_ref(), &cb),
+                Err(why) => {
+                    batch.set_inbox(e.id, InboxStatus::Invalid, None, Some(&why.to_string()))?;
+                    continue;
+                }
+            };
+            match admit(
+                batch.read(),
+                &e.runner,
+                runner.as_ref(),
+                e.kind,
+                &cb,
+                e.token.as_deref(),
+            )? {
+                Admission::Unmatched => {}
+                Admission::Matched(job) => {
+                    accept(&batch, e.id, &job, cb.uid.as_deref())?;
+                    lines.push(format!(
+                        "callback {} matched job {} ({})",
+                        e.id,
+                        job.id,
+                        cb.uid.as_deref().unwrap_or("-")
+                    ));
+                    let build_known = build_known(batch.read(), &self.settings.origin, &job)?;
+                    work.push(Work {
+                        inbox_id: e.id,
+                        job,
+                        body: body.to_vec(),
+                        verified_as: verified_as.to_string(),
+                        build_known,
+                    });
+                }
+                Admission::Duplicate(job) => {
+                    batch.set_inbox(e.id, InboxStatus::Duplicate, Some(job.id), None)?
+                }
+                Admission::Rejected(why) => {
+                    lines.push(format!("callback {} rejected: {why}", e.id));
+                    batch.set_inbox(e.id, InboxStatus::Rejected, None, Some(&why))?
+                }
+                Admission::Invalid(why) => {
+                    batch.set_inbox(e.id, InboxStatus::Invalid, None, Some(&why))?
+                }
+            }
+        }
+        batch.commit()?;
+        for line in lines {
+            self.log.info(&line);
+        }
+        for w in work {
+            self.dispatch(w);
+        }
+        Ok(())
+    }
+
+    /// Puts a stored callback back in the queue and returns its work.
+    fn replay(&mut self, id: i64) -> Result<Work, String> {
+        let fail = |e: StoreError| e.to_string();
+        let entry = self
+            .store
+            .read()
+            .inbox_entry(id)
+            .map_err(fail)?
+            .ok_or_else(|| format!("no callback {id}; `kbridge inbox` lists them"))?;
+        let (Some(body), Some(verified_as)) = (entry.body.clone(), entry.verified_as.clone())
+        else {
+            return Err(format!(
+                "callback {id} was rejected ({}): its body was not kept, so there is nothing to replay",
+                entry.reason.as_deref().unwrap_or("its authentication did not hold")
+            ));
+        };
+        let runner = self.runners.get(entry.runner.as_str()).ok_or_else(|| {
+            format!(
+                "callback {id} is for runner '{}', which is not configured here",
+                entry.runner
+            )
+        })?;
+        let cb = runner
+            .parse_callback(entry.kind, &body, &verified_as)
+            .map(|cb| Matching::of(runner.as_ref(), &cb))
+            .map_err(|e| format!("callback {id} cannot be read: {e}"))?;
+        let batch = self.store.batch().map_err(fail)?;
+        let job = match admit(
+            batch.read(),
+            &entry.runner,
+            runner.as_ref(),
+            entry.kind,
+            &cb,
+            entry.token.as_deref(),
+        )
+        .map_err(fail)?
+        {
+            Admission::Matched(job) | Admission::Duplicate(job) => job,
+            Admission::Unmatched => {
+                return Err(format!(
+                    "callback {id} (uid {}) matches no job kbridge scheduled",
+                    cb.uid.as_deref().unwrap_or("-")
+                ))
+            }
+            Admission::Rejected(why) | Admission::Invalid(why) => {
+                return Err(format!("callback {id} cannot be processed: {why}"))
+            }
+        };
+        batch.requeue(id).map_err(fail)?;
+        accept(&batch, id, &job, cb.uid.as_deref()).map_err(fail)?;
+        let build_known = build_known(batch.read(), &self.settings.origin, &job).map_err(fail)?;
+        batch.commit().map_err(fail)?;
+        self.in_flight.remove(&id);
+        Ok(Work {
+            inbox_id: id,
+            job,
+            body,
+            verified_as,
+            build_known,
+        })
+    }
+}
+
+/// Marks a stored callback pending and its job received.
+fn accept(
+    batch: &Batch<'_>,
+    inbox_id: i64,
+    job: &Job,
+    uid: Option<&str>,
+) -> Result<(), StoreError> {
+    batch.set_inbox(inbox_id, InboxStatus::Pending, Some(job.id), None)?;
+    mark_received(batch, job, uid)
+}
+
+/// Marks a job as having had its report, recording the runner's uid if the
+/// report came before the schedule command's final write.
+fn mark_received(batch: &Batch<'_>, job: &Job, uid: Option<&str>) -> Result<(), StoreError> {
+    batch.set_job_state(job.id, JobState::Received, None)?;
+    if let (None, Some(uid)) = (&job.uid, uid) {
+        batch.set_job_uid(job.id, uid)?;
+    }
+    Ok(())
+}
+
+/// The work for a stored callback, taking its bytes.
+fn work_from_entry(
+    store: &Store,
+    origin: &str,
+    entry: InboxEntry,
+    job: Job,
+) -> Result<Work, StoreError> {
+    Ok(Work {
+        inbox_id: entry.id,
+        build_known: build_known(store.read(), origin, &job)?,
+        job,
+        body: entry.body.unwrap_or_default(),
+        verified_as: entry.verified_as.unwrap_or_default(),
+    })
+}
+
+/// Records what a worker finished. Returns a line for the log.
+fn record_finish(
+    batch: &Batch<'_>,
+    inbox_id: i64,
+    job_id: i64,
+    finish: &Finish,
+    settings: &Settings,
+) -> Result<String, StoreError> {
+    let now_ms = now_ms();
+    match finish {
+        Finish::Completed {
+            document,
+            path,
+            state,
+            detail,
+        } => {
+            batch.save_document(job_id, document, Some(path))?;
+            batch.set_job_state(job_id, *state, detail.as_deref())?;
+            batch.set_inbox(inbox_id, InboxStatus::Processed, None, detail.as_deref())?;
+            Ok(match detail {
+                Some(d) => format!("job {job_id}: {state} ({d}); wrote {path}"),
+                None => format!("job {job_id}: {state}; wrote {path}"),
+            })
+        }
+        Finish::Errored { reason } => {
+            batch.set_job_state(job_id, JobState::Errored, Some(reason))?;
+            batch.set_inbox(inbox_id, InboxStatus::Failed, None, Some(reason))?;
+            Ok(format!("job {job_id}: errored: {reason}"))
+        }
+        Finish::Retry { error } => {
+            let (first_fetch_ms, attempts) = batch.read().inbox_fetch_state(inbox_id)?;
+            let first = first_fetch_ms.unwrap_or(now_ms);
+            let elapsed = Duration::from_millis((now_ms - first).max(0) as u64);
+            if elapsed >= settings.retry_for {
+                let reason = format!(
+                    "gave up fetching results after {}s: {error}; `kbridge inbox replay {inbox_id}` tries again",
+                    elapsed.as_secs()
+                );
+                batch.set_inbox(inbox_id, InboxStatus::Failed, None, Some(&reason))?;
+                batch.set_job_state(job_id, JobState::Received, Some(&reason))?;
+                return Ok(format!("job {job_id}: {reason}"));
+            }
+            let pause = settings
+                .backoff
+                .delay(u32::try_from(attempts).unwrap_or(u32::MAX));
+            let detail = format!(
+                "fetching results failed (attempt {}): {error}; retrying in {:.1}s",
+                attempts + 1,
+                pause.as_secs_f64()
+            );
+            batch.retry_later(inbox_id, first, now_ms + pause.as_millis() as i64, &detail)?;
+            batch.set_job_state(job_id, JobState::Received, Some(&detail))?;
+            Ok(format!("job {job_id}: {detail}"))
+        }
+    }
+}
+
+/// Stores one authenticated callback and decides its answer.
+fn store_callback(
+    batch: &Batch<'_>,
+    runners: &Runners,
+    settings: &Settings,
+    c: Incoming,
+    work: &mut Vec<Work>,
+) -> Result<Answer, StoreError> {
+    let Some(runner) = runners.get(c.runner) else {
+        return Ok(Answer::Invalid(format!(
+            "runner '{}' is not configured here",
+            c.runner
+        )));
+    };
+    let auth = runner.callback_auth();
+    let uid = c.parsed.as_ref().ok().and_then(|cb| cb.uid.clone());
+    let mut row = NewInbox {
+        runner: c.runner,
+        kind: c.kind,
+        status: InboxStatus::Unmatched,
+        verified_as: Some(c.verified_as),
+        reason: None,
+        headers: &c.headers,
+        token: c.token.as_deref(),
+        body: Some(&c.body),
+        body_bytes: c.body.len(),
+        uid: uid.as_deref(),
+        job_id: None,
+    };
+    let cb = match &c.parsed {
+        Ok(cb) => cb,
+        Err(why) => {
+            // A token-only callback is authenticated only once its token is
+            // known to belong to a job.
+            if auth == CallbackAuth::TokenOnly {
+                let known = match c.token.as_deref() {
+                    Some(t) => batch.read().job_by_token(c.runner, t)?.is_some(),
+                    None => false,
+                };
+                if !known {
+                    return Ok(Answer::Rejected(format!(
+                        "{} matches no job",
+                        crate::runner::CALLBACK_TOKEN_HEADER
+                    )));
+                }
+            }
+            let why = why.to_string();
+            row.status = InboxStatus::Invalid;
+            row.reason = Some(&why);
+            batch.insert_inbox(&row)?;
+            return Ok(Answer::Invalid(why));
+        }
+    };
+    match admit(
+        batch.read(),
+        c.runner,
+        runner.as_ref(),
+        c.kind,
+        cb,
+        c.token.as_deref(),
+    )? {
+        Admission::Unmatched => {
+            let id = batch.insert_inbox(&row)?;
+            Ok(Answer::Accepted {
+                inbox: id,
+                job: None,
+            })
+        }
+        Admission::Matched(job) => {
+            row.status = InboxStatus::Pending;
+            row.job_id = Some(job.id);
+            let id = batch.insert_inbox(&row)?;
+            mark_received(batch, &job, uid.as_deref())?;
+            let job_id = job.id;
+            let build_known = build_known(batch.read(), &settings.origin, &job)?;
+            work.push(Work {
+                inbox_id: id,
+                job,
+                body: c.body,
+                verified_as: c.verified_as.to_string(),
+                build_known,
+            });
+            Ok(Answer::Accepted {
+                inbox: id,
+                job: Some(job_id),
+            })
+        }
+        Admission::Duplicate(job) => {
+            row.status = InboxStatus::Duplicate;
+            row.job_id = Some(job.id);
+            let id = batch.insert_inbox(&row)?;
+            Ok(Answer::Duplicate { inbox: id })
+        }
+        Admission::Rejected(why) => {
+            // Nothing unauthenticated is kept for a token-only runner.
+            if auth == CallbackAuth::Signed {
+                row.status = InboxStatus::Rejected;
+                row.reason = Some(&why);
+                batch.insert_inbox(&row)?;
+            }
+            Ok(Answer::Rejected(why))
+        }
+        Admission::Invalid(why) => {
+            row.status = InboxStatus::Invalid;
+            row.reason = Some(&why);
+            batch.insert_inbox(&row)?;
+            Ok(Answer::Invalid(why))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! What a failed step leaves behind, at the writer's own level.
+
+    use std::collections::BTreeMap;
+    use std::sync::{mpsc, Arc};
+
+    use super::*;
+    use crate::model::{JobKind, JobSpec, TestSpec};
+    use crate::runner::testing::{TestLab, CODE};
+    use crate::runner::Runner;
+    use crate::store::NewJob;
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        db: std::path::PathBuf,
+        writer: Writer,
+        work: mpsc::Receiver<Work>,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("kbridge.db");
+        let store = Store::open(&db).unwrap();
+        let mut map: BTreeMap<&'static str, Arc<dyn Runner>> = BTreeMap::new();
+        map.insert(CODE, Arc::new(TestLab::new("http://127.0.0.1:9")));
+        let (work_tx, work) = mpsc::channel();
+        let (idle, _) = tokio::sync::watch::channel(false);
+        let settings = Settings {
+            origin: "kbridge".into(),
+            output_dir: dir.path().join("out"),
+            backoff: Backoff::new(Duration::from_millis(10), Duration::from_millis(10)),
+            retry_for: Duration::from_secs(60),
+            workers: 1,
+            grace: Duration::ZERO,
+            service: true,
+        };
+        let writer = Writer::new(store, Arc::new(map), settings, work_tx, idle, Log::memory());
+        Fixture {
+            _dir: dir,
+            db,
+            writer,
+            work,
+        }
+    }
+
+    /// A job and a stored callback for it, written by another connection
+    /// as another process would.
+    fn job_and_callback(db: &std::path::Path, status: InboxStatus) -> (i64, i64) {
+        let mut other = Store::open(db).unwrap();
+        let spec = JobSpec::Test(TestSpec {
+            device: "qemu-riscv64".into(),
+            kernel: "https://example.org/Image".into(),
+            modules: None,
+            build_id: "maestro:1".into(),
+            tests: vec!["ltp-smoke".into()],
+            collection: Some("ltp".into()),
+            parameters: vec![],
+            private: false,
+        });
+        let batch = other.batch().unwrap();
+        let job = batch
+            .insert_job(&NewJob {
+                runner: CODE,
+                spec: &spec,
+                request: &serde_json::json!({}),
+                callback_url: Some("https://ci.example/callback/testlab/test"),
+                callback_token: Some("tok"),
+            })
+            .unwrap();
+        batch.set_job_uid(job, "lab.1").unwrap();
+        let inbox = batch
+            .insert_inbox(&NewInbox {
+                runner: CODE,
+                kind: JobKind::Test,
+                status,
+                verified_as: Some("token"),
+                reason: None,
+                headers: "{}",
+                token: Some("tok"),
+                body: Some(br#"{"id": 1}"#),
+                body_bytes: 9,
+                uid: None,
+                job_id: (status == InboxStatus::Pending).then_some(job),
+            })
+            .unwrap();
+        batch.commit().unwrap();
+        (job, inbox)
+    }
+
+    #[test]
+    fn callbacks_left_pending_are_recovered_after_a_failed_tick() {
+        let mut f = fixture();
+        let (_, inbox) = job_and_callback(&f.db, InboxStatus::Pending);
+        f.writer.fail_at = Some("due");
+        assert!(f.writer.tick().is_err());
+        assert!(f.writer.recover, "a failed tick keeps the recovery pending");
+        assert!(f.work.try_recv().is_err());
+        f.writer.tick().unwrap();
+        assert_eq!(f.work.try_recv().unwrap().inbox_id, inbox);
+        assert!(!f.writer.recover);
+    }
+
+    #[test]
+    fn a_failed_rematch_is_tried_again_on_the_next_tick() {
+        let mut f = fixture();
+        f.writer.tick().unwrap();
+        let (job, inbox) = job_and_callback(&f.db, InboxStatus::Unmatched);
+        f.writer.fail_at = Some("rematch");
+        let before = f.writer.data_version;
+        assert!(f.writer.tick().is_err());
+        assert_eq!(
+            f.writer.data_version, before,
+            "the version is recorded only after a rematch held"
+        );
+        f.writer.tick().unwrap();
+        let w = f.work.try_recv().expect("the early callback was matched");
+        assert_eq!((w.inbox_id, w.job.id), (inbox, job));
+    }
+
+    #[test]
+    fn periodic_reads_do_not_wait_for_the_write_lock() {
+        let mut f = fixture();
+        let (_, inbox) = job_and_callback(&f.db, InboxStatus::Pending);
+        f.writer.data_version = Some(f.writer.store.data_version().unwrap());
+        let locker = rusqlite::Connection::open(&f.db).unwrap();
+        locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let start = Instant::now();
+        f.writer.tick().unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(f.work.try_recv().unwrap().inbox_id, inbox);
+        locker.execute_batch("ROLLBACK").unwrap();
+    }
+}

@@ -1,0 +1,261 @@
+//! Recording and submitting a job, for any runner.
+//!
+//! Order matters: everything that can be checked without sending anything
+//! is checked first (the build under test, duplicates); then the job is
+//! recorded as `submitting`; only then is the request sent, and the record
+//! completed with the answer. A crash or a network failure in between
+//! leaves a record that says so, never a job that runs on the runner with
+//! no trace here. The duplicate check and the record are one transaction,
+//! so two `kbridge schedule` started together cannot both send the same
+//! test.
+
+use crate::model::{is_kcidb_id, Job, JobKind, JobSpec, JobState};
+use crate::runner::{self, CallbackTarget, Feedback, PrepareError, Runner, Submission};
+use crate::store::{Db, NewJob, Store, StoreError};
+
+/// What to schedule.
+pub struct Request<'a> {
+    pub runner_code: &'static str,
+    pub runner: &'a dyn Runner,
+    pub spec: JobSpec,
+    /// The public base URL of `kbridge listen`, if jobs should call back.
+    pub callback_base: Option<String>,
+    /// Schedule even what is already scheduled for the same build.
+    pub force: bool,
+}
+
+/// How scheduling ended, when it did not fail.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The runner accepted the job; the stored record, as it is now.
+    Scheduled(Box<Job>),
+    /// Everything asked for was already scheduled; nothing was sent.
+    NothingLeft,
+}
+
+/// Why scheduling failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    /// The request cannot be made as asked; nothing was recorded.
+    #[error("{0}")]
+    Usage(String),
+    /// The runner's settings do not allow it; nothing was recorded.
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The job was recorded and its submission failed; the record says
+    /// whether it may exist on the runner anyway.
+    #[error("{message}; job {job_id} is recorded as '{state}'")]
+    Submission {
+        message: String,
+        job_id: i64,
+        state: JobState,
+    },
+}
+
+impl From<PrepareError> for ScheduleError {
+    fn from(e: PrepareError) -> ScheduleError {
+        match e {
+            PrepareError::Unsupported(m) => ScheduleError::Usage(m),
+            PrepareError::Config(m) => ScheduleError::Config(m),
+        }
+    }
+}
+
+/// Resolves `--build-id` to a KCIDB build id: one given as `origin:...` is
+/// taken as is; otherwise it must name a build kbridge scheduled (job id or
+/// runner uid), whose KCIDB id is `{origin}:{uid}`.
+pub fn resolve_build_id(
+    db: Option<Db<'_>>,
+    origin: &str,
+    given: &str,
+) -> Result<String, ScheduleError> {
+    if is_kcidb_id(given) {
+        return Ok(given.to_string());
+    }
+    let unknown = || {
+        ScheduleError::Usage(format!(
+            "unknown build '{given}': give a KCIDB build id (origin:...) or the uid or job id of a build kbridge scheduled (see `kbridge jobs --kind build`)"
+        ))
+    };
+    let job = match db {
+        Some(db) => db.find(given)?.ok_or_else(unknown)?,
+        None => return Err(unknown()),
+    };
+    match (&job.kind, &job.uid) {
+        (JobKind::Build, Some(uid)) => Ok(format!("{origin}:{uid}")),
+        (JobKind::Build, None) => Err(ScheduleError::Usage(format!(
+            "build job {} has no runner uid (it is '{}'), so it has no results to test; schedule the build again",
+            job.id, job.state
+        ))),
+        (kind, _) => Err(ScheduleError::Usage(format!(
+            "job {} is a {kind} job, not a build; --build-id needs a build",
+            job.id
+        ))),
+    }
+}
+
+/// Removes from `spec` what is already scheduled for the same build and
+/// device (failed submissions do not count), with a note for each. Returns
+/// whether anything is left to schedule.
+fn drop_duplicates(
+    db: Db<'_>,
+    spec: &mut JobSpec,
+    feedback: &dyn Feedback,
+) -> Result<bool, StoreError> {
+    let kind = spec.kind();
+    let t = match spec {
+        JobSpec::Test(t) | JobSpec::Boot(t) => t,
+        // Builds are never de-duplicated: rebuilding is a normal request.
+        JobSpec::Build(_) => return Ok(true),
+    };
+    let existing: Vec<Job> = db
+        .live_jobs_for_build(&t.build_id, kind)?
+        .into_iter()
+        .filter(|j| j.device.as_deref() == Some(t.device.as_str()))
+        .collect();
+    let describe = |j: &Job| {
+        format!(
+            "job {} ({}, {})",
+            j.id,
+            j.uid.as_deref().unwrap_or("no uid"),
+            j.state
+        )
+    };
+    if kind == JobKind::Boot {
+        if let Some(j) = existing.first() {
+            feedback.note(&format!(
+                "skipping boot on {}: already scheduled for {} as {}; --force schedules it again",
+                t.device,
+                t.build_id,
+                describe(j)
+            ));
+            return Ok(false);
+        }
+        return Ok(true);
+    }
+    t.tests.retain(
+        |name| match existing.iter().find(|j| j.tests.contains(name)) {
+            Some(j) => {
+                feedback.note(&format!(
+                "skipping {name} on {}: already scheduled for {} as {}; --force schedules it again",
+                t.device,
+                t.build_id,
+                describe(j)
+            ));
+                false
+            }
+            None => true,
+        },
+    );
+    Ok(!t.tests.is_empty())
+}
+
+/// The callback for a new job, when a base URL is set.
+fn callback_target(base: Option<&str>, runner: &str, kind: JobKind) -> Option<CallbackTarget> {
+    base.map(|b| CallbackTarget::new(runner::callback_url(b, runner, kind)))
+}
+
+/// What a dry run prints: the request, with secrets shown as `<redacted>`.
+pub fn dry_run(
+    req: &Request<'_>,
+    db: Option<Db<'_>>,
+    feedback: &dyn Feedback,
+) -> Result<Option<Submission>, ScheduleError> {
+    let mut spec = req.spec.clone();
+    if let (Some(db), false) = (db, req.force) {
+        if !drop_duplicates(db, &mut spec, feedback)? {
+            return Ok(None);
+        }
+    }
+    let callback = req.callback_base.as_deref().map(|b| CallbackTarget {
+        url: runner::callback_url(b, req.runner_code, spec.kind()),
+        token: "<redacted>".into(),
+    });
+    Ok(Some(req.runner.prepare(&spec, callback.as_ref())?))
+}
+
+/// Records the job, submits it and completes the record.
+pub fn schedule(
+    store: &mut Store,
+    req: Request<'_>,
+    feedback: &dyn Feedback,
+) -> Result<Outcome, ScheduleError> {
+    let mut spec = req.spec;
+    let batch = store.batch()?;
+    if !req.force && !drop_duplicates(batch.read(), &mut spec, feedback)? {
+        return Ok(Outcome::NothingLeft);
+    }
+    let callback = callback_target(req.callback_base.as_deref(), req.runner_code, spec.kind());
+    let submission = req.runner.prepare(&spec, callback.as_ref())?;
+    let id = batch.insert_job(&NewJob {
+        runner: req.runner_code,
+        spec: &spec,
+        request: &submission.body,
+        callback_url: callback.as_ref().map(|c| c.url.as_str()),
+        callback_token: callback.as_ref().map(|c| c.token.as_str()),
+    })?;
+    batch.commit()?;
+
+    feedback.started(&format!(
+        "submitting {} to {}",
+        spec.kind(),
+        req.runner_code
+    ));
+    let result = req.runner.submit(&submission, feedback);
+    feedback.finished();
+    match result {
+        Ok(accepted) => {
+            if let Err(e) = crate::model::check_uid(&accepted.uid) {
+                let message = format!("{} accepted the job but {e}", req.runner_code);
+                store.mark_unsubmitted(
+                    id,
+                    JobState::Unknown,
+                    &message,
+                    Some(&accepted.response),
+                )?;
+                return Err(ScheduleError::Submission {
+                    message,
+                    job_id: id,
+                    state: JobState::Unknown,
+                });
+            }
+            store
+                .mark_submitted(id, &accepted.uid, &accepted.response)
+                .map_err(|e| ScheduleError::Submission {
+                    message: format!(
+                        "{} accepted the job as {} but recording that failed ({e})",
+                        req.runner_code, accepted.uid
+                    ),
+                    job_id: id,
+                    state: JobState::Submitting,
+                })?;
+            let job = store
+                .read()
+                .job_by_id(id)?
+                .ok_or_else(|| StoreError::Corrupt {
+                    path: store.path().to_path_buf(),
+                    what: format!("job {id}"),
+                    message: "it vanished from the database".into(),
+                })?;
+            Ok(Outcome::Scheduled(Box::new(job)))
+        }
+        Err(e) => {
+            let state = e.job_state();
+            store.mark_unsubmitted(id, state, &e.to_string(), e.response())?;
+            // A callback may have moved the job on meanwhile; say what the
+            // record says now.
+            let state = store
+                .read()
+                .job_by_id(id)?
+                .map(|j| j.state)
+                .unwrap_or(state);
+            Err(ScheduleError::Submission {
+                message: e.to_string(),
+                job_id: id,
+                state,
+            })
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! Job rows: recorded before a request is sent, completed with the
+//! runner's answer, moved on by the pipeline.
+
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::{classify, Batch, Db, Store, StoreError};
+use crate::model::{now_rfc3339, Job, JobKind, JobSpec, JobState};
+
+/// A job about to be submitted: everything known before the runner
+/// answers.
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    pub runner: &'a str,
+    pub spec: &'a JobSpec,
+    pub request: &'a serde_json::Value,
+    pub callback_url: Option<&'a str>,
+    pub callback_token: Option<&'a str>,
+}
+
+/// Which jobs `list` returns.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub kind: Option<JobKind>,
+    pub state: Option<JobState>,
+    pub limit: Option<u32>,
+}
+
+impl Db<'_> {
+    /// Runs a query that returns job rows.
+    fn jobs<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Vec<Job>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
+        let rows = stmt.query_map(params, raw_job).map_err(|e| self.fail(e))?;
+        rows.map(|r| r.map_err(|e| self.fail(e))?.into_job(self))
+            .collect()
+    }
+
+    /// Runs a query that returns at most one job row.
+    fn job<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Option<Job>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.query_row(params, raw_job).optional())
+            .map_err(|e| self.fail(e))?;
+        row.map(|r| r.into_job(self)).transpose()
+    }
+
+    /// Finds a job by kbridge's id or by the runner's uid.
+    pub fn find(&self, key: &str) -> Result<Option<Job>, StoreError> {
+        let by_id = key.parse::<i64>().ok();
+        self.job(
+            "SELECT * FROM jobs WHERE id = ?1 OR uid = ?2 ORDER BY (id = ?1) DESC, id DESC LIMIT 1",
+            params![by_id, key],
+        )
+    }
+
+    /// A job by kbridge's id.
+    pub fn job_by_id(&self, id: i64) -> Result<Option<Job>, StoreError> {
+        self.job("SELECT * FROM jobs WHERE id = ?1", [id])
+    }
+
+    /// A job by its runner and uid.
+    pub fn job_by_uid(&self, runner: &str, uid: &str) -> Result<Option<Job>, StoreError> {
+        self.job(
+            "SELECT * FROM jobs WHERE runner = ?1 AND uid = ?2 ORDER BY id DESC LIMIT 1",
+            [runner, uid],
+        )
+    }
+
+    /// A job by its runner and callback token.
+    pub fn job_by_token(&self, runner: &str, token: &str) -> Result<Option<Job>, StoreError> {
+        self.job(
+            "SELECT * FROM jobs WHERE runner = ?1 AND callback_token = ?2 ORDER BY id DESC LIMIT 1",
+            [runner, token],
+        )
+    }
+
+    /// Jobs newest first.
+    pub fn list(&self, filter: &JobFilter) -> Result<Vec<Job>, StoreError> {
+        self.jobs(
+            "SELECT * FROM jobs
+             WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR state = ?2)
+             ORDER BY id DESC LIMIT ?3",
+            params![
+                filter.kind.map(JobKind::as_str),
+                filter.state.map(JobState::as_str),
+                filter.limit.map(i64::from).unwrap_or(-1)
+            ],
+        )
+    }
+
+    /// Jobs of `kind` for `build_id` whose submission did not fail: the
+    /// ones a new request for the same build would duplicate.
+    pub fn live_jobs_for_build(
+        &self,
+        build_id: &str,
+        kind: JobKind,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.jobs(
+            "SELECT * FROM jobs WHERE build_id = ?1 AND kind = ?2 AND state != ?3 ORDER BY id",
+            params![build_id, kind.as_str(), JobState::Failed.as_str()],
+        )
+    }
+
+    /// Whether a build kbridge scheduled has this runner uid.
+    pub fn build_known(&self, uid: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = ?2 AND uid = ?1)",
+                params![uid, JobKind::Build.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Jobs still waiting for a callback: accepted by their runner with a
+    /// callback URL, and no callback yet. Plus callbacks still being
+    /// processed.
+    pub fn waiting(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM jobs WHERE state = ?1 AND callback_url IS NOT NULL)
+                      + (SELECT count(*) FROM inbox WHERE status = ?2)",
+                params![
+                    JobState::Submitted.as_str(),
+                    crate::model::InboxStatus::Pending.as_str()
+                ],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.fail(e))
+    }
+}
+
+impl Batch<'_> {
+    /// Records a job in state `submitting`, before its request is sent, and
+    /// returns its id.
+    pub fn insert_job(&self, job: &NewJob<'_>) -> Result<i64, StoreError> {
+        let now = now_rfc3339();
+        let tests = job.spec.tests();
+        let spec = serde_json::to_string(job.spec).expect("a job spec always serialises");
+        let test_names = serde_json::to_string(&tests.map(|t| &t.tests[..]).unwrap_or(&[]))
+            .expect("a list of strings always serialises");
+        self.tx
+            .execute(
+                "INSERT INTO jobs (runner, kind, state, spec, request, build_id, collection,
+                                   tests, device, callback_url, callback_token,
+                                   scheduled_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                params![
+                    job.runner,
+                    job.spec.kind().as_str(),
+                    JobState::Submitting.as_str(),
+                    spec,
+                    job.request.to_string(),
+                    tests.map(|t| &t.build_id),
+                    tests.and_then(|t| t.collection.as_ref()),
+                    test_names,
+                    tests.map(|t| &t.device),
+                    job.callback_url,
+                    job.callback_token,
+                    now,
+                ],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Records the runner's uid on a job matched by token before its
+    /// schedule command finished.
+    pub fn set_job_uid(&self, job_id: i64, uid: &str) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "UPDATE jobs SET uid = ?2 WHERE id = ?1 AND uid IS NULL",
+                params![job_id, uid],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    pub fn set_job_state(
+        &self,
+        job_id: i64,
+        state: JobState,
+        detail: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "UPDATE jobs SET state = ?2, detail = ?3, updated_at = ?4 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![job_id, state.as_str(), detail, now_rfc3339()]))
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Records a job in state `submitting` in a transaction of its own.
+    #[cfg(test)]
+    pub fn insert_submitting(&mut self, job: &NewJob<'_>) -> Result<i64, StoreError> {
+        let batch = self.batch()?;
+        let id = batch.insert_job(job)?;
+        batch.commit()?;
+        Ok(id)
+    }
+
+    /// Completes a job the runner accepted.
+    pub fn mark_submitted(
+        &mut self,
+        id: i64,
+        uid: &str,
+        response: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE jobs SET uid = ?2, response = ?4, updated_at = ?5,
+                     -- A callback may already have moved the job on.
+                     state = CASE WHEN state = ?6 THEN ?3 ELSE state END,
+                     detail = CASE WHEN state = ?6 THEN NULL ELSE detail END
+                 WHERE id = ?1",
+                params![
+                    id,
+                    uid,
+                    JobState::Submitted.as_str(),
+                    response.to_string(),
+                    now_rfc3339(),
+                    JobState::Submitting.as_str(),
+                ],
+            )
+            .map_err(|e| classify(&self.path, e))?;
+        Ok(())
+    }
+
+    /// Records that a submission did not succeed, and why.
+    pub fn mark_unsubmitted(
+        &mut self,
+        id: i64,
+        state: JobState,
+        detail: &str,
+        response: Option<&serde_json::Value>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE jobs SET state = ?2, detail = ?3, response = ?4, updated_at = ?5
+                 WHERE id = ?1 AND state = ?6",
+                params![
+                    id,
+                    state.as_str(),
+                    detail,
+                    response.map(|r| r.to_string()),
+                    now_rfc3339(),
+                    JobState::Submitting.as_str(),
+                ],
+            )
+            .map_err(|e| classify(&self.path, e))?;
+        Ok(())
+    }
+}
+
+/// A row as stored, before its JSON columns are decoded.
+pub(super) struct RawJob {
+    id: i64,
+    runner: String,
+    kind: String,
+    uid: Option<String>,
+    state: String,
+    detail: Option<String>,
+    spec: String,
+    request: String,
+    response: Option<String>,
+    build_id: Option<String>,
+    collection: Option<String>,
+    tests: String,
+    device: Option<String>,
+    callback_url: Option<String>,
+    callback_token: Option<String>,
+    scheduled_at: String,
+    updated_at: String,
+}
+
+pub(super) fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
+    Ok(RawJob {
+        id: row.get("id")?,
+        runner: row.get("runner")?,
+        kind: row.get("kind")?,
+        uid: row.get("uid")?,
+        state: row.get("state")?,
+        detail: row.get("detail")?,
+        spec: row.get("spec")?,
+        request: row.get("request")?,
+        response: row.get("response")?,
+        build_id: row.get("build_id")?,
+        collection: row.get("collection")?,
+        tests: row.get("tests")?,
+        device: row.get("device")?,
+        callback_url: row.get("callback_url")?,
+        callback_token: row.get("callback_token")?,
+        scheduled_at: row.get("scheduled_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+impl RawJob {
+    pub(super) fn into_job(self, db: &Db<'_>) -> Result<Job, StoreError> {
+        let what = format!("job {}", self.id);
+        let corrupt = |message: String| db.corrupt(what.clone(), message);
+        let json = |field: &str, s: &str| {
+            serde_json::from_str::<serde_json::Value>(s)
+                .map_err(|e| corrupt(format!("{field}: {e}")))
+        };
+        let spec: JobSpec =
+            serde_json::from_str(&self.spec).map_err(|e| corrupt(format!("spec: {e}")))?;
+        Ok(Job {
+            id: self.id,
+            kind: JobKind::parse(&self.kind)
+                .ok_or_else(|| corrupt(format!("kind '{}'", self.kind)))?,
+            state: JobState::parse(&self.state)
+                .ok_or_else(|| corrupt(format!("state '{}'", self.state)))?,
+            summary: spec.summary(),
+            spec,
+            request: json("request", &self.request)?,
+            response: self
+                .response
+                .as_deref()
+                .map(|r| json("response", r))
+                .transpose()?,
+            tests: serde_json::from_str(&self.tests).map_err(|e| corrupt(format!("tests: {e}")))?,
+            runner: self.runner,
+            uid: self.uid,
+            detail: self.detail,
+            build_id: self.build_id,
+            collection: self.collection,
+            device: self.device,
+            callback_url: self.callback_url,
+            callback_token: self.callback_token,
+            scheduled_at: self.scheduled_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TestSpec;
+
+    fn test_spec(build_id: &str, tests: &[&str]) -> JobSpec {
+        JobSpec::Test(TestSpec {
+            device: "qemu-riscv64".into(),
+            kernel: "https://example.org/Image".into(),
+            modules: None,
+            build_id: build_id.into(),
+            tests: tests.iter().map(|s| s.to_string()).collect(),
+            collection: Some("ltp".into()),
+            parameters: vec![],
+            private: false,
+        })
+    }
+
+    fn insert(store: &mut Store, spec: &JobSpec) -> i64 {
+        store
+            .insert_submitting(&NewJob {
+                runner: "tuxsuite",
+                spec,
+                request: &serde_json::json!({"tests": ["x"]}),
+                callback_url: None,
+                callback_token: Some("tok"),
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn job_lifecycle() {
+        let mut store = Store::open_in_memory().unwrap();
+        let spec = test_spec("maestro:1", &["ltp-smoke"]);
+        let id = insert(&mut store, &spec);
+        let job = store.read().find(&id.to_string()).unwrap().unwrap();
+        assert_eq!(job.state, JobState::Submitting);
+        assert_eq!(job.tests, vec!["ltp-smoke"]);
+        assert_eq!(job.callback_token.as_deref(), Some("tok"));
+
+        store
+            .mark_submitted(
+                id,
+                "2MBYa8FhoBHkRCX2BMMPusjuClf",
+                &serde_json::json!({"uid": 1}),
+            )
+            .unwrap();
+        let job = store
+            .read()
+            .find("2MBYa8FhoBHkRCX2BMMPusjuClf")
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.id, id);
+        assert_eq!(job.state, JobState::Submitted);
+        assert!(store.read().find("nope").unwrap().is_none());
+        assert_eq!(
+            store
+                .read()
+                .job_by_token("tuxsuite", "tok")
+                .unwrap()
+                .unwrap()
+                .id,
+            id
+        );
+    }
+
+    #[test]
+    fn failed_jobs_do_not_count_as_live() {
+        let mut store = Store::open_in_memory().unwrap();
+        let a = insert(&mut store, &test_spec("maestro:1", &["ltp-smoke"]));
+        let b = insert(&mut store, &test_spec("maestro:1", &["ltp-fsx"]));
+        insert(&mut store, &test_spec("maestro:2", &["ltp-fsx"]));
+        store
+            .mark_unsubmitted(a, JobState::Failed, "refused", None)
+            .unwrap();
+        let live = store
+            .read()
+            .live_jobs_for_build("maestro:1", JobKind::Test)
+            .unwrap();
+        assert_eq!(live.iter().map(|j| j.id).collect::<Vec<_>>(), vec![b]);
+        assert!(store
+            .read()
+            .live_jobs_for_build("maestro:1", JobKind::Boot)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn list_filters_and_orders_newest_first() {
+        let mut store = Store::open_in_memory().unwrap();
+        let a = insert(&mut store, &test_spec("maestro:1", &["a"]));
+        let b = insert(&mut store, &test_spec("maestro:1", &["b"]));
+        store
+            .mark_unsubmitted(b, JobState::Unknown, "timeout", None)
+            .unwrap();
+        let all = store.read().list(&JobFilter::default()).unwrap();
+        assert_eq!(all.iter().map(|j| j.id).collect::<Vec<_>>(), vec![b, a]);
+        let unknown = store
+            .read()
+            .list(&JobFilter {
+                state: Some(JobState::Unknown),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(unknown.len(), 1);
+        let limited = store
+            .read()
+            .list(&JobFilter {
+                limit: Some(1),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(limited.len(), 1);
+    }
+
+    #[test]
+    fn a_corrupt_row_is_reported_not_hidden() {
+        let mut store = Store::open_in_memory().unwrap();
+        let id = insert(&mut store, &test_spec("maestro:1", &["a"]));
+        store
+            .conn
+            .execute("UPDATE jobs SET request = '{oops'", [])
+            .unwrap();
+        let err = store.read().job_by_id(id).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("stored job {id} is unreadable: request")),
+            "{err}"
+        );
+    }
+}
