@@ -499,6 +499,21 @@ pub fn now_rfc3339() -> String {
         .to_string()
 }
 
+/// A test job on QEMU for tests written in unit tests across modules.
+#[cfg(test)]
+pub fn sample_test_spec(build_id: &str, tests: &[&str]) -> TestSpec {
+    TestSpec {
+        device: "qemu-riscv64".into(),
+        kernel: "https://example.org/Image".into(),
+        modules: None,
+        build_id: build_id.into(),
+        tests: tests.iter().map(|s| s.to_string()).collect(),
+        collection: Some("ltp".into()),
+        parameters: vec![],
+        private: false,
+    }
+}
+
 /// Whether `s` looks like a KCIDB id (`origin:local-part`).
 pub fn is_kcidb_id(s: &str) -> bool {
     match s.split_once(':') {

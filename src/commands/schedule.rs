@@ -40,28 +40,30 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<(), Error> {
         ctx.ui.note("no callback_url is set: the runner will not report back, so results will have to be polled (set --callback-url or KBRIDGE_CALLBACK_URL)");
     }
 
+    // A dry run reads an existing database for de-duplication but never
+    // creates one: it stores nothing.
+    let store = if !common.dry_run {
+        Some(Store::open(&database)?)
+    } else if database.exists() {
+        Some(Store::open_existing(&database)?)
+    } else {
+        None
+    };
+    if let JobSpec::Test(t) | JobSpec::Boot(t) = &mut spec {
+        t.build_id = scheduler::resolve_build_id(
+            store.as_ref().map(Store::read),
+            &config.origin(),
+            &t.build_id,
+        )?;
+    }
+    let req = Request {
+        runner_code: info.code,
+        runner: runner.as_ref(),
+        spec,
+        callback_base,
+        force,
+    };
     if common.dry_run {
-        // A dry run reads an existing database for de-duplication but never
-        // creates one: it stores nothing.
-        let store = if database.exists() {
-            Some(Store::open_existing(&database)?)
-        } else {
-            None
-        };
-        if let JobSpec::Test(t) | JobSpec::Boot(t) = &mut spec {
-            t.build_id = scheduler::resolve_build_id(
-                store.as_ref().map(Store::read),
-                &config.origin(),
-                &t.build_id,
-            )?;
-        }
-        let req = Request {
-            runner_code: info.code,
-            runner: runner.as_ref(),
-            spec,
-            callback_base,
-            force,
-        };
         let Some(submission) = scheduler::dry_run(&req, store.as_ref().map(Store::read), &ctx.ui)?
         else {
             ctx.ui.note("nothing left to schedule");
@@ -82,19 +84,7 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<(), Error> {
             print(&submission.to_string())
         };
     }
-
-    let mut store = Store::open(&database)?;
-    if let JobSpec::Test(t) | JobSpec::Boot(t) = &mut spec {
-        t.build_id =
-            scheduler::resolve_build_id(Some(store.read()), &config.origin(), &t.build_id)?;
-    }
-    let req = Request {
-        runner_code: info.code,
-        runner: runner.as_ref(),
-        spec,
-        callback_base,
-        force,
-    };
+    let mut store = store.expect("opened unless a dry run");
     match scheduler::schedule(&mut store, req, &ctx.ui)? {
         Outcome::NothingLeft => {
             ctx.ui.note("nothing left to schedule");

@@ -100,25 +100,28 @@ where
     };
     // Only log lines name the route; build it only for them.
     let route = || format!("/callback/{code}/{kind}");
+    if !shared.verify {
+        shared.log.warn(&format!(
+            "callback from {peer} on {} accepted WITHOUT signature verification (--insecure-skip-verify)",
+            route()
+        ));
+    }
     // A request without the runner's authentication header is refused
     // before its body is read into memory. What the client is still
     // sending is read and thrown away, up to a bound, so that it gets to
     // read the answer instead of a broken pipe.
     if shared.verify && !req.headers().contains_key(runner.auth_header()) {
         let reason = crate::runner::VerifyError::Missing(runner.auth_header()).to_string();
-        shared.log.info(&format!(
-            "rejected callback from {peer} on {}: {reason}",
-            route()
-        ));
-        if runner.callback_auth() == CallbackAuth::Signed {
-            shared.intake.refused(Refused {
-                runner: code,
-                kind,
-                headers: "{}".into(),
-                body_bytes: 0,
-                reason: reason.clone(),
-            });
-        }
+        refused(
+            shared,
+            runner.as_ref(),
+            code,
+            kind,
+            peer,
+            &reason,
+            "{}".into(),
+            0,
+        );
         let drained = drain(req.into_body(), shared.max_body, shared.body_timeout).await;
         let mut reply = error(StatusCode::UNAUTHORIZED, &reason);
         if !drained {
@@ -127,12 +130,6 @@ where
                 .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
         }
         return reply;
-    }
-    if !shared.verify {
-        shared.log.warn(&format!(
-            "callback from {peer} on {} accepted WITHOUT signature verification (--insecure-skip-verify)",
-            route()
-        ));
     }
 
     let declared = req
@@ -202,20 +199,16 @@ where
         Ok(ok) => ok,
         Err((reason, body_bytes)) => {
             let reason = reason.to_string();
-            shared.log.info(&format!(
-                "rejected callback from {peer} on {}: {reason}",
-                route()
-            ));
-            // Nothing unauthenticated is kept for a token-only runner.
-            if runner.callback_auth() == CallbackAuth::Signed {
-                shared.intake.refused(Refused {
-                    runner: code,
-                    kind,
-                    headers: kept,
-                    body_bytes,
-                    reason: reason.clone(),
-                });
-            }
+            refused(
+                shared,
+                runner.as_ref(),
+                code,
+                kind,
+                peer,
+                &reason,
+                kept,
+                body_bytes,
+            );
             return error(StatusCode::UNAUTHORIZED, &reason);
         }
     };
@@ -255,6 +248,33 @@ where
             StatusCode::SERVICE_UNAVAILABLE,
             "the callback could not be stored; try again",
         ),
+    }
+}
+
+/// Logs a request whose authentication did not hold and records it,
+/// without its body; nothing is kept for a token-only runner.
+#[allow(clippy::too_many_arguments)]
+fn refused(
+    shared: &Shared,
+    runner: &dyn crate::runner::Runner,
+    code: &'static str,
+    kind: JobKind,
+    peer: SocketAddr,
+    reason: &str,
+    headers: String,
+    body_bytes: usize,
+) {
+    shared.log.info(&format!(
+        "rejected callback from {peer} on /callback/{code}/{kind}: {reason}"
+    ));
+    if runner.callback_auth() == CallbackAuth::Signed {
+        shared.intake.refused(Refused {
+            runner: code,
+            kind,
+            headers,
+            body_bytes,
+            reason: reason.to_string(),
+        });
     }
 }
 

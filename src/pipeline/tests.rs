@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::listen::handler::{handle, Shared};
-use crate::model::{Job, JobSpec, JobState, TestSpec};
+use crate::model::{Job, JobSpec, JobState};
 use crate::runner::testing::{Lab, TestLab, CODE};
 use crate::runner::Feedback;
 use crate::scheduler::{self, Outcome};
@@ -77,16 +77,7 @@ impl World {
     /// schedule` does.
     fn schedule(&self, tests: &[&str]) -> Job {
         let mut store = Store::open(&self.db).unwrap();
-        let spec = TestSpec {
-            device: "qemu-riscv64".into(),
-            kernel: "https://example.org/Image".into(),
-            modules: None,
-            build_id: "maestro:1".into(),
-            tests: tests.iter().map(|s| s.to_string()).collect(),
-            collection: Some("ltp".into()),
-            parameters: vec![],
-            private: false,
-        };
+        let spec = crate::model::sample_test_spec("maestro:1", tests);
         let req = scheduler::Request {
             runner_code: CODE,
             runner: self.runner.as_ref(),

@@ -650,7 +650,7 @@ mod tests {
     use std::sync::{mpsc, Arc};
 
     use super::*;
-    use crate::model::{JobKind, JobSpec, TestSpec};
+    use crate::model::{JobKind, JobSpec};
     use crate::runner::testing::{TestLab, CODE};
     use crate::runner::Runner;
     use crate::store::NewJob;
@@ -692,16 +692,7 @@ mod tests {
     /// as another process would.
     fn job_and_callback(db: &std::path::Path, status: InboxStatus) -> (i64, i64) {
         let mut other = Store::open(db).unwrap();
-        let spec = JobSpec::Test(TestSpec {
-            device: "qemu-riscv64".into(),
-            kernel: "https://example.org/Image".into(),
-            modules: None,
-            build_id: "maestro:1".into(),
-            tests: vec!["ltp-smoke".into()],
-            collection: Some("ltp".into()),
-            parameters: vec![],
-            private: false,
-        });
+        let spec = JobSpec::Test(crate::model::sample_test_spec("maestro:1", &["ltp-smoke"]));
         let batch = other.batch().unwrap();
         let job = batch
             .insert_job(&NewJob {

@@ -503,16 +503,7 @@ mod conformance {
     #[test]
     fn every_runner_prepares_or_refuses_every_kind() {
         let config = empty_config();
-        let spec_test = crate::model::TestSpec {
-            device: "qemu-riscv64".into(),
-            kernel: "https://example.org/Image".into(),
-            modules: None,
-            build_id: "maestro:1".into(),
-            tests: vec!["ltp-smoke".into()],
-            collection: Some("ltp".into()),
-            parameters: vec![],
-            private: false,
-        };
+        let spec_test = crate::model::sample_test_spec("maestro:1", &["ltp-smoke"]);
         let specs = [
             JobSpec::Build(crate::model::BuildSpec {
                 tree: "https://git.example/linux.git".into(),

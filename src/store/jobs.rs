@@ -340,19 +340,9 @@ impl RawJob {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TestSpec;
 
     fn test_spec(build_id: &str, tests: &[&str]) -> JobSpec {
-        JobSpec::Test(TestSpec {
-            device: "qemu-riscv64".into(),
-            kernel: "https://example.org/Image".into(),
-            modules: None,
-            build_id: build_id.into(),
-            tests: tests.iter().map(|s| s.to_string()).collect(),
-            collection: Some("ltp".into()),
-            parameters: vec![],
-            private: false,
-        })
+        JobSpec::Test(crate::model::sample_test_spec(build_id, tests))
     }
 
     fn insert(store: &mut Store, spec: &JobSpec) -> i64 {
