@@ -10,8 +10,8 @@
 //! Run with `cargo bench --bench listen`. KBRIDGE_BENCH_CALLBACKS (default
 //! 30000) and KBRIDGE_BENCH_JOBS (default 2000) set the sizes.
 
-#[allow(dead_code)]
-#[path = "../tests/util.rs"]
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/util/mod.rs"]
 mod util;
 
 #[allow(dead_code)]

@@ -8,8 +8,8 @@
 //! `tuxsuite test --no-wait` against the same stand-in, and the ratio of
 //! the medians is printed.
 
-#[allow(dead_code)]
-#[path = "../tests/util.rs"]
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/util/mod.rs"]
 mod util;
 
 use std::time::{Duration, Instant};

@@ -29,10 +29,13 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand jobs 'List recorded jobs, newest first'
             cand show 'Show every stored field of one job'
             cand results 'Show the KCIDB document produced for a job'
+            cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
             cand generate 'Write shell completions and man pages into a directory'
             cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand inbox 'List received callbacks, or process one again'
+            cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
+            cand outbox 'List KCIDB documents and their delivery; retry or check them'
             cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -65,6 +68,20 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print the KCIDB document itself'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;report'= {
+            cand --to 'Send the results, signed, to the kbridge listening at this base URL (POST {URL}/results) instead of queueing them here'
+            cand --source 'The reporting source''s name, as the receiving kbridge knows it'
+            cand --secret-file 'File with the source''s HMAC secret [default: report.sources.NAME.secret_file]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print the outcome as one JSON object'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -h 'Print help'
@@ -138,7 +155,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --build-id 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled'
             cand --parameter 'Runner parameter KEY=VALUE passed to the test definitions; repeatable'
             cand --tests 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)'
-            cand --collection 'Test collection used in KCIDB paths [default: the first test''s name up to its first ''-'']'
+            cand --collection 'Test collection used in KCIDB paths for every test [default: each test''s own name up to its first ''-'': kselftest-timers is filed under kselftest]'
             cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
             cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
@@ -222,16 +239,84 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         }
         &'kbridge;inbox;help;help'= {
         }
+        &'kbridge;submit'= {
+            cand --file 'Queue this KCIDB document (made elsewhere; it is checked first) before sending'
+            cand --kcidb-url 'KCIDB''s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]'
+            cand --kcidb-token-file 'File holding the KCIDB token (a JWT from KernelCI)'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --dry-run 'Show what would be sent; send and change nothing'
+            cand --json 'Print the summary as one JSON object'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;outbox'= {
+            cand --state 'Only documents in this delivery state'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print JSON instead of a table'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand retry 'Put failed documents back in the queue'
+            cand check 'Ask KCIDB whether it ingested what was submitted'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;outbox;retry'= {
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --all-failed 'Every failed document'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;outbox;check'= {
+            cand --kcidb-url 'KCIDB''s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]'
+            cand --kcidb-token-file 'File holding the KCIDB token (a JWT from KernelCI)'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print JSON instead of a table'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;outbox;help'= {
+            cand retry 'Put failed documents back in the queue'
+            cand check 'Ask KCIDB whether it ingested what was submitted'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;outbox;help;retry'= {
+        }
+        &'kbridge;outbox;help;check'= {
+        }
+        &'kbridge;outbox;help;help'= {
+        }
         &'kbridge;listen'= {
             cand --bind 'Address `kbridge listen` listens on; port 0 picks a free port [env: KBRIDGE_BIND] [default: 127.0.0.1:8080]'
             cand --output-dir 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]'
             cand --max-body 'Largest callback body accepted [env: KBRIDGE_MAX_BODY] [default: 1048576]'
+            cand --kcidb-url 'KCIDB''s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]'
+            cand --kcidb-token-file 'File holding the KCIDB token (a JWT from KernelCI)'
             cand --tuxsuite-public-key 'TuxSuite''s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation'
             cand --allow-artifact-host 'Hosts results may be fetched from (any port); repeatable; replaces the defaults [default: storage.tuxsuite.com, tuxapi.tuxsuite.com and the API host]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --exit-when-done 'Exit once no job in the store is waiting for a callback'
             cand --insecure-skip-verify 'Accept callbacks without checking their signatures. For development only: anyone who can reach the listener can then forge results'
+            cand --no-submit 'Whether `kbridge listen` submits the documents it makes when a KCIDB URL is set [default: true]'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -h 'Print help'
@@ -243,10 +328,13 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand jobs 'List recorded jobs, newest first'
             cand show 'Show every stored field of one job'
             cand results 'Show the KCIDB document produced for a job'
+            cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
             cand generate 'Write shell completions and man pages into a directory'
             cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand inbox 'List received callbacks, or process one again'
+            cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
+            cand outbox 'List KCIDB documents and their delivery; retry or check them'
             cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -255,6 +343,8 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;show'= {
         }
         &'kbridge;help;results'= {
+        }
+        &'kbridge;help;report'= {
         }
         &'kbridge;help;config'= {
         }
@@ -275,6 +365,16 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand replay 'Process a stored callback again from its stored bytes'
         }
         &'kbridge;help;inbox;replay'= {
+        }
+        &'kbridge;help;submit'= {
+        }
+        &'kbridge;help;outbox'= {
+            cand retry 'Put failed documents back in the queue'
+            cand check 'Ask KCIDB whether it ingested what was submitted'
+        }
+        &'kbridge;help;outbox;retry'= {
+        }
+        &'kbridge;help;outbox;check'= {
         }
         &'kbridge;help;listen'= {
         }

@@ -32,10 +32,13 @@ complete -c kbridge -n "__fish_kbridge_needs_command" -s V -l version -d 'Print 
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "jobs" -d 'List recorded jobs, newest first'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "show" -d 'Show every stored field of one job'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "results" -d 'Show the KCIDB document produced for a job'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "report" -d 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "config" -d 'Show the resolved settings and where each one came from'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "generate" -d 'Write shell completions and man pages into a directory'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "inbox" -d 'List received callbacks, or process one again'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "submit" -d 'Send pending KCIDB documents to KCIDB now, then exit'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "outbox" -d 'List KCIDB documents and their delivery; retry or check them'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "listen" -d 'Receive runners\' completion callbacks and write KCIDB documents'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l kind -d 'Only jobs of this kind' -r -f -a "build\t''
@@ -67,6 +70,15 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand results" -l json -d 'Pri
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l to -d 'Send the results, signed, to the kbridge listening at this base URL (POST {URL}/results) instead of queueing them here' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l source -d 'The reporting source\'s name, as the receiving kbridge knows it' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l secret-file -d 'File with the source\'s HMAC secret [default: report.sources.NAME.secret_file]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l json -d 'Print the outcome as one JSON object'
+complete -c kbridge -n "__fish_kbridge_using_subcommand report" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand report" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand report" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l json -d 'Print the settings as one JSON object'
@@ -112,7 +124,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l build-id -d 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l parameter -d 'Runner parameter KEY=VALUE passed to the test definitions; repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l tests -d 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l collection -d 'Test collection used in KCIDB paths [default: the first test\'s name up to its first \'-\']' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l collection -d 'Test collection used in KCIDB paths for every test [default: each test\'s own name up to its first \'-\': kselftest-timers is filed under kselftest]' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''"
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
@@ -161,28 +173,75 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_s
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "replay" -d 'Process a stored callback again from its stored bytes'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l file -d 'Queue this KCIDB document (made elsewhere; it is checked first) before sending' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l kcidb-url -d 'KCIDB\'s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l kcidb-token-file -d 'File holding the KCIDB token (a JWT from KernelCI)' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l dry-run -d 'Show what would be sent; send and change nothing'
+complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l json -d 'Print the summary as one JSON object'
+complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -l state -d 'Only documents in this delivery state' -r -f -a "pending\t''
+submitted\t''
+failed\t''"
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -l json -d 'Print JSON instead of a table'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -f -a "retry" -d 'Put failed documents back in the queue'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -f -a "check" -d 'Ask KCIDB whether it ingested what was submitted'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -l all-failed -d 'Every failed document'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l kcidb-url -d 'KCIDB\'s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l kcidb-token-file -d 'File holding the KCIDB token (a JWT from KernelCI)' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l json -d 'Print JSON instead of a table'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from help" -f -a "retry" -d 'Put failed documents back in the queue'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from help" -f -a "check" -d 'Ask KCIDB whether it ingested what was submitted'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l bind -d 'Address `kbridge listen` listens on; port 0 picks a free port [env: KBRIDGE_BIND] [default: 127.0.0.1:8080]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l output-dir -d 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l max-body -d 'Largest callback body accepted [env: KBRIDGE_MAX_BODY] [default: 1048576]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l kcidb-url -d 'KCIDB\'s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l kcidb-token-file -d 'File holding the KCIDB token (a JWT from KernelCI)' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l tuxsuite-public-key -d 'TuxSuite\'s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l allow-artifact-host -d 'Hosts results may be fetched from (any port); repeatable; replaces the defaults [default: storage.tuxsuite.com, tuxapi.tuxsuite.com and the API host]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l exit-when-done -d 'Exit once no job in the store is waiting for a callback'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l insecure-skip-verify -d 'Accept callbacks without checking their signatures. For development only: anyone who can reach the listener can then forge results'
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l no-submit -d 'Whether `kbridge listen` submits the documents it makes when a KCIDB URL is set [default: true]'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results config generate schedule inbox listen help" -f -a "jobs" -d 'List recorded jobs, newest first'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results config generate schedule inbox listen help" -f -a "show" -d 'Show every stored field of one job'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results config generate schedule inbox listen help" -f -a "results" -d 'Show the KCIDB document produced for a job'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results config generate schedule inbox listen help" -f -a "config" -d 'Show the resolved settings and where each one came from'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results config generate schedule inbox listen help" -f -a "generate" -d 'Write shell completions and man pages into a directory'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results config generate schedule inbox listen help" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results config generate schedule inbox listen help" -f -a "inbox" -d 'List received callbacks, or process one again'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results config generate schedule inbox listen help" -f -a "listen" -d 'Receive runners\' completion callbacks and write KCIDB documents'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results config generate schedule inbox listen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate schedule inbox submit outbox listen help" -f -a "jobs" -d 'List recorded jobs, newest first'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate schedule inbox submit outbox listen help" -f -a "show" -d 'Show every stored field of one job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate schedule inbox submit outbox listen help" -f -a "results" -d 'Show the KCIDB document produced for a job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate schedule inbox submit outbox listen help" -f -a "report" -d 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate schedule inbox submit outbox listen help" -f -a "config" -d 'Show the resolved settings and where each one came from'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate schedule inbox submit outbox listen help" -f -a "generate" -d 'Write shell completions and man pages into a directory'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate schedule inbox submit outbox listen help" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate schedule inbox submit outbox listen help" -f -a "inbox" -d 'List received callbacks, or process one again'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate schedule inbox submit outbox listen help" -f -a "submit" -d 'Send pending KCIDB documents to KCIDB now, then exit'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate schedule inbox submit outbox listen help" -f -a "outbox" -d 'List KCIDB documents and their delivery; retry or check them'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate schedule inbox submit outbox listen help" -f -a "listen" -d 'Receive runners\' completion callbacks and write KCIDB documents'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate schedule inbox submit outbox listen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "build" -d 'Build a kernel tree'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "boot" -d 'Boot a built kernel and run nothing else'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from inbox" -f -a "replay" -d 'Process a stored callback again from its stored bytes'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from outbox" -f -a "retry" -d 'Put failed documents back in the queue'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from outbox" -f -a "check" -d 'Ask KCIDB whether it ingested what was submitted'

@@ -18,7 +18,7 @@ use clap::builder::{PossibleValuesParser, ValueHint};
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, FlagValues, Kind, SettingDef};
-use crate::model::JobState;
+use crate::model::{JobState, OutboxState};
 
 /// Exit status documentation, shared by `--help` and the man page.
 const EXIT_STATUS: &str = "\
@@ -67,6 +67,16 @@ pub enum Command {
 
     /// List received callbacks, or process one again
     Inbox(InboxArgs),
+
+    /// Send pending KCIDB documents to KCIDB now, then exit
+    Submit(SubmitArgs),
+
+    /// List KCIDB documents and their delivery; retry or check them
+    Outbox(OutboxArgs),
+
+    /// Queue results from a system that is not a runner, or send them,
+    /// signed, to another kbridge
+    Report(ReportArgs),
 
     /// Show the resolved settings and where each one came from
     Config(ConfigArgs),
@@ -187,8 +197,9 @@ pub struct TestArgs {
     #[arg(long, required = true, value_name = "TESTS", value_delimiter = ',', value_parser = non_empty)]
     pub tests: Vec<String>,
 
-    /// Test collection used in KCIDB paths [default: the first test's name
-    /// up to its first '-']
+    /// Test collection used in KCIDB paths for every test [default: each
+    /// test's own name up to its first '-': kselftest-timers is filed under
+    /// kselftest]
     #[arg(long, value_name = "NAME", value_parser = non_empty)]
     pub collection: Option<String>,
 }
@@ -297,6 +308,94 @@ pub struct ReplayArgs {
     /// The callback's id, as `kbridge inbox` shows it
     #[arg(value_name = "ID")]
     pub id: i64,
+}
+
+/// `kbridge submit`.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// Queue this KCIDB document (made elsewhere; it is checked first)
+    /// before sending
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: Option<PathBuf>,
+
+    /// Show what would be sent; send and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print the summary as one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `kbridge outbox`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct OutboxArgs {
+    #[command(subcommand)]
+    pub action: Option<OutboxAction>,
+
+    /// Only documents in this delivery state
+    #[arg(long, value_name = "STATE", value_parser = PossibleValuesParser::new(OutboxState::ALL.map(OutboxState::as_str)))]
+    pub state: Option<String>,
+
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `kbridge outbox` can do besides listing.
+#[derive(Debug, Subcommand)]
+pub enum OutboxAction {
+    /// Put failed documents back in the queue
+    Retry(OutboxRetryArgs),
+    /// Ask KCIDB whether it ingested what was submitted
+    Check(OutboxCheckArgs),
+}
+
+/// `kbridge outbox retry`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["ids", "all_failed"])))]
+pub struct OutboxRetryArgs {
+    /// The documents' ids, as `kbridge outbox` shows them
+    #[arg(value_name = "ID")]
+    pub ids: Vec<i64>,
+
+    /// Every failed document
+    #[arg(long)]
+    pub all_failed: bool,
+}
+
+/// `kbridge outbox check`.
+#[derive(Debug, Args)]
+pub struct OutboxCheckArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `kbridge report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The results file, or - for standard input
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
+
+    /// Send the results, signed, to the kbridge listening at this base URL
+    /// (POST {URL}/results) instead of queueing them here
+    #[arg(long, value_name = "URL", value_parser = http_url, value_hint = ValueHint::Url, requires = "source")]
+    pub to: Option<String>,
+
+    /// The reporting source's name, as the receiving kbridge knows it
+    #[arg(long, value_name = "NAME", value_parser = non_empty)]
+    pub source: Option<String>,
+
+    /// File with the source's HMAC secret [default: report.sources.NAME.secret_file]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, requires = "to")]
+    pub secret_file: Option<PathBuf>,
+
+    /// Print the outcome as one JSON object
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `kbridge config`.

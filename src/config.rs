@@ -94,6 +94,54 @@ impl Environment {
     }
 }
 
+/// A secret: never printed, logged or serialised. `Debug` shows only that
+/// there is one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value itself, for the one place it is sent.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Reads a secret from a file (a token, an HMAC key): surrounding
+/// whitespace is dropped; an empty one, or one with a line break or other
+/// control character inside, is refused with the file named.
+pub fn read_secret_file(path: &Path, what: &str, given_by: &Source) -> Result<Secret, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::Runner(format!(
+            "cannot read {what} from {} (given by {given_by}): {e}",
+            path.display()
+        ))
+    })?;
+    let value = text.trim();
+    if value.is_empty() {
+        return Err(ConfigError::Runner(format!(
+            "{what} file {} (given by {given_by}) is empty",
+            path.display()
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(ConfigError::Runner(format!(
+            "{what} in {} (given by {given_by}) spans several lines or holds a control character; put the secret alone on one line",
+            path.display()
+        )));
+    }
+    Ok(Secret::new(value))
+}
+
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -226,6 +274,9 @@ pub struct SettingDef {
     pub kind: Kind,
     /// Never shown: `kbridge config` says only whether it is set.
     pub secret: bool,
+    /// Whether the TOML file may set it (secrets are given as files there,
+    /// never inline).
+    pub in_file: bool,
     /// One line for `--help`, `kbridge config` and the documentation.
     pub doc: &'static str,
 }
@@ -240,6 +291,7 @@ pub const fn setting(key: &'static str, kind: Kind, doc: &'static str) -> Settin
         default: DefaultValue::None,
         kind,
         secret: false,
+        in_file: true,
         doc,
     }
 }
@@ -305,6 +357,12 @@ impl SettingDef {
         self
     }
 
+    /// Not a key of the TOML file: only a flag or the environment sets it.
+    pub const fn not_in_file(mut self) -> Self {
+        self.in_file = false;
+        self
+    }
+
     /// Whether `key` (a concrete key from the file) is this setting.
     fn matches(&self, key: &str) -> bool {
         let mut want = self.key.split('.');
@@ -337,7 +395,18 @@ pub mod keys {
     pub const MAX_BODY: &str = "max_body";
     pub const HEADER_TIMEOUT: &str = "header_timeout";
     pub const FETCH_RETRY_FOR: &str = "fetch_retry_for";
+    pub const KCIDB_URL: &str = "kcidb.url";
+    pub const KCIDB_TOKEN_FILE: &str = "kcidb.token_file";
+    pub const KCIDB_TOKEN: &str = "kcidb.token";
+    pub const KCIDB_REST: &str = "kcidb.rest";
+    pub const KCIDB_SUBMIT: &str = "kcidb.submit";
+    pub const KCIDB_RETRY_FOR: &str = "kcidb.retry_for";
+    pub const KCIDB_MAX_REQUEST: &str = "kcidb.max_request";
+    pub const REPORT_SECRET_FILE: &str = "report.sources.*.secret_file";
 }
+
+/// The commands that talk to KCIDB.
+const KCIDB_COMMANDS: &[&str] = &["listen", "submit", "outbox check"];
 
 const SCHEDULE: &[&str] = &["schedule *"];
 
@@ -429,6 +498,47 @@ pub const CORE: &[SettingDef] = &[
     )
     .env("KBRIDGE_FETCH_RETRY_FOR")
     .default("3600"),
+    setting(
+        keys::KCIDB_REST,
+        Kind::Text,
+        "KCIDB's REST API as https://TOKEN@HOST[/PATH], the convention of KernelCI's own tools; the token is sent as a Bearer header, never in the URL",
+    )
+    .env("KCIDB_REST")
+    .secret()
+    .not_in_file(),
+    setting(keys::KCIDB_URL, Kind::Url, "KCIDB's REST API base URL; documents go to {URL}/submit")
+        .flag("kcidb-url", "URL", KCIDB_COMMANDS)
+        .env("KBRIDGE_KCIDB_URL"),
+    setting(keys::KCIDB_TOKEN_FILE, Kind::Path, "File holding the KCIDB token (a JWT from KernelCI)")
+        .flag("kcidb-token-file", "FILE", KCIDB_COMMANDS),
+    setting(keys::KCIDB_TOKEN, Kind::Text, "The KCIDB token itself")
+        .env("KBRIDGE_KCIDB_TOKEN")
+        .secret()
+        .not_in_file(),
+    setting(
+        keys::KCIDB_SUBMIT,
+        Kind::Bool,
+        "Whether `kbridge listen` submits the documents it makes when a KCIDB URL is set",
+    )
+    .switch("no-submit", "false", &["listen"])
+    .default("true"),
+    setting(
+        keys::KCIDB_RETRY_FOR,
+        Kind::Seconds { min: 0.0, max: 2_592_000.0 },
+        "How long delivering a document is retried (timeouts, 408, 429, 5xx) before it is marked failed",
+    )
+    .default("86400"),
+    setting(
+        keys::KCIDB_MAX_REQUEST,
+        Kind::Bytes { min: 65536, max: 1 << 30 },
+        "Largest request sent to KCIDB; pending documents are merged up to it",
+    )
+    .default("5242880"),
+    setting(
+        keys::REPORT_SECRET_FILE,
+        Kind::Path,
+        "File holding the HMAC secret of the reporting system NAME, for POST /results and `kbridge report --to`",
+    ),
 ];
 
 /// Every setting: kbridge's own, then each registered runner's.
@@ -589,7 +699,7 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let file = read_file(config_file, &env)?;
         for (key, loc) in &file.values {
-            if !defs.iter().any(|d| d.matches(key)) {
+            if !defs.iter().any(|d| d.in_file && d.matches(key)) {
                 return Err(unknown_key(&file, key, loc, defs));
             }
         }

@@ -28,6 +28,7 @@ mod log;
 mod model;
 mod pipeline;
 mod progress;
+mod report;
 mod retry;
 mod runner;
 mod scheduler;

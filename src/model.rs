@@ -397,6 +397,73 @@ impl fmt::Display for InboxStatus {
     }
 }
 
+/// Where a KCIDB document's delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxState {
+    /// Not sent yet, or sent and to be tried again.
+    Pending,
+    /// KCIDB accepted it (spooled it: `kbridge outbox check` asks whether
+    /// it was ingested).
+    Submitted,
+    /// It will not be sent as it is: it failed the local check, or KCIDB
+    /// refused it, or retrying gave up. The reason says which.
+    Failed,
+}
+
+impl OutboxState {
+    pub const ALL: [OutboxState; 3] = [
+        OutboxState::Pending,
+        OutboxState::Submitted,
+        OutboxState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Submitted => "submitted",
+            OutboxState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OutboxState> {
+        OutboxState::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for OutboxState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A document in the outbox, as `kbridge outbox` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxEntry {
+    pub id: i64,
+    /// What the document is about (`job 3 (tuxsuite test 2MBY…)`).
+    pub label: String,
+    pub job_id: Option<i64>,
+    pub state: OutboxState,
+    pub attempts: i64,
+    /// Why it is in its state, or the last error before a retry.
+    pub reason: Option<String>,
+    /// Set when the job was processed again after submission and made
+    /// different bytes; the bytes first sent are kept.
+    pub changed: Option<String>,
+    /// KCIDB's id for the submission that carried it.
+    pub submission: Option<String>,
+    /// What `kbridge outbox check` last heard about that submission.
+    pub ingest: Option<String>,
+    pub bytes: usize,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    pub updated_at: String,
+    /// Milliseconds since the epoch, for ages.
+    #[serde(skip)]
+    pub created_ms: i64,
+}
+
 /// A received callback as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InboxEntry {
@@ -489,6 +556,20 @@ impl Job {
         }
         self
     }
+}
+
+/// KCIDB's limit on `log_excerpt`, in characters.
+pub const LOG_EXCERPT_CHARS: usize = 16384;
+
+/// The last [`LOG_EXCERPT_CHARS`] characters of a log (the end is where
+/// failures are), NULs removed, cut on a character boundary.
+pub fn excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes).replace('\0', "");
+    let count = text.chars().count();
+    if count <= LOG_EXCERPT_CHARS {
+        return text;
+    }
+    text.chars().skip(count - LOG_EXCERPT_CHARS).collect()
 }
 
 /// The current time as RFC 3339 UTC with second precision, the format of

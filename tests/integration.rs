@@ -2,6 +2,8 @@
 
 mod cli;
 mod jobs;
+mod kcidb;
 mod listen;
 mod schedule;
+#[allow(dead_code)]
 mod util;

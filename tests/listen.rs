@@ -189,9 +189,14 @@ fn a_signed_test_callback_becomes_a_kcidb_document() {
     assert_eq!(by_path("ltp.smoke.shmat1")["status"], "MISS");
     assert_eq!(by_path("ltp.fsx.fsx-linux")["status"], "PASS");
     assert_eq!(
+        by_path("boot")["status"],
+        "PASS",
+        "a test job reports its boot"
+    );
+    assert_eq!(
         tests.len(),
-        7,
-        "two suites and five cases; nothing from lava"
+        8,
+        "the boot, two suites and five cases; nothing from lava"
     );
     let smoke = by_path("ltp.smoke");
     assert_eq!(smoke["build_id"], BUILD);
@@ -657,7 +662,10 @@ fn malformed_results_json_marks_the_job_errored_without_crashing() {
         .collect();
     // The job's own verdicts stand; no case is invented; a test with no
     // verdict is MISS.
-    assert_eq!(statuses, [("ltp.smoke", "FAIL"), ("ltp.fsx", "MISS")]);
+    assert_eq!(
+        statuses,
+        [("boot", "PASS"), ("ltp.smoke", "FAIL"), ("ltp.fsx", "MISS")]
+    );
     assert_eq!(l.get("/healthz").status, 200, "the listener is still up");
 }
 
@@ -882,7 +890,7 @@ fn private_artefacts_get_the_token_and_redirects_stay_on_allowed_hosts() {
     let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
     assert_eq!(
         doc["tests"].as_array().unwrap().len(),
-        7,
+        8,
         "cases came from the moved file"
     );
 }
@@ -1050,6 +1058,342 @@ fn results_inbox_and_listen_explain_what_is_missing() {
     assert!(
         run.error_line()
             .contains("matches no job kbridge scheduled"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Signs a report body as a reporting source does.
+fn signed(secret: &str, ts: i64, body: &[u8]) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{ts}.").as_bytes());
+    mac.update(body);
+    let code = mac.finalize().into_bytes();
+    format!(
+        "sha256={}",
+        code.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn outbox(env: &Env) -> Vec<Value> {
+    env.run(&["outbox", "--json"]).expect(0).json()["documents"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn the_listener_submits_what_it_makes() {
+    let mut w = World::new();
+    let k = crate::util::FakeKcidb::start();
+    w.env.set("KCIDB_REST", &k.rest());
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    let body = w.test_body(&job.uid);
+    w.deliver(&l, &job, &body);
+    w.wait_state(job.id, "completed");
+    wait_until(WAIT, "the document to reach KCIDB", || {
+        k.accepted().len() == 1
+    });
+    let sent = &k.accepted()[0].1;
+    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
+    assert_eq!(
+        sent["tests"], doc["tests"],
+        "what was made is what was sent"
+    );
+    wait_until(WAIT, "the outbox to say so", || {
+        outbox(&w.env)[0]["state"] == "submitted"
+    });
+    assert!(
+        l.stderr()
+            .contains(&format!("submitting KCIDB documents to {}", k.url())),
+        "{}",
+        l.stderr()
+    );
+    assert!(!l.stderr().contains(crate::util::KCIDB_TOKEN));
+}
+
+#[test]
+fn without_a_kcidb_url_or_with_no_submit_documents_wait_for_kbridge_submit() {
+    let mut w = World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    wait_until(WAIT, "the listener to say where documents go", || {
+        l.stderr()
+            .contains("no KCIDB URL is configured: documents are kept for `kbridge submit`")
+    });
+    let body = w.test_body(&job.uid);
+    w.deliver(&l, &job, &body);
+    w.wait_state(job.id, "completed");
+    drop(l);
+    let k = crate::util::FakeKcidb::start();
+    w.env.set("KCIDB_REST", &k.rest());
+    let l = w.listen(&["--no-submit"]);
+    wait_until(WAIT, "the listener to say it does not submit", || {
+        l.stderr().contains("--no-submit")
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(k.requests(), 0);
+    assert_eq!(outbox(&w.env)[0]["state"], "pending");
+    drop(l);
+    w.env.run(&["submit"]).expect(0);
+    assert_eq!(k.accepted().len(), 1);
+}
+
+#[test]
+fn a_replay_that_changes_a_submitted_document_keeps_the_bytes_first_sent() {
+    let mut w = World::new();
+    let k = crate::util::FakeKcidb::start();
+    w.env.set("KCIDB_REST", &k.rest());
+    let job = w.schedule_test();
+    let l = w.listen(&["--no-submit"]);
+    let body = w.test_body(&job.uid);
+    w.deliver(&l, &job, &body);
+    w.wait_state(job.id, "completed");
+    drop(l);
+    w.env.run(&["submit"]).expect(0);
+    let first = outbox(&w.env)[0].clone();
+    // The artefacts change (a re-run overwrote them); processing again
+    // makes other bytes.
+    w.art
+        .put(&format!("/tests/{}/logs.txt", job.uid), "a different log\n");
+    let inbox_id = w.inbox()[0]["id"].to_string();
+    let run = w.env.run(&["inbox", "replay", &inbox_id]).expect(0);
+    assert!(
+        run.stdout.contains("warning: its KCIDB document changed after it was submitted: the bytes first sent are kept"),
+        "{}",
+        run.stdout
+    );
+    let now = outbox(&w.env)[0].clone();
+    assert_eq!(now["state"], "submitted");
+    assert_eq!(now["bytes"], first["bytes"], "the old bytes are kept");
+    assert!(now["changed"]
+        .as_str()
+        .unwrap()
+        .contains("changed after submission"));
+    let table = w.env.run(&["outbox"]).expect(0).stdout;
+    assert!(table.contains("changed after submission"), "{table}");
+    w.env.run(&["submit"]).expect(0);
+    assert_eq!(k.accepted().len(), 1, "nothing is sent again");
+}
+
+#[test]
+fn a_test_document_is_sent_after_its_build_document() {
+    let mut w = World::new();
+    let k = crate::util::FakeKcidb::start();
+    w.env.set("KCIDB_REST", &k.rest());
+    let build = w.schedule(&build_args(&[]));
+    let test = w.schedule(&[
+        "schedule",
+        "test",
+        "--kernel",
+        KERNEL,
+        "--tests",
+        "ltp-smoke",
+        "--build-id",
+        &build.uid,
+    ]);
+    let l = w.listen(&["--no-submit"]);
+    let body = w.test_body(&test.uid);
+    w.deliver(&l, &test, &body);
+    w.wait_state(test.id, "completed");
+    let run = w.env.run(&["submit"]).expect(1);
+    assert!(
+        run.stdout.contains("1 waiting for their build's document"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(k.requests(), 0);
+    let body = build_callback(
+        &build.uid,
+        &format!("{}/builds/{}/", w.art.url(), build.uid),
+    );
+    w.deliver(&l, &build, &body);
+    w.wait_state(build.id, "completed");
+    w.env.run(&["submit"]).expect(0);
+    let accepted = k.accepted();
+    let mut order = Vec::new();
+    for (_, doc) in &accepted {
+        for kind in ["builds", "tests"] {
+            if doc.get(kind).is_some() {
+                order.push(kind);
+            }
+        }
+    }
+    assert_eq!(order, ["builds", "tests"], "{accepted:?}");
+}
+
+/// A listener that takes reports from source `lab1`.
+fn with_reports(w: &mut World) -> &'static str {
+    let secret = "lab1-hmac-secret";
+    std::fs::write(w.env.path("lab1.secret"), format!("{secret}\n")).unwrap();
+    let file = w.env.path("k.toml");
+    std::fs::write(
+        &file,
+        "[report.sources.lab1]\nsecret_file = \"lab1.secret\"\n",
+    )
+    .unwrap();
+    w.env.set("KBRIDGE_CONFIG", file.to_str().unwrap());
+    secret
+}
+
+fn report_body(uid: &str) -> String {
+    json!({"test_uid": uid, "build_id": BUILD, "device": "visionfive2", "runtime": "lab1",
+           "tests": [{"test_name": "boot", "result": "pass"}, {"test_name": "ltp-smoke", "result": "FAIL", "logs": "access01 FAIL"}]})
+    .to_string()
+}
+
+#[test]
+fn signed_reports_are_accepted_once_and_nothing_else_is_trusted() {
+    let mut w = World::new();
+    let secret = with_reports(&mut w);
+    let l = w.listen(&[]);
+    let body = report_body("lab1-run-7");
+    let post = |source: &str, ts: i64, sig: &str, body: &str| {
+        l.post(
+            "/results",
+            body.as_bytes(),
+            &[
+                ("X-Kbridge-Source", source),
+                ("X-Kbridge-Timestamp", &ts.to_string()),
+                ("X-Kbridge-Signature", sig),
+                ("Content-Type", "application/json"),
+            ],
+        )
+    };
+    let t = now();
+    let good = signed(secret, t, body.as_bytes());
+    let refused = [
+        (
+            post("lab1", t, &signed("wrong", t, body.as_bytes()), &body),
+            "does not match",
+        ),
+        (
+            post(
+                "lab1",
+                t - 600,
+                &signed(secret, t - 600, body.as_bytes()),
+                &body,
+            ),
+            "more than 5 minutes",
+        ),
+        (
+            post(
+                "lab1",
+                t + 600,
+                &signed(secret, t + 600, body.as_bytes()),
+                &body,
+            ),
+            "more than 5 minutes",
+        ),
+        (post("lab9", t, &good, &body), "unknown source 'lab9'"),
+        (
+            post("lab1", t, &good, &body.replace("FAIL", "PASS")),
+            "does not match",
+        ),
+    ];
+    for (answer, why) in refused {
+        assert_eq!(answer.status, 401, "{why}: {}", answer.body);
+        assert!(
+            answer.json()["error"].as_str().unwrap().contains(why),
+            "{why}: {}",
+            answer.body
+        );
+    }
+    let none = l.post("/results", body.as_bytes(), &[]);
+    assert_eq!(none.status, 401);
+    assert!(w.inbox().is_empty(), "nothing of a refused report is kept");
+    assert!(outbox(&w.env).is_empty());
+
+    let a = post("lab1", t, &good, &body);
+    assert_eq!(a.status, 202, "{}", a.body);
+    let replay = post("lab1", t, &good, &body);
+    assert_eq!(replay.status, 401, "{}", replay.body);
+    assert!(replay.body.contains("already used"), "{}", replay.body);
+    // The same run reported again (newly signed) is a duplicate.
+    let again = post(
+        "lab1",
+        t + 1,
+        &signed(secret, t + 1, body.as_bytes()),
+        &body,
+    );
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json()["result"], "duplicate");
+    let docs = outbox(&w.env);
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0]["label"], "report lab1-run-7 from lab1");
+    let bad = report_body("lab1-run-8").replace("\"FAIL\"", "\"FLAKY\"");
+    let answer = post("lab1", t, &signed(secret, t, bad.as_bytes()), &bad);
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(answer.body.contains("tests[1].result"), "{}", answer.body);
+}
+
+#[test]
+fn report_to_a_second_kbridge_ends_in_kcidb_there() {
+    let mut w = World::new();
+    let secret = with_reports(&mut w);
+    let k = crate::util::FakeKcidb::start();
+    w.env.set("KCIDB_REST", &k.rest());
+    let l = w.listen(&[]);
+    let sender = Env::bare();
+    let file = sender.path("run.json");
+    std::fs::write(&file, report_body("lab1-run-9")).unwrap();
+    let secret_file = sender.path("s");
+    std::fs::write(&secret_file, secret).unwrap();
+    let run = sender
+        .run(&[
+            "report",
+            file.to_str().unwrap(),
+            "--to",
+            &l.url,
+            "--source",
+            "lab1",
+            "--secret-file",
+            secret_file.to_str().unwrap(),
+        ])
+        .expect(0);
+    assert!(
+        run.stdout.contains("sent report lab1-run-9 (2 test(s))"),
+        "{}",
+        run.stdout
+    );
+    wait_until(WAIT, "the report to reach KCIDB", || {
+        k.accepted().len() == 1
+    });
+    let doc = &k.accepted()[0].1;
+    let paths: Vec<&str> = doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["boot", "ltp.smoke"]);
+    assert_eq!(doc["tests"][1]["log_excerpt"], "access01 FAIL");
+    assert!(!sender.db().exists(), "the sender keeps nothing");
+    // A wrong secret is refused, and says so.
+    std::fs::write(&secret_file, "not-it").unwrap();
+    let run = sender
+        .run(&[
+            "report",
+            file.to_str().unwrap(),
+            "--to",
+            &l.url,
+            "--source",
+            "lab1",
+            "--secret-file",
+            secret_file.to_str().unwrap(),
+        ])
+        .expect(1);
+    assert!(
+        run.error_line().contains("refused the report (401)"),
         "{}",
         run.stderr
     );

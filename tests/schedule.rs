@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::util::{build_args, Env, FakeTuxSuite, Reply, GROUP, PROJECT, TOKEN};
 
@@ -81,7 +81,11 @@ fn test_job_is_sent_as_the_protocol_says_and_recorded() {
     let show = env.run(&["show", "1", "--json"]).expect(0).json();
     assert_eq!(show["state"], "submitted");
     assert_eq!(show["kind"], "test");
-    assert_eq!(show["collection"], "ltp");
+    assert_eq!(
+        show["collection"],
+        Value::Null,
+        "each test has its own collection"
+    );
     assert_eq!(show["build_id"], BUILD);
     assert_eq!(show["device"], "qemu-riscv64");
     let mut shown_body = body.clone();

@@ -44,7 +44,37 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<(), Error> {
         .and_then(|()| std_listener.local_addr())
         .map_err(|e| Error::io(format!("cannot listen on {bind}"), &e))?;
     let database = config.database();
+    let endpoint = crate::kcidb::client::Endpoint::resolve(&config)?;
+    let sources = crate::report::Sources::load(&config)?;
     let pipeline = Pipeline::start(&database, runners.clone(), settings, log.clone())?;
+    let submit = config
+        .bool(keys::KCIDB_SUBMIT)
+        .map(|s| s.value)
+        .unwrap_or(true);
+    let submitter = match endpoint {
+        Some(endpoint) if submit => {
+            log.info(&format!(
+                "submitting KCIDB documents to {} (token from {})",
+                crate::http::redact_url(&endpoint.url),
+                endpoint.token_source
+            ));
+            Some(crate::kcidb::outbox::Submitter::start(
+                &database,
+                super::outbox::delivery(&config, endpoint),
+                log.clone(),
+            )?)
+        }
+        Some(_) => {
+            log.info(
+                "not submitting to KCIDB (--no-submit): documents are kept for `kbridge submit`",
+            );
+            None
+        }
+        None => {
+            log.info("no KCIDB URL is configured: documents are kept for `kbridge submit`");
+            None
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -61,6 +91,10 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<(), Error> {
         body_timeout: BODY_TIMEOUT,
         intake: pipeline.intake(),
         log: log.clone(),
+        reports: (!sources.is_empty()).then(|| crate::listen::handler::Reports {
+            sources,
+            origin: config.origin(),
+        }),
     });
     // Scripts and tests read the address from the first line of stdout.
     println!("listening on http://{addr}");
@@ -99,6 +133,9 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<(), Error> {
         Ok::<(), std::io::Error>(())
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
+    if let Some(s) = submitter {
+        s.stop();
+    }
     pipeline.stop();
     served.map_err(|e| Error::io(format!("serving on {addr}"), &e))
 }

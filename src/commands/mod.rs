@@ -9,6 +9,8 @@ mod generate;
 mod inbox;
 mod jobs;
 mod listen;
+mod outbox;
+mod report;
 mod results;
 mod schedule;
 mod settings;
@@ -54,17 +56,20 @@ pub fn run(parsed: Parsed) -> Result<u8, Error> {
         flags: parsed.flags,
         ui: Ui::new(parsed.cli.quiet),
     };
+    let done = |r: Result<(), Error>| r.map(|()| exit::SUCCESS);
     match parsed.cli.command {
-        Command::Schedule(s) => schedule::run(*s, &ctx),
-        Command::Jobs(args) => jobs::list(args, &ctx.load()?),
-        Command::Show(args) => jobs::show(args, &ctx.load()?),
-        Command::Listen(args) => listen::run(args, &ctx),
-        Command::Results(args) => results::run(args, &ctx.load()?),
-        Command::Inbox(args) => inbox::run(args, &ctx.load()?),
-        Command::Config(args) => settings::show(args, &ctx.load()?),
-        Command::Generate(args) => generate::run(args),
+        Command::Schedule(s) => done(schedule::run(*s, &ctx)),
+        Command::Jobs(args) => done(jobs::list(args, &ctx.load()?)),
+        Command::Show(args) => done(jobs::show(args, &ctx.load()?)),
+        Command::Listen(args) => done(listen::run(args, &ctx)),
+        Command::Results(args) => done(results::run(args, &ctx.load()?)),
+        Command::Inbox(args) => done(inbox::run(args, &ctx.load()?)),
+        Command::Submit(args) => outbox::submit(args, &ctx),
+        Command::Outbox(args) => outbox::run(args, &ctx),
+        Command::Report(args) => report::run(args, &ctx),
+        Command::Config(args) => done(settings::show(args, &ctx.load()?)),
+        Command::Generate(args) => done(generate::run(args)),
     }
-    .map(|()| exit::SUCCESS)
 }
 
 /// Opens the existing database, for commands that only read.

@@ -144,11 +144,8 @@ impl Args {
                         "--tests names no test (boot always runs); use `kbridge schedule boot` to only boot".into(),
                     ));
                 }
-                let collection = a
-                    .collection
-                    .unwrap_or_else(|| default_collection(&tests[0]));
                 let force = a.kernel.force;
-                let spec = test_spec(a.kernel, tests, Some(collection), private);
+                let spec = test_spec(a.kernel, tests, a.collection, private);
                 Ok((JobSpec::Test(spec), force))
             }
             Args::Boot(a) => {
@@ -180,11 +177,6 @@ fn test_spec(
     }
 }
 
-/// `ltp-smoke` → `ltp`; a name without `-` is its own collection.
-fn default_collection(test: &str) -> String {
-    test.split('-').next().unwrap_or(test).to_string()
-}
-
 /// `scheduled test 2MBYa8… (job 3) on qemu-riscv64: ltp-smoke, ltp-fsx`.
 fn scheduled_line(job: &Job) -> String {
     let uid = job.uid.as_deref().unwrap_or("?");
@@ -197,17 +189,5 @@ fn scheduled_line(job: &Job) -> String {
             t.tests.join(", ")
         ),
         JobSpec::Boot(t) => format!("scheduled boot {uid} (job {}) on {}", job.id, t.device),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn collection_is_the_first_dash_part() {
-        assert_eq!(default_collection("ltp-smoke"), "ltp");
-        assert_eq!(default_collection("kselftest-net-forwarding"), "kselftest");
-        assert_eq!(default_collection("kunit"), "kunit");
     }
 }

@@ -38,6 +38,32 @@ pub fn show(args: ConfigArgs, config: &Config) -> Result<(), Error> {
     for info in RUNNERS {
         rows.extend((info.describe)(&runner_context(config, Purpose::Process)));
     }
+    // Where documents actually go, after the precedence between KCIDB_REST
+    // and the separate URL and token settings.
+    match crate::kcidb::client::Endpoint::resolve(config) {
+        Ok(Some(e)) => {
+            rows.push(ConfigRow {
+                key: "kcidb.endpoint".into(),
+                value: format!("{}/submit", crate::http::redact_url(&e.url)),
+                source: e.url_source,
+            });
+            rows.push(ConfigRow {
+                key: "kcidb.token_in_use".into(),
+                value: "(set)".into(),
+                source: e.token_source,
+            });
+        }
+        Ok(None) => rows.push(ConfigRow {
+            key: "kcidb.endpoint".into(),
+            value: String::new(),
+            source: "not set: documents are kept for `kbridge submit`".into(),
+        }),
+        Err(e) => rows.push(ConfigRow {
+            key: "kcidb.endpoint".into(),
+            value: String::new(),
+            source: e.to_string(),
+        }),
+    }
     if args.json {
         let map: serde_json::Map<_, _> = rows
             .iter()

@@ -1,16 +1,34 @@
-//! Turning a finished job's results into a KCIDB v5.3 document, and the
-//! checks the schema cannot express.
+//! KCIDB: the documents kbridge sends, their checks, and their delivery.
 //!
-//! Ids are deterministic, so processing the same callback twice yields the
-//! same bytes and KCIDB merges rather than duplicates. For continuity with
-//! the Python bridge kbridge replaces, a test's id is `ORIGIN:` + hex
-//! SHA-256 of `"{uid}-{collection}-{test}"` and its path is
-//! `{collection}.{test without its first dash-separated part}`; a build's
-//! id is `ORIGIN:{uid}`. No network, no store: rows in, document out.
+//! Ids are deterministic, so processing the same report twice yields the
+//! same bytes and KCIDB merges rather than duplicates. KCIDB keeps the
+//! first value it sees of every field, so the mapping below is settled
+//! once (docs/kcidb.md has it as a table):
+//!
+//! - a build is `ORIGIN:{uid}`; builds of the same repository and commit
+//!   share one checkout, `ORIGIN:` + SHA-256 of `"{repo}|{commit}"` (a
+//!   build whose commit is unknown gets a checkout of its own);
+//! - a test is `ORIGIN:` + SHA-256 of `"{uid}-{collection}-{test}"` with
+//!   path `{collection}.{test without its first dash-separated part}`, for
+//!   continuity with the Python bridge kbridge replaces; the collection is
+//!   `--collection`, else each test's own prefix (`kselftest-timers` →
+//!   `kselftest`);
+//! - every test or boot job reports its boot as a test with path `boot`,
+//!   `ORIGIN:` + SHA-256 of `"{uid}-boot-boot"`.
+//!
+//! # Layout
+//! - this file: documents from runner results and from reports;
+//! - `model`: the schema's objects as serde types;
+//! - `check`: what the schema cannot check, over any document;
+//! - `batch`: merging documents into one submission, and splitting one;
+//! - `client`: the REST API (submit, status) and where it is;
+//! - `outbox`: delivering stored documents, exactly once, with retries.
 
+pub mod batch;
+pub mod check;
+pub mod client;
 pub mod model;
-
-use std::collections::HashSet;
+pub mod outbox;
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -18,12 +36,9 @@ use sha2::{Digest, Sha256};
 use crate::model::{BuildResults, Job, JobKind, JobResults, Status, TestResults};
 use model::{Build, Checkout, Document, Environment, Test, Version};
 
-/// The longest `log_excerpt` KCIDB takes, in characters.
-const MAX_EXCERPT: usize = 16384;
-
-/// Builds the document for `job` from its results.
-pub fn document(job: &Job, origin: &str, results: &JobResults) -> Document {
-    let mut doc = Document {
+/// An empty document of the version kbridge writes.
+fn empty() -> Document {
+    Document {
         version: Version {
             major: model::VERSION.0,
             minor: model::VERSION.1,
@@ -31,11 +46,16 @@ pub fn document(job: &Job, origin: &str, results: &JobResults) -> Document {
         checkouts: vec![],
         builds: vec![],
         tests: vec![],
-    };
+    }
+}
+
+/// Builds the document for `job` from its results.
+pub fn document(job: &Job, origin: &str, results: &JobResults) -> Document {
+    let mut doc = empty();
     let uid = job.uid.as_deref().unwrap_or_default();
     match results {
         JobResults::Build(b) => {
-            let checkout = checkout(origin, uid, b);
+            let checkout = checkout(origin, uid, job, b);
             doc.builds.push(build(origin, uid, &checkout.id, job, b));
             doc.checkouts.push(checkout);
         }
@@ -44,54 +64,99 @@ pub fn document(job: &Job, origin: &str, results: &JobResults) -> Document {
     doc
 }
 
-/// Checks a document (see [`check`]) and serialises it, once: pretty, with
-/// a final newline, always the same bytes for the same document.
+/// Checks one of kbridge's own documents (see [`check::check`]) and
+/// serialises it, once: pretty, with a final newline, always the same
+/// bytes for the same document.
 pub fn checked_bytes(
     doc: &Document,
     origin: &str,
     known_build: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<u8>, String> {
-    check(doc, origin, known_build)?;
+    let value = serde_json::to_value(doc).expect("documents always serialise");
+    check::check(&value, &check::Rules::own(origin, known_build))?;
     let mut bytes = serde_json::to_vec_pretty(doc).expect("documents always serialise");
-    // serde_json writes a NUL in a string as this escape, and KCIDB
-    // refuses NULs anywhere.
-    if bytes.windows(6).any(|w| w == b"\\u0000") {
-        return Err("the document contains a NUL character".into());
-    }
     bytes.push(b'\n');
     Ok(bytes)
 }
 
-fn sha256_hex(s: &str) -> String {
+/// The build ids a document defines, and kbridge's own build ids its tests
+/// refer to (sent after those builds).
+pub fn references(doc: &Document, origin: &str) -> (Vec<String>, Vec<String>) {
+    let builds: Vec<String> = doc.builds.iter().map(|b| b.id.clone()).collect();
+    let prefix = format!("{origin}:");
+    let mut needs: Vec<String> = doc
+        .tests
+        .iter()
+        .map(|t| t.build_id.clone())
+        .filter(|b| b.starts_with(&prefix) && !builds.contains(b))
+        .collect();
+    needs.sort();
+    needs.dedup();
+    (builds, needs)
+}
+
+/// The same, for a document given as JSON.
+pub fn references_of(doc: &Value, origin: &str) -> (Vec<String>, Vec<String>) {
+    let ids = |kind: &str, field: &str| -> Vec<String> {
+        doc[kind]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o[field].as_str().map(String::from))
+            .collect()
+    };
+    let builds = ids("builds", "id");
+    let prefix = format!("{origin}:");
+    let mut needs: Vec<String> = ids("tests", "build_id")
+        .into_iter()
+        .filter(|b| b.starts_with(&prefix) && !builds.contains(b))
+        .collect();
+    needs.sort();
+    needs.dedup();
+    (builds, needs)
+}
+
+pub(crate) fn sha256_hex(s: &str) -> String {
     Sha256::digest(s.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-fn checkout(origin: &str, uid: &str, b: &BuildResults) -> Checkout {
+/// The build's checkout: shared by every build of the same repository and
+/// commit, so its fields are only those that do not depend on the build.
+fn checkout(origin: &str, uid: &str, job: &Job, b: &BuildResults) -> Checkout {
     let repo = b.git_repo.clone().unwrap_or_default();
-    let rev = b.git_sha.clone().or(b.git_ref.clone()).unwrap_or_default();
     let hash = b
         .git_sha
         .as_ref()
         .map(|s| s.to_ascii_lowercase())
         .filter(|s| s.len() == 40 && s.bytes().all(|c| c.is_ascii_hexdigit()));
     let mut misc = Map::new();
-    misc.insert("runtime".into(), "tuxsuite".into());
-    misc.insert("build_uid".into(), uid.into());
+    misc.insert("runtime".into(), job.runner.clone().into());
     if !repo.starts_with("https://") && !repo.is_empty() {
         // KCIDB takes only https:// repository URLs; keep the real one.
         misc.insert("git_repository_url".into(), repo.clone().into());
     }
+    let id = match &hash {
+        Some(commit) => sha256_hex(&format!("{repo}|{commit}")),
+        None => {
+            // Without a commit nothing says two builds had the same tree.
+            misc.insert("build_uid".into(), uid.into());
+            let rev = b.git_ref.clone().unwrap_or_default();
+            sha256_hex(&format!("{repo}|{rev}|{uid}"))
+        }
+    };
     Checkout {
-        id: format!("{origin}:{}", sha256_hex(&format!("{repo}|{rev}|{uid}"))),
+        id: format!("{origin}:{id}"),
         origin: origin.into(),
         tree_name: None,
         git_repository_url: Some(repo.clone()).filter(|r| r.starts_with("https://")),
         git_repository_branch: b.git_ref.clone(),
         git_commit_name: b.git_describe.clone(),
-        valid: Some(hash.is_some()),
+        // The tree was checked out when the build reports its commit; a
+        // failed compile is the build's FAIL, not an invalid checkout.
+        valid: hash.as_ref().map(|_| true),
         git_commit_hash: hash,
         start_time: b.start_time.clone(),
         misc,
@@ -123,6 +188,15 @@ fn build(origin: &str, uid: &str, checkout_id: &str, job: &Job, b: &BuildResults
     }
 }
 
+/// The collection a test is filed under: the one given, else the test's
+/// own name up to its first `-` (`ltp-smoke` → `ltp`).
+pub fn collection_of(given: Option<&str>, test: &str) -> String {
+    match given {
+        Some(c) => c.to_string(),
+        None => test.split('-').next().unwrap_or(test).to_string(),
+    }
+}
+
 fn tests(origin: &str, uid: &str, job: &Job, t: &TestResults) -> Vec<Test> {
     let build_id = job.build_id.clone().unwrap_or_default();
     let device = t.device.clone().or(job.device.clone());
@@ -147,16 +221,17 @@ fn tests(origin: &str, uid: &str, job: &Job, t: &TestResults) -> Vec<Test> {
         misc: misc.clone(),
     };
 
+    // Every test job boots first; KernelCI's dashboards count boots.
+    let status = t.verdicts.get("boot").copied().unwrap_or(Status::Miss);
+    let mut boot = make(&format!("{uid}-boot-boot"), "boot".into(), status);
+    boot.log_excerpt = t.log_excerpt.clone();
+    let mut out = vec![boot];
     if job.kind == JobKind::Boot {
-        let status = t.verdicts.get("boot").copied().unwrap_or(Status::Miss);
-        let mut boot = make(&format!("{uid}-boot-boot"), "boot".into(), status);
-        boot.log_excerpt = t.log_excerpt.clone();
-        return vec![boot];
+        return out;
     }
 
-    let collection = job.collection.clone().unwrap_or_else(|| "tests".into());
-    let mut out = Vec::new();
     for name in &job.tests {
+        let collection = collection_of(job.collection.as_deref(), name);
         let path = suite_path(&collection, name);
         let status = t.verdicts.get(name).copied().unwrap_or(Status::Miss);
         let mut suite = make(&format!("{uid}-{collection}-{name}"), path.clone(), status);
@@ -175,8 +250,8 @@ fn tests(origin: &str, uid: &str, job: &Job, t: &TestResults) -> Vec<Test> {
     // Suites the job ran that were not asked for by name still have cases
     // worth reporting; they get a path of their own.
     for case in t.cases.iter().filter(|c| !job.tests.contains(&c.test)) {
-        let first = case.test.split('-').next().unwrap_or(&case.test);
-        let path = suite_path(first, &case.test);
+        let first = collection_of(None, &case.test);
+        let path = suite_path(&first, &case.test);
         let mut test = make(
             &format!("{uid}-{first}-{}/{}", case.test, case.name),
             format!("{path}.{}", sanitise(&case.name)),
@@ -186,6 +261,68 @@ fn tests(origin: &str, uid: &str, job: &Job, t: &TestResults) -> Vec<Test> {
         out.push(test);
     }
     out
+}
+
+/// One test reported by a system that is not a runner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportedTest {
+    pub name: String,
+    pub collection: Option<String>,
+    pub status: Status,
+    pub log_excerpt: Option<String>,
+}
+
+/// Results from a system that is not a runner, already checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// The reporting system's id for the test run.
+    pub test_uid: String,
+    pub build_id: String,
+    pub device: Option<String>,
+    /// Where it ran (`misc.runtime`).
+    pub runtime: String,
+    pub start_time: Option<String>,
+    pub duration: Option<f64>,
+    pub tests: Vec<ReportedTest>,
+}
+
+/// The document for a report: the same id and path rules as a runner's
+/// tests, with the report's own uid.
+pub fn report_document(report: &Report, origin: &str) -> Document {
+    let mut doc = empty();
+    let environment = report.device.clone().map(|d| {
+        let mut misc = Map::new();
+        misc.insert("platform".into(), Value::from(d));
+        Environment { misc }
+    });
+    let mut misc = Map::new();
+    misc.insert("runtime".into(), report.runtime.clone().into());
+    misc.insert("report_uid".into(), report.test_uid.clone().into());
+    for t in &report.tests {
+        let collection = collection_of(t.collection.as_deref(), &t.name);
+        let (id_key, path) = if t.name == "boot" {
+            (format!("{}-boot-boot", report.test_uid), "boot".to_string())
+        } else {
+            (
+                format!("{}-{collection}-{}", report.test_uid, t.name),
+                suite_path(&collection, &t.name),
+            )
+        };
+        doc.tests.push(Test {
+            id: format!("{origin}:{}", sha256_hex(&id_key)),
+            origin: origin.into(),
+            build_id: report.build_id.clone(),
+            path,
+            status: t.status,
+            start_time: report.start_time.clone(),
+            duration: report.duration,
+            log_url: None,
+            log_excerpt: t.log_excerpt.clone(),
+            environment: environment.clone(),
+            misc: misc.clone(),
+        });
+    }
+    doc
 }
 
 /// `ltp` + `ltp-smoke` → `ltp.smoke`; a test without `-` keeps its name.
@@ -223,83 +360,6 @@ pub fn sanitise(name: &str) -> String {
     } else {
         parts.join(".")
     }
-}
-
-/// Checks what the schema cannot: every id is `origin:` + something with
-/// this document's origin, ids are unique, every build's checkout is in
-/// the document, every test's build id is a KCIDB id and, when it is one of
-/// ours, names a build we know (`known_build`). Also the limits that are
-/// easy to get wrong: paths, excerpt length. [`checked_bytes`] adds NULs.
-pub fn check(
-    doc: &Document,
-    origin: &str,
-    known_build: &dyn Fn(&str) -> bool,
-) -> Result<(), String> {
-    let prefix = format!("{origin}:");
-    let mut ids = HashSet::new();
-    let mut own = |kind: &str, id: &str, obj_origin: &str| -> Result<(), String> {
-        if obj_origin != origin || !id.starts_with(&prefix) || id.len() == prefix.len() {
-            return Err(format!(
-                "{kind} id '{id}' does not belong to origin '{origin}'"
-            ));
-        }
-        if !ids.insert(id.to_string()) {
-            return Err(format!("{kind} id '{id}' appears twice"));
-        }
-        Ok(())
-    };
-    let checkouts: HashSet<&str> = doc.checkouts.iter().map(|c| c.id.as_str()).collect();
-    for c in &doc.checkouts {
-        own("checkout", &c.id, &c.origin)?;
-    }
-    for b in &doc.builds {
-        own("build", &b.id, &b.origin)?;
-        if !checkouts.contains(b.checkout_id.as_str()) {
-            return Err(format!(
-                "build {} refers to a checkout not in the document",
-                b.id
-            ));
-        }
-        excerpt_ok(&b.log_excerpt)?;
-    }
-    for t in &doc.tests {
-        own("test", &t.id, &t.origin)?;
-        if !crate::model::is_kcidb_id(&t.build_id) {
-            return Err(format!(
-                "test {} has build id '{}', which is not a KCIDB id",
-                t.id, t.build_id
-            ));
-        }
-        if t.build_id.starts_with(&prefix) && !known_build(&t.build_id) {
-            return Err(format!(
-                "test {} refers to build '{}', which kbridge does not know",
-                t.id, t.build_id
-            ));
-        }
-        if !path_ok(&t.path) {
-            return Err(format!("test {} has an illegal path '{}'", t.id, t.path));
-        }
-        excerpt_ok(&t.log_excerpt)?;
-    }
-    Ok(())
-}
-
-fn excerpt_ok(e: &Option<String>) -> Result<(), String> {
-    match e {
-        Some(e) if e.chars().count() > MAX_EXCERPT => Err(format!(
-            "a log excerpt is longer than {MAX_EXCERPT} characters"
-        )),
-        _ => Ok(()),
-    }
-}
-
-fn path_ok(path: &str) -> bool {
-    path.is_empty()
-        || path.split('.').all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-        })
 }
 
 #[cfg(test)]
@@ -344,10 +404,18 @@ mod tests {
         }
     }
 
+    fn own(doc: &Document, known: &dyn Fn(&str) -> bool) -> Result<(), String> {
+        check::check(
+            &serde_json::to_value(doc).unwrap(),
+            &check::Rules::own("kbridge", known),
+        )
+    }
+
     #[test]
     fn test_ids_and_paths_follow_the_python_bridge() {
         let job = test_job(JobKind::Test, &["ltp-smoke", "ltp-fsx"]);
         let mut results = TestResults::default();
+        results.verdicts.insert("boot".into(), Status::Pass);
         results.verdicts.insert("ltp-smoke".into(), Status::Fail);
         results.cases.push(CaseResult {
             test: "ltp-smoke".into(),
@@ -357,22 +425,112 @@ mod tests {
         });
         let doc = document(&job, "kbridge", &JobResults::Test(results));
         let t = &doc.tests;
-        assert_eq!(t.len(), 3);
+        assert_eq!(t.len(), 4);
+        assert_eq!(t[0].path, "boot", "a test job reports its boot");
+        assert_eq!(t[0].status, Status::Pass);
         assert_eq!(
             t[0].id,
+            format!(
+                "kbridge:{}",
+                sha256_hex("2MBYa8FhoBHkRCX2BMMPusjuClf-boot-boot")
+            )
+        );
+        assert_eq!(
+            t[1].id,
             format!(
                 "kbridge:{}",
                 sha256_hex("2MBYa8FhoBHkRCX2BMMPusjuClf-ltp-ltp-smoke")
             )
         );
-        assert_eq!(t[0].path, "ltp.smoke");
-        assert_eq!(t[0].status, Status::Fail);
-        assert_eq!(t[1].path, "ltp.smoke.access_01_x_y");
-        assert_eq!(t[1].duration, Some(1.5));
-        assert_eq!(t[2].path, "ltp.fsx");
-        assert_eq!(t[2].status, Status::Miss, "no verdict is MISS");
-        assert!(check(&doc, "kbridge", &|_| false).is_ok());
-        assert!(check(&doc, "other", &|_| true).is_err());
+        assert_eq!(t[1].path, "ltp.smoke");
+        assert_eq!(t[1].status, Status::Fail);
+        assert_eq!(t[2].path, "ltp.smoke.access_01_x_y");
+        assert_eq!(t[2].duration, Some(1.5));
+        assert_eq!(t[3].path, "ltp.fsx");
+        assert_eq!(t[3].status, Status::Miss, "no verdict is MISS");
+        assert!(t.iter().all(|t| t.misc["runtime"] == "tuxsuite"));
+        assert!(own(&doc, &|_| false).is_ok());
+        assert!(check::check(
+            &serde_json::to_value(&doc).unwrap(),
+            &check::Rules::own("other", &|_| true)
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn without_a_collection_each_test_has_its_own() {
+        let mut job = test_job(JobKind::Test, &["perf", "kselftest-timers"]);
+        job.collection = None;
+        let doc = document(&job, "kbridge", &JobResults::Test(TestResults::default()));
+        let paths: Vec<&str> = doc.tests.iter().map(|t| t.path.as_str()).collect();
+        assert_eq!(paths, ["boot", "perf", "kselftest.timers"]);
+        assert_eq!(
+            doc.tests[2].id,
+            format!(
+                "kbridge:{}",
+                sha256_hex("2MBYa8FhoBHkRCX2BMMPusjuClf-kselftest-kselftest-timers")
+            )
+        );
+    }
+
+    fn build_job(uid: &str) -> Job {
+        let mut job = test_job(JobKind::Build, &[]);
+        job.uid = Some(uid.into());
+        job
+    }
+
+    fn build_results(sha: Option<&str>) -> JobResults {
+        JobResults::Build(BuildResults {
+            git_repo: Some("https://git.kernel.org/linux.git".into()),
+            git_ref: Some("for-next".into()),
+            git_sha: sha.map(String::from),
+            status: Some(Status::Fail),
+            ..BuildResults::default()
+        })
+    }
+
+    #[test]
+    fn builds_of_one_commit_share_one_checkout() {
+        let sha = "5e3f5b81de80c98338bcb47c233aebefee5a4801";
+        let a = document(
+            &build_job("2ZITaaaaaaaaaaaaaaaaaaaaaaa"),
+            "kbridge",
+            &build_results(Some(sha)),
+        );
+        let b = document(
+            &build_job("2ZITbbbbbbbbbbbbbbbbbbbbbbb"),
+            "kbridge",
+            &build_results(Some(sha)),
+        );
+        assert_eq!(a.checkouts[0].id, b.checkouts[0].id);
+        assert_eq!(
+            a.checkouts[0], b.checkouts[0],
+            "nothing build-specific in a shared checkout"
+        );
+        assert_eq!(
+            a.checkouts[0].valid,
+            Some(true),
+            "checked out, although the compile failed"
+        );
+        assert_eq!(a.builds[0].status, Some(Status::Fail));
+        assert_eq!(a.checkouts[0].misc["runtime"], "tuxsuite");
+        let c = document(
+            &build_job("2ZITccccccccccccccccccccccc"),
+            "kbridge",
+            &build_results(None),
+        );
+        let d = document(
+            &build_job("2ZITddddddddddddddddddddddd"),
+            "kbridge",
+            &build_results(None),
+        );
+        assert_ne!(
+            c.checkouts[0].id, d.checkouts[0].id,
+            "no commit, no sharing"
+        );
+        assert_eq!(c.checkouts[0].valid, None, "unknown, not false");
+        own(&a, &|_| true).unwrap();
+        own(&c, &|_| true).unwrap();
     }
 
     #[test]
@@ -401,6 +559,14 @@ mod tests {
     }
 
     #[test]
+    fn collections_default_to_each_test_prefix() {
+        assert_eq!(collection_of(None, "ltp-smoke"), "ltp");
+        assert_eq!(collection_of(None, "kselftest-net-forwarding"), "kselftest");
+        assert_eq!(collection_of(None, "kunit"), "kunit");
+        assert_eq!(collection_of(Some("mine"), "kunit"), "mine");
+    }
+
+    #[test]
     fn sanitising_paths() {
         assert_eq!(sanitise("a b/c+d"), "a_b_c_d");
         assert_eq!(sanitise("x..y."), "x.y");
@@ -410,7 +576,7 @@ mod tests {
             suite_path("kselftest", "kselftest-net-forwarding"),
             "kselftest.net-forwarding"
         );
-        assert!(path_ok("a.b-c_d") && !path_ok("a..b") && !path_ok("a b"));
+        assert!(check::path_ok("a.b-c_d") && !check::path_ok("a..b") && !check::path_ok("a b"));
     }
 
     #[test]
@@ -418,9 +584,49 @@ mod tests {
         let mut job = test_job(JobKind::Boot, &[]);
         job.build_id = Some("kbridge:2ZIT".into());
         let doc = document(&job, "kbridge", &JobResults::Test(TestResults::default()));
-        assert!(check(&doc, "kbridge", &|_| false)
-            .unwrap_err()
-            .contains("does not know"));
-        assert!(check(&doc, "kbridge", &|id| id == "kbridge:2ZIT").is_ok());
+        assert!(own(&doc, &|_| false).unwrap_err().contains("does not know"));
+        assert!(own(&doc, &|id| id == "kbridge:2ZIT").is_ok());
+        assert_eq!(
+            references(&doc, "kbridge"),
+            (vec![], vec!["kbridge:2ZIT".to_string()])
+        );
+    }
+
+    #[test]
+    fn reports_follow_the_same_rules() {
+        let report = Report {
+            test_uid: "lab1-42".into(),
+            build_id: "maestro:1".into(),
+            device: Some("vf2".into()),
+            runtime: "lab1".into(),
+            start_time: None,
+            duration: Some(3.0),
+            tests: vec![
+                ReportedTest {
+                    name: "boot".into(),
+                    collection: None,
+                    status: Status::Pass,
+                    log_excerpt: None,
+                },
+                ReportedTest {
+                    name: "kselftest-timers".into(),
+                    collection: None,
+                    status: Status::Fail,
+                    log_excerpt: Some("x".into()),
+                },
+            ],
+        };
+        let doc = report_document(&report, "kbridge");
+        assert_eq!(doc.tests[0].path, "boot");
+        assert_eq!(doc.tests[1].path, "kselftest.timers");
+        assert_eq!(
+            doc.tests[1].id,
+            format!(
+                "kbridge:{}",
+                sha256_hex("lab1-42-kselftest-kselftest-timers")
+            )
+        );
+        assert_eq!(doc.tests[1].misc["runtime"], "lab1");
+        own(&doc, &|_| true).unwrap();
     }
 }

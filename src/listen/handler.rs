@@ -4,6 +4,7 @@
 //! | route | answer |
 //! |---|---|
 //! | `POST /callback/{runner}/{kind}` | 202 stored, 200 duplicate, 400 unreadable, 401 rejected, 404 unknown or unconfigured runner or kind, 408 body too slow, 413 body too large, 503 store failed |
+//! | `POST /results` | a signed report: 202 stored, 200 duplicate, 400 unreadable, 401 rejected, 404 no sources configured |
 //! | `GET /healthz` | 200 |
 //! | anything else | 404, or 405 with `Allow` on a known path |
 //!
@@ -37,6 +38,16 @@ pub struct Shared {
     pub body_timeout: Duration,
     pub intake: Intake,
     pub log: Log,
+    /// Who may send results with `POST /results`; `None` when no source is
+    /// configured.
+    pub reports: Option<Reports>,
+}
+
+/// What `POST /results` needs.
+pub struct Reports {
+    pub sources: crate::report::Sources,
+    /// The KCIDB origin of the documents made from reports.
+    pub origin: String,
 }
 
 /// An answer.
@@ -63,6 +74,8 @@ where
             callback(req, &shared, peer, &runner, &kind).await
         }
         (_, ["callback", _, _]) => not_allowed("POST"),
+        (&Method::POST, ["results"]) => results(req, &shared, peer).await,
+        (_, ["results"]) => not_allowed("POST"),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     })
 }
@@ -132,30 +145,12 @@ where
         return reply;
     }
 
-    let declared = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > shared.max_body) {
-        return too_large(shared.max_body);
-    }
-    let (parts, body) = req.into_parts();
-    let limited = Limited::new(body, usize::try_from(shared.max_body).unwrap_or(usize::MAX));
-    let body = match tokio::time::timeout(shared.body_timeout, limited.collect()).await {
-        Err(_) => {
-            return error(
-                StatusCode::REQUEST_TIMEOUT,
-                "the body took too long to arrive",
-            )
-        }
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return too_large(shared.max_body)
-        }
-        Ok(Err(_)) => return error(StatusCode::BAD_REQUEST, "the body could not be read"),
-        Ok(Ok(collected)) => collected.to_bytes(),
+    let headers = req.headers().clone();
+    let body = match read_body(req, shared).await {
+        Ok(b) => b,
+        Err(reply) => return reply,
     };
 
-    let headers = parts.headers;
     let token = runner.callback_token(&headers).map(str::to_string);
     let kept: serde_json::Map<String, serde_json::Value> = runner
         .kept_headers()
@@ -248,6 +243,139 @@ where
             StatusCode::SERVICE_UNAVAILABLE,
             "the callback could not be stored; try again",
         ),
+    }
+}
+
+/// `POST /results`: a signed report from a system that is not a runner.
+async fn results<B>(req: Request<B>, shared: &Shared, peer: SocketAddr) -> Reply
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use crate::report::{SIGNATURE_HEADER, SOURCE_HEADER, TIMESTAMP_HEADER};
+    let Some(reports) = &shared.reports else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "this listener takes no reports: no [report.sources.NAME] is configured",
+        );
+    };
+    let header = |req: &Request<B>, name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
+    if header(&req, SIGNATURE_HEADER).is_none() {
+        let reason = format!("missing {SIGNATURE_HEADER} header");
+        shared
+            .log
+            .info(&format!("rejected report from {peer}: {reason}"));
+        let _ = drain(req.into_body(), shared.max_body, shared.body_timeout).await;
+        return error(StatusCode::UNAUTHORIZED, &reason);
+    }
+    let (source, timestamp, signature) = (
+        header(&req, SOURCE_HEADER),
+        header(&req, TIMESTAMP_HEADER),
+        header(&req, SIGNATURE_HEADER),
+    );
+    let body = match read_body(req, shared).await {
+        Ok(b) => b,
+        Err(reply) => return reply,
+    };
+    let now = jiff::Timestamp::now().as_second();
+    let source = match reports.sources.verify(
+        source.as_deref(),
+        timestamp.as_deref(),
+        signature.as_deref(),
+        &body,
+        now,
+    ) {
+        Ok(s) => s,
+        Err(why) => {
+            shared
+                .log
+                .info(&format!("rejected report from {peer}: {why}"));
+            return error(StatusCode::UNAUTHORIZED, &why.to_string());
+        }
+    };
+    let report = match crate::report::parse(&body) {
+        Ok(r) => r,
+        Err(why) => {
+            shared
+                .log
+                .info(&format!("invalid report from {source} ({peer}): {why}"));
+            return error(StatusCode::BAD_REQUEST, &why);
+        }
+    };
+    let doc = crate::kcidb::report_document(&report, &reports.origin);
+    let mut document = serde_json::to_string_pretty(&doc).expect("documents always serialise");
+    document.push('\n');
+    let answer = shared.intake.report(crate::pipeline::SignedReport {
+        source: source.clone(),
+        signature: signature.unwrap_or_default(),
+        body: body.to_vec(),
+        test_uid: report.test_uid.clone(),
+        document,
+    });
+    match answer.await {
+        Ok(Answer::Accepted { inbox, .. }) => {
+            shared.log.info(&format!(
+                "report {} from {source}: {} test(s) queued for KCIDB (inbox {inbox})",
+                report.test_uid,
+                report.tests.len()
+            ));
+            json_reply(
+                StatusCode::ACCEPTED,
+                json!({"result": "accepted", "inbox": inbox}),
+            )
+        }
+        Ok(Answer::Duplicate { inbox }) => json_reply(
+            StatusCode::OK,
+            json!({"result": "duplicate", "inbox": inbox}),
+        ),
+        Ok(Answer::Rejected(reason)) => {
+            shared
+                .log
+                .info(&format!("rejected report from {source} ({peer}): {reason}"));
+            error(StatusCode::UNAUTHORIZED, &reason)
+        }
+        Ok(Answer::Invalid(reason)) => error(StatusCode::BAD_REQUEST, &reason),
+        Ok(Answer::Unavailable(_)) | Err(_) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the report could not be stored; try again",
+        ),
+    }
+}
+
+/// Reads a body up to the size limit, in the time allowed.
+async fn read_body<B>(req: Request<B>, shared: &Shared) -> Result<Bytes, Reply>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > shared.max_body) {
+        return Err(too_large(shared.max_body));
+    }
+    let limited = Limited::new(
+        req.into_body(),
+        usize::try_from(shared.max_body).unwrap_or(usize::MAX),
+    );
+    match tokio::time::timeout(shared.body_timeout, limited.collect()).await {
+        Err(_) => Err(error(
+            StatusCode::REQUEST_TIMEOUT,
+            "the body took too long to arrive",
+        )),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(too_large(shared.max_body))
+        }
+        Ok(Err(_)) => Err(error(StatusCode::BAD_REQUEST, "the body could not be read")),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
     }
 }
 

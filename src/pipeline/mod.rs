@@ -22,6 +22,7 @@ mod worker;
 mod writer;
 
 pub use admit::{Incoming, Matching};
+pub use writer::report_key;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -102,9 +103,24 @@ pub struct Refused {
     pub reason: String,
 }
 
+/// A signed report from a system that is not a runner, already turned
+/// into its KCIDB document.
+#[derive(Debug)]
+pub struct SignedReport {
+    /// The reporting source, whose secret signed it.
+    pub source: String,
+    /// The signature header, refused if it was seen before (a replay).
+    pub signature: String,
+    pub body: Vec<u8>,
+    pub test_uid: String,
+    /// The document, serialised.
+    pub document: String,
+}
+
 /// Messages to the writer.
 enum Msg {
     Admit(Box<Incoming>, tokio::sync::oneshot::Sender<Answer>),
+    Report(Box<SignedReport>, tokio::sync::oneshot::Sender<Answer>),
     Refused(Refused),
     Replay(i64, tokio::sync::oneshot::Sender<Result<Replayed, String>>),
     Finished {
@@ -129,6 +145,13 @@ impl Intake {
     pub fn admit(&self, item: Incoming) -> tokio::sync::oneshot::Receiver<Answer> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let _ = self.tx.send(Msg::Admit(Box::new(item), reply));
+        answer
+    }
+
+    /// Stores a signed report and queues its document.
+    pub fn report(&self, report: SignedReport) -> tokio::sync::oneshot::Receiver<Answer> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let _ = self.tx.send(Msg::Report(Box::new(report), reply));
         answer
     }
 

@@ -56,6 +56,7 @@ impl World {
             body_timeout: Duration::from_secs(5),
             intake: pipeline.intake(),
             log: log.clone(),
+            reports: None,
         });
         World {
             _dir: dir,

@@ -41,6 +41,10 @@ pub enum Finish {
         path: String,
         state: JobState,
         detail: Option<String>,
+        /// The builds it defines and kbridge's own builds its tests need,
+        /// for the order of delivery.
+        builds: Vec<String>,
+        needs_builds: Vec<String>,
     },
     /// Fetching failed in a way worth retrying.
     Retry { error: String },
@@ -106,6 +110,7 @@ impl Processor {
             };
         }
         let problem = results.problem().map(str::to_string);
+        let (builds, needs_builds) = kcidb::references(&doc, &self.origin);
         Finish::Completed {
             document: String::from_utf8(bytes).expect("JSON is UTF-8"),
             path: path.display().to_string(),
@@ -115,6 +120,8 @@ impl Processor {
                 JobState::Completed
             },
             detail: problem,
+            builds,
+            needs_builds,
         }
     }
 }

@@ -19,12 +19,12 @@ use std::time::{Duration, Instant};
 
 use super::admit::{admit, build_known, Admission, Incoming, Matching};
 use super::worker::{Finish, Work};
-use super::{now_ms, Answer, Msg, Replayed, Runners, Settings};
+use super::{now_ms, Answer, Msg, Replayed, Runners, Settings, SignedReport};
 use crate::log::Log;
 use crate::model::{InboxEntry, InboxStatus, Job, JobState};
 use crate::retry::Backoff;
 use crate::runner::CallbackAuth;
-use crate::store::{Batch, NewInbox, Store, StoreError};
+use crate::store::{Batch, NewDocument, NewInbox, Queued, Store, StoreError};
 
 /// The most messages written in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -151,6 +151,10 @@ impl Writer {
                             *incoming,
                             &mut work,
                         )?;
+                        replies.push((reply, answer));
+                    }
+                    Msg::Report(report, reply) => {
+                        let answer = store_report(&batch, &self.settings.origin, *report)?;
                         replies.push((reply, answer));
                     }
                     Msg::Finished {
@@ -489,14 +493,38 @@ fn record_finish(
             path,
             state,
             detail,
+            builds,
+            needs_builds,
         } => {
             batch.save_document(job_id, document, Some(path))?;
             batch.set_job_state(job_id, *state, detail.as_deref())?;
             batch.set_inbox(inbox_id, InboxStatus::Processed, None, detail.as_deref())?;
-            Ok(match detail {
+            let job = batch.read().job_by_id(job_id)?;
+            let label = job
+                .as_ref()
+                .map(outbox_label)
+                .unwrap_or_else(|| format!("job {job_id}"));
+            let queued = batch.queue_document(
+                &NewDocument {
+                    key: &format!("job:{job_id}"),
+                    job_id: Some(job_id),
+                    label: &label,
+                    document,
+                    builds,
+                    needs_builds,
+                },
+                now_ms,
+            )?;
+            let mut line = match detail {
                 Some(d) => format!("job {job_id}: {state} ({d}); wrote {path}"),
                 None => format!("job {job_id}: {state}; wrote {path}"),
-            })
+            };
+            if let Queued::ChangedAfterSubmission(id) = queued {
+                line.push_str(&format!(
+                    "; warning: its KCIDB document changed after it was submitted: the bytes first sent are kept (outbox {id})"
+                ));
+            }
+            Ok(line)
         }
         Finish::Errored { reason } => {
             batch.set_job_state(job_id, JobState::Errored, Some(reason))?;
@@ -529,6 +557,78 @@ fn record_finish(
             Ok(format!("job {job_id}: {detail}"))
         }
     }
+}
+
+/// The outbox key of a report: one document per source and test run.
+pub fn report_key(source: &str, test_uid: &str) -> String {
+    format!("report:{source}:{test_uid}")
+}
+
+/// Stores a signed report and queues its document, once per source and
+/// test run; a signature is accepted once.
+fn store_report(batch: &Batch<'_>, origin: &str, r: SignedReport) -> Result<Answer, StoreError> {
+    if batch.read().signature_seen(&r.signature)? {
+        return Ok(Answer::Rejected(
+            "this signature was already used: each signed report is accepted once".into(),
+        ));
+    }
+    let verified_as = format!("hmac:{}", r.source);
+    if let Some(inbox) = batch.read().report_inbox(&verified_as, &r.test_uid)? {
+        return Ok(Answer::Duplicate { inbox });
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(&r.document).expect("the handler serialised it");
+    let read = batch.read();
+    let known = |id: &str| {
+        id.split_once(':')
+            .is_some_and(|(_, uid)| read.build_known(uid).unwrap_or(false))
+    };
+    if let Err(why) =
+        crate::kcidb::check::check(&value, &crate::kcidb::check::Rules::own(origin, &known))
+    {
+        return Ok(Answer::Invalid(format!(
+            "the report's KCIDB document fails a check: {why}"
+        )));
+    }
+    let headers = serde_json::json!({"source": r.source}).to_string();
+    let inbox = batch.insert_inbox(&NewInbox {
+        runner: "report",
+        kind: crate::model::JobKind::Test,
+        status: InboxStatus::Processed,
+        verified_as: Some(&verified_as),
+        reason: None,
+        headers: &headers,
+        token: None,
+        body: Some(&r.body),
+        body_bytes: r.body.len(),
+        uid: Some(&r.test_uid),
+        job_id: None,
+    })?;
+    batch.set_signature(inbox, &r.signature)?;
+    let (builds, needs) = crate::kcidb::references_of(&value, origin);
+    batch.queue_document(
+        &NewDocument {
+            key: &report_key(&r.source, &r.test_uid),
+            job_id: None,
+            label: &format!("report {} from {}", r.test_uid, r.source),
+            document: &r.document,
+            builds: &builds,
+            needs_builds: &needs,
+        },
+        now_ms(),
+    )?;
+    Ok(Answer::Accepted { inbox, job: None })
+}
+
+/// How the outbox names a job's document.
+pub fn outbox_label(job: &Job) -> String {
+    format!(
+        "job {} ({} {} {})",
+        job.id,
+        job.runner,
+        job.kind,
+        job.uid.as_deref().unwrap_or("-")
+    )
 }
 
 /// Stores one authenticated callback and decides its answer.

@@ -144,6 +144,34 @@ impl Db<'_> {
             .collect()
     }
 
+    /// Whether a report signature was seen before.
+    pub fn signature_seen(&self, signature: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM inbox WHERE signature = ?1)",
+                [signature],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.fail(e))
+    }
+
+    /// The inbox row of a report already received from this source for
+    /// this test run.
+    pub fn report_inbox(
+        &self,
+        verified_as: &str,
+        test_uid: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id FROM inbox WHERE runner = 'report' AND verified_as = ?1 AND uid = ?2 ORDER BY id LIMIT 1",
+                [verified_as, test_uid],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.fail(e))
+    }
+
     /// The KCIDB document made for a job.
     pub fn document(&self, job_id: i64) -> Result<Option<StoredDocument>, StoreError> {
         self.conn
@@ -221,6 +249,17 @@ impl<'a> Batch<'a> {
             .and_then(|mut s| {
                 s.execute(params![id, status.as_str(), job_id, reason, now_rfc3339()])
             })
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Records the signature a report came with.
+    pub fn set_signature(&self, id: i64, signature: &str) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "UPDATE inbox SET signature = ?2 WHERE id = ?1",
+                params![id, signature],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }

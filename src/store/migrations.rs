@@ -59,6 +59,50 @@ const MIGRATIONS: &[&str] = &[
         path       TEXT,
         created_at TEXT NOT NULL
     );",
+    // 3: the outbox: every KCIDB document's delivery, and each request
+    // that carried documents to KCIDB. Report signatures, to refuse
+    // replays.
+    "CREATE TABLE submissions (
+        id             INTEGER PRIMARY KEY,
+        sent_at        TEXT NOT NULL,
+        bytes          INTEGER NOT NULL,
+        documents      INTEGER NOT NULL,
+        status         INTEGER,
+        server_id      TEXT,
+        message        TEXT,
+        ingest         TEXT,
+        ingest_message TEXT,
+        checked_at     TEXT
+    );
+    CREATE TABLE outbox (
+        id               INTEGER PRIMARY KEY,
+        key              TEXT NOT NULL UNIQUE,
+        job_id           INTEGER REFERENCES jobs (id),
+        label            TEXT NOT NULL,
+        document         TEXT NOT NULL,
+        builds           TEXT NOT NULL DEFAULT '[]',
+        needs_builds     TEXT NOT NULL DEFAULT '[]',
+        state            TEXT NOT NULL CHECK (state IN ('pending', 'submitted', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        first_attempt_ms INTEGER,
+        next_attempt_ms  INTEGER,
+        claimed_by       TEXT,
+        claim_expires_ms INTEGER,
+        submission_id    INTEGER REFERENCES submissions (id),
+        reason           TEXT,
+        changed          TEXT,
+        created_ms       INTEGER NOT NULL,
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL
+    );
+    CREATE INDEX outbox_state ON outbox (state, id);
+    CREATE TABLE outbox_submissions (
+        outbox_id     INTEGER NOT NULL REFERENCES outbox (id),
+        submission_id INTEGER NOT NULL REFERENCES submissions (id),
+        PRIMARY KEY (outbox_id, submission_id)
+    );
+    ALTER TABLE inbox ADD COLUMN signature TEXT;
+    CREATE UNIQUE INDEX inbox_signature ON inbox (signature) WHERE signature IS NOT NULL;",
 ];
 
 /// The schema version this kbridge writes.

@@ -12,6 +12,7 @@
 //! - `jobs`: job rows (recording, completing, finding);
 //! - `inbox`: received callbacks, documents, and [`Batch`], one write
 //!   transaction;
+//! - `outbox`: every KCIDB document's delivery;
 //! - `checkpoint`: the thread that keeps the WAL short while a listener
 //!   runs;
 //! - `migrations`: the schema.
@@ -20,10 +21,12 @@ mod checkpoint;
 mod inbox;
 mod jobs;
 mod migrations;
+mod outbox;
 
 pub use checkpoint::Checkpointer;
 pub use inbox::{Batch, NewInbox};
 pub use jobs::{JobFilter, NewJob};
+pub use outbox::{NewDocument, Pending, Queued};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -14,12 +14,11 @@ use serde_json::{Map, Value};
 
 use crate::http;
 use crate::model::{
-    BuildResults, Callback, CaseResult, Job, JobKind, JobResults, OutputFile, Status, TestResults,
+    excerpt, BuildResults, Callback, CaseResult, Job, JobKind, JobResults, OutputFile, Status,
+    TestResults,
 };
 use crate::runner::FetchError;
 
-/// KCIDB's limit on `log_excerpt`, in characters.
-pub const LOG_EXCERPT_CHARS: usize = 16384;
 /// The most of `results.json` read.
 const MAX_RESULTS_BYTES: u64 = 64 * 1024 * 1024;
 /// How much of a log's end is asked for with a Range request.
@@ -195,7 +194,7 @@ impl Fetcher {
         })
     }
 
-    /// The last [`LOG_EXCERPT_CHARS`] characters of a log, NULs removed.
+    /// The last [`crate::model::LOG_EXCERPT_CHARS`] characters of a log, NULs removed.
     /// Asks for the end of the file only; a server that ignores the range
     /// is read through, keeping the tail.
     fn tail(&self, url: &str, public: bool) -> Result<Fetched<String>, FetchError> {
@@ -335,17 +334,6 @@ fn strip_index(name: &str) -> &str {
     }
 }
 
-/// The last [`LOG_EXCERPT_CHARS`] characters of `bytes`, NULs removed, cut
-/// on a character boundary.
-pub fn excerpt(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes).replace('\0', "");
-    let count = text.chars().count();
-    if count <= LOG_EXCERPT_CHARS {
-        return text;
-    }
-    text.chars().skip(count - LOG_EXCERPT_CHARS).collect()
-}
-
 fn download_url(s: &Value) -> Result<Option<String>, FetchError> {
     Ok(text(s, "download_url").map(|u| if u.ends_with('/') { u } else { format!("{u}/") }))
 }
@@ -453,6 +441,7 @@ mod tests {
 
     #[test]
     fn excerpts_are_tails_without_nul() {
+        use crate::model::LOG_EXCERPT_CHARS;
         let log = format!("{}\0é{}", "a".repeat(20000), "b".repeat(100));
         let e = excerpt(log.as_bytes());
         assert_eq!(e.chars().count(), LOG_EXCERPT_CHARS);

@@ -1,0 +1,172 @@
+//! `kbridge report FILE|-`: results from a system that is not a runner,
+//! queued here, or signed and sent to another kbridge.
+
+use std::io::Read;
+
+use serde_json::json;
+
+use crate::cli::ReportArgs;
+use crate::commands::{json, print, Context};
+use crate::config::{keys, read_secret_file, ConfigError, Source};
+use crate::error::{exit, Error};
+use crate::kcidb::check::{check, Rules};
+use crate::pipeline::now_ms;
+use crate::report::{self, SIGNATURE_HEADER, SOURCE_HEADER, TIMESTAMP_HEADER};
+use crate::store::{NewDocument, Queued, Store};
+
+/// The largest results file read.
+const MAX_FILE: u64 = 16 << 20;
+
+pub fn run(args: ReportArgs, ctx: &Context) -> Result<u8, Error> {
+    let config = ctx.load()?;
+    let shown = args.file.display().to_string();
+    let bytes = read_input(&args.file)?;
+    let parsed = report::parse(&bytes)
+        .map_err(|why| Error::Failed(format!("{shown}: {why}; nothing was queued")))?;
+
+    if let Some(to) = &args.to {
+        let source = args
+            .source
+            .clone()
+            .expect("clap requires --source with --to");
+        let secret = match &args.secret_file {
+            Some(f) => read_secret_file(f, "the report secret", &Source::Flag("secret-file"))?,
+            None => {
+                let key = keys::REPORT_SECRET_FILE.replace('*', &source);
+                let path = config.path(&key).ok_or_else(|| {
+                    Error::Config(ConfigError::Runner(format!(
+                        "no secret for source '{source}': give --secret-file FILE or set secret_file under [report.sources.{source}]"
+                    )))
+                })?;
+                read_secret_file(
+                    &path.value,
+                    &format!("the secret of report source '{source}'"),
+                    &path.source,
+                )?
+            }
+        };
+        let ts = jiff::Timestamp::now().as_second();
+        let url = format!("{}/results", to.trim_end_matches('/'));
+        let agent = crate::http::agent(config.required_seconds(keys::HTTP_TIMEOUT));
+        let mut resp = agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .header(SOURCE_HEADER, &source)
+            .header(TIMESTAMP_HEADER, &ts.to_string())
+            .header(SIGNATURE_HEADER, &report::sign(&secret, ts, &bytes))
+            .send(&bytes[..])
+            .map_err(|e| {
+                Error::Failed(format!(
+                    "cannot send the report to {}: {}",
+                    crate::http::redact_url(&url),
+                    crate::http::describe(&e, config.required_seconds(keys::HTTP_TIMEOUT))
+                ))
+            })?;
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        let answer: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        let shown_url = crate::http::redact_url(&url);
+        return match status {
+            202 | 200 => {
+                let duplicate = answer["result"] == "duplicate";
+                if args.json {
+                    print(&json(
+                        &json!({"sent_to": shown_url, "status": status, "answer": answer}),
+                    ))?;
+                } else if duplicate {
+                    print(&format!(
+                        "{shown_url} already had report {}",
+                        parsed.test_uid
+                    ))?;
+                } else {
+                    print(&format!(
+                        "sent report {} ({} test(s)) to {shown_url}: accepted",
+                        parsed.test_uid,
+                        parsed.tests.len()
+                    ))?;
+                }
+                Ok(exit::SUCCESS)
+            }
+            _ => Err(Error::Failed(format!(
+                "{shown_url} refused the report ({status}): {}",
+                answer["error"]
+                    .as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| crate::http::one_line(&text))
+            ))),
+        };
+    }
+
+    let origin = config.origin();
+    let doc = crate::kcidb::report_document(&parsed, &origin);
+    let mut store = Store::open(&config.database())?;
+    let value = serde_json::to_value(&doc).expect("documents always serialise");
+    let read = store.read();
+    let known = |id: &str| {
+        id.split_once(':')
+            .is_some_and(|(_, uid)| read.build_known(uid).unwrap_or(false))
+    };
+    check(&value, &Rules::own(&origin, &known)).map_err(|why| {
+        Error::Failed(format!(
+            "{shown}: its KCIDB document fails a check: {why}; nothing was queued"
+        ))
+    })?;
+    let mut document = serde_json::to_string_pretty(&doc).expect("documents always serialise");
+    document.push('\n');
+    let (builds, needs) = crate::kcidb::references(&doc, &origin);
+    let label = format!("report {} from {}", parsed.test_uid, parsed.runtime);
+    let batch = store.batch()?;
+    let queued = batch.queue_document(
+        &NewDocument {
+            key: &crate::pipeline::report_key("local", &parsed.test_uid),
+            job_id: None,
+            label: &label,
+            document: &document,
+            builds: &builds,
+            needs_builds: &needs,
+        },
+        now_ms(),
+    )?;
+    batch.commit()?;
+    let (id, what) = match queued {
+        Queued::New(id) => (id, "queued"),
+        Queued::Replaced(id) => (id, "queued again, replacing the version not sent yet"),
+        Queued::Unchanged(id) => (id, "already queued"),
+        Queued::ChangedAfterSubmission(id) => {
+            (id, "already submitted: the bytes first sent are kept")
+        }
+    };
+    if args.json {
+        print(&json(
+            &json!({"outbox": id, "tests": parsed.tests.len(), "result": what}),
+        ))?;
+    } else {
+        print(&format!(
+            "report {} ({} test(s)): {what} as outbox {id}; `kbridge submit` sends it",
+            parsed.test_uid,
+            parsed.tests.len()
+        ))?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn read_input(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    let result = if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(MAX_FILE + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
+    };
+    result.map_err(|e| Error::io(format!("cannot read {}", path.display()), &e))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(Error::Failed(format!(
+            "{} is larger than {MAX_FILE} bytes; split the report",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,318 @@
+//! KCIDB's REST API: where it is, and the two calls kbridge makes.
+//!
+//! `POST {url}/submit` with `Authorization: Bearer <token>` spools one
+//! document and answers its submission id; `GET {url}/status?id=` says
+//! whether that submission was ingested. Every outcome is a typed answer
+//! the caller branches on; messages never hold the token, and URLs are
+//! shown without userinfo.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::config::{keys, read_secret_file, Config, ConfigError, Secret, Source};
+use crate::http;
+
+/// Where documents go, and with which token.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The base URL, without userinfo and without a trailing `/`.
+    pub url: String,
+    pub token: Secret,
+    /// Where the URL came from, in words.
+    pub url_source: String,
+    /// Where the token came from, in words (named when it is refused).
+    pub token_source: String,
+}
+
+impl Endpoint {
+    /// Finds the endpoint, in precedence order: `--kcidb-url` and
+    /// `--kcidb-token-file`; `KCIDB_REST` (token in the userinfo);
+    /// `KBRIDGE_KCIDB_URL` and `KBRIDGE_KCIDB_TOKEN`; `url` and
+    /// `token_file` under `[kcidb]`. `None` when no URL is set anywhere.
+    pub fn resolve(config: &Config) -> Result<Option<Endpoint>, ConfigError> {
+        let url = config.text(keys::KCIDB_URL);
+        let rest = config
+            .text(keys::KCIDB_REST)
+            .map(|s| parse_rest(&s.value))
+            .transpose()?;
+        let token_file = config.path(keys::KCIDB_TOKEN_FILE);
+        let token_env = config.text(keys::KCIDB_TOKEN);
+
+        let from_flag = |s: &Source| matches!(s, Source::Flag(_));
+        let (url, url_source) = match (&url, &rest) {
+            (Some(u), _) if from_flag(&u.source) => (u.value.clone(), u.source.to_string()),
+            (_, Some((rest_url, _))) => (rest_url.clone(), "env KCIDB_REST".to_string()),
+            (Some(u), None) => (u.value.clone(), u.source.to_string()),
+            (None, None) => {
+                if let Some(t) = token_env {
+                    return Err(ConfigError::Runner(format!(
+                        "a KCIDB token is set ({}) but no KCIDB URL; set --kcidb-url, KBRIDGE_KCIDB_URL or url under [kcidb]",
+                        t.source
+                    )));
+                }
+                return Ok(None);
+            }
+        };
+        let token = match (&token_file, &rest, &token_env) {
+            (Some(f), _, _) if from_flag(&f.source) => {
+                (read_secret_file(&f.value, "the KCIDB token", &f.source)?, f.source.to_string())
+            }
+            (_, Some((_, t)), _) => (t.clone(), "env KCIDB_REST".to_string()),
+            (_, _, Some(t)) => (Secret::new(t.value.clone()), t.source.to_string()),
+            (Some(f), _, _) => (read_secret_file(&f.value, "the KCIDB token", &f.source)?, f.source.to_string()),
+            (None, None, None) => {
+                return Err(ConfigError::Runner(format!(
+                    "the KCIDB URL is set ({url_source}) but no token: give --kcidb-token-file FILE, KBRIDGE_KCIDB_TOKEN, token_file under [kcidb], or KCIDB_REST=https://TOKEN@HOST"
+                )))
+            }
+        };
+        Ok(Some(Endpoint {
+            url,
+            token: token.0,
+            url_source,
+            token_source: token.1,
+        }))
+    }
+}
+
+/// `https://TOKEN@host[/path]` → the URL without userinfo, and the token.
+fn parse_rest(raw: &str) -> Result<(String, Secret), ConfigError> {
+    let bad = |why: &str| {
+        ConfigError::Runner(format!(
+            "KCIDB_REST ({}) {why}; give it as https://TOKEN@HOST[/PATH]",
+            http::redact_url(raw)
+        ))
+    };
+    let (scheme, rest) = raw
+        .trim()
+        .split_once("://")
+        .ok_or_else(|| bad("is not a URL"))?;
+    if !matches!(scheme, "https" | "http") {
+        return Err(bad("is not an http(s) URL"));
+    }
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (userinfo, host) = rest[..authority_end]
+        .rsplit_once('@')
+        .ok_or_else(|| bad("has no token before the host"))?;
+    // A token given as user:password keeps both parts, as KernelCI's tools
+    // send the whole userinfo.
+    let token = userinfo.trim();
+    if token.is_empty() || host.is_empty() {
+        return Err(bad("has no token or no host"));
+    }
+    let path = rest[authority_end..].trim_end_matches('/');
+    Ok((format!("{scheme}://{host}{path}"), Secret::new(token)))
+}
+
+/// Why a request to KCIDB did not succeed; the variant decides what
+/// happens to the documents it carried.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// 400 and other refusals of the content: not retried.
+    #[error("KCIDB refused the document ({status}): {message}")]
+    Rejected { status: u16, message: String },
+    /// 401/403: the token was refused. Everything else would fail the same
+    /// way, so the run stops.
+    #[error("KCIDB refused the token ({status}): {message}")]
+    Unauthorized { status: u16, message: String },
+    /// 404/405: the URL is not KCIDB's API; the run stops.
+    #[error("{url} answered {status}: it is not a KCIDB REST API")]
+    WrongUrl { status: u16, url: String },
+    /// 413: too large; split it.
+    #[error("KCIDB found the request too large (413)")]
+    TooLarge,
+    /// 408, 429, 5xx, connection errors, timeouts: retried with backoff.
+    #[error("{why}")]
+    Retry {
+        why: String,
+        after: Option<Duration>,
+    },
+}
+
+/// KCIDB's answer to a submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// The submission id, for `GET /status`.
+    pub id: String,
+    pub message: Option<String>,
+}
+
+/// What KCIDB says of a submission's ingestion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingest {
+    /// `inprogress`, `ready`, `processed`, `failed` or `notfound`.
+    pub status: String,
+    pub message: Option<String>,
+}
+
+/// A client for one endpoint.
+pub struct Client {
+    agent: ureq::Agent,
+    endpoint: Endpoint,
+    timeout: Duration,
+}
+
+impl Client {
+    pub fn new(endpoint: Endpoint, timeout: Duration) -> Client {
+        Client {
+            agent: http::agent(timeout),
+            endpoint,
+            timeout,
+        }
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Sends one document.
+    pub fn submit(&self, body: &[u8]) -> Result<Accepted, SendError> {
+        let url = format!("{}/submit", self.endpoint.url);
+        let sent = self
+            .agent
+            .post(&url)
+            .header(
+                "Authorization",
+                &format!("Bearer {}", self.endpoint.token.expose()),
+            )
+            .header("Content-Type", "application/json")
+            .send(body);
+        let (status, headers, text) = self.answer(sent)?;
+        let v: Option<Value> = serde_json::from_str(&text).ok();
+        let message = self.message(v.as_ref(), &text);
+        match status {
+            200..=299 => match v
+                .as_ref()
+                .and_then(|v| v["id"].as_str())
+                .filter(|id| !id.is_empty())
+            {
+                Some(id) => Ok(Accepted {
+                    id: id.to_string(),
+                    message: v
+                        .as_ref()
+                        .and_then(|v| v["message"].as_str())
+                        .map(String::from),
+                }),
+                // A 200 without an id is not the API's answer: keep the
+                // document and try later rather than count it delivered.
+                None => Err(SendError::Retry {
+                    why: format!("KCIDB answered {status} without a submission id: {message}"),
+                    after: None,
+                }),
+            },
+            401 | 403 => Err(SendError::Unauthorized { status, message }),
+            404 | 405 => Err(SendError::WrongUrl {
+                status,
+                url: http::redact_url(&url),
+            }),
+            413 => Err(SendError::TooLarge),
+            408 | 429 | 500..=599 => Err(SendError::Retry {
+                why: format!("KCIDB answered {status}: {message}"),
+                after: http::retry_after(&headers).map(|d| d.min(http::MAX_RETRY_AFTER * 10)),
+            }),
+            _ => Err(SendError::Rejected { status, message }),
+        }
+    }
+
+    /// Asks whether a submission was ingested.
+    pub fn status(&self, id: &str) -> Result<Ingest, SendError> {
+        let url = format!("{}/status", self.endpoint.url);
+        let sent = self
+            .agent
+            .get(&url)
+            .query("id", id)
+            .header(
+                "Authorization",
+                &format!("Bearer {}", self.endpoint.token.expose()),
+            )
+            .call();
+        let (status, headers, text) = self.answer(sent)?;
+        let v: Option<Value> = serde_json::from_str(&text).ok();
+        let message = self.message(v.as_ref(), &text);
+        let field = |k: &str| v.as_ref().and_then(|v| v[k].as_str()).map(String::from);
+        match status {
+            200..=299 => Ok(Ingest {
+                status: field("status").unwrap_or_else(|| "unknown".into()),
+                message: field("message"),
+            }),
+            404 if field("status").as_deref() == Some("notfound") || v.is_some() => Ok(Ingest {
+                status: "notfound".into(),
+                message: field("message"),
+            }),
+            401 | 403 => Err(SendError::Unauthorized { status, message }),
+            404 | 405 => Err(SendError::WrongUrl {
+                status,
+                url: http::redact_url(&url),
+            }),
+            408 | 429 | 500..=599 => Err(SendError::Retry {
+                why: format!("KCIDB answered {status}: {message}"),
+                after: http::retry_after(&headers),
+            }),
+            _ => Err(SendError::Rejected { status, message }),
+        }
+    }
+
+    /// The status, headers and body of an answer; no answer at all is
+    /// worth retrying (the ids are deterministic, so a resend is safe).
+    fn answer(
+        &self,
+        sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<(u16, ureq::http::HeaderMap, String), SendError> {
+        let mut resp = sent.map_err(|e| SendError::Retry {
+            why: format!(
+                "KCIDB at {}: {}",
+                http::redact_url(&self.endpoint.url),
+                http::describe(&e, self.timeout)
+            ),
+            after: None,
+        })?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_string()
+            .unwrap_or_default();
+        Ok((status, headers, text))
+    }
+
+    /// The server's message, cut to one line, with the token removed in
+    /// case the server repeats it.
+    fn message(&self, v: Option<&Value>, text: &str) -> String {
+        let raw = v
+            .and_then(|v| {
+                v["message"]
+                    .as_str()
+                    .or(v["error"].as_str())
+                    .or(v["detail"].as_str())
+            })
+            .map(String::from)
+            .unwrap_or_else(|| text.to_string());
+        http::one_line(&raw).replace(self.endpoint.token.expose(), "<redacted>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kcidb_rest_carries_the_token_in_its_userinfo() {
+        let (url, token) = parse_rest("https://eyJ.tok.en@db.kernelci.org/").unwrap();
+        assert_eq!(url, "https://db.kernelci.org");
+        assert_eq!(token.expose(), "eyJ.tok.en");
+        let (url, _) = parse_rest("http://t@127.0.0.1:8080/api").unwrap();
+        assert_eq!(url, "http://127.0.0.1:8080/api");
+        let err = parse_rest("https://db.kernelci.org")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no token"), "{err}");
+        let err = parse_rest("db.kernelci.org").unwrap_err().to_string();
+        assert!(err.contains("https://TOKEN@HOST"), "{err}");
+        let err = parse_rest("ftp://s3cret@x").unwrap_err().to_string();
+        assert!(!err.contains("s3cret"), "{err}");
+        assert!(!format!("{token:?}").contains("tok"));
+    }
+}

@@ -1,0 +1,367 @@
+//! Results from systems that are not runners: a lab script, a GitHub
+//! Actions job, another kbridge.
+//!
+//! A results file is one JSON object:
+//!
+//! ```json
+//! {"test_uid": "lab1-run-42", "build_id": "maestro:681b…", "device": "visionfive2",
+//!  "runtime": "lab1", "start_time": "2026-11-28T08:40:14Z", "duration": 312.5,
+//!  "tests": [{"test_name": "ltp-smoke", "test_collection": "ltp", "result": "pass", "logs": "…"}]}
+//! ```
+//!
+//! It becomes a KCIDB document with the same id and path rules as a
+//! runner's results. Over HTTP (`POST /results`) it is authenticated with
+//! HMAC-SHA256 over `timestamp + "." + body`, per reporting source.
+
+use std::collections::BTreeMap;
+
+use hmac::{KeyInit, Mac};
+use serde_json::{Map, Value};
+
+use crate::config::{keys, read_secret_file, Config, ConfigError, Secret};
+use crate::kcidb::{Report, ReportedTest};
+use crate::model::{excerpt, is_kcidb_id, Status};
+
+/// The headers of a signed report.
+pub const SIGNATURE_HEADER: &str = "X-Kbridge-Signature";
+pub const TIMESTAMP_HEADER: &str = "X-Kbridge-Timestamp";
+pub const SOURCE_HEADER: &str = "X-Kbridge-Source";
+/// How far a report's timestamp may be from the receiver's clock.
+pub const MAX_SKEW_SECS: i64 = 300;
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// Reads a results file, naming the field that is wrong.
+pub fn parse(bytes: &[u8]) -> Result<Report, String> {
+    let v: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("the results file is not JSON: {e}"))?;
+    let top = v
+        .as_object()
+        .ok_or("the results file is not a JSON object")?;
+    only(
+        top,
+        "",
+        &[
+            "test_uid",
+            "build_id",
+            "device",
+            "runtime",
+            "start_time",
+            "duration",
+            "tests",
+        ],
+    )?;
+    let test_uid = text(top, "test_uid", "")?;
+    if test_uid.len() > 256 {
+        return Err("test_uid: longer than 256 characters".into());
+    }
+    let build_id = text(top, "build_id", "")?;
+    if !is_kcidb_id(&build_id) {
+        return Err(format!(
+            "build_id: '{build_id}' is not a KCIDB id; give origin:local-part, such as maestro:681b69099ae9711e9ed49766"
+        ));
+    }
+    let device = text(top, "device", "")?;
+    let runtime = text(top, "runtime", "")?;
+    let start_time = match top.get("start_time") {
+        None => None,
+        Some(t) => {
+            let t = t.as_str().ok_or("start_time: expected a string")?;
+            let ts: jiff::Timestamp = t.parse().map_err(|_| {
+                format!(
+                    "start_time: '{t}' is not RFC 3339 with a zone, such as 2026-11-28T08:40:14Z"
+                )
+            })?;
+            Some(ts.to_string())
+        }
+    };
+    let duration = match top.get("duration") {
+        None => None,
+        Some(d) => Some(
+            d.as_f64()
+                .filter(|d| d.is_finite() && *d >= 0.0)
+                .ok_or("duration: expected a number of seconds, 0 or more")?,
+        ),
+    };
+    let tests = top
+        .get("tests")
+        .ok_or("tests: missing; give a list of {\"test_name\", \"result\"}")?
+        .as_array()
+        .ok_or("tests: expected a list")?;
+    if tests.is_empty() {
+        return Err("tests: the list is empty".into());
+    }
+    let mut out = Vec::new();
+    let mut names = std::collections::HashSet::new();
+    for (i, t) in tests.iter().enumerate() {
+        let at = format!("tests[{i}].");
+        let t = t
+            .as_object()
+            .ok_or_else(|| format!("tests[{i}]: expected an object"))?;
+        only(t, &at, &["test_name", "test_collection", "result", "logs"])?;
+        let name = text(t, "test_name", &at)?;
+        let collection = t
+            .get("test_collection")
+            .map(|c| {
+                c.as_str()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(String::from)
+                    .ok_or_else(|| format!("{at}test_collection: expected a non-empty string"))
+            })
+            .transpose()?;
+        let result = text(t, "result", &at)?;
+        let status = parse_status(&result).ok_or_else(|| {
+            format!("{at}result: '{result}' is not a KCIDB status; use PASS, FAIL, ERROR, MISS, DONE or SKIP (any case)")
+        })?;
+        let logs = match t.get("logs") {
+            None => None,
+            Some(l) => Some(
+                l.as_str()
+                    .ok_or_else(|| format!("{at}logs: expected a string"))?,
+            ),
+        };
+        if !names.insert((collection.clone(), name.clone())) {
+            return Err(format!("{at}test_name: '{name}' is reported twice"));
+        }
+        out.push(ReportedTest {
+            name,
+            collection,
+            status,
+            log_excerpt: logs
+                .filter(|l| !l.is_empty())
+                .map(|l| excerpt(l.as_bytes())),
+        });
+    }
+    Ok(Report {
+        test_uid,
+        build_id,
+        device: Some(device),
+        runtime,
+        start_time,
+        duration,
+        tests: out,
+    })
+}
+
+fn only(obj: &Map<String, Value>, at: &str, allowed: &[&str]) -> Result<(), String> {
+    match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(format!(
+            "{at}{k}: unknown field; the fields are {}",
+            allowed.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
+fn text(obj: &Map<String, Value>, key: &str, at: &str) -> Result<String, String> {
+    let v = obj.get(key).ok_or_else(|| format!("{at}{key}: missing"))?;
+    let s = v
+        .as_str()
+        .ok_or_else(|| format!("{at}{key}: expected a string, got {v}"))?
+        .trim();
+    if s.is_empty() {
+        return Err(format!("{at}{key}: empty"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(format!("{at}{key}: holds a control character"));
+    }
+    Ok(s.to_string())
+}
+
+/// One of KCIDB's six statuses, in any case.
+fn parse_status(s: &str) -> Option<Status> {
+    Some(match s.to_ascii_uppercase().as_str() {
+        "PASS" => Status::Pass,
+        "FAIL" => Status::Fail,
+        "ERROR" => Status::Error,
+        "MISS" => Status::Miss,
+        "DONE" => Status::Done,
+        "SKIP" => Status::Skip,
+        _ => return None,
+    })
+}
+
+/// `sha256=<hex of HMAC-SHA256(secret, timestamp + "." + body)>`.
+pub fn sign(secret: &Secret, timestamp: i64, body: &[u8]) -> String {
+    let mut mac =
+        HmacSha256::new_from_slice(secret.expose().as_bytes()).expect("HMAC takes any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let code = mac.finalize().into_bytes();
+    format!(
+        "sha256={}",
+        code.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+/// Why a signed report was refused. Messages are safe to send back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefusedReport {
+    #[error("missing {0} header")]
+    Missing(&'static str),
+    #[error("unknown source '{0}'")]
+    UnknownSource(String),
+    #[error("{SIGNATURE_HEADER} is not sha256=<hex>")]
+    Malformed,
+    #[error("{SIGNATURE_HEADER} does not match")]
+    Mismatch,
+    #[error("{TIMESTAMP_HEADER} is more than 5 minutes from this listener's clock; send it at once, with a synchronised clock")]
+    Stale,
+}
+
+/// The reporting sources this kbridge accepts, with their secrets.
+#[derive(Debug, Clone, Default)]
+pub struct Sources(BTreeMap<String, Secret>);
+
+impl Sources {
+    /// Reads every `report.sources.NAME.secret_file`.
+    pub fn load(config: &Config) -> Result<Sources, ConfigError> {
+        let mut map = BTreeMap::new();
+        for name in config.names_under("report.sources") {
+            let key = keys::REPORT_SECRET_FILE.replace('*', &name);
+            if let Some(path) = config.path(&key) {
+                let secret = read_secret_file(
+                    &path.value,
+                    &format!("the secret of report source '{name}'"),
+                    &path.source,
+                )?;
+                map.insert(name, secret);
+            }
+        }
+        Ok(Sources(map))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Checks a signed report's headers against its raw body, at `now`
+    /// (Unix seconds). Returns the source's name.
+    pub fn verify(
+        &self,
+        source: Option<&str>,
+        timestamp: Option<&str>,
+        signature: Option<&str>,
+        body: &[u8],
+        now: i64,
+    ) -> Result<String, RefusedReport> {
+        let source = source.ok_or(RefusedReport::Missing(SOURCE_HEADER))?;
+        let timestamp = timestamp.ok_or(RefusedReport::Missing(TIMESTAMP_HEADER))?;
+        let signature = signature.ok_or(RefusedReport::Missing(SIGNATURE_HEADER))?;
+        let shown: String = source
+            .chars()
+            .take(64)
+            .flat_map(char::escape_default)
+            .collect();
+        let secret = self
+            .0
+            .get(source)
+            .ok_or(RefusedReport::UnknownSource(shown))?;
+        let code = signature
+            .trim()
+            .strip_prefix("sha256=")
+            .and_then(unhex)
+            .ok_or(RefusedReport::Malformed)?;
+        let ts: i64 = timestamp.trim().parse().map_err(|_| RefusedReport::Stale)?;
+        let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes())
+            .expect("HMAC takes any key length");
+        mac.update(timestamp.trim().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        // verify_slice compares in constant time.
+        mac.verify_slice(&code)
+            .map_err(|_| RefusedReport::Mismatch)?;
+        if (now - ts).abs() > MAX_SKEW_SECS {
+            return Err(RefusedReport::Stale);
+        }
+        Ok(source.to_string())
+    }
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || s.len() > 256 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"test_uid": "lab1-42", "build_id": "maestro:1", "device": "vf2", "runtime": "lab1",
+        "start_time": "2026-11-28T08:40:14+01:00", "duration": 3,
+        "tests": [{"test_name": "ltp-smoke", "result": "pass"}, {"test_name": "boot", "result": "Fail", "logs": "oops\u0000"}]}"#;
+
+    #[test]
+    fn a_good_file_parses() {
+        let r = parse(GOOD.as_bytes()).unwrap();
+        assert_eq!(r.start_time.as_deref(), Some("2026-11-28T07:40:14Z"));
+        assert_eq!(r.tests[1].status, Status::Fail);
+        assert_eq!(r.tests[1].log_excerpt.as_deref(), Some("oops"));
+    }
+
+    #[test]
+    fn bad_files_name_the_field() {
+        let bad = |edit: &dyn Fn(&mut Value)| {
+            let mut v: Value = serde_json::from_str(GOOD).unwrap();
+            edit(&mut v);
+            parse(v.to_string().as_bytes()).unwrap_err()
+        };
+        assert!(bad(&|v| v["tests"][0]["result"] = "passed".into())
+            .starts_with("tests[0].result: 'passed' is not a KCIDB status"));
+        assert!(bad(&|v| v["build_id"] = "1234".into()).starts_with("build_id:"));
+        assert!(bad(&|v| v["tests"][0]["test_nmae"] = "x".into())
+            .starts_with("tests[0].test_nmae: unknown field"));
+        assert!(bad(&|v| {
+            v.as_object_mut().unwrap().remove("device");
+        })
+        .starts_with("device: missing"));
+        assert!(bad(&|v| v["start_time"] = "yesterday".into()).starts_with("start_time:"));
+        assert!(bad(&|v| v["duration"] = "3s".into()).starts_with("duration:"));
+        assert!(bad(&|v| v["tests"] = Value::Array(vec![])).starts_with("tests: the list is empty"));
+        assert!(parse(b"[1]").unwrap_err().contains("not a JSON object"));
+    }
+
+    #[test]
+    fn signatures_hold_only_for_their_source_body_and_time() {
+        let mut map = BTreeMap::new();
+        map.insert("lab1".to_string(), Secret::new("s3cret"));
+        let sources = Sources(map);
+        let body = b"{}";
+        let sig = sign(&Secret::new("s3cret"), 1000, body);
+        assert_eq!(
+            sources.verify(Some("lab1"), Some("1000"), Some(&sig), body, 1100),
+            Ok("lab1".into())
+        );
+        assert_eq!(
+            sources.verify(Some("lab1"), Some("1000"), Some(&sig), b"{ }", 1100),
+            Err(RefusedReport::Mismatch)
+        );
+        assert_eq!(
+            sources.verify(Some("lab1"), Some("1001"), Some(&sig), body, 1100),
+            Err(RefusedReport::Mismatch)
+        );
+        assert_eq!(
+            sources.verify(Some("lab1"), Some("1000"), Some(&sig), body, 1400),
+            Err(RefusedReport::Stale)
+        );
+        assert_eq!(
+            sources.verify(Some("lab2"), Some("1000"), Some(&sig), body, 1100),
+            Err(RefusedReport::UnknownSource("lab2".into()))
+        );
+        assert_eq!(
+            sources.verify(Some("lab1"), Some("1000"), Some("md5=00"), body, 1100),
+            Err(RefusedReport::Malformed)
+        );
+        assert_eq!(
+            sources.verify(None, Some("1000"), Some(&sig), body, 1100),
+            Err(RefusedReport::Missing(SOURCE_HEADER))
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! A TuxSuite stand-in that follows the documented protocol.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::env::{GROUP, PROJECT, TOKEN};
+
+/// One request the stand-in received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+/// A scripted answer that replaces the protocol answer for one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// Answer with this status, JSON body and extra headers.
+    Status(u16, Value, Vec<(&'static str, String)>),
+    /// Wait this long, then give the normal answer (the client has given
+    /// up by then).
+    Hang(Duration),
+    /// Wait this long, then answer 201 with this body.
+    Slow(Duration, Value),
+}
+
+#[derive(Default)]
+struct State {
+    received: Vec<Received>,
+    script: VecDeque<Reply>,
+    warnings: Vec<String>,
+}
+
+/// A TuxSuite stand-in on 127.0.0.1 with an ephemeral port. Unless told
+/// otherwise it answers as the service does: it checks the raw token, the
+/// URL and the body, and answers a test with an object and a build with an
+/// array, each carrying a fresh 27-character uid.
+pub struct FakeTuxSuite {
+    server: Arc<tiny_http::Server>,
+    state: Arc<Mutex<State>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeTuxSuite {
+    pub fn start() -> FakeTuxSuite {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let state = Arc::new(Mutex::new(State::default()));
+        let (s, st) = (server.clone(), state.clone());
+        let thread = std::thread::spawn(move || {
+            // One thread per request, so a hanging answer does not hold up
+            // the retry that follows it.
+            while let Ok(req) = s.recv() {
+                let st = st.clone();
+                std::thread::spawn(move || answer(req, &st));
+            }
+        });
+        FakeTuxSuite {
+            server,
+            state,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.server.server_addr().to_ip().unwrap())
+    }
+
+    /// Queues scripted answers for the next requests.
+    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.state.lock().unwrap().script.extend(replies);
+    }
+
+    /// Adds an `x-tuxsuite-warning-*` header to every answer.
+    pub fn warn(&self, text: &str) {
+        self.state.lock().unwrap().warnings.push(text.into());
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.lock().unwrap().received.clone()
+    }
+
+    /// Requests other than the auth look-up.
+    pub fn submissions(&self) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.method == "POST")
+            .collect()
+    }
+}
+
+impl Drop for FakeTuxSuite {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn answer(mut req: tiny_http::Request, st: &Mutex<State>) {
+    let mut body = String::new();
+    let _ = std::io::Read::read_to_string(req.as_reader(), &mut body);
+    let received = Received {
+        method: req.method().to_string(),
+        path: req.url().to_string(),
+        headers: req
+            .headers()
+            .iter()
+            .map(|h| (h.field.to_string(), h.value.to_string()))
+            .collect(),
+        body,
+    };
+    let (scripted, warnings) = {
+        let mut st = st.lock().unwrap();
+        st.received.push(received.clone());
+        (st.script.pop_front(), st.warnings.clone())
+    };
+    let (status, answer, mut headers) = match scripted {
+        Some(Reply::Status(code, body, headers)) => (code, body, headers),
+        Some(Reply::Hang(d)) => {
+            std::thread::sleep(d);
+            let (c, b) = protocol_answer(&received);
+            (c, b, vec![])
+        }
+        Some(Reply::Slow(d, body)) => {
+            std::thread::sleep(d);
+            (201, body, vec![])
+        }
+        None => {
+            let (c, b) = protocol_answer(&received);
+            (c, b, vec![])
+        }
+    };
+    for w in warnings {
+        headers.push(("x-tuxsuite-warning-deprecated", w));
+    }
+    let mut resp = tiny_http::Response::from_string(answer.to_string())
+        .with_status_code(status)
+        .with_header(
+            "Content-Type: application/json"
+                .parse::<tiny_http::Header>()
+                .unwrap(),
+        );
+    for (k, v) in headers {
+        resp.add_header(tiny_http::Header::from_bytes(k, v).unwrap());
+    }
+    let _ = req.respond(resp);
+}
+
+fn new_uid() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    format!("2MBY{:011}{:012}", std::process::id(), n)
+}
+
+/// What TuxSuite would answer, per the spec.
+fn protocol_answer(r: &Received) -> (u16, Value) {
+    let refuse = |code: u16, msg: &str| (code, json!({"error": msg}));
+    if r.method == "GET" {
+        if let Some(id) = r.path.strip_prefix("/v1/tokens/") {
+            let expected = uuid_v3_dns(TOKEN);
+            if id == expected && r.header("Authorization") == Some(TOKEN) {
+                return (
+                    200,
+                    json!({"UserDetails": {"Groups": [GROUP, "other"], "Name": PROJECT}}),
+                );
+            }
+            return refuse(404, "unknown token");
+        }
+        return refuse(404, "not found");
+    }
+    if r.header("Authorization") != Some(TOKEN) {
+        return refuse(403, "invalid token");
+    }
+    if r.header("Content-Type") != Some("application/json") {
+        return refuse(400, "expected application/json");
+    }
+    let Ok(body) = serde_json::from_str::<Value>(&r.body) else {
+        return refuse(400, "body is not JSON");
+    };
+    let prefix = format!("/v1/groups/{GROUP}/projects/{PROJECT}/");
+    match r.path.strip_prefix(&prefix) {
+        Some("tests") => {
+            if body["device"].as_str().is_none() || body["kernel"].as_str().is_none() {
+                return refuse(400, "device and kernel are required");
+            }
+            let tests = body.get("tests").cloned().unwrap_or(json!([]));
+            if tests
+                .as_array()
+                .is_some_and(|t| t.iter().any(|n| n == "boot"))
+            {
+                return refuse(400, "boot must not be listed");
+            }
+            let mut all = vec![json!("boot")];
+            all.extend(tests.as_array().cloned().unwrap_or_default());
+            let mut answer = body.clone();
+            answer["uid"] = json!(new_uid());
+            answer["tests"] = Value::Array(all);
+            answer["state"] = json!("provisioning");
+            answer["result"] = json!("unknown");
+            answer["project"] = json!(format!("{GROUP}/{PROJECT}"));
+            (201, answer)
+        }
+        Some("builds") => {
+            let Some(builds) = body["builds"].as_array().filter(|b| b.len() == 1) else {
+                return refuse(400, "builds must be a list");
+            };
+            let b = &builds[0];
+            let repo_ok = b["git_repo"].as_str().is_some_and(|u| {
+                ["https://", "http://", "git://"]
+                    .iter()
+                    .any(|p| u.starts_with(p))
+            });
+            let refs = b.get("git_ref").is_some() as u8 + b.get("git_sha").is_some() as u8;
+            if !repo_ok
+                || refs != 1
+                || !b["kconfig"].is_array()
+                || b["client_token"].as_str().is_none()
+            {
+                return refuse(400, "invalid build request");
+            }
+            let mut answer = b.clone();
+            answer["uid"] = json!(new_uid());
+            answer["state"] = json!("queued");
+            answer["result"] = json!("unknown");
+            (201, json!([answer]))
+        }
+        _ => refuse(404, "no such project"),
+    }
+}
+
+/// uuid3(NAMESPACE_DNS, name), computed independently of kbridge.
+fn uuid_v3_dns(name: &str) -> String {
+    uuid::Uuid::new_v3(&uuid::Uuid::NAMESPACE_DNS, name.as_bytes()).to_string()
+}
