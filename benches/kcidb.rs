@@ -21,13 +21,6 @@ mod load;
 
 use std::time::{Duration, Instant};
 
-fn size(var: &str, default: usize) -> usize {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// Puts `n` small, valid documents in the outbox of `env`'s database.
 fn backlog(env: &util::Env, n: usize) {
     let file = env.path("seed.json");
@@ -66,8 +59,8 @@ fn backlog(env: &util::Env, n: usize) {
 fn main() {
     // The stand-in need not keep what it accepts for validation here.
     std::env::set_var("KBRIDGE_BENCH", "1");
-    let docs = size("KBRIDGE_BENCH_DOCS", 10_000);
-    let callbacks = size("KBRIDGE_BENCH_CALLBACKS", 30_000);
+    let docs = load::size("KBRIDGE_BENCH_DOCS", 10_000);
+    let callbacks = load::size("KBRIDGE_BENCH_CALLBACKS", 30_000);
 
     // 1. A backlog delivered by `kbridge submit`.
     let k = util::FakeKcidb::start();

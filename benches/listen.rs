@@ -20,16 +20,9 @@ mod load;
 
 use std::time::{Duration, Instant};
 
-fn size(var: &str, default: usize) -> usize {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let callbacks = size("KBRIDGE_BENCH_CALLBACKS", 30_000);
-    let jobs = size("KBRIDGE_BENCH_JOBS", 2_000);
+    let callbacks = load::size("KBRIDGE_BENCH_CALLBACKS", 30_000);
+    let jobs = load::size("KBRIDGE_BENCH_JOBS", 2_000);
     let connections = 64;
 
     let tux = util::FakeTuxSuite::start();

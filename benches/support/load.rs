@@ -196,6 +196,14 @@ pub fn run(base: &str, requests: Vec<Request>, connections: usize) -> Report {
     }
 }
 
+/// A size from the environment, else `default`.
+pub fn size(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Peak resident memory of a process, from /proc (Linux).
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -237,13 +237,7 @@ impl Delivery {
         match self.client.submit(&bytes) {
             Ok(accepted) => {
                 let batch = store.batch()?;
-                let sub = batch.record_submission(
-                    bytes.len(),
-                    docs.len(),
-                    Some(200),
-                    Some(&accepted.id),
-                    accepted.message.as_deref(),
-                )?;
+                let sub = record(&batch, &bytes, docs.len(), &accepted)?;
                 for c in docs {
                     batch.mark_delivered(c.row.id, sub)?;
                 }
@@ -290,14 +284,9 @@ impl Delivery {
                 self.fail(store, docs[0], &e.to_string(), pass)?;
                 Ok(Ok(()))
             }
-            Err(e @ SendError::Unauthorized { .. }) => Ok(Err(format!(
-                "{e}; check the token from {}",
-                self.client.endpoint().token_source
-            ))),
-            Err(e @ SendError::WrongUrl { .. }) => Ok(Err(format!(
-                "{e}; check the KCIDB URL from {}",
-                self.client.endpoint().url_source
-            ))),
+            Err(e @ (SendError::Unauthorized { .. } | SendError::WrongUrl { .. })) => {
+                Ok(Err(self.stop_reason(&e)))
+            }
             Err(SendError::Retry { why, after }) => {
                 self.later(store, docs, &why, after, pass)?;
                 Ok(Ok(()))
@@ -326,13 +315,7 @@ impl Delivery {
             match self.client.submit(&bytes) {
                 Ok(accepted) => {
                     let batch = store.batch()?;
-                    let sub = batch.record_submission(
-                        bytes.len(),
-                        1,
-                        Some(200),
-                        Some(&accepted.id),
-                        accepted.message.as_deref(),
-                    )?;
+                    let sub = record(&batch, &bytes, 1, &accepted)?;
                     batch.carried(id, sub)?;
                     batch.commit()?;
                     last = Some(sub);
@@ -342,22 +325,25 @@ impl Delivery {
                     other => return Ok(other),
                 },
                 Err(e @ SendError::Rejected { .. }) => return Ok(Parts::Failed(e.to_string())),
-                Err(e @ SendError::Unauthorized { .. }) => {
-                    return Ok(Parts::Stop(format!(
-                        "{e}; check the token from {}",
-                        self.client.endpoint().token_source
-                    )))
-                }
-                Err(e @ SendError::WrongUrl { .. }) => {
-                    return Ok(Parts::Stop(format!(
-                        "{e}; check the KCIDB URL from {}",
-                        self.client.endpoint().url_source
-                    )))
+                Err(e @ (SendError::Unauthorized { .. } | SendError::WrongUrl { .. })) => {
+                    return Ok(Parts::Stop(self.stop_reason(&e)))
                 }
                 Err(SendError::Retry { why, after }) => return Ok(Parts::Later(why, after)),
             }
         }
         Ok(Parts::Delivered(last.expect("a split has parts")))
+    }
+
+    /// Why a refusal of the token or the URL stops the pass, naming the
+    /// setting to check.
+    fn stop_reason(&self, e: &SendError) -> String {
+        let endpoint = self.client.endpoint();
+        match e {
+            SendError::WrongUrl { .. } => {
+                format!("{e}; check the KCIDB URL from {}", endpoint.url_source)
+            }
+            _ => format!("{e}; check the token from {}", endpoint.token_source),
+        }
     }
 
     fn fail(
@@ -417,6 +403,22 @@ impl Delivery {
         ));
         Ok(())
     }
+}
+
+/// Records a request KCIDB accepted.
+fn record(
+    batch: &crate::store::Batch<'_>,
+    bytes: &[u8],
+    documents: usize,
+    accepted: &super::client::Accepted,
+) -> Result<i64, StoreError> {
+    batch.record_submission(
+        bytes.len(),
+        documents,
+        Some(200),
+        Some(&accepted.id),
+        accepted.message.as_deref(),
+    )
 }
 
 /// How sending a document in parts ended.
