@@ -35,8 +35,9 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Queue results from a system that is not a runner, or send them, signed, to another kbridge')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings and where each one came from')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages into a directory')
-            [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Submit a build, test or boot test to a runner and record it')
             [CompletionResult]::new('inbox', 'inbox', [CompletionResultType]::ParameterValue, 'List received callbacks, or process one again')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)')
+            [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Submit a build, test or boot test to a runner and record it')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Send pending KCIDB documents to KCIDB now, then exit')
             [CompletionResult]::new('outbox', 'outbox', [CompletionResultType]::ParameterValue, 'List KCIDB documents and their delivery; retry or check them')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Receive runners'' completion callbacks and write KCIDB documents')
@@ -121,110 +122,6 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
-        'kbridge;schedule' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build a kernel tree')
-            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run tests on a built kernel (a boot always runs first)')
-            [CompletionResult]::new('boot', 'boot', [CompletionResultType]::ParameterValue, 'Boot a built kernel and run nothing else')
-            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
-            break
-        }
-        'kbridge;schedule;build' {
-            [CompletionResult]::new('--tree', '--tree', [CompletionResultType]::ParameterName, 'Git repository to build (https://, http:// or git://)')
-            [CompletionResult]::new('--branch', '--branch', [CompletionResultType]::ParameterName, 'Branch or tag to build')
-            [CompletionResult]::new('--sha', '--sha', [CompletionResultType]::ParameterName, 'Commit to build (full or abbreviated hash)')
-            [CompletionResult]::new('--arch', '--arch', [CompletionResultType]::ParameterName, 'Target architecture')
-            [CompletionResult]::new('--toolchain', '--toolchain', [CompletionResultType]::ParameterName, 'Toolchain, such as gcc-13 or clang-18')
-            [CompletionResult]::new('--kconfig', '--kconfig', [CompletionResultType]::ParameterName, 'Base configuration: a defconfig name or the URL of a config file')
-            [CompletionResult]::new('--fragment', '--fragment', [CompletionResultType]::ParameterName, 'Configuration fragment applied on top (CONFIG_X=y or a fragment URL); repeatable')
-            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Make target to build instead of the runner''s default; repeatable')
-            [CompletionResult]::new('--callback-url', '--callback-url', [CompletionResultType]::ParameterName, 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]')
-            [CompletionResult]::new('--runner', '--runner', [CompletionResultType]::ParameterName, 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
-            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the stored job record as one JSON object')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'kbridge;schedule;test' {
-            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device to run on')
-            [CompletionResult]::new('--kernel', '--kernel', [CompletionResultType]::ParameterName, 'URL of the kernel image')
-            [CompletionResult]::new('--modules', '--modules', [CompletionResultType]::ParameterName, 'URL of a compressed modules archive')
-            [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled')
-            [CompletionResult]::new('--parameter', '--parameter', [CompletionResultType]::ParameterName, 'Runner parameter KEY=VALUE passed to the test definitions; repeatable')
-            [CompletionResult]::new('--tests', '--tests', [CompletionResultType]::ParameterName, 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)')
-            [CompletionResult]::new('--collection', '--collection', [CompletionResultType]::ParameterName, 'Test collection used in KCIDB paths for every test [default: each test''s own name up to its first ''-'': kselftest-timers is filed under kselftest]')
-            [CompletionResult]::new('--callback-url', '--callback-url', [CompletionResultType]::ParameterName, 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]')
-            [CompletionResult]::new('--runner', '--runner', [CompletionResultType]::ParameterName, 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
-            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the stored job record as one JSON object')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Schedule even if the same build already has this job')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'kbridge;schedule;boot' {
-            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device to run on')
-            [CompletionResult]::new('--kernel', '--kernel', [CompletionResultType]::ParameterName, 'URL of the kernel image')
-            [CompletionResult]::new('--modules', '--modules', [CompletionResultType]::ParameterName, 'URL of a compressed modules archive')
-            [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled')
-            [CompletionResult]::new('--parameter', '--parameter', [CompletionResultType]::ParameterName, 'Runner parameter KEY=VALUE passed to the test definitions; repeatable')
-            [CompletionResult]::new('--callback-url', '--callback-url', [CompletionResultType]::ParameterName, 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]')
-            [CompletionResult]::new('--runner', '--runner', [CompletionResultType]::ParameterName, 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
-            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the stored job record as one JSON object')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Schedule even if the same build already has this job')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'kbridge;schedule;help' {
-            [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build a kernel tree')
-            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run tests on a built kernel (a boot always runs first)')
-            [CompletionResult]::new('boot', 'boot', [CompletionResultType]::ParameterValue, 'Boot a built kernel and run nothing else')
-            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
-            break
-        }
-        'kbridge;schedule;help;build' {
-            break
-        }
-        'kbridge;schedule;help;test' {
-            break
-        }
-        'kbridge;schedule;help;boot' {
-            break
-        }
-        'kbridge;schedule;help;help' {
-            break
-        }
         'kbridge;inbox' {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most this many callbacks')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
@@ -261,6 +158,143 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             break
         }
         'kbridge;inbox;help;help' {
+            break
+        }
+        'kbridge;wait' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop waiting after this long (exit status 124), such as 90m or 2h')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write the results as JUnit XML to this file (one testsuite per job, one testcase per KCIDB test)')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--bisect', '--bisect', [CompletionResultType]::ParameterName, 'Exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as one JSON object')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kbridge;schedule' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build a kernel tree')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run tests on a built kernel (a boot always runs first)')
+            [CompletionResult]::new('boot', 'boot', [CompletionResultType]::ParameterValue, 'Boot a built kernel and run nothing else')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kbridge;schedule;build' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'With --wait: write the results as JUnit XML to this file')
+            [CompletionResult]::new('--tree', '--tree', [CompletionResultType]::ParameterName, 'Git repository to build (https://, http:// or git://)')
+            [CompletionResult]::new('--branch', '--branch', [CompletionResultType]::ParameterName, 'Branch or tag to build')
+            [CompletionResult]::new('--sha', '--sha', [CompletionResultType]::ParameterName, 'Commit to build (full or abbreviated hash)')
+            [CompletionResult]::new('--arch', '--arch', [CompletionResultType]::ParameterName, 'Target architecture')
+            [CompletionResult]::new('--toolchain', '--toolchain', [CompletionResultType]::ParameterName, 'Toolchain, such as gcc-13 or clang-18')
+            [CompletionResult]::new('--kconfig', '--kconfig', [CompletionResultType]::ParameterName, 'Base configuration: a defconfig name or the URL of a config file')
+            [CompletionResult]::new('--fragment', '--fragment', [CompletionResultType]::ParameterName, 'Configuration fragment applied on top (CONFIG_X=y or a fragment URL); repeatable')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Make target to build instead of the runner''s default; repeatable')
+            [CompletionResult]::new('--callback-url', '--callback-url', [CompletionResultType]::ParameterName, 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]')
+            [CompletionResult]::new('--runner', '--runner', [CompletionResultType]::ParameterName, 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status')
+            [CompletionResult]::new('--bisect', '--bisect', [CompletionResultType]::ParameterName, 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kbridge;schedule;test' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'With --wait: write the results as JUnit XML to this file')
+            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device to run on')
+            [CompletionResult]::new('--kernel', '--kernel', [CompletionResultType]::ParameterName, 'URL of the kernel image')
+            [CompletionResult]::new('--modules', '--modules', [CompletionResultType]::ParameterName, 'URL of a compressed modules archive')
+            [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled')
+            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build')
+            [CompletionResult]::new('--parameter', '--parameter', [CompletionResultType]::ParameterName, 'Runner parameter KEY=VALUE passed to the test definitions; repeatable')
+            [CompletionResult]::new('--tests', '--tests', [CompletionResultType]::ParameterName, 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)')
+            [CompletionResult]::new('--collection', '--collection', [CompletionResultType]::ParameterName, 'Test collection used in KCIDB paths for every test [default: each test''s own name up to its first ''-'': kselftest-timers is filed under kselftest]')
+            [CompletionResult]::new('--callback-url', '--callback-url', [CompletionResultType]::ParameterName, 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]')
+            [CompletionResult]::new('--runner', '--runner', [CompletionResultType]::ParameterName, 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status')
+            [CompletionResult]::new('--bisect', '--bisect', [CompletionResultType]::ParameterName, 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Schedule even if the same build already has this job')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kbridge;schedule;boot' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'With --wait: write the results as JUnit XML to this file')
+            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device to run on')
+            [CompletionResult]::new('--kernel', '--kernel', [CompletionResultType]::ParameterName, 'URL of the kernel image')
+            [CompletionResult]::new('--modules', '--modules', [CompletionResultType]::ParameterName, 'URL of a compressed modules archive')
+            [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled')
+            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build')
+            [CompletionResult]::new('--parameter', '--parameter', [CompletionResultType]::ParameterName, 'Runner parameter KEY=VALUE passed to the test definitions; repeatable')
+            [CompletionResult]::new('--callback-url', '--callback-url', [CompletionResultType]::ParameterName, 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]')
+            [CompletionResult]::new('--runner', '--runner', [CompletionResultType]::ParameterName, 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status')
+            [CompletionResult]::new('--bisect', '--bisect', [CompletionResultType]::ParameterName, 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Schedule even if the same build already has this job')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kbridge;schedule;help' {
+            [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build a kernel tree')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run tests on a built kernel (a boot always runs first)')
+            [CompletionResult]::new('boot', 'boot', [CompletionResultType]::ParameterValue, 'Boot a built kernel and run nothing else')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kbridge;schedule;help;build' {
+            break
+        }
+        'kbridge;schedule;help;test' {
+            break
+        }
+        'kbridge;schedule;help;boot' {
+            break
+        }
+        'kbridge;schedule;help;help' {
             break
         }
         'kbridge;submit' {
@@ -337,16 +371,18 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             break
         }
         'kbridge;listen' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --exit-when-done: stop after this long (exit status 124), such as 2h')
             [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Address `kbridge listen` listens on; port 0 picks a free port [env: KBRIDGE_BIND] [default: 127.0.0.1:8080]')
             [CompletionResult]::new('--output-dir', '--output-dir', [CompletionResultType]::ParameterName, 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]')
             [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest callback body accepted [env: KBRIDGE_MAX_BODY] [default: 1048576]')
+            [CompletionResult]::new('--poll-after', '--poll-after', [CompletionResultType]::ParameterName, 'How long `kbridge listen` waits for a job''s callback before it asks the runner (then at a slower pace) [env: KBRIDGE_POLL_AFTER] [default: 1800]')
             [CompletionResult]::new('--kcidb-url', '--kcidb-url', [CompletionResultType]::ParameterName, 'KCIDB''s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]')
             [CompletionResult]::new('--kcidb-token-file', '--kcidb-token-file', [CompletionResultType]::ParameterName, 'File holding the KCIDB token (a JWT from KernelCI)')
             [CompletionResult]::new('--tuxsuite-public-key', '--tuxsuite-public-key', [CompletionResultType]::ParameterName, 'TuxSuite''s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation')
             [CompletionResult]::new('--allow-artifact-host', '--allow-artifact-host', [CompletionResultType]::ParameterName, 'Hosts results may be fetched from (any port); repeatable; replaces the defaults [default: storage.tuxsuite.com, tuxapi.tuxsuite.com and the API host]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
-            [CompletionResult]::new('--exit-when-done', '--exit-when-done', [CompletionResultType]::ParameterName, 'Exit once no job in the store is waiting for a callback')
+            [CompletionResult]::new('--exit-when-done', '--exit-when-done', [CompletionResultType]::ParameterName, 'Exit once no job in the store is waiting for its results, with the exit status `kbridge wait` gives')
             [CompletionResult]::new('--insecure-skip-verify', '--insecure-skip-verify', [CompletionResultType]::ParameterName, 'Accept callbacks without checking their signatures. For development only: anyone who can reach the listener can then forge results')
             [CompletionResult]::new('--no-submit', '--no-submit', [CompletionResultType]::ParameterName, 'Whether `kbridge listen` submits the documents it makes when a KCIDB URL is set [default: true]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -364,8 +400,9 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Queue results from a system that is not a runner, or send them, signed, to another kbridge')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings and where each one came from')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages into a directory')
-            [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Submit a build, test or boot test to a runner and record it')
             [CompletionResult]::new('inbox', 'inbox', [CompletionResultType]::ParameterValue, 'List received callbacks, or process one again')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)')
+            [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Submit a build, test or boot test to a runner and record it')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Send pending KCIDB documents to KCIDB now, then exit')
             [CompletionResult]::new('outbox', 'outbox', [CompletionResultType]::ParameterValue, 'List KCIDB documents and their delivery; retry or check them')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Receive runners'' completion callbacks and write KCIDB documents')
@@ -390,6 +427,16 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         'kbridge;help;generate' {
             break
         }
+        'kbridge;help;inbox' {
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Process a stored callback again from its stored bytes')
+            break
+        }
+        'kbridge;help;inbox;replay' {
+            break
+        }
+        'kbridge;help;wait' {
+            break
+        }
         'kbridge;help;schedule' {
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build a kernel tree')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run tests on a built kernel (a boot always runs first)')
@@ -403,13 +450,6 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             break
         }
         'kbridge;help;schedule;boot' {
-            break
-        }
-        'kbridge;help;inbox' {
-            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Process a stored callback again from its stored bytes')
-            break
-        }
-        'kbridge;help;inbox;replay' {
             break
         }
         'kbridge;help;submit' {

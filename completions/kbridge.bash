@@ -52,6 +52,9 @@ _kbridge() {
             kbridge,submit)
                 cmd="kbridge__subcmd__submit"
                 ;;
+            kbridge,wait)
+                cmd="kbridge__subcmd__wait"
+                ;;
             kbridge__subcmd__help,config)
                 cmd="kbridge__subcmd__help__subcmd__config"
                 ;;
@@ -87,6 +90,9 @@ _kbridge() {
                 ;;
             kbridge__subcmd__help,submit)
                 cmd="kbridge__subcmd__help__subcmd__submit"
+                ;;
+            kbridge__subcmd__help,wait)
+                cmd="kbridge__subcmd__help__subcmd__wait"
                 ;;
             kbridge__subcmd__help__subcmd__inbox,replay)
                 cmd="kbridge__subcmd__help__subcmd__inbox__subcmd__replay"
@@ -167,7 +173,7 @@ _kbridge() {
 
     case "${cmd}" in
         kbridge)
-            opts="-q -h -V --config --quiet --db --help --version jobs show results report config generate schedule inbox submit outbox listen help"
+            opts="-q -h -V --config --quiet --db --help --version jobs show results report config generate inbox wait schedule submit outbox listen help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -270,7 +276,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help)
-            opts="jobs show results report config generate schedule inbox submit outbox listen help"
+            opts="jobs show results report config generate inbox wait schedule submit outbox listen help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -535,6 +541,20 @@ _kbridge() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kbridge__subcmd__help__subcmd__wait)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kbridge__subcmd__inbox)
             opts="-q -h -V --limit --json --config --quiet --db --help --version replay help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -697,12 +717,16 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__listen)
-            opts="-q -h -V --exit-when-done --insecure-skip-verify --bind --output-dir --max-body --kcidb-url --kcidb-token-file --no-submit --tuxsuite-public-key --allow-artifact-host --config --quiet --db --help --version"
+            opts="-q -h -V --exit-when-done --timeout --insecure-skip-verify --bind --output-dir --max-body --poll-after --kcidb-url --kcidb-token-file --no-submit --tuxsuite-public-key --allow-artifact-host --config --quiet --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --bind)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -715,6 +739,13 @@ _kbridge() {
                     return 0
                     ;;
                 --max-body)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --poll-after)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -1059,12 +1090,31 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__boot)
-            opts="-q -h -V --private --dry-run --json --device --kernel --modules --build-id --parameter --force --callback-url --runner --config --quiet --db --help --version"
+            opts="-q -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --modules --build-id --after --parameter --force --callback-url --runner --poll-interval --config --quiet --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
                 --device)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1081,6 +1131,10 @@ _kbridge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --parameter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1091,6 +1145,13 @@ _kbridge() {
                     ;;
                 --runner)
                     COMPREPLY=($(compgen -W "tuxsuite" -- "${cur}"))
+                    return 0
+                    ;;
+                --poll-interval)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
                     return 0
                     ;;
                 --config)
@@ -1120,12 +1181,31 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__build)
-            opts="-q -h -V --private --dry-run --json --tree --branch --sha --arch --toolchain --kconfig --fragment --target --callback-url --runner --config --quiet --db --help --version"
+            opts="-q -h -V --private --dry-run --json --wait --timeout --junit --bisect --tree --branch --sha --arch --toolchain --kconfig --fragment --target --callback-url --runner --poll-interval --config --quiet --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
                 --tree)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1164,6 +1244,13 @@ _kbridge() {
                     ;;
                 --runner)
                     COMPREPLY=($(compgen -W "tuxsuite" -- "${cur}"))
+                    return 0
+                    ;;
+                --poll-interval)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
                     return 0
                     ;;
                 --config)
@@ -1263,12 +1350,31 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__test)
-            opts="-q -h -V --private --dry-run --json --device --kernel --modules --build-id --parameter --force --tests --collection --callback-url --runner --config --quiet --db --help --version"
+            opts="-q -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --modules --build-id --after --parameter --force --tests --collection --callback-url --runner --poll-interval --config --quiet --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
                 --device)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1282,6 +1388,10 @@ _kbridge() {
                     return 0
                     ;;
                 --build-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --after)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1303,6 +1413,13 @@ _kbridge() {
                     ;;
                 --runner)
                     COMPREPLY=($(compgen -W "tuxsuite" -- "${cur}"))
+                    return 0
+                    ;;
+                --poll-interval)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
                     return 0
                     ;;
                 --config)
@@ -1392,6 +1509,65 @@ _kbridge() {
                     ;;
                 --kcidb-token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__wait)
+            opts="-q -h -V --timeout --junit --bisect --json --poll-interval --config --quiet --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --poll-interval)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
                     return 0
                     ;;
                 --config)

@@ -32,8 +32,9 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
             cand generate 'Write shell completions and man pages into a directory'
-            cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand inbox 'List received callbacks, or process one again'
+            cand wait 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
+            cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
             cand outbox 'List KCIDB documents and their delivery; retry or check them'
             cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
@@ -111,101 +112,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
-        &'kbridge;schedule'= {
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-            cand build 'Build a kernel tree'
-            cand test 'Run tests on a built kernel (a boot always runs first)'
-            cand boot 'Boot a built kernel and run nothing else'
-            cand help 'Print this message or the help of the given subcommand(s)'
-        }
-        &'kbridge;schedule;build'= {
-            cand --tree 'Git repository to build (https://, http:// or git://)'
-            cand --branch 'Branch or tag to build'
-            cand --sha 'Commit to build (full or abbreviated hash)'
-            cand --arch 'Target architecture'
-            cand --toolchain 'Toolchain, such as gcc-13 or clang-18'
-            cand --kconfig 'Base configuration: a defconfig name or the URL of a config file'
-            cand --fragment 'Configuration fragment applied on top (CONFIG_X=y or a fragment URL); repeatable'
-            cand --target 'Make target to build instead of the runner''s default; repeatable'
-            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
-            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --private 'Ask the runner to keep the results private'
-            cand --dry-run 'Print the request that would be sent; send and store nothing'
-            cand --json 'Print the stored job record as one JSON object'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;schedule;test'= {
-            cand --device 'Device to run on'
-            cand --kernel 'URL of the kernel image'
-            cand --modules 'URL of a compressed modules archive'
-            cand --build-id 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled'
-            cand --parameter 'Runner parameter KEY=VALUE passed to the test definitions; repeatable'
-            cand --tests 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)'
-            cand --collection 'Test collection used in KCIDB paths for every test [default: each test''s own name up to its first ''-'': kselftest-timers is filed under kselftest]'
-            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
-            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --private 'Ask the runner to keep the results private'
-            cand --dry-run 'Print the request that would be sent; send and store nothing'
-            cand --json 'Print the stored job record as one JSON object'
-            cand --force 'Schedule even if the same build already has this job'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;schedule;boot'= {
-            cand --device 'Device to run on'
-            cand --kernel 'URL of the kernel image'
-            cand --modules 'URL of a compressed modules archive'
-            cand --build-id 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled'
-            cand --parameter 'Runner parameter KEY=VALUE passed to the test definitions; repeatable'
-            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
-            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --private 'Ask the runner to keep the results private'
-            cand --dry-run 'Print the request that would be sent; send and store nothing'
-            cand --json 'Print the stored job record as one JSON object'
-            cand --force 'Schedule even if the same build already has this job'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;schedule;help'= {
-            cand build 'Build a kernel tree'
-            cand test 'Run tests on a built kernel (a boot always runs first)'
-            cand boot 'Boot a built kernel and run nothing else'
-            cand help 'Print this message or the help of the given subcommand(s)'
-        }
-        &'kbridge;schedule;help;build'= {
-        }
-        &'kbridge;schedule;help;test'= {
-        }
-        &'kbridge;schedule;help;boot'= {
-        }
-        &'kbridge;schedule;help;help'= {
-        }
         &'kbridge;inbox'= {
             cand --limit 'Show at most this many callbacks'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
@@ -238,6 +144,133 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;inbox;help;replay'= {
         }
         &'kbridge;inbox;help;help'= {
+        }
+        &'kbridge;wait'= {
+            cand --timeout 'Stop waiting after this long (exit status 124), such as 90m or 2h'
+            cand --junit 'Write the results as JUnit XML to this file (one testsuite per job, one testcase per KCIDB test)'
+            cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --bisect 'Exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+            cand --json 'Print the summary as one JSON object'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;schedule'= {
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand build 'Build a kernel tree'
+            cand test 'Run tests on a built kernel (a boot always runs first)'
+            cand boot 'Boot a built kernel and run nothing else'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;schedule;build'= {
+            cand --timeout 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h'
+            cand --junit 'With --wait: write the results as JUnit XML to this file'
+            cand --tree 'Git repository to build (https://, http:// or git://)'
+            cand --branch 'Branch or tag to build'
+            cand --sha 'Commit to build (full or abbreviated hash)'
+            cand --arch 'Target architecture'
+            cand --toolchain 'Toolchain, such as gcc-13 or clang-18'
+            cand --kconfig 'Base configuration: a defconfig name or the URL of a config file'
+            cand --fragment 'Configuration fragment applied on top (CONFIG_X=y or a fragment URL); repeatable'
+            cand --target 'Make target to build instead of the runner''s default; repeatable'
+            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
+            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
+            cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --private 'Ask the runner to keep the results private'
+            cand --dry-run 'Print the request that would be sent; send and store nothing'
+            cand --json 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
+            cand --wait 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
+            cand --bisect 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;schedule;test'= {
+            cand --timeout 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h'
+            cand --junit 'With --wait: write the results as JUnit XML to this file'
+            cand --device 'Device to run on'
+            cand --kernel 'URL of the kernel image'
+            cand --modules 'URL of a compressed modules archive'
+            cand --build-id 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled'
+            cand --after 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build'
+            cand --parameter 'Runner parameter KEY=VALUE passed to the test definitions; repeatable'
+            cand --tests 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)'
+            cand --collection 'Test collection used in KCIDB paths for every test [default: each test''s own name up to its first ''-'': kselftest-timers is filed under kselftest]'
+            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
+            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
+            cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --private 'Ask the runner to keep the results private'
+            cand --dry-run 'Print the request that would be sent; send and store nothing'
+            cand --json 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
+            cand --wait 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
+            cand --bisect 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+            cand --force 'Schedule even if the same build already has this job'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;schedule;boot'= {
+            cand --timeout 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h'
+            cand --junit 'With --wait: write the results as JUnit XML to this file'
+            cand --device 'Device to run on'
+            cand --kernel 'URL of the kernel image'
+            cand --modules 'URL of a compressed modules archive'
+            cand --build-id 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled'
+            cand --after 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build'
+            cand --parameter 'Runner parameter KEY=VALUE passed to the test definitions; repeatable'
+            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
+            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
+            cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --private 'Ask the runner to keep the results private'
+            cand --dry-run 'Print the request that would be sent; send and store nothing'
+            cand --json 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
+            cand --wait 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
+            cand --bisect 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+            cand --force 'Schedule even if the same build already has this job'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;schedule;help'= {
+            cand build 'Build a kernel tree'
+            cand test 'Run tests on a built kernel (a boot always runs first)'
+            cand boot 'Boot a built kernel and run nothing else'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;schedule;help;build'= {
+        }
+        &'kbridge;schedule;help;test'= {
+        }
+        &'kbridge;schedule;help;boot'= {
+        }
+        &'kbridge;schedule;help;help'= {
         }
         &'kbridge;submit'= {
             cand --file 'Queue this KCIDB document (made elsewhere; it is checked first) before sending'
@@ -305,16 +338,18 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;outbox;help;help'= {
         }
         &'kbridge;listen'= {
+            cand --timeout 'With --exit-when-done: stop after this long (exit status 124), such as 2h'
             cand --bind 'Address `kbridge listen` listens on; port 0 picks a free port [env: KBRIDGE_BIND] [default: 127.0.0.1:8080]'
             cand --output-dir 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]'
             cand --max-body 'Largest callback body accepted [env: KBRIDGE_MAX_BODY] [default: 1048576]'
+            cand --poll-after 'How long `kbridge listen` waits for a job''s callback before it asks the runner (then at a slower pace) [env: KBRIDGE_POLL_AFTER] [default: 1800]'
             cand --kcidb-url 'KCIDB''s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]'
             cand --kcidb-token-file 'File holding the KCIDB token (a JWT from KernelCI)'
             cand --tuxsuite-public-key 'TuxSuite''s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation'
             cand --allow-artifact-host 'Hosts results may be fetched from (any port); repeatable; replaces the defaults [default: storage.tuxsuite.com, tuxapi.tuxsuite.com and the API host]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --exit-when-done 'Exit once no job in the store is waiting for a callback'
+            cand --exit-when-done 'Exit once no job in the store is waiting for its results, with the exit status `kbridge wait` gives'
             cand --insecure-skip-verify 'Accept callbacks without checking their signatures. For development only: anyone who can reach the listener can then forge results'
             cand --no-submit 'Whether `kbridge listen` submits the documents it makes when a KCIDB URL is set [default: true]'
             cand -q 'Print no progress indicators or notes, only results and errors'
@@ -331,8 +366,9 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
             cand generate 'Write shell completions and man pages into a directory'
-            cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand inbox 'List received callbacks, or process one again'
+            cand wait 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
+            cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
             cand outbox 'List KCIDB documents and their delivery; retry or check them'
             cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
@@ -350,6 +386,13 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         }
         &'kbridge;help;generate'= {
         }
+        &'kbridge;help;inbox'= {
+            cand replay 'Process a stored callback again from its stored bytes'
+        }
+        &'kbridge;help;inbox;replay'= {
+        }
+        &'kbridge;help;wait'= {
+        }
         &'kbridge;help;schedule'= {
             cand build 'Build a kernel tree'
             cand test 'Run tests on a built kernel (a boot always runs first)'
@@ -360,11 +403,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;schedule;test'= {
         }
         &'kbridge;help;schedule;boot'= {
-        }
-        &'kbridge;help;inbox'= {
-            cand replay 'Process a stored callback again from its stored bytes'
-        }
-        &'kbridge;help;inbox;replay'= {
         }
         &'kbridge;help;submit'= {
         }

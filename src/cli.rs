@@ -23,9 +23,13 @@ use crate::model::{JobState, OutboxState};
 /// Exit status documentation, shared by `--help` and the man page.
 const EXIT_STATUS: &str = "\
 Exit status:
-  0  success (also when every requested test was already scheduled)
-  1  the operation failed (runner refused or unreachable, database locked, ...)
-  2  usage or configuration error (bad flag, missing token, unknown runner)";
+  0    success (also when every requested test was already scheduled)
+  1    the operation failed (runner refused or unreachable, database locked, ...);
+       for wait and results: a kernel failure (a FAIL)
+  2    usage or configuration error (bad flag, missing token, unknown runner)
+  3    wait and results: no FAIL, but an infrastructure problem (ERROR, MISS, canceled)
+  124  wait: the timeout expired
+  125  wait --bisect: an infrastructure problem, so git bisect run skips the commit";
 
 /// Schedule kernel builds and tests on hosted runners and report the results
 /// to KernelCI's KCIDB.
@@ -74,6 +78,10 @@ pub enum Command {
     /// List KCIDB documents and their delivery; retry or check them
     Outbox(OutboxArgs),
 
+    /// Wait for jobs to finish, polling their runners, and sum up their
+    /// results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)
+    Wait(WaitArgs),
+
     /// Queue results from a system that is not a runner, or send them,
     /// signed, to another kbridge
     Report(ReportArgs),
@@ -108,9 +116,29 @@ pub struct ScheduleCommon {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Print the stored job record as one JSON object
+    /// Print the stored job record as one JSON object (with --wait, the
+    /// summary `kbridge wait --json` prints)
     #[arg(long)]
     pub json: bool,
+
+    /// Wait for the job to finish, as `kbridge wait` does, with its output
+    /// and exit status
+    #[arg(long)]
+    pub wait: bool,
+
+    /// With --wait: stop waiting after this long (exit status 124), such as
+    /// 90m or 2h
+    #[arg(long, value_name = "DURATION", value_parser = duration, requires = "wait")]
+    pub timeout: Option<std::time::Duration>,
+
+    /// With --wait: write the results as JUnit XML to this file
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, requires = "wait")]
+    pub junit: Option<PathBuf>,
+
+    /// With --wait: exit 125 instead of 3 for an infrastructure problem, so
+    /// `git bisect run` skips the commit
+    #[arg(long, requires = "wait")]
+    pub bisect: bool,
 }
 
 /// `kbridge schedule build`.
@@ -163,17 +191,24 @@ pub struct KernelArgs {
     pub device: String,
 
     /// URL of the kernel image
-    #[arg(long, value_name = "URL", value_parser = http_url, value_hint = ValueHint::Url)]
-    pub kernel: String,
+    #[arg(long, value_name = "URL", value_parser = http_url, value_hint = ValueHint::Url,
+          required_unless_present = "after", conflicts_with = "after")]
+    pub kernel: Option<String>,
 
     /// URL of a compressed modules archive
-    #[arg(long, value_name = "URL", value_parser = http_url, value_hint = ValueHint::Url)]
+    #[arg(long, value_name = "URL", value_parser = http_url, value_hint = ValueHint::Url, conflicts_with = "after")]
     pub modules: Option<String>,
 
     /// Build under test: its KCIDB id (origin:...), or the uid or job id of
     /// a build kbridge scheduled
-    #[arg(long, value_name = "ID", value_parser = non_empty)]
-    pub build_id: String,
+    #[arg(long, value_name = "ID", value_parser = non_empty, required_unless_present = "after", conflicts_with = "after")]
+    pub build_id: Option<String>,
+
+    /// Run on the kernel of this build kbridge scheduled (job id or uid):
+    /// its kernel and modules if it has finished, else as soon as it
+    /// succeeds; the KCIDB build id is that build
+    #[arg(long, value_name = "JOB", value_parser = non_empty)]
+    pub after: Option<String>,
 
     /// Runner parameter KEY=VALUE passed to the test definitions; repeatable
     #[arg(long = "parameter", value_name = "KEY=VALUE", value_parser = key_value)]
@@ -257,9 +292,15 @@ pub struct ShowArgs {
 /// `kbridge listen`.
 #[derive(Debug, Args)]
 pub struct ListenArgs {
-    /// Exit once no job in the store is waiting for a callback
+    /// Exit once no job in the store is waiting for its results, with the
+    /// exit status `kbridge wait` gives
     #[arg(long)]
     pub exit_when_done: bool,
+
+    /// With --exit-when-done: stop after this long (exit status 124), such
+    /// as 2h
+    #[arg(long, value_name = "DURATION", value_parser = duration, requires = "exit_when_done")]
+    pub timeout: Option<std::time::Duration>,
 
     /// Accept callbacks without checking their signatures. For development
     /// only: anyone who can reach the listener can then forge results
@@ -308,6 +349,33 @@ pub struct ReplayArgs {
     /// The callback's id, as `kbridge inbox` shows it
     #[arg(value_name = "ID")]
     pub id: i64,
+}
+
+/// `kbridge wait`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// The jobs to wait for (job ids or uids) [default: every job not yet
+    /// finished]
+    #[arg(value_name = "JOB")]
+    pub jobs: Vec<String>,
+
+    /// Stop waiting after this long (exit status 124), such as 90m or 2h
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// Write the results as JUnit XML to this file (one testsuite per job,
+    /// one testcase per KCIDB test)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub junit: Option<PathBuf>,
+
+    /// Exit 125 instead of 3 for an infrastructure problem, so `git bisect
+    /// run` skips the commit
+    #[arg(long)]
+    pub bisect: bool,
+
+    /// Print the summary as one JSON object
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `kbridge submit`.
@@ -577,6 +645,15 @@ fn http_url(value: &str) -> Result<String, String> {
 
 fn git_url(value: &str) -> Result<String, String> {
     absolute_url(value, &["https", "http", "git"])
+}
+
+fn duration(value: &str) -> Result<std::time::Duration, String> {
+    config::parse_duration(value)
+        .filter(|s| *s > 0.0)
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| {
+            "not a duration; give seconds (90) or a number with s, m, h or d (90s, 30m, 2h)".into()
+        })
 }
 
 fn commit_sha(value: &str) -> Result<String, String> {

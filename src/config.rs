@@ -403,6 +403,8 @@ pub mod keys {
     pub const KCIDB_RETRY_FOR: &str = "kcidb.retry_for";
     pub const KCIDB_MAX_REQUEST: &str = "kcidb.max_request";
     pub const REPORT_SECRET_FILE: &str = "report.sources.*.secret_file";
+    pub const POLL_INTERVAL: &str = "poll_interval";
+    pub const POLL_AFTER: &str = "poll_after";
 }
 
 /// The commands that talk to KCIDB.
@@ -498,6 +500,22 @@ pub const CORE: &[SettingDef] = &[
     )
     .env("KBRIDGE_FETCH_RETRY_FOR")
     .default("3600"),
+    setting(
+        keys::POLL_INTERVAL,
+        Kind::Seconds { min: 0.1, max: 3600.0 },
+        "How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time)",
+    )
+    .flag("poll-interval", "DURATION", &["wait", "schedule *"])
+    .env("KBRIDGE_POLL_INTERVAL")
+    .default("30"),
+    setting(
+        keys::POLL_AFTER,
+        Kind::Seconds { min: 0.0, max: 2_592_000.0 },
+        "How long `kbridge listen` waits for a job's callback before it asks the runner (then at a slower pace)",
+    )
+    .flag("poll-after", "DURATION", &["listen"])
+    .env("KBRIDGE_POLL_AFTER")
+    .default("1800"),
     setting(
         keys::KCIDB_REST,
         Kind::Text,

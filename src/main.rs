@@ -26,6 +26,7 @@ mod kcidb;
 mod listen;
 mod log;
 mod model;
+mod outcome;
 mod pipeline;
 mod progress;
 mod report;

@@ -135,7 +135,10 @@ pub struct BuildSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TestSpec {
     pub device: String,
-    pub kernel: String,
+    /// The kernel image; `None` when the job waits for a build and runs on
+    /// its kernel (`waits_for`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modules: Option<String>,
     /// KCIDB id of the build under test.
@@ -149,6 +152,10 @@ pub struct TestSpec {
     /// Ask the runner to keep the results private.
     #[serde(default, skip_serializing_if = "is_false")]
     pub private: bool,
+    /// The runner uid of a build still running: the runner starts the job
+    /// on its kernel when it succeeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waits_for: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -218,8 +225,16 @@ pub struct Job {
     pub spec: JobSpec,
     /// The exact body sent to the runner.
     pub request: serde_json::Value,
-    /// The runner's answer, as received.
+    /// The runner's answer to the submission, as received.
     pub response: Option<serde_json::Value>,
+    /// What the runner last said of the job (its callback, or a poll).
+    pub status: Option<serde_json::Value>,
+    /// The worst KCIDB status in the job's document, once there is one.
+    pub result: Option<Status>,
+    /// The build job this test waits for (`--after`).
+    pub after_job: Option<i64>,
+    /// Something polling found worth saying once (results expired).
+    pub poll_note: Option<String>,
     pub build_id: Option<String>,
     pub collection: Option<String>,
     pub tests: Vec<String>,
@@ -256,6 +271,33 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in priority order.
+    pub const ALL: [Status; 6] = [
+        Status::Fail,
+        Status::Error,
+        Status::Miss,
+        Status::Pass,
+        Status::Done,
+        Status::Skip,
+    ];
+
+    /// The upper-case name KCIDB uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Fail => "FAIL",
+            Status::Error => "ERROR",
+            Status::Miss => "MISS",
+            Status::Pass => "PASS",
+            Status::Done => "DONE",
+            Status::Skip => "SKIP",
+        }
+    }
+
+    /// Parses the name written by [`Status::as_str`].
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     /// Maps a runner's or LAVA's verdict. Anything not clearly a verdict
     /// (`canceled`, `unknown`, absent) is MISS: upper-casing is not enough.
     pub fn from_runner(verdict: Option<&str>) -> Status {
@@ -266,6 +308,12 @@ impl Status {
             Some("error") => Status::Error,
             _ => Status::Miss,
         }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -550,8 +598,8 @@ impl Job {
         }
         if let Some(token) = self.callback_token.clone() {
             scrub(&mut self.request, &token);
-            if let Some(r) = &mut self.response {
-                scrub(r, &token);
+            for v in [&mut self.response, &mut self.status].into_iter().flatten() {
+                scrub(v, &token);
             }
         }
         self
@@ -585,13 +633,47 @@ pub fn now_rfc3339() -> String {
 pub fn sample_test_spec(build_id: &str, tests: &[&str]) -> TestSpec {
     TestSpec {
         device: "qemu-riscv64".into(),
-        kernel: "https://example.org/Image".into(),
+        kernel: Some("https://example.org/Image".into()),
         modules: None,
         build_id: build_id.into(),
         tests: tests.iter().map(|s| s.to_string()).collect(),
         collection: Some("ltp".into()),
         parameters: vec![],
         private: false,
+        waits_for: None,
+    }
+}
+
+/// A recorded test job built from `spec`, for unit tests.
+#[cfg(test)]
+pub fn sample_job(id: i64, kind: JobKind, spec: TestSpec) -> Job {
+    Job {
+        id,
+        runner: "tuxsuite".into(),
+        kind,
+        uid: Some("2MBYa8FhoBHkRCX2BMMPusjuClf".into()),
+        state: JobState::Received,
+        detail: None,
+        summary: String::new(),
+        build_id: Some(spec.build_id.clone()),
+        collection: spec.collection.clone(),
+        tests: spec.tests.clone(),
+        device: Some(spec.device.clone()),
+        spec: if kind == JobKind::Boot {
+            JobSpec::Boot(spec)
+        } else {
+            JobSpec::Test(spec)
+        },
+        request: serde_json::Value::Null,
+        response: None,
+        status: None,
+        result: None,
+        after_job: None,
+        poll_note: None,
+        callback_url: None,
+        callback_token: None,
+        scheduled_at: String::new(),
+        updated_at: String::new(),
     }
 }
 

@@ -43,6 +43,11 @@ impl Ui {
         }
     }
 
+    /// Whether `--quiet` was given.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// Starts the spinner with a message.
     pub fn start(&self, message: &str) {
         self.bar.set_message(message.to_string());
@@ -92,6 +97,128 @@ impl Feedback for Ui {
             .unwrap_or(true);
         if new {
             self.bar.suspend(|| eprintln!("warning: {message}"));
+        }
+    }
+}
+
+/// One job as `kbridge wait` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobLine {
+    pub id: i64,
+    /// Kind, uid and device or architecture.
+    pub label: String,
+    /// kbridge's state, and the runner's when it says more.
+    pub state: String,
+    pub done: bool,
+}
+
+/// How `kbridge wait` shows its jobs: lines redrawn in place with an
+/// overall bar on a terminal; elsewhere (CI logs) or under `--quiet`, one
+/// plain line per change of state, with no control characters.
+pub enum WaitView {
+    Live {
+        multi: indicatif::MultiProgress,
+        bars: std::collections::HashMap<i64, ProgressBar>,
+        overall: ProgressBar,
+        start: std::time::Instant,
+    },
+    Plain {
+        last: std::collections::HashMap<i64, String>,
+        start: std::time::Instant,
+    },
+}
+
+impl WaitView {
+    pub fn new(quiet: bool, jobs: usize) -> WaitView {
+        let start = std::time::Instant::now();
+        if quiet || !std::io::stderr().is_terminal() {
+            return WaitView::Plain {
+                last: Default::default(),
+                start,
+            };
+        }
+        let multi = indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let overall = multi.add(ProgressBar::new(jobs as u64));
+        overall.set_style(
+            ProgressStyle::with_template("[{bar:30}] {pos}/{len} finished, {elapsed}")
+                .expect("the template is valid")
+                .progress_chars("=> "),
+        );
+        WaitView::Live {
+            multi,
+            bars: Default::default(),
+            overall,
+            start,
+        }
+    }
+
+    /// Shows where the jobs stand now.
+    pub fn show(&mut self, lines: &[JobLine]) {
+        match self {
+            WaitView::Live {
+                multi,
+                bars,
+                overall,
+                start,
+            } => {
+                for l in lines {
+                    let bar = bars.entry(l.id).or_insert_with(|| {
+                        let b = multi.insert_before(overall, ProgressBar::new_spinner());
+                        b.set_style(
+                            ProgressStyle::with_template("{spinner} {prefix:40} {msg}")
+                                .expect("the template is valid")
+                                .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✓"),
+                        );
+                        b.set_prefix(l.label.clone());
+                        b.enable_steady_tick(Duration::from_millis(120));
+                        b
+                    });
+                    bar.set_message(format!("{} ({}s)", l.state, start.elapsed().as_secs()));
+                    if l.done && !bar.is_finished() {
+                        bar.finish_with_message(l.state.clone());
+                    }
+                }
+                overall.set_position(lines.iter().filter(|l| l.done).count() as u64);
+            }
+            WaitView::Plain { last, start } => {
+                for l in lines {
+                    let before = last.get(&l.id);
+                    if before == Some(&l.state) {
+                        continue;
+                    }
+                    let change = match before {
+                        Some(b) => format!("{b} -> {}", l.state),
+                        None => l.state.clone(),
+                    };
+                    let text: String = format!(
+                        "job {} {}: {change} ({}s)",
+                        l.id,
+                        l.label,
+                        start.elapsed().as_secs()
+                    )
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .collect();
+                    eprintln!("{text}");
+                    last.insert(l.id, l.state.clone());
+                }
+            }
+        }
+    }
+
+    /// A one-line note above the job lines, through `ui`'s quietness.
+    pub fn note(&self, message: &str, ui: &Ui) {
+        match self {
+            WaitView::Live { multi, .. } => multi.suspend(|| ui.note(message)),
+            WaitView::Plain { .. } => ui.note(message),
+        }
+    }
+
+    /// Leaves the screen for the summary.
+    pub fn finish(&mut self) {
+        if let WaitView::Live { multi, overall, .. } = self {
+            overall.finish();
+            let _ = multi.clear();
         }
     }
 }

@@ -55,6 +55,12 @@ impl Backoff {
     }
 }
 
+/// `d` lengthened by up to `fraction` of itself at random: never shorter,
+/// so "at most once per interval" still holds.
+pub fn jitter_up(d: Duration, fraction: f64) -> Duration {
+    d + d.mul_f64(fraction.clamp(0.0, 1.0) * random_fraction())
+}
+
 /// A number in [0, 1) from the operating system's random source.
 fn random_fraction() -> f64 {
     use ring::rand::SecureRandom;
@@ -75,6 +81,15 @@ mod tests {
         let pauses: Vec<u64> = (0..7).map(|a| b.delay(a).as_secs()).collect();
         assert_eq!(pauses, [2, 4, 8, 16, 32, 60, 60]);
         assert_eq!(b.delay(u32::MAX), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn upward_jitter_never_shortens() {
+        let d = Duration::from_secs(30);
+        for _ in 0..100 {
+            let j = jitter_up(d, 0.2);
+            assert!(j >= d && j <= Duration::from_secs(36), "{j:?}");
+        }
     }
 
     #[test]

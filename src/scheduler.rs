@@ -22,6 +22,8 @@ pub struct Request<'a> {
     pub callback_base: Option<String>,
     /// Schedule even what is already scheduled for the same build.
     pub force: bool,
+    /// The build job a test runs on (`--after`).
+    pub after_job: Option<i64>,
 }
 
 /// How scheduling ended, when it did not fail.
@@ -94,6 +96,73 @@ pub fn resolve_build_id(
             job.id
         ))),
     }
+}
+
+/// Chains a test to a build kbridge scheduled (`--after JOB`): a finished
+/// build gives its kernel and modules; one still running is waited for by
+/// the runner, if it can. Fills `spec` and returns the build job.
+pub fn chain(
+    db: Db<'_>,
+    origin: &str,
+    given: &str,
+    spec: &mut crate::model::TestSpec,
+    runner: &dyn Runner,
+    built_kernel: &dyn Fn(&Job) -> Option<crate::runner::BuiltKernel>,
+) -> Result<Job, ScheduleError> {
+    let build = db.find(given)?.ok_or_else(|| {
+        ScheduleError::Usage(format!(
+            "unknown build '{given}': give the job id or uid of a build kbridge scheduled (see `kbridge jobs --kind build`)"
+        ))
+    })?;
+    if build.kind != JobKind::Build {
+        return Err(ScheduleError::Usage(format!(
+            "job {} is a {} job, not a build; --after needs a build",
+            build.id, build.kind
+        )));
+    }
+    let Some(uid) = build.uid.clone() else {
+        return Err(ScheduleError::Usage(format!(
+            "build job {} has no runner uid (it is '{}'): there is nothing to run after; schedule the build again",
+            build.id, build.state
+        )));
+    };
+    spec.build_id = format!("{origin}:{uid}");
+    match build.state {
+        JobState::Completed | JobState::Errored => {
+            if let Some(status @ (crate::model::Status::Fail | crate::model::Status::Error | crate::model::Status::Miss)) =
+                build.result
+            {
+                return Err(ScheduleError::Usage(format!(
+                    "build job {} did not succeed ({status}): there is no kernel to test",
+                    build.id
+                )));
+            }
+            let built = built_kernel(&build).ok_or_else(|| {
+                ScheduleError::Usage(format!(
+                    "build job {} finished, but what its runner reported does not say where the kernel is; give --kernel and --build-id",
+                    build.id
+                ))
+            })?;
+            spec.kernel = Some(built.kernel);
+            spec.modules = built.modules;
+        }
+        JobState::Submitted | JobState::Received if runner.can_wait_for(&build) => {
+            spec.waits_for = Some(uid);
+        }
+        JobState::Submitted | JobState::Received => {
+            return Err(ScheduleError::Usage(format!(
+                "build job {} is still running and this runner cannot start a test when it finishes; run `kbridge wait {}` first",
+                build.id, build.id
+            )))
+        }
+        state => {
+            return Err(ScheduleError::Usage(format!(
+                "build job {} is '{state}': the runner may not have it, so there is nothing to run after",
+                build.id
+            )))
+        }
+    }
+    Ok(build)
 }
 
 /// Removes from `spec` what is already scheduled for the same build and
@@ -195,6 +264,7 @@ pub fn schedule(
         request: &submission.body,
         callback_url: callback.as_ref().map(|c| c.url.as_str()),
         callback_token: callback.as_ref().map(|c| c.token.as_str()),
+        after_job: req.after_job,
     })?;
     batch.commit()?;
 

@@ -7,3 +7,4 @@ mod listen;
 mod schedule;
 #[allow(dead_code)]
 mod util;
+mod wait;

@@ -173,7 +173,7 @@ fn a_signed_test_callback_becomes_a_kcidb_document() {
     assert_eq!(answer.json()["job"], job.id);
     w.wait_state(job.id, "completed");
 
-    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
+    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(1).json();
     assert_eq!(doc["version"], json!({"major": 5, "minor": 3}));
     let tests = doc["tests"].as_array().unwrap();
     let by_path = |p: &str| {
@@ -225,7 +225,7 @@ fn a_signed_test_callback_becomes_a_kcidb_document() {
     let human = w
         .env
         .run(&["results", &job.id.to_string()])
-        .expect(0)
+        .expect(1)
         .stdout;
     assert!(human.contains("FAIL   ltp.smoke.access01"), "{human}");
 
@@ -597,14 +597,14 @@ fn the_same_callback_twice_is_a_200_no_op() {
     let body = w.test_body(&job.uid);
     w.deliver(&l, &job, &body);
     w.wait_state(job.id, "completed");
-    let first = w.env.run(&["results", &job.uid, "--json"]).expect(0).stdout;
+    let first = w.env.run(&["results", &job.uid, "--json"]).expect(1).stdout;
     // A different verdict in a replayed capture changes nothing.
     let tampered = body.replace("\"ltp-smoke\":\"fail\"", "\"ltp-smoke\":\"pass\"");
     let again = w.send(&l, &job, tampered.as_bytes(), tampered.as_bytes());
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(again.json()["result"], "duplicate");
     assert_eq!(
-        w.env.run(&["results", &job.uid, "--json"]).expect(0).stdout,
+        w.env.run(&["results", &job.uid, "--json"]).expect(1).stdout,
         first
     );
     assert_eq!(w.inbox()[0]["status"], "duplicate");
@@ -653,7 +653,7 @@ fn malformed_results_json_marks_the_job_errored_without_crashing() {
             .contains("results.json is malformed"),
         "{done}"
     );
-    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
+    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(1).json();
     let statuses: Vec<(&str, &str)> = doc["tests"]
         .as_array()
         .unwrap()
@@ -827,9 +827,13 @@ fn exit_when_done_stops_once_no_job_waits() {
     let download = w.art.test_job(&b.uid, "{}", "login:\n");
     let body = test_callback(&b.uid, &download, json!({"boot": "fail"}));
     w.deliver(&l, &b, &body);
-    assert_eq!(l.wait_exit(WAIT), 0);
+    assert_eq!(
+        l.wait_exit(WAIT),
+        1,
+        "a kernel failure is exit status 1, as for kbridge wait"
+    );
     assert_eq!(w.job(b.id)["state"], "completed");
-    let doc = w.env.run(&["results", &b.uid, "--json"]).expect(0).json();
+    let doc = w.env.run(&["results", &b.uid, "--json"]).expect(1).json();
     assert_eq!(doc["tests"][0]["status"], "FAIL");
 }
 
@@ -887,7 +891,7 @@ fn private_artefacts_get_the_token_and_redirects_stay_on_allowed_hosts() {
         [None],
         "the token never follows a redirect"
     );
-    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
+    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(1).json();
     assert_eq!(
         doc["tests"].as_array().unwrap().len(),
         8,
@@ -988,7 +992,7 @@ fn a_failed_build_gets_the_tail_of_its_log() {
     let body = body.to_string();
     w.deliver(&l, &job, &body);
     w.wait_state(job.id, "completed");
-    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
+    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(1).json();
     let build = &doc["builds"][0];
     assert_eq!(build["status"], "FAIL");
     let excerpt = build["log_excerpt"].as_str().unwrap();
@@ -1013,7 +1017,7 @@ fn a_failed_build_gets_the_tail_of_its_log() {
 fn results_inbox_and_listen_explain_what_is_missing() {
     let w = World::new();
     let job = w.schedule_test();
-    let run = w.env.run(&["results", &job.uid]).expect(1);
+    let run = w.env.run(&["results", &job.uid]).expect(3);
     assert!(
         run.error_line().contains(&format!(
             "job {} has no KCIDB document yet (it is 'submitted')",
@@ -1104,7 +1108,7 @@ fn the_listener_submits_what_it_makes() {
         k.accepted().len() == 1
     });
     let sent = &k.accepted()[0].1;
-    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(0).json();
+    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(1).json();
     assert_eq!(
         sent["tests"], doc["tests"],
         "what was made is what was sent"

@@ -136,7 +136,7 @@ fn boot_job_sends_no_tests_and_json_prints_the_record() {
     assert!(body.get("tests").is_none(), "{body}");
     assert!(body.get("callback").is_none());
     assert!(
-        run.stderr.contains("results will have to be polled"),
+        run.stderr.contains("`kbridge wait` will poll for results"),
         "{}",
         run.stderr
     );

@@ -8,9 +8,12 @@ use std::time::Duration;
 use crate::cli::ListenArgs;
 use crate::commands::{open_configured, pipeline_settings, Context};
 use crate::config::keys;
-use crate::error::Error;
+use crate::error::{exit, Error};
 use crate::listen::handler::Shared;
 use crate::log::Log;
+use crate::model::JobState;
+use crate::outcome::{JobOutcome, Summary};
+use crate::pipeline::poller::{Pace, Plan, Poller, Seen, Watch};
 use crate::pipeline::Pipeline;
 use crate::runner::Purpose;
 
@@ -19,7 +22,7 @@ const WORKERS: usize = 8;
 /// How long a client may take to send a request body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn run(args: ListenArgs, ctx: &Context) -> Result<(), Error> {
+pub fn run(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
     let config = ctx.load()?;
     let log = Log::stderr();
     let verify = !args.insecure_skip_verify;
@@ -75,6 +78,48 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<(), Error> {
             None
         }
     };
+    let interval = config.required_seconds(keys::POLL_INTERVAL);
+    let poll_after = config.required_seconds(keys::POLL_AFTER);
+    let seen_log = log.clone();
+    let watch = Watch::start(
+        &database,
+        Poller {
+            runners: runners.clone(),
+            intake: pipeline.intake(),
+            concurrency: 8,
+        },
+        Plan {
+            pace: Pace {
+                interval,
+                max: Duration::from_secs(3600),
+                // An overdue callback is asked about at a slower pace.
+                trust_callbacks: Some((poll_after, (poll_after / 6).max(interval))),
+            },
+            only: None,
+            listener: Some(addr.to_string()),
+            trust_while_listening: None,
+        },
+        move |seen| match seen {
+            Seen::Note(note) => seen_log.info(&note),
+            Seen::Finished(id) => seen_log.info(&format!(
+                "job {id}: its callback did not come; polling found it finished"
+            )),
+        },
+        log.clone(),
+    )?;
+    // The jobs --exit-when-done reports on: those waiting now, and those
+    // scheduled while it runs.
+    let (waiting_at_start, last_at_start) = {
+        let store = crate::store::Store::open_existing(&database)?;
+        let all = store.read().list(&crate::store::JobFilter::default())?;
+        let last = all.first().map(|j| j.id).unwrap_or(0);
+        let waiting: Vec<i64> = all
+            .iter()
+            .filter(|j| matches!(j.state, JobState::Submitted | JobState::Received))
+            .map(|j| j.id)
+            .collect();
+        (waiting, last)
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -111,31 +156,64 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<(), Error> {
 
     let mut idle = pipeline.idle();
     let exit_when_done = args.exit_when_done;
+    let timeout = args.timeout;
+    let timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let timed_out_flag = timed_out.clone();
     let header_timeout = config.required_seconds(keys::HEADER_TIMEOUT);
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(std_listener)?;
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         let done = async move {
-            if exit_when_done && idle.wait_for(|idle| *idle).await.is_ok() {
-                return;
+            if !exit_when_done {
+                return std::future::pending::<()>().await;
             }
-            std::future::pending::<()>().await
+            let expiry = async move {
+                match timeout {
+                    Some(t) => tokio::time::sleep(t).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                Ok(_) = idle.wait_for(|idle| *idle) => {}
+                () = expiry => timed_out_flag.store(true, std::sync::atomic::Ordering::Relaxed),
+            }
         };
         let stop_log = log.clone();
         let shutdown = async move {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => stop_log.info("interrupted; stopping"),
                 _ = term.recv() => stop_log.info("terminated; stopping"),
-                () = done => stop_log.info("no job is waiting for a callback; stopping"),
+                () = done => stop_log.info("no job is waiting for its results, or the timeout expired; stopping"),
             }
         };
         crate::listen::serve(listener, shutdown, shared, header_timeout).await;
         Ok::<(), std::io::Error>(())
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
+    watch.stop();
     if let Some(s) = submitter {
         s.stop();
     }
     pipeline.stop();
-    served.map_err(|e| Error::io(format!("serving on {addr}"), &e))
+    served.map_err(|e| Error::io(format!("serving on {addr}"), &e))?;
+    if !exit_when_done {
+        return Ok(exit::SUCCESS);
+    }
+    // The same summary and exit status as `kbridge wait`.
+    let store = crate::store::Store::open_existing(&database)?;
+    let mut outcomes = Vec::new();
+    for job in store.read().list(&crate::store::JobFilter::default())? {
+        if waiting_at_start.contains(&job.id) || job.id > last_at_start {
+            let doc = store.read().document(job.id)?.map(|d| d.document);
+            outcomes.push(JobOutcome::of(job.redacted(), doc.as_deref()));
+        }
+    }
+    outcomes.reverse();
+    let summary = Summary {
+        outcomes,
+        timed_out: timed_out.load(std::sync::atomic::Ordering::Relaxed),
+        interrupted: false,
+    };
+    super::print(&summary.human())?;
+    Ok(summary.exit_status(false))
 }

@@ -14,6 +14,7 @@ mod report;
 mod results;
 mod schedule;
 mod settings;
+pub mod wait;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -58,11 +59,12 @@ pub fn run(parsed: Parsed) -> Result<u8, Error> {
     };
     let done = |r: Result<(), Error>| r.map(|()| exit::SUCCESS);
     match parsed.cli.command {
-        Command::Schedule(s) => done(schedule::run(*s, &ctx)),
+        Command::Schedule(s) => schedule::run(*s, &ctx),
+        Command::Wait(args) => wait::run(args, &ctx),
         Command::Jobs(args) => done(jobs::list(args, &ctx.load()?)),
         Command::Show(args) => done(jobs::show(args, &ctx.load()?)),
-        Command::Listen(args) => done(listen::run(args, &ctx)),
-        Command::Results(args) => done(results::run(args, &ctx.load()?)),
+        Command::Listen(args) => listen::run(args, &ctx),
+        Command::Results(args) => results::run(args, &ctx.load()?),
         Command::Inbox(args) => done(inbox::run(args, &ctx.load()?)),
         Command::Submit(args) => outbox::submit(args, &ctx),
         Command::Outbox(args) => outbox::run(args, &ctx),

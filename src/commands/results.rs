@@ -4,28 +4,38 @@ use crate::cli::ResultsArgs;
 use crate::commands::jobs::find_job;
 use crate::commands::{open_existing, print};
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{exit, Error};
+use crate::outcome::{JobOutcome, Summary};
 use crate::store::StoreError;
 
-pub fn run(args: ResultsArgs, config: &Config) -> Result<(), Error> {
+/// Prints a job's document and exits as `kbridge wait` would for it alone:
+/// 0 pass, 1 FAIL, 3 an infrastructure problem or no results yet.
+pub fn run(args: ResultsArgs, config: &Config) -> Result<u8, Error> {
     let store = open_existing(config)?;
     let job = find_job(&store, &args.job)?;
-    let doc = store.read().document(job.id)?.ok_or_else(|| {
-        Error::NotFound(format!(
-            "job {} has no KCIDB document yet (it is '{}'{}); `kbridge listen` makes one when the runner reports back",
+    let Some(doc) = store.read().document(job.id)? else {
+        eprintln!(
+            "error: job {} has no KCIDB document yet (it is '{}'{}); `kbridge wait {}` waits for it and polls the runner",
             job.id,
             job.state,
-            job.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
-        ))
-    })?;
+            job.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default(),
+            job.id
+        );
+        return Ok(exit::INFRA);
+    };
     let value: serde_json::Value =
         serde_json::from_str(&doc.document).map_err(|e| StoreError::Corrupt {
             path: store.path().to_path_buf(),
             what: format!("document of job {}", job.id),
             message: e.to_string(),
         })?;
+    let status = Summary {
+        outcomes: vec![JobOutcome::of(job.clone(), Some(&doc.document))],
+        ..Summary::default()
+    }
+    .exit_status(false);
     if args.json {
-        return print(doc.document.trim_end());
+        return print(doc.document.trim_end()).map(|()| status);
     }
     let mut lines = vec![format!(
         "job {} ({} {} {}): {} at {}{}",
@@ -54,5 +64,5 @@ pub fn run(args: ResultsArgs, config: &Config) -> Result<(), Error> {
             t["path"].as_str().unwrap_or("-")
         ));
     }
-    print(&lines.join("\n"))
+    print(&lines.join("\n")).map(|()| status)
 }

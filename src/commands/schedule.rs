@@ -2,21 +2,22 @@
 //! runner-neutral job and hands it to the scheduler.
 
 use crate::cli::{BootArgs, BuildArgs, KernelArgs, Schedule, TestArgs};
+use crate::commands::wait::{self, WaitFor};
 use crate::commands::{json, open_runner, print, Context};
 use crate::config::keys;
-use crate::error::Error;
+use crate::error::{exit, Error};
 use crate::model::{BuildSpec, Job, JobSpec, TestSpec};
 use crate::runner::{self, Purpose};
 use crate::scheduler::{self, Outcome, Request};
 use crate::store::Store;
 
-pub fn run(cmd: Schedule, ctx: &Context) -> Result<(), Error> {
+pub fn run(cmd: Schedule, ctx: &Context) -> Result<u8, Error> {
     let (common, request) = match cmd {
         Schedule::Build(a) => (a.common.clone(), Args::Build(a)),
         Schedule::Test(a) => (a.common.clone(), Args::Test(a)),
         Schedule::Boot(a) => (a.common.clone(), Args::Boot(a)),
     };
-    let (mut spec, force) = request.into_spec(common.private)?;
+    let (mut spec, force, after) = request.into_spec(common.private)?;
     let config = ctx.load()?;
     let code = config.text(keys::RUNNER).expect("runner has a default");
     let info = runner::find(&code.value).ok_or_else(|| {
@@ -27,17 +28,14 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<(), Error> {
             runner::available()
         ))
     })?;
-    let runner = open_runner(
-        &config,
-        info,
-        Purpose::Schedule {
-            dry_run: common.dry_run,
-        },
-    )?;
+    let purpose = Purpose::Schedule {
+        dry_run: common.dry_run,
+    };
+    let runner = open_runner(&config, info, purpose)?;
     let database = config.database();
     let callback_base = config.text(keys::CALLBACK_URL).map(|s| s.value);
-    if callback_base.is_none() {
-        ctx.ui.note("no callback_url is set: the runner will not report back, so results will have to be polled (set --callback-url or KBRIDGE_CALLBACK_URL)");
+    if callback_base.is_none() && !common.wait {
+        ctx.ui.note("no callback_url is set: the runner will not report back, so `kbridge wait` will poll for results (set --callback-url or KBRIDGE_CALLBACK_URL for callbacks)");
     }
 
     // A dry run reads an existing database for de-duplication but never
@@ -49,12 +47,30 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<(), Error> {
     } else {
         None
     };
+    let mut after_job = None;
     if let JobSpec::Test(t) | JobSpec::Boot(t) = &mut spec {
-        t.build_id = scheduler::resolve_build_id(
-            store.as_ref().map(Store::read),
-            &config.origin(),
-            &t.build_id,
-        )?;
+        match (after.as_deref(), &store) {
+            (Some(after), Some(store)) => {
+                let built_kernel = |build: &Job| {
+                    runner::find(&build.runner)
+                        .and_then(|info| open_runner(&config, info, Purpose::Process).ok())
+                        .and_then(|r| r.built_kernel(build))
+                };
+                let origin = config.origin();
+                let build = scheduler::chain(store.read(), &origin, after, t, runner.as_ref(), &built_kernel)?;
+                after_job = Some(build.id);
+            }
+            (Some(after), None) => {
+                return Err(Error::Usage(format!(
+                    "unknown build '{after}': there is no database at {}, so no build kbridge scheduled",
+                    database.display()
+                )))
+            }
+            (None, store) => {
+                let db = store.as_ref().map(Store::read);
+                t.build_id = scheduler::resolve_build_id(db, &config.origin(), &t.build_id)?;
+            }
+        }
     }
     let req = Request {
         runner_code: info.code,
@@ -62,15 +78,16 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<(), Error> {
         spec,
         callback_base,
         force,
+        after_job,
     };
     if common.dry_run {
         let Some(submission) = scheduler::dry_run(&req, store.as_ref().map(Store::read), &ctx.ui)?
         else {
             ctx.ui.note("nothing left to schedule");
-            return if common.json { print("null") } else { Ok(()) };
+            return if common.json { print("null") } else { Ok(()) }.map(|()| exit::SUCCESS);
         };
-        return if common.json {
-            print(&json(&serde_json::json!({
+        let shown = if common.json {
+            json(&serde_json::json!({
                 "method": submission.method,
                 "url": submission.url,
                 "headers": submission
@@ -79,30 +96,41 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<(), Error> {
                     .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
                     .collect::<serde_json::Map<_, _>>(),
                 "body": submission.body,
-            })))
+            }))
         } else {
-            print(&submission.to_string())
+            submission.to_string()
         };
+        return print(&shown).map(|()| exit::SUCCESS);
     }
     let mut store = store.expect("opened unless a dry run");
-    match scheduler::schedule(&mut store, req, &ctx.ui)? {
+    let job = match scheduler::schedule(&mut store, req, &ctx.ui)? {
         Outcome::NothingLeft => {
             ctx.ui.note("nothing left to schedule");
-            if common.json {
-                print("null")
-            } else {
-                Ok(())
-            }
+            return if common.json { print("null") } else { Ok(()) }.map(|()| exit::SUCCESS);
         }
-        Outcome::Scheduled(job) => {
-            let job = job.redacted();
-            if common.json {
-                print(&json(&job))
-            } else {
-                print(&scheduled_line(&job))
-            }
-        }
+        Outcome::Scheduled(job) => job.redacted(),
+    };
+    drop(store);
+    if !common.wait {
+        let shown = if common.json {
+            json(&job)
+        } else {
+            scheduled_line(&job)
+        };
+        return print(&shown).map(|()| exit::SUCCESS);
     }
+    ctx.ui.note(&scheduled_line(&job));
+    wait::wait(
+        &config,
+        ctx,
+        &WaitFor {
+            jobs: vec![job.id.to_string()],
+            timeout: common.timeout,
+            junit: common.junit.clone(),
+            bisect: common.bisect,
+            json: common.json,
+        },
+    )
 }
 
 enum Args {
@@ -113,8 +141,9 @@ enum Args {
 
 impl Args {
     /// Turns the arguments into a runner-neutral job, checking what clap
-    /// cannot, and says whether `--force` was given.
-    fn into_spec(self, private: bool) -> Result<(JobSpec, bool), Error> {
+    /// cannot, and says whether `--force` was given and which build it runs
+    /// after.
+    fn into_spec(self, private: bool) -> Result<(JobSpec, bool, Option<String>), Error> {
         match self {
             Args::Build(a) => {
                 let mut kconfig: Vec<String> = a.kconfig.into_iter().collect();
@@ -129,7 +158,7 @@ impl Args {
                     targets: a.targets,
                     private,
                 });
-                Ok((spec, true))
+                Ok((spec, true, None))
             }
             Args::Test(a) => {
                 let mut tests: Vec<String> = Vec::new();
@@ -144,15 +173,16 @@ impl Args {
                         "--tests names no test (boot always runs); use `kbridge schedule boot` to only boot".into(),
                     ));
                 }
-                let force = a.kernel.force;
+                let (force, after) = (a.kernel.force, a.kernel.after.clone());
                 let spec = test_spec(a.kernel, tests, a.collection, private);
-                Ok((JobSpec::Test(spec), force))
+                Ok((JobSpec::Test(spec), force, after))
             }
             Args::Boot(a) => {
-                let force = a.kernel.force;
+                let (force, after) = (a.kernel.force, a.kernel.after.clone());
                 Ok((
                     JobSpec::Boot(test_spec(a.kernel, vec![], None, private)),
                     force,
+                    after,
                 ))
             }
         }
@@ -169,11 +199,13 @@ fn test_spec(
         device: k.device,
         kernel: k.kernel,
         modules: k.modules,
-        build_id: k.build_id,
+        // Filled from the build when the test runs after one.
+        build_id: k.build_id.unwrap_or_default(),
         tests,
         collection,
         parameters: k.parameters,
         private,
+        waits_for: None,
     }
 }
 

@@ -79,6 +79,16 @@ pub fn checked_bytes(
     Ok(bytes)
 }
 
+/// The worst status among a document's builds and tests (KCIDB's
+/// priority: FAIL, ERROR, MISS, PASS, DONE, SKIP).
+pub fn worst(doc: &Document) -> Option<Status> {
+    doc.builds
+        .iter()
+        .filter_map(|b| b.status)
+        .chain(doc.tests.iter().map(|t| t.status))
+        .min()
+}
+
 /// The build ids a document defines, and kbridge's own build ids its tests
 /// refer to (sent after those builds).
 pub fn references(doc: &Document, origin: &str) -> (Vec<String>, Vec<String>) {
@@ -365,43 +375,12 @@ pub fn sanitise(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CaseResult, JobSpec, JobState, TestSpec};
+    use crate::model::CaseResult;
 
     fn test_job(kind: JobKind, tests: &[&str]) -> Job {
-        let spec = TestSpec {
-            device: "qemu-riscv64".into(),
-            kernel: "https://k".into(),
-            modules: None,
-            build_id: "maestro:681b".into(),
-            tests: tests.iter().map(|s| s.to_string()).collect(),
-            collection: Some("ltp".into()),
-            parameters: vec![],
-            private: false,
-        };
-        Job {
-            id: 1,
-            runner: "tuxsuite".into(),
-            kind,
-            uid: Some("2MBYa8FhoBHkRCX2BMMPusjuClf".into()),
-            state: JobState::Received,
-            detail: None,
-            summary: String::new(),
-            spec: if kind == JobKind::Boot {
-                JobSpec::Boot(spec)
-            } else {
-                JobSpec::Test(spec)
-            },
-            request: Value::Null,
-            response: None,
-            build_id: Some("maestro:681b".into()),
-            collection: Some("ltp".into()),
-            tests: tests.iter().map(|s| s.to_string()).collect(),
-            device: Some("qemu-riscv64".into()),
-            callback_url: None,
-            callback_token: None,
-            scheduled_at: String::new(),
-            updated_at: String::new(),
-        }
+        let mut spec = crate::model::sample_test_spec("maestro:681b", tests);
+        spec.kernel = Some("https://k".into());
+        crate::model::sample_job(1, kind, spec)
     }
 
     fn own(doc: &Document, known: &dyn Fn(&str) -> bool) -> Result<(), String> {

@@ -13,11 +13,13 @@
 //!   admits items;
 //! - `admit`: matching an item to its job, and what may be kept of it;
 //! - `writer`: the one thread that writes to the store, in group commits;
-//! - `worker`: the threads that fetch results and write documents.
+//! - `worker`: the threads that fetch results and write documents;
+//! - `poller`: asking runners about jobs whose report has not come.
 //!
 //! Data flows one way: intake → writer (store) → workers → writer (store).
 
 mod admit;
+pub mod poller;
 mod worker;
 mod writer;
 
@@ -117,8 +119,19 @@ pub struct SignedReport {
     pub document: String,
 }
 
+/// A finished job's report obtained by polling its runner.
+#[derive(Debug)]
+pub struct PolledReport {
+    pub job_id: i64,
+    pub callback: crate::model::Callback,
+}
+
 /// Messages to the writer.
 enum Msg {
+    Polled(Box<PolledReport>, tokio::sync::oneshot::Sender<Answer>),
+    /// Processes again what is pending for these jobs (left by a stopped
+    /// `kbridge wait` or listener).
+    Resume(Vec<i64>),
     Admit(Box<Incoming>, tokio::sync::oneshot::Sender<Answer>),
     Report(Box<SignedReport>, tokio::sync::oneshot::Sender<Answer>),
     Refused(Refused),
@@ -127,6 +140,8 @@ enum Msg {
         inbox_id: i64,
         job_id: i64,
         finish: worker::Finish,
+        /// What the runner said of the job, when the report could be read.
+        status: Option<serde_json::Value>,
     },
     Stop,
 }
@@ -155,6 +170,20 @@ impl Intake {
         answer
     }
 
+    /// Hands over a finished job's report found by polling: the same path
+    /// as a callback, so a job polled and then called back is processed
+    /// once.
+    pub fn polled(&self, report: PolledReport) -> tokio::sync::oneshot::Receiver<Answer> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let _ = self.tx.send(Msg::Polled(Box::new(report), reply));
+        answer
+    }
+
+    /// Processes what is pending for these jobs.
+    pub fn resume(&self, jobs: Vec<i64>) {
+        let _ = self.tx.send(Msg::Resume(jobs));
+    }
+
     /// Records a refused request, without its body.
     pub fn refused(&self, r: Refused) {
         let _ = self.tx.send(Msg::Refused(r));
@@ -178,6 +207,8 @@ pub struct Pipeline {
     idle: tokio::sync::watch::Receiver<bool>,
     writer: Option<JoinHandle<()>>,
     workers: Vec<JoinHandle<()>>,
+    /// The workers' queue, to wake them when stopping.
+    wake: mpsc::Sender<Option<worker::Work>>,
     stop: Arc<AtomicBool>,
     checkpointer: Option<Checkpointer>,
     grace: Duration,
@@ -206,6 +237,7 @@ impl Pipeline {
             origin: settings.origin.clone(),
             output_dir: settings.output_dir.clone(),
         });
+        let wake = work_tx.clone();
         let workers = worker::spawn(
             settings.workers,
             processor,
@@ -230,6 +262,7 @@ impl Pipeline {
             stop,
             checkpointer: Some(checkpointer),
             grace,
+            wake,
         })
     }
 
@@ -252,6 +285,10 @@ impl Pipeline {
 
     fn halt(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // Idle workers wait on the queue; wake each to see the stop.
+        for _ in &self.workers {
+            let _ = self.wake.send(None);
+        }
         let deadline = Instant::now() + self.grace;
         while self.workers.iter().any(|w| !w.is_finished()) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));

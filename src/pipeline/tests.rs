@@ -85,6 +85,7 @@ impl World {
             spec: JobSpec::Test(spec),
             callback_base: Some("https://ci.example".into()),
             force: false,
+            after_job: None,
         };
         match scheduler::schedule(&mut store, req, &Quiet).unwrap() {
             Outcome::Scheduled(job) => *job,
@@ -318,6 +319,7 @@ fn builds_are_refused_by_a_runner_that_does_not_do_them() {
             spec,
             callback_base: None,
             force: false,
+            after_job: None,
         },
         &Quiet,
     )

@@ -45,6 +45,8 @@ pub enum Finish {
         /// for the order of delivery.
         builds: Vec<String>,
         needs_builds: Vec<String>,
+        /// The worst status in the document.
+        worst: Option<crate::model::Status>,
     },
     /// Fetching failed in a way worth retrying.
     Retry { error: String },
@@ -60,21 +62,34 @@ pub struct Processor {
 }
 
 impl Processor {
-    /// Turns one matched report into a document, or says why not.
-    pub fn process(&self, w: &Work) -> Finish {
+    /// Turns one matched report into a document, or says why not; also
+    /// returns what the runner said of the job, when it could be read.
+    pub fn process(&self, w: &Work) -> (Finish, Option<serde_json::Value>) {
         let Some(runner) = self.runners.get(w.job.runner.as_str()) else {
-            return Finish::Errored {
-                reason: format!("runner '{}' is not available", w.job.runner),
-            };
+            let reason = format!("runner '{}' is not available", w.job.runner);
+            return (Finish::Errored { reason }, None);
         };
         let callback = match runner.parse_callback(w.job.kind, &w.body, &w.verified_as) {
             Ok(cb) => cb,
             Err(e) => {
-                return Finish::Errored {
-                    reason: e.to_string(),
-                }
+                return (
+                    Finish::Errored {
+                        reason: e.to_string(),
+                    },
+                    None,
+                )
             }
         };
+        let status = callback.status.clone();
+        (self.document(runner.as_ref(), w, callback), Some(status))
+    }
+
+    fn document(
+        &self,
+        runner: &dyn crate::runner::Runner,
+        w: &Work,
+        callback: crate::model::Callback,
+    ) -> Finish {
         let mut job = w.job.clone();
         if job.uid.is_none() {
             job.uid = callback.uid.clone();
@@ -91,7 +106,9 @@ impl Processor {
         }
         let results = match runner.fetch_results(&job, &callback) {
             Ok(r) => r,
-            Err(FetchError::Transient(error)) => return Finish::Retry { error },
+            Err(FetchError::Transient(error) | FetchError::Throttled { why: error, .. }) => {
+                return Finish::Retry { error }
+            }
             Err(FetchError::Permanent(reason)) => return Finish::Errored { reason },
         };
         let doc = kcidb::document(&job, &self.origin, &results);
@@ -111,6 +128,7 @@ impl Processor {
         }
         let problem = results.problem().map(str::to_string);
         let (builds, needs_builds) = kcidb::references(&doc, &self.origin);
+        let worst = kcidb::worst(&doc);
         Finish::Completed {
             document: String::from_utf8(bytes).expect("JSON is UTF-8"),
             path: path.display().to_string(),
@@ -122,6 +140,7 @@ impl Processor {
             detail: problem,
             builds,
             needs_builds,
+            worst,
         }
     }
 }
@@ -144,11 +163,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Starts `n` workers. They stop when `stop` is set, after the item in hand.
+/// Starts `n` workers. They stop when `stop` is set, after the item in hand;
+/// a `None` on the queue wakes one to look at `stop` at once.
 pub(super) fn spawn(
     n: usize,
     processor: Arc<Processor>,
-    work: Receiver<Work>,
+    work: Receiver<Option<Work>>,
     writer: Sender<Msg>,
     stop: Arc<AtomicBool>,
 ) -> Vec<JoinHandle<()>> {
@@ -172,15 +192,16 @@ pub(super) fn spawn(
                         Err(_) => return,
                     };
                     let w = match next {
-                        Ok(w) => w,
-                        Err(RecvTimeoutError::Timeout) => continue,
+                        Ok(Some(w)) => w,
+                        Ok(None) | Err(RecvTimeoutError::Timeout) => continue,
                         Err(RecvTimeoutError::Disconnected) => return,
                     };
-                    let finish = processor.process(&w);
+                    let (finish, status) = processor.process(&w);
                     let _ = writer.send(Msg::Finished {
                         inbox_id: w.inbox_id,
                         job_id: w.job.id,
                         finish,
+                        status,
                     });
                 })
                 .expect("threads can be started")

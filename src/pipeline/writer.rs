@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use super::admit::{admit, build_known, Admission, Incoming, Matching};
 use super::worker::{Finish, Work};
-use super::{now_ms, Answer, Msg, Replayed, Runners, Settings, SignedReport};
+use super::{now_ms, Answer, Msg, PolledReport, Replayed, Runners, Settings, SignedReport};
 use crate::log::Log;
 use crate::model::{InboxEntry, InboxStatus, Job, JobState};
 use crate::retry::Backoff;
@@ -36,7 +36,7 @@ pub(super) struct Writer {
     store: Store,
     runners: Runners,
     settings: Settings,
-    work: Sender<Work>,
+    work: Sender<Option<Work>>,
     idle: tokio::sync::watch::Sender<bool>,
     log: Log,
     /// Callbacks a worker has in hand.
@@ -64,7 +64,7 @@ impl Writer {
         store: Store,
         runners: Runners,
         settings: Settings,
-        work: Sender<Work>,
+        work: Sender<Option<Work>>,
         idle: tokio::sync::watch::Sender<bool>,
         log: Log,
     ) -> Writer {
@@ -139,6 +139,7 @@ impl Writer {
         let mut lines = Vec::new();
         let mut finished = Vec::new();
         let mut replays = Vec::new();
+        let mut resumes = Vec::new();
         let result = (|| -> Result<(), StoreError> {
             let batch = self.store.batch()?;
             for msg in msgs {
@@ -157,11 +158,26 @@ impl Writer {
                         let answer = store_report(&batch, &self.settings.origin, *report)?;
                         replies.push((reply, answer));
                     }
+                    Msg::Polled(report, reply) => {
+                        let answer = store_polled(
+                            &batch,
+                            &self.runners,
+                            &self.settings,
+                            *report,
+                            &mut work,
+                        )?;
+                        replies.push((reply, answer));
+                    }
+                    Msg::Resume(jobs) => resumes.extend(jobs),
                     Msg::Finished {
                         inbox_id,
                         job_id,
                         finish,
+                        status,
                     } => {
+                        if let Some(status) = &status {
+                            batch.set_job_status(job_id, status)?;
+                        }
                         let line =
                             record_finish(&batch, inbox_id, job_id, &finish, &self.settings)?;
                         let completed = matches!(finish, Finish::Completed { .. });
@@ -227,6 +243,11 @@ impl Writer {
                 self.store_failed();
             }
         }
+        if !resumes.is_empty() {
+            if let Err(e) = self.resume(&resumes) {
+                self.log.error(&e.to_string());
+            }
+        }
         for (id, reply) in replays {
             match self.replay(id) {
                 Ok(w) => {
@@ -251,7 +272,7 @@ impl Writer {
     fn dispatch(&mut self, w: Work) {
         self.owned.insert(w.inbox_id);
         if self.in_flight.insert(w.inbox_id) {
-            let _ = self.work.send(w);
+            let _ = self.work.send(Some(w));
         }
     }
 
@@ -378,6 +399,28 @@ impl Writer {
         Ok(())
     }
 
+    /// Hands out what is pending for these jobs, now.
+    fn resume(&mut self, jobs: &[i64]) -> Result<(), StoreError> {
+        let pending = self.store.read().due_pending(i64::MAX, true)?;
+        let mut work = Vec::new();
+        for e in pending
+            .into_iter()
+            .filter(|e| e.job_id.is_some_and(|j| jobs.contains(&j)))
+        {
+            if self.in_flight.contains(&e.id) {
+                continue;
+            }
+            let Some(job) = self.store.read().job_by_id(e.job_id.unwrap_or_default())? else {
+                continue;
+            };
+            work.push(work_from_entry(&self.store, &self.settings.origin, e, job)?);
+        }
+        for w in work {
+            self.dispatch(w);
+        }
+        Ok(())
+    }
+
     /// Puts a stored callback back in the queue and returns its work.
     fn replay(&mut self, id: i64) -> Result<Work, String> {
         let fail = |e: StoreError| e.to_string();
@@ -495,8 +538,12 @@ fn record_finish(
             detail,
             builds,
             needs_builds,
+            worst,
         } => {
             batch.save_document(job_id, document, Some(path))?;
+            if let Some(worst) = worst {
+                batch.set_job_result(job_id, *worst)?;
+            }
             batch.set_job_state(job_id, *state, detail.as_deref())?;
             batch.set_inbox(inbox_id, InboxStatus::Processed, None, detail.as_deref())?;
             let job = batch.read().job_by_id(job_id)?;
@@ -557,6 +604,65 @@ fn record_finish(
             Ok(format!("job {job_id}: {detail}"))
         }
     }
+}
+
+/// Stores a finished job's report found by polling, unless the job was
+/// reported on already (by a callback, or another poll): then nothing is
+/// kept.
+fn store_polled(
+    batch: &Batch<'_>,
+    runners: &Runners,
+    settings: &Settings,
+    p: PolledReport,
+    work: &mut Vec<Work>,
+) -> Result<Answer, StoreError> {
+    let Some(job) = batch.read().job_by_id(p.job_id)? else {
+        return Ok(Answer::Invalid(format!("no job {}", p.job_id)));
+    };
+    if job.state.reported() {
+        return Ok(Answer::Duplicate { inbox: 0 });
+    }
+    if !runners.contains_key(job.runner.as_str()) {
+        return Ok(Answer::Invalid(format!(
+            "runner '{}' is not configured here",
+            job.runner
+        )));
+    }
+    let uid = job.uid.clone().or(p.callback.uid.clone());
+    if let Some(u) = &uid {
+        if let Err(why) = crate::model::check_uid(u) {
+            return Ok(Answer::Invalid(why));
+        }
+    }
+    let body = serde_json::to_vec(&p.callback.status).expect("JSON values always serialise");
+    let inbox = batch.insert_inbox(&NewInbox {
+        runner: &job.runner,
+        kind: job.kind,
+        status: InboxStatus::Pending,
+        verified_as: Some(crate::runner::POLLED),
+        reason: None,
+        headers: "{}",
+        token: None,
+        body: Some(&body),
+        body_bytes: body.len(),
+        uid: uid.as_deref(),
+        job_id: Some(job.id),
+    })?;
+    mark_received(batch, &job, uid.as_deref())?;
+    batch.set_job_status(job.id, &p.callback.status)?;
+    let job_id = job.id;
+    let build_known = build_known(batch.read(), &settings.origin, &job)?;
+    work.push(Work {
+        inbox_id: inbox,
+        job,
+        body,
+        verified_as: crate::runner::POLLED.to_string(),
+        build_known,
+    });
+    Ok(Answer::Accepted {
+        inbox,
+        job: Some(job_id),
+    })
 }
 
 /// The outbox key of a report: one document per source and test run.
@@ -759,7 +865,7 @@ mod tests {
         _dir: tempfile::TempDir,
         db: std::path::PathBuf,
         writer: Writer,
-        work: mpsc::Receiver<Work>,
+        work: mpsc::Receiver<Option<Work>>,
     }
 
     fn fixture() -> Fixture {
@@ -801,6 +907,7 @@ mod tests {
                 request: &serde_json::json!({}),
                 callback_url: Some("https://ci.example/callback/testlab/test"),
                 callback_token: Some("tok"),
+                after_job: None,
             })
             .unwrap();
         batch.set_job_uid(job, "lab.1").unwrap();
@@ -830,9 +937,9 @@ mod tests {
         f.writer.fail_at = Some("due");
         assert!(f.writer.tick().is_err());
         assert!(f.writer.recover, "a failed tick keeps the recovery pending");
-        assert!(f.work.try_recv().is_err());
+        assert!(f.work.try_recv().ok().flatten().is_none());
         f.writer.tick().unwrap();
-        assert_eq!(f.work.try_recv().unwrap().inbox_id, inbox);
+        assert_eq!(f.work.try_recv().unwrap().expect("work").inbox_id, inbox);
         assert!(!f.writer.recover);
     }
 
@@ -849,7 +956,12 @@ mod tests {
             "the version is recorded only after a rematch held"
         );
         f.writer.tick().unwrap();
-        let w = f.work.try_recv().expect("the early callback was matched");
+        let w = f
+            .work
+            .try_recv()
+            .ok()
+            .flatten()
+            .expect("the early callback was matched");
         assert_eq!((w.inbox_id, w.job.id), (inbox, job));
     }
 
@@ -867,7 +979,7 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
-        assert_eq!(f.work.try_recv().unwrap().inbox_id, inbox);
+        assert_eq!(f.work.try_recv().unwrap().expect("work").inbox_id, inbox);
         locker.execute_batch("ROLLBACK").unwrap();
     }
 }

@@ -277,6 +277,10 @@ pub enum FetchError {
     /// Worth retrying later: a network error, a timeout, a 5xx.
     #[error("{0}")]
     Transient(String),
+    /// The service asked to wait this long before asking again
+    /// (`Retry-After`).
+    #[error("{why}")]
+    Throttled { why: String, after: Duration },
     /// Retrying cannot help: a host that is not allowed, a missing field.
     #[error("{0}")]
     Permanent(String),
@@ -284,12 +288,24 @@ pub enum FetchError {
 
 /// What polling a job found.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(dead_code)] // `kbridge wait` polls next
 pub enum Polled {
     /// Finished: the same report a callback would carry.
     Finished(Callback),
-    /// Not finished yet; `state` is the runner's word for where it is.
-    Running { state: String },
+    /// Not finished yet; `state` is the runner's word for where it is,
+    /// `queued` says whether it has not started, and `status` is what the
+    /// runner said.
+    Running {
+        state: String,
+        queued: bool,
+        status: serde_json::Value,
+    },
+}
+
+/// Where a finished build's kernel is, for a test chained to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltKernel {
+    pub kernel: String,
+    pub modules: Option<String>,
 }
 
 /// A service that runs jobs and calls back when they finish.
@@ -374,8 +390,25 @@ pub trait Runner: Send + Sync {
     }
 
     /// Asks the runner where a job stands.
-    #[allow(dead_code)] // `kbridge wait` polls next
     fn poll(&self, job: &Job) -> Result<Polled, FetchError>;
+
+    /// How long the runner keeps a job's results; polling a job older than
+    /// that is pointless.
+    fn results_lifetime(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Where the kernel of a finished build this runner ran is, from what
+    /// it reported (`job.status`).
+    fn built_kernel(&self, _build: &Job) -> Option<BuiltKernel> {
+        None
+    }
+
+    /// Whether a test on this runner can be submitted to start when
+    /// `build` (still running) finishes.
+    fn can_wait_for(&self, _build: &Job) -> bool {
+        false
+    }
 
     /// Fetches and reads the results of a finished job.
     fn fetch_results(&self, job: &Job, callback: &Callback) -> Result<JobResults, FetchError>;

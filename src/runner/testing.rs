@@ -172,6 +172,8 @@ impl Runner for TestLab {
         } else {
             Ok(Polled::Running {
                 state: v["state"].as_str().unwrap_or("?").to_string(),
+                queued: false,
+                status: v,
             })
         }
     }
@@ -242,7 +244,12 @@ impl Lab {
                     Some(v) => tiny_http::Response::from_string(v.to_string()),
                     None => tiny_http::Response::from_string("{}").with_status_code(404),
                 };
-                let _ = req.respond(resp);
+                // Closed after each answer: tiny_http's few pooled threads can
+                // all be held by a client's idle keep-alive connections.
+                let close = "Connection: close"
+                    .parse::<tiny_http::Header>()
+                    .expect("valid");
+                let _ = req.respond(resp.with_header(close));
             }
         });
         Lab { server, state }

@@ -36,7 +36,11 @@ impl Checkpointer {
             .spawn(move || {
                 let mut n = 0u32;
                 while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(every);
+                    // Short naps, so stopping never waits a whole period.
+                    let until = std::time::Instant::now() + every;
+                    while !flag.load(Ordering::Relaxed) && std::time::Instant::now() < until {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
                     n = n.wrapping_add(1);
                     let mode = if n.is_multiple_of(TRUNCATE_EVERY) {
                         "TRUNCATE"

@@ -15,6 +15,20 @@ pub struct NewJob<'a> {
     pub request: &'a serde_json::Value,
     pub callback_url: Option<&'a str>,
     pub callback_token: Option<&'a str>,
+    /// The build job a test waits for.
+    pub after_job: Option<i64>,
+}
+
+/// Where a job the poller may ask about stands in its poll schedule.
+#[derive(Debug, Clone)]
+pub struct PollSlot {
+    pub job_id: i64,
+    pub runner: String,
+    /// When it is due next; `None` before its first poll.
+    pub next_poll_ms: Option<i64>,
+    pub scheduled_at: String,
+    /// Whether its runner was given a callback URL.
+    pub has_callback: bool,
 }
 
 /// Which jobs `list` returns.
@@ -56,6 +70,24 @@ impl Db<'_> {
     /// A job by kbridge's id.
     pub fn job_by_id(&self, id: i64) -> Result<Option<Job>, StoreError> {
         self.job("SELECT * FROM jobs WHERE id = ?1", [id])
+    }
+
+    /// These jobs, in the order given (missing ones left out), read in one
+    /// pass.
+    pub fn jobs_by_ids(&self, ids: &[i64]) -> Result<Vec<Job>, StoreError> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = serde_json::to_string(ids).expect("ids serialize");
+        let mut by_id: std::collections::HashMap<i64, Job> = self
+            .jobs(
+                "SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each(?1))",
+                [list],
+            )?
+            .into_iter()
+            .map(|j| (j.id, j))
+            .collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
     /// A job by its runner and uid.
@@ -112,13 +144,65 @@ impl Db<'_> {
             .map_err(|e| self.fail(e))
     }
 
-    /// Jobs still waiting for a callback: accepted by their runner with a
-    /// callback URL, and no callback yet. Plus callbacks still being
-    /// processed.
+    /// The poll schedule of the jobs the runner accepted and has not
+    /// reported on that are due at `now_ms` or were never polled, oldest
+    /// first. Only what deciding needs is read; [`Db::jobs_by_ids`] loads
+    /// the ones that are due.
+    pub fn poll_slots(&self, now_ms: i64) -> Result<Vec<PollSlot>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, runner, next_poll_ms, scheduled_at, callback_url IS NOT NULL \
+                 FROM jobs WHERE state = ?1 AND uid IS NOT NULL \
+                 AND (next_poll_ms IS NULL OR next_poll_ms <= ?2) ORDER BY id",
+            )
+            .map_err(|e| self.fail(e))?;
+        let rows = stmt
+            .query_map(params![JobState::Submitted.as_str(), now_ms], |r| {
+                Ok(PollSlot {
+                    job_id: r.get(0)?,
+                    runner: r.get(1)?,
+                    next_poll_ms: r.get(2)?,
+                    scheduled_at: r.get(3)?,
+                    has_callback: r.get(4)?,
+                })
+            })
+            .map_err(|e| self.fail(e))?;
+        rows.map(|r| r.map_err(|e| self.fail(e))).collect()
+    }
+
+    /// The earliest poll scheduled after `now_ms`, among the jobs
+    /// [`Db::poll_slots`] would return then.
+    pub fn next_poll_after(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT min(next_poll_ms) FROM jobs WHERE state = ?1 AND uid IS NOT NULL \
+                 AND next_poll_ms > ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![JobState::Submitted.as_str(), now_ms], |r| r.get(0))
+            })
+            .map_err(|e| self.fail(e))
+    }
+
+    /// How many listeners said they were alive since `since_ms`.
+    pub fn live_listeners(&self, since_ms: i64) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM listeners WHERE seen_ms >= ?1",
+                [since_ms],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Jobs still waiting for their report: accepted by their runner, not
+    /// reported on, and not given up on by polling. Plus reports still
+    /// being processed.
     pub fn waiting(&self) -> Result<i64, StoreError> {
         self.conn
             .query_row(
-                "SELECT (SELECT count(*) FROM jobs WHERE state = ?1 AND callback_url IS NOT NULL)
+                "SELECT (SELECT count(*) FROM jobs WHERE state = ?1 AND uid IS NOT NULL AND poll_note IS NULL)
                       + (SELECT count(*) FROM inbox WHERE status = ?2)",
                 params![
                     JobState::Submitted.as_str(),
@@ -143,8 +227,8 @@ impl Batch<'_> {
             .execute(
                 "INSERT INTO jobs (runner, kind, state, spec, request, build_id, collection,
                                    tests, device, callback_url, callback_token,
-                                   scheduled_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                                   scheduled_at, updated_at, after_job)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
                 params![
                     job.runner,
                     job.spec.kind().as_str(),
@@ -158,10 +242,78 @@ impl Batch<'_> {
                     job.callback_url,
                     job.callback_token,
                     now,
+                    job.after_job,
                 ],
             )
             .map_err(|e| self.fail(e))?;
         Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Records what the runner last said of a job.
+    pub fn set_job_status(
+        &self,
+        job_id: i64,
+        status: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE jobs SET status = ?2, status_at = ?3 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![job_id, status.to_string(), now_rfc3339()]))
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Records the worst KCIDB status of a job's document.
+    pub fn set_job_result(
+        &self,
+        job_id: i64,
+        result: crate::model::Status,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE jobs SET result = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![job_id, result.as_str()]))
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Records a poll and when the next one is due.
+    pub fn schedule_poll(&self, job_id: i64, next_ms: i64) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE jobs SET next_poll_ms = ?2, polls = polls + 1 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![job_id, next_ms]))
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Records what polling a job found worth saying once.
+    pub fn set_poll_note(&self, job_id: i64, note: &str) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "UPDATE jobs SET poll_note = ?2 WHERE id = ?1",
+                params![job_id, note],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Says that a listener is alive; `kbridge wait` trusts callbacks
+    /// while one is.
+    pub fn heartbeat(&self, id: &str, bind: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO listeners (id, bind, seen_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET seen_ms = excluded.seen_ms",
+                params![id, bind, now_ms],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// A listener that stopped.
+    pub fn forget_listener(&self, id: &str) -> Result<(), StoreError> {
+        self.tx
+            .execute("DELETE FROM listeners WHERE id = ?1", [id])
+            .map_err(|e| self.fail(e))?;
+        Ok(())
     }
 
     /// Records the runner's uid on a job matched by token before its
@@ -274,6 +426,10 @@ pub(super) struct RawJob {
     callback_token: Option<String>,
     scheduled_at: String,
     updated_at: String,
+    status: Option<String>,
+    result: Option<String>,
+    after_job: Option<i64>,
+    poll_note: Option<String>,
 }
 
 pub(super) fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
@@ -295,6 +451,10 @@ pub(super) fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
         callback_token: row.get("callback_token")?,
         scheduled_at: row.get("scheduled_at")?,
         updated_at: row.get("updated_at")?,
+        status: row.get("status")?,
+        result: row.get("result")?,
+        after_job: row.get("after_job")?,
+        poll_note: row.get("poll_note")?,
     })
 }
 
@@ -322,6 +482,20 @@ impl RawJob {
                 .as_deref()
                 .map(|r| json("response", r))
                 .transpose()?,
+            status: self
+                .status
+                .as_deref()
+                .map(|r| json("status", r))
+                .transpose()?,
+            result: self
+                .result
+                .as_deref()
+                .map(|r| {
+                    crate::model::Status::parse(r).ok_or_else(|| corrupt(format!("result '{r}'")))
+                })
+                .transpose()?,
+            after_job: self.after_job,
+            poll_note: self.poll_note,
             tests: serde_json::from_str(&self.tests).map_err(|e| corrupt(format!("tests: {e}")))?,
             runner: self.runner,
             uid: self.uid,
@@ -353,6 +527,7 @@ mod tests {
                 request: &serde_json::json!({"tests": ["x"]}),
                 callback_url: None,
                 callback_token: Some("tok"),
+                after_job: None,
             })
             .unwrap()
     }

@@ -103,6 +103,22 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE inbox ADD COLUMN signature TEXT;
     CREATE UNIQUE INDEX inbox_signature ON inbox (signature) WHERE signature IS NOT NULL;",
+    // 4: what the runner last said of each job (from a callback or a
+    // poll), its worst KCIDB status, when to poll it next; and the
+    // listeners alive, so `kbridge wait` knows when callbacks can come.
+    "ALTER TABLE jobs ADD COLUMN status TEXT;
+    ALTER TABLE jobs ADD COLUMN status_at TEXT;
+    ALTER TABLE jobs ADD COLUMN result TEXT;
+    ALTER TABLE jobs ADD COLUMN next_poll_ms INTEGER;
+    ALTER TABLE jobs ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN poll_note TEXT;
+    ALTER TABLE jobs ADD COLUMN after_job INTEGER REFERENCES jobs (id);
+    CREATE INDEX jobs_state ON jobs (state);
+    CREATE TABLE listeners (
+        id      TEXT PRIMARY KEY,
+        bind    TEXT NOT NULL,
+        seen_ms INTEGER NOT NULL
+    );",
 ];
 
 /// The schema version this kbridge writes.

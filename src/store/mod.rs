@@ -25,7 +25,7 @@ mod outbox;
 
 pub use checkpoint::Checkpointer;
 pub use inbox::{Batch, NewInbox};
-pub use jobs::{JobFilter, NewJob};
+pub use jobs::{JobFilter, NewJob, PollSlot};
 pub use outbox::{NewDocument, Pending, Queued};
 
 use std::path::{Path, PathBuf};

@@ -55,7 +55,7 @@ impl Artifacts {
                     if let Some(to) = location {
                         let header =
                             tiny_http::Header::from_bytes("Location", to.as_bytes()).unwrap();
-                        let _ = req.respond(tiny_http::Response::empty(302).with_header(header));
+                        super::respond(req, tiny_http::Response::empty(302).with_header(header));
                         return;
                     }
                     let pause = *dl.lock().unwrap();
@@ -69,7 +69,7 @@ impl Artifacts {
                                 .with_status_code(404),
                         }
                     };
-                    let _ = req.respond(resp);
+                    super::respond(req, resp);
                 });
             }
         });

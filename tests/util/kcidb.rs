@@ -185,7 +185,7 @@ fn answer(mut req: tiny_http::Request, st: &Mutex<State>) {
     let authorised = auth.as_deref() == Some(&format!("Bearer {KCIDB_TOKEN}"));
     match (method.as_str(), url.split('?').next().unwrap_or("")) {
         ("GET", "/health") => {
-            let _ = req.respond(tiny_http::Response::from_string("OK"));
+            super::respond(req, tiny_http::Response::from_string("OK"));
         }
         ("POST", "/submit") => {
             let scripted = scripted.filter(|r| !matches!(r, KcidbReply::Normal));
@@ -194,44 +194,50 @@ fn answer(mut req: tiny_http::Request, st: &Mutex<State>) {
                 return;
             }
             if let Some(KcidbReply::Status(code, v)) = scripted {
-                let _ = req.respond(reply(code, v));
+                super::respond(req, reply(code, v));
                 return;
             }
             if !authorised {
-                let _ = req.respond(reply(
-                    401,
-                    json!({"status": "error", "message": "token missing, expired or wrong"}),
-                ));
+                super::respond(
+                    req,
+                    reply(
+                        401,
+                        json!({"status": "error", "message": "token missing, expired or wrong"}),
+                    ),
+                );
                 return;
             }
             if max_body.is_some_and(|m| body.len() > m) {
-                let _ = req.respond(reply(
-                    413,
-                    json!({"status": "error", "message": "too large"}),
-                ));
+                super::respond(
+                    req,
+                    reply(413, json!({"status": "error", "message": "too large"})),
+                );
                 return;
             }
             let Ok(doc) = serde_json::from_str::<Value>(&body) else {
-                let _ = req.respond(reply(
-                    400,
-                    json!({"status": "error", "message": "the body is not JSON"}),
-                ));
+                super::respond(
+                    req,
+                    reply(
+                        400,
+                        json!({"status": "error", "message": "the body is not JSON"}),
+                    ),
+                );
                 return;
             };
             let id = format!("sub-{}", uuid::Uuid::new_v4());
             keep_sent(&body);
             st.lock().unwrap().accepted.push((id.clone(), doc));
-            let _ = req.respond(reply(
-                200,
-                json!({"id": id, "status": "ok", "message": "spooled"}),
-            ));
+            super::respond(
+                req,
+                reply(200, json!({"id": id, "status": "ok", "message": "spooled"})),
+            );
         }
         ("GET", "/status") => {
             if !authorised {
-                let _ = req.respond(reply(
-                    401,
-                    json!({"status": "error", "message": "no token"}),
-                ));
+                super::respond(
+                    req,
+                    reply(401, json!({"status": "error", "message": "no token"})),
+                );
                 return;
             }
             let id = url.split("id=").nth(1).unwrap_or("").to_string();
@@ -251,10 +257,10 @@ fn answer(mut req: tiny_http::Request, st: &Mutex<State>) {
                 ),
             };
             drop(s);
-            let _ = req.respond(answer);
+            super::respond(req, answer);
         }
         _ => {
-            let _ = req.respond(reply(404, json!({"message": "not found"})));
+            super::respond(req, reply(404, json!({"message": "not found"})));
         }
     }
 }

@@ -29,3 +29,14 @@ pub fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool)
         std::thread::sleep(Duration::from_millis(25));
     }
 }
+
+/// Answers a stand-in's request and closes the connection: tiny_http
+/// serves each connection on one of a few pooled threads, and a client's
+/// idle keep-alive connections can hold them all, leaving a new
+/// connection unserved.
+pub fn respond<R: std::io::Read>(req: tiny_http::Request, resp: tiny_http::Response<R>) {
+    let close = "Connection: close"
+        .parse::<tiny_http::Header>()
+        .expect("a valid header");
+    let _ = req.respond(resp.with_header(close));
+}

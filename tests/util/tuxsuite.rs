@@ -48,6 +48,9 @@ struct State {
     received: Vec<Received>,
     script: VecDeque<Reply>,
     warnings: Vec<String>,
+    /// Every job created, by uid, as `GET .../tests/{uid}` and
+    /// `.../builds/{uid}` answer it.
+    jobs: std::collections::BTreeMap<String, Value>,
 }
 
 /// A TuxSuite stand-in on 127.0.0.1 with an ephemeral port. Unless told
@@ -105,6 +108,71 @@ impl FakeTuxSuite {
             .filter(|r| r.method == "POST")
             .collect()
     }
+
+    /// `GET`s of one job (polls).
+    pub fn polls(&self, uid: &str) -> usize {
+        self.received()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.ends_with(&format!("/{uid}")))
+            .count()
+    }
+
+    /// The job as TuxSuite describes it now.
+    pub fn job(&self, uid: &str) -> Value {
+        self.state.lock().unwrap().jobs[uid].clone()
+    }
+
+    /// Changes fields of a job (`state`, `download_url`, ...).
+    pub fn update(&self, uid: &str, fields: Value) {
+        let mut st = self.state.lock().unwrap();
+        let job = st.jobs.get_mut(uid).expect("a job the stand-in created");
+        for (k, v) in fields.as_object().unwrap() {
+            job[k] = v.clone();
+        }
+    }
+
+    /// Finishes a test job with these verdicts, its artefacts at
+    /// `download_url`.
+    pub fn finish_test(&self, uid: &str, download_url: &str, results: Value) {
+        let failed = results
+            .as_object()
+            .is_some_and(|r| r.values().any(|v| v == "fail"));
+        self.update(
+            uid,
+            json!({"state": "finished", "results": results, "download_url": download_url,
+                   "result": if failed { "fail" } else { "pass" }, "duration": 90,
+                   "running_time": "2026-02-24T12:42:27.314447"}),
+        );
+    }
+
+    /// Finishes a build; tests chained to a build that did not pass finish
+    /// with no results, as TuxSuite does.
+    pub fn finish_build(&self, uid: &str, download_url: &str, pass: bool) {
+        let verdict = if pass { "pass" } else { "fail" };
+        let example: Value = serde_json::from_str(super::BUILD_CALLBACK).unwrap();
+        let mut fields = example["status"].clone();
+        for k in ["uid", "client_token", "callback", "callback_headers"] {
+            fields.as_object_mut().unwrap().remove(k);
+        }
+        fields["state"] = json!("finished");
+        fields["result"] = json!(verdict);
+        fields["build_status"] = json!(verdict);
+        fields["download_url"] = json!(download_url);
+        self.update(uid, fields);
+        let mut st = self.state.lock().unwrap();
+        let chained = format!("BUILD#{uid}");
+        for job in st.jobs.values_mut() {
+            if job["waiting_for"] == chained.as_str() {
+                if pass {
+                    job["state"] = json!("provisioning");
+                } else {
+                    job["state"] = json!("finished");
+                    job["result"] = json!("unknown");
+                    job["results"] = json!({});
+                }
+            }
+        }
+    }
 }
 
 impl Drop for FakeTuxSuite {
@@ -138,7 +206,7 @@ fn answer(mut req: tiny_http::Request, st: &Mutex<State>) {
         Some(Reply::Status(code, body, headers)) => (code, body, headers),
         Some(Reply::Hang(d)) => {
             std::thread::sleep(d);
-            let (c, b) = protocol_answer(&received);
+            let (c, b) = protocol_answer(&received, st);
             (c, b, vec![])
         }
         Some(Reply::Slow(d, body)) => {
@@ -146,7 +214,7 @@ fn answer(mut req: tiny_http::Request, st: &Mutex<State>) {
             (201, body, vec![])
         }
         None => {
-            let (c, b) = protocol_answer(&received);
+            let (c, b) = protocol_answer(&received, st);
             (c, b, vec![])
         }
     };
@@ -163,7 +231,7 @@ fn answer(mut req: tiny_http::Request, st: &Mutex<State>) {
     for (k, v) in headers {
         resp.add_header(tiny_http::Header::from_bytes(k, v).unwrap());
     }
-    let _ = req.respond(resp);
+    super::respond(req, resp);
 }
 
 fn new_uid() -> String {
@@ -174,8 +242,9 @@ fn new_uid() -> String {
 }
 
 /// What TuxSuite would answer, per the spec.
-fn protocol_answer(r: &Received) -> (u16, Value) {
+fn protocol_answer(r: &Received, st: &Mutex<State>) -> (u16, Value) {
     let refuse = |code: u16, msg: &str| (code, json!({"error": msg}));
+    let prefix = format!("/v1/groups/{GROUP}/projects/{PROJECT}/");
     if r.method == "GET" {
         if let Some(id) = r.path.strip_prefix("/v1/tokens/") {
             let expected = uuid_v3_dns(TOKEN);
@@ -187,7 +256,18 @@ fn protocol_answer(r: &Received) -> (u16, Value) {
             }
             return refuse(404, "unknown token");
         }
-        return refuse(404, "not found");
+        if r.header("Authorization") != Some(TOKEN) {
+            return refuse(403, "invalid token");
+        }
+        let job = r
+            .path
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_prefix("tests/").or(rest.strip_prefix("builds/")))
+            .and_then(|uid| st.lock().unwrap().jobs.get(uid).cloned());
+        return match job {
+            Some(j) => (200, j),
+            None => refuse(404, "not found"),
+        };
     }
     if r.header("Authorization") != Some(TOKEN) {
         return refuse(403, "invalid token");
@@ -198,11 +278,16 @@ fn protocol_answer(r: &Received) -> (u16, Value) {
     let Ok(body) = serde_json::from_str::<Value>(&r.body) else {
         return refuse(400, "body is not JSON");
     };
-    let prefix = format!("/v1/groups/{GROUP}/projects/{PROJECT}/");
     match r.path.strip_prefix(&prefix) {
         Some("tests") => {
-            if body["device"].as_str().is_none() || body["kernel"].as_str().is_none() {
+            let waits = body["waiting_for"].as_str();
+            if body["device"].as_str().is_none()
+                || (body["kernel"].as_str().is_none() && waits.is_none())
+            {
                 return refuse(400, "device and kernel are required");
+            }
+            if waits.is_some() && body.get("kernel").is_some() {
+                return refuse(400, "kernel and waiting_for are mutually exclusive");
             }
             let tests = body.get("tests").cloned().unwrap_or(json!([]));
             if tests
@@ -216,9 +301,15 @@ fn protocol_answer(r: &Received) -> (u16, Value) {
             let mut answer = body.clone();
             answer["uid"] = json!(new_uid());
             answer["tests"] = Value::Array(all);
-            answer["state"] = json!("provisioning");
+            answer["state"] = json!(if waits.is_some() {
+                "waiting"
+            } else {
+                "provisioning"
+            });
             answer["result"] = json!("unknown");
             answer["project"] = json!(format!("{GROUP}/{PROJECT}"));
+            let uid = answer["uid"].as_str().unwrap().to_string();
+            st.lock().unwrap().jobs.insert(uid, answer.clone());
             (201, answer)
         }
         Some("builds") => {
@@ -243,6 +334,8 @@ fn protocol_answer(r: &Received) -> (u16, Value) {
             answer["uid"] = json!(new_uid());
             answer["state"] = json!("queued");
             answer["result"] = json!("unknown");
+            let uid = answer["uid"].as_str().unwrap().to_string();
+            st.lock().unwrap().jobs.insert(uid, answer.clone());
             (201, json!([answer]))
         }
         _ => refuse(404, "no such project"),

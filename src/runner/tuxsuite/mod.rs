@@ -228,9 +228,16 @@ impl TuxSuite {
     fn test_body(t: &TestSpec, callback: Option<&CallbackTarget>) -> Value {
         let mut body = Map::new();
         body.insert("device".into(), json!(t.device));
-        body.insert("kernel".into(), json!(t.kernel));
+        if let Some(k) = &t.kernel {
+            body.insert("kernel".into(), json!(k));
+        }
         if let Some(m) = &t.modules {
             body.insert("modules".into(), json!(m));
+        }
+        // TuxSuite starts the test on the build's own kernel and modules
+        // once the build succeeds.
+        if let Some(build) = &t.waits_for {
+            body.insert("waiting_for".into(), json!(format!("BUILD#{build}")));
         }
         // Boot always runs on TuxSuite and must not be named; a boot-only
         // job sends no test list at all.
@@ -485,6 +492,7 @@ impl Runner for TuxSuite {
                 FetchError::Transient(format!("TuxSuite: {}", http::describe(&e, self.timeout)))
             })?;
         let status = resp.status().as_u16();
+        let retry_after = http::retry_after(resp.headers());
         let text = resp.body_mut().read_to_string().unwrap_or_default();
         match status {
             200..=299 => {}
@@ -498,6 +506,12 @@ impl Runner for TuxSuite {
                     "TuxSuite refused the token (403); check the token from {}",
                     account.token_source
                 )))
+            }
+            429 | 503 if retry_after.is_some() => {
+                return Err(FetchError::Throttled {
+                    why: format!("TuxSuite answered {status}"),
+                    after: retry_after.unwrap_or_default(),
+                })
             }
             408 | 429 | 500..=599 => {
                 return Err(FetchError::Transient(format!("TuxSuite answered {status}")))
@@ -513,7 +527,12 @@ impl Runner for TuxSuite {
             .map_err(|_| FetchError::Transient(format!("TuxSuite answered {url} with non-JSON")))?;
         let state = status["state"].as_str().unwrap_or("unknown").to_string();
         if state != "finished" {
-            return Ok(Polled::Running { state });
+            let queued = matches!(state.as_str(), "waiting" | "queued" | "provisioning");
+            return Ok(Polled::Running {
+                state,
+                queued,
+                status,
+            });
         }
         Ok(Polled::Finished(Callback {
             uid: Some(uid.to_string()),
@@ -523,6 +542,35 @@ impl Runner for TuxSuite {
 
     fn fetch_results(&self, job: &Job, callback: &Callback) -> Result<JobResults, FetchError> {
         self.artifacts.results(job, callback)
+    }
+
+    fn results_lifetime(&self) -> Option<Duration> {
+        // TuxSuite's storage keeps artefacts about 30 days.
+        Some(Duration::from_secs(30 * 86400))
+    }
+
+    fn built_kernel(&self, build: &Job) -> Option<crate::runner::BuiltKernel> {
+        let s = build.status.as_ref()?;
+        let base = s["download_url"].as_str()?;
+        let base = if base.ends_with('/') {
+            base.to_string()
+        } else {
+            format!("{base}/")
+        };
+        let image = s["kernel_image_name"].as_str().filter(|i| !i.is_empty())?;
+        // `modules` is `false` or a file name.
+        let modules = s["modules"]
+            .as_str()
+            .filter(|m| !m.is_empty())
+            .map(|m| format!("{base}{m}"));
+        Some(crate::runner::BuiltKernel {
+            kernel: format!("{base}{image}"),
+            modules,
+        })
+    }
+
+    fn can_wait_for(&self, build: &Job) -> bool {
+        build.runner == INFO.code && build.kind == JobKind::Build && build.uid.is_some()
     }
 }
 
@@ -602,8 +650,9 @@ mod tests {
 
     fn test_spec(tests: &[&str]) -> TestSpec {
         TestSpec {
+            waits_for: None,
             device: "qemu-riscv64".into(),
-            kernel: "https://example.org/Image".into(),
+            kernel: Some("https://example.org/Image".into()),
             modules: None,
             build_id: "maestro:1".into(),
             tests: tests.iter().map(|s| s.to_string()).collect(),

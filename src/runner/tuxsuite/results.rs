@@ -162,6 +162,18 @@ impl Fetcher {
         if let Some(r) = text(s, "result") {
             misc.insert("job_result".into(), r.into());
         }
+        // A test chained to a build that did not succeed never runs: TuxSuite
+        // finishes it with no results at all.
+        let waited = text(s, "waiting_for");
+        if out.verdicts.is_empty() {
+            if let Some(w) = &waited {
+                let why = format!("it never ran: {w}, which it waited for, did not succeed");
+                misc.insert("error".into(), why.clone().into());
+                out.misc = misc;
+                out.problem = Some(why);
+                return Ok(out);
+            }
+        }
         out.misc = misc;
         let Some(base) = download else {
             out.problem = Some("the callback has no download_url, so no detailed results".into());

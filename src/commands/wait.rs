@@ -1,0 +1,289 @@
+//! `kbridge wait`: blocks until jobs are final, learning of completion from
+//! the store (a running listener updates it) and by polling the runners,
+//! then sums up and exits with a status CI and `git bisect run` can trust.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::cli::WaitArgs;
+use crate::commands::{json, open_configured, open_existing, pipeline_settings, print, Context};
+use crate::config::{keys, Config};
+use crate::error::Error;
+use crate::log::Log;
+use crate::model::{Job, JobSpec, JobState};
+use crate::outcome::{JobOutcome, Summary};
+use crate::pipeline::poller::{Pace, Plan, Poller, Seen, Watch, LISTENER_FRESH};
+use crate::pipeline::{now_ms, Pipeline};
+use crate::progress::{JobLine, WaitView};
+use crate::runner::Purpose;
+use crate::store::{JobFilter, Store};
+
+/// What to wait for, and how to report it.
+pub struct WaitFor {
+    /// Job ids or uids; empty for every job not yet final.
+    pub jobs: Vec<String>,
+    pub timeout: Option<Duration>,
+    pub junit: Option<PathBuf>,
+    pub bisect: bool,
+    pub json: bool,
+}
+
+/// The longest pause between two polls of one job.
+const MAX_PAUSE: Duration = Duration::from_secs(600);
+/// How often the store is looked at for changes a listener made.
+const LOOK: Duration = Duration::from_millis(250);
+/// How often while a job is being processed.
+const LOOK_SOON: Duration = Duration::from_millis(25);
+/// How often the job lines are redrawn when nothing changed.
+const REDRAW: Duration = Duration::from_secs(1);
+
+pub fn run(args: WaitArgs, ctx: &Context) -> Result<u8, Error> {
+    let config = ctx.load()?;
+    wait(
+        &config,
+        ctx,
+        &WaitFor {
+            jobs: args.jobs,
+            timeout: args.timeout,
+            junit: args.junit,
+            bisect: args.bisect,
+            json: args.json,
+        },
+    )
+}
+
+/// Whether `kbridge wait` is done with a job: it finished, or it can never
+/// be known to finish (the runner may not have it).
+fn settled(job: &Job) -> bool {
+    !matches!(job.state, JobState::Submitted | JobState::Received)
+}
+
+pub fn wait(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
+    let store = open_existing(config)?;
+    let targets = targets(&store, &w.jobs)?;
+    let log = Log::stderr();
+    // Jobs whose runner is not configured here are still waited for: a
+    // listener may report them.
+    let runners = match open_configured(config, Purpose::Process, &log) {
+        Ok(r) => r,
+        Err(_) => std::sync::Arc::new(Default::default()),
+    };
+    let mut settings = pipeline_settings(config, 4);
+    settings.service = false;
+    let pipeline = Pipeline::start(&config.database(), runners.clone(), settings, log.clone())?;
+    let interval = config.required_seconds(keys::POLL_INTERVAL);
+    let poll_after = config.required_seconds(keys::POLL_AFTER);
+    let interrupted = interrupt_flag();
+    let start = Instant::now();
+    let mut view = WaitView::new(ctx.ui.is_quiet(), targets.len());
+
+    // What a stopped `kbridge wait` or listener left half-processed, when no
+    // listener is there to finish it.
+    if live_listener(&store)? == 0 {
+        let received: Vec<i64> = jobs(&store, &targets)?
+            .into_iter()
+            .filter(|j| j.state == JobState::Received)
+            .map(|j| j.id)
+            .collect();
+        if !received.is_empty() {
+            pipeline.intake().resume(received);
+        }
+    }
+
+    // Polls run on their own thread and say what they found, so a runner
+    // slow to answer never delays the timeout or Ctrl-C, and a finished
+    // job is shown as soon as it is stored.
+    let (seen_tx, seen) = std::sync::mpsc::channel();
+    let watch = Watch::start(
+        &config.database(),
+        Poller {
+            runners,
+            intake: pipeline.intake(),
+            concurrency: 8,
+        },
+        Plan {
+            pace: Pace {
+                interval,
+                max: MAX_PAUSE.max(interval),
+                trust_callbacks: None,
+            },
+            only: Some(targets.iter().copied().collect()),
+            listener: None,
+            // With a listener alive, callbacks are given time to arrive.
+            trust_while_listening: Some((poll_after, (interval * 10).min(MAX_PAUSE).max(interval))),
+        },
+        move |s| {
+            let _ = seen_tx.send(s);
+        },
+        log,
+    )?;
+
+    let mut timed_out = false;
+    // The jobs are read again only when the store changed (a listener, the
+    // pipeline, or a poll wrote to it).
+    let mut seen_version = None;
+    let mut current = Vec::new();
+    let mut shown: Option<Instant> = None;
+    loop {
+        let version = store.data_version()?;
+        let changed = seen_version != Some(version);
+        if changed {
+            current = jobs(&store, &targets)?;
+            seen_version = Some(version);
+        }
+        // Redrawn on a change, and each second for the elapsed times.
+        if changed || shown.is_none_or(|t| t.elapsed() >= REDRAW) {
+            view.show(&current.iter().map(line).collect::<Vec<_>>());
+            shown = Some(Instant::now());
+        }
+        let waiting = current.iter().filter(|j| !settled(j)).count();
+        if waiting == 0 || interrupted.load(Ordering::Relaxed) {
+            break;
+        }
+        if w.timeout.is_some_and(|t| start.elapsed() >= t) {
+            timed_out = true;
+            break;
+        }
+        // A job being processed is final within moments: look sooner.
+        let processing = current.iter().any(|j| j.state == JobState::Received);
+        let mut look = Instant::now() + if processing { LOOK_SOON } else { LOOK };
+        if let Some(t) = w.timeout {
+            look = look.min(start + t);
+        }
+        match seen.recv_timeout(look.saturating_duration_since(Instant::now())) {
+            Ok(Seen::Note(note)) => view.note(&note, &ctx.ui),
+            Ok(Seen::Finished(_)) | Err(_) => {}
+        }
+    }
+    watch.stop();
+    view.finish();
+    pipeline.stop();
+
+    let summary = Summary {
+        outcomes: jobs(&store, &targets)?
+            .into_iter()
+            .map(|job| {
+                let doc = store
+                    .read()
+                    .document(job.id)
+                    .ok()
+                    .flatten()
+                    .map(|d| d.document);
+                JobOutcome::of(job.redacted(), doc.as_deref())
+            })
+            .collect(),
+        timed_out,
+        interrupted: interrupted.load(Ordering::Relaxed) && !timed_out,
+    };
+    if let Some(path) = &w.junit {
+        std::fs::write(path, summary.junit())
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), &e))?;
+    }
+    if w.json {
+        print(&json(&summary.json(w.bisect)))?;
+    } else {
+        print(&summary.human())?;
+    }
+    Ok(summary.exit_status(w.bisect))
+}
+
+/// The jobs to wait for: those named, or every job not yet final.
+fn targets(store: &Store, given: &[String]) -> Result<Vec<i64>, Error> {
+    if given.is_empty() {
+        let all = store.read().list(&JobFilter::default())?;
+        let mut ids: Vec<i64> = all
+            .into_iter()
+            .filter(|j| !final_state(j.state))
+            .map(|j| j.id)
+            .collect();
+        ids.sort();
+        return Ok(ids);
+    }
+    given
+        .iter()
+        .map(|key| {
+            // A job that does not exist is how wait was called, not how the
+            // kernel fared: exit status 2, never 1.
+            store.read().find(key)?.map(|j| j.id).ok_or_else(|| {
+                Error::Usage(format!(
+                    "no job '{key}' in {}; `kbridge jobs` lists them",
+                    store.path().display()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// States nothing more will come of.
+fn final_state(s: JobState) -> bool {
+    matches!(
+        s,
+        JobState::Completed | JobState::Errored | JobState::Failed
+    )
+}
+
+fn jobs(store: &Store, ids: &[i64]) -> Result<Vec<Job>, Error> {
+    Ok(store.read().jobs_by_ids(ids)?)
+}
+
+fn live_listener(store: &Store) -> Result<i64, Error> {
+    Ok(store
+        .read()
+        .live_listeners(now_ms() - LISTENER_FRESH.as_millis() as i64)?)
+}
+
+/// One job's line: what it is, and where it stands.
+fn line(j: &Job) -> JobLine {
+    let target = match &j.spec {
+        JobSpec::Build(b) => b.arch.clone(),
+        JobSpec::Test(t) | JobSpec::Boot(t) => t.device.clone(),
+    };
+    let runner_state = j
+        .status
+        .as_ref()
+        .and_then(|s| s["state"].as_str())
+        .filter(|_| j.state == JobState::Submitted);
+    let state = match (j.state, runner_state, j.result) {
+        (JobState::Completed | JobState::Errored, _, Some(r)) => format!("{} {r}", j.state),
+        (_, Some(r), _) => format!("{} ({r})", j.state),
+        _ => j.state.to_string(),
+    };
+    JobLine {
+        id: j.id,
+        label: format!("{} {} {target}", j.kind, j.uid.as_deref().unwrap_or("-")),
+        state,
+        done: settled(j),
+    }
+}
+
+/// Set when Ctrl-C or SIGTERM arrives: waiting stops, and everything is
+/// left as it is for a second `kbridge wait`.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    let _ = std::thread::Builder::new()
+        .name("kbridge-signals".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                let Ok(mut term) =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                else {
+                    return;
+                };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+                set.store(true, Ordering::Relaxed);
+            });
+        });
+    flag
+}

@@ -1,0 +1,423 @@
+//! Asking runners about jobs whose report has not come.
+//!
+//! A callback may never arrive (no public URL, a lost delivery, LAVA's
+//! single attempt), so jobs are polled through [`Runner::poll`]. What a
+//! poll finds finished goes through the same pipeline as a callback, so a
+//! job polled and later called back is processed once.
+//!
+//! Polling is gentle: each job has its own next poll time, a job is asked
+//! at most once per interval (jitter only lengthens the pause), a job
+//! queued for long is asked less often, a `Retry-After` is honoured, and a
+//! job older than its runner keeps results is reported once and then left
+//! alone.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{now_ms, Intake, PolledReport, Runners};
+use crate::model::Job;
+use crate::retry::jitter_up;
+use crate::runner::{FetchError, Polled};
+use crate::store::{PollSlot, Store, StoreError};
+
+/// How often jobs are polled.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    /// Between two polls of a job that is running.
+    pub interval: Duration,
+    /// The longest pause between polls of one job.
+    pub max: Duration,
+    /// When a listener can receive a job's callback: how long after
+    /// submission its first poll waits for it, and the slower pace after.
+    pub trust_callbacks: Option<(Duration, Duration)>,
+}
+
+/// What one round of polling did.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// Requests sent.
+    pub polled: usize,
+    /// Jobs found finished and handed to the pipeline.
+    pub finished: Vec<i64>,
+    /// The earliest next poll among the jobs looked at.
+    pub next_due_ms: Option<i64>,
+    /// Lines worth saying once.
+    pub notes: Vec<String>,
+}
+
+/// Polls jobs and hands finished ones to a pipeline.
+pub struct Poller {
+    pub runners: Runners,
+    pub intake: Intake,
+    /// Requests sent at once.
+    pub concurrency: usize,
+}
+
+/// A job queued this long is asked half as often, and four times less
+/// after [`QUEUED_LONGER`].
+const QUEUED_LONG: Duration = Duration::from_secs(600);
+const QUEUED_LONGER: Duration = Duration::from_secs(3600);
+
+impl Poller {
+    /// Polls the jobs that are due, among `only` if given.
+    pub fn round(
+        &self,
+        store: &mut Store,
+        only: Option<&HashSet<i64>>,
+        pace: &Pace,
+    ) -> Result<Round, StoreError> {
+        let now = now_ms();
+        let mut round = Round {
+            next_due_ms: store.read().next_poll_after(now)?,
+            ..Round::default()
+        };
+        // Only the schedule of jobs due now (or never polled) is read, and
+        // only the due ones are loaded: a round among many jobs polled at
+        // staggered times stays cheap.
+        let mut due_ids = Vec::new();
+        for slot in store.read().poll_slots(now)? {
+            if only.is_some_and(|o| !o.contains(&slot.job_id))
+                || !self.runners.contains_key(slot.runner.as_str())
+            {
+                continue;
+            }
+            let at = slot.next_poll_ms.unwrap_or_else(|| first_poll(&slot, pace));
+            if at > now {
+                round.next_due_ms = Some(round.next_due_ms.map_or(at, |n: i64| n.min(at)));
+                continue;
+            }
+            due_ids.push(slot.job_id);
+        }
+        if due_ids.is_empty() {
+            return Ok(round);
+        }
+        let due = store.read().jobs_by_ids(&due_ids)?;
+        let results = self.poll_all(due);
+        round.polled = results.len();
+        let mut updates = Vec::new();
+        for (job, result) in results {
+            let age = age(&job, now);
+            let lifetime = self
+                .runners
+                .get(job.runner.as_str())
+                .and_then(|r| r.results_lifetime());
+            let mut update = Update {
+                id: job.id,
+                status: None,
+                note: None,
+                next: None,
+            };
+            let pause = match result {
+                Ok(Polled::Finished(callback)) => {
+                    let answer = self.intake.polled(PolledReport {
+                        job_id: job.id,
+                        callback,
+                    });
+                    let _ = answer.blocking_recv();
+                    round.finished.push(job.id);
+                    continue;
+                }
+                Ok(Polled::Running { queued, status, .. }) => {
+                    update.status = Some(status);
+                    pause_for(pace, &job, age, queued)
+                }
+                Err(FetchError::Throttled { after, .. }) => {
+                    after.max(pause_for(pace, &job, age, false))
+                }
+                Err(FetchError::Transient(_)) => pause_for(pace, &job, age, false),
+                Err(FetchError::Permanent(why)) => {
+                    if job.poll_note.as_deref() != Some(why.as_str()) {
+                        round.notes.push(format!(
+                            "job {} ({}): {why}",
+                            job.id,
+                            job.uid.as_deref().unwrap_or("-")
+                        ));
+                        update.note = Some(why);
+                    }
+                    pace.max
+                }
+            };
+            let mut next = now + pause.as_millis() as i64;
+            // A job older than its runner keeps results will have none.
+            if let Some(lifetime) = lifetime.filter(|l| age > *l) {
+                if job.poll_note.is_none() {
+                    let note = format!(
+                        "submitted {} days ago and still without results; its runner keeps results about {} days, so they are gone: it is no longer polled",
+                        age.as_secs() / 86400,
+                        lifetime.as_secs() / 86400
+                    );
+                    round.notes.push(format!(
+                        "job {} ({}): {note}",
+                        job.id,
+                        job.uid.as_deref().unwrap_or("-")
+                    ));
+                    update.note = Some(note);
+                }
+                next = i64::MAX / 2;
+            }
+            round.next_due_ms = Some(round.next_due_ms.map_or(next, |n| n.min(next)));
+            update.next = Some(next);
+            updates.push(update);
+        }
+        if !updates.is_empty() {
+            let batch = store.batch()?;
+            for u in &updates {
+                if let Some(status) = &u.status {
+                    batch.set_job_status(u.id, status)?;
+                }
+                if let Some(note) = &u.note {
+                    batch.set_poll_note(u.id, note)?;
+                }
+                if let Some(next) = u.next {
+                    batch.schedule_poll(u.id, next)?;
+                }
+            }
+            batch.commit()?;
+        }
+        Ok(round)
+    }
+
+    /// Polls jobs, `concurrency` at a time, on as many threads for the
+    /// whole round.
+    fn poll_all(&self, due: Vec<Job>) -> Vec<(Job, Result<Polled, FetchError>)> {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let threads = self.concurrency.clamp(1, due.len().max(1));
+        let mut by_id: HashMap<i64, Result<Polled, FetchError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut mine = Vec::new();
+                        while let Some(job) = due.get(next.fetch_add(1, Ordering::Relaxed)) {
+                            let result = match self.runners.get(job.runner.as_str()) {
+                                Some(r) => r.poll(job),
+                                None => Err(FetchError::Permanent("runner not configured".into())),
+                            };
+                            mine.push((job.id, result));
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        due.into_iter()
+            .map(|job| {
+                // A poll that panicked is asked again next time.
+                let result = by_id
+                    .remove(&job.id)
+                    .unwrap_or_else(|| Err(FetchError::Transient("the poll failed".into())));
+                (job, result)
+            })
+            .collect()
+    }
+}
+
+/// What a poll changes of a job.
+struct Update {
+    id: i64,
+    status: Option<serde_json::Value>,
+    note: Option<String>,
+    next: Option<i64>,
+}
+
+/// How long ago a job was submitted.
+fn age(job: &Job, now: i64) -> Duration {
+    let scheduled = scheduled_ms(&job.scheduled_at).unwrap_or(now);
+    Duration::from_millis((now - scheduled).max(0) as u64)
+}
+
+fn scheduled_ms(at: &str) -> Option<i64> {
+    at.parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_millisecond())
+}
+
+/// When a job is first polled: at once, unless a listener can receive its
+/// callback, which is then given time to arrive.
+fn first_poll(slot: &PollSlot, pace: &Pace) -> i64 {
+    let scheduled = scheduled_ms(&slot.scheduled_at).unwrap_or(0);
+    match pace.trust_callbacks {
+        Some((after, _)) if slot.has_callback => scheduled + after.as_millis() as i64,
+        _ => scheduled,
+    }
+}
+
+/// The pause before the next poll of a job that has not finished.
+fn pause_for(pace: &Pace, job: &Job, age: Duration, queued: bool) -> Duration {
+    let mut base = match (pace.trust_callbacks, &job.callback_url) {
+        // Its callback is overdue: ask, but at the slower pace.
+        (Some((_, overdue)), Some(_)) => overdue.max(pace.interval),
+        _ => pace.interval,
+    };
+    if queued && age > QUEUED_LONGER {
+        base *= 4;
+    } else if queued && age > QUEUED_LONG {
+        base *= 2;
+    }
+    jitter_up(base.min(pace.max).max(pace.interval.min(pace.max)), 0.2)
+}
+
+/// What a [`Watch`] tells the command that started it.
+#[derive(Debug, Clone)]
+pub enum Seen {
+    /// A line worth saying once.
+    Note(String),
+    /// A poll found this job finished and handed it to the pipeline.
+    Finished(i64),
+}
+
+/// Which jobs a [`Watch`] polls, and at what pace.
+pub struct Plan {
+    pub pace: Pace,
+    /// Only these jobs (`kbridge wait`), or every pollable one.
+    pub only: Option<HashSet<i64>>,
+    /// Set for a listener: the address it says it is alive under, every
+    /// few seconds, so `kbridge wait` knows callbacks can come.
+    pub listener: Option<String>,
+    /// For a command that is not a listener: the pace to use instead of
+    /// `pace.trust_callbacks` while some listener is alive.
+    pub trust_while_listening: Option<(Duration, Duration)>,
+}
+
+/// Polls jobs from its own thread, so a runner slow to answer never holds
+/// up what started it: a timeout, Ctrl-C or a shutdown is acted on at once.
+pub struct Watch {
+    stop: Arc<AtomicBool>,
+    ended: std::sync::mpsc::Receiver<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often a listener says it is alive.
+const BEAT: Duration = Duration::from_secs(2);
+/// A listener that said it was alive this recently can receive callbacks.
+pub const LISTENER_FRESH: Duration = Duration::from_secs(15);
+/// How long stopping waits for a poll in flight. Polls only read, so one
+/// abandoned when the process exits loses nothing: the job is asked again
+/// next time.
+const GRACE: Duration = Duration::from_secs(2);
+
+impl Watch {
+    /// Starts polling on its own connection to the store; `seen` hears of
+    /// what the rounds found.
+    pub fn start(
+        store_path: &std::path::Path,
+        poller: Poller,
+        plan: Plan,
+        seen: impl Fn(Seen) + Send + 'static,
+        log: crate::log::Log,
+    ) -> Result<Watch, StoreError> {
+        let mut store = Store::open_existing(store_path)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let (ended_tx, ended) = std::sync::mpsc::channel::<()>();
+        let id = format!("{}:{}", std::process::id(), now_ms());
+        let thread = std::thread::Builder::new()
+            .name("kbridge-poll".into())
+            .spawn(move || {
+                let _ended = ended_tx;
+                // Jobs a round did not see (scheduled since) are looked for
+                // this often.
+                let rescan = plan
+                    .pace
+                    .interval
+                    .clamp(Duration::from_secs(1), Duration::from_secs(10));
+                // Jobs falling due within this of each other share a round:
+                // a poll is never early, at worst this late.
+                let gather = (plan.pace.interval / 10)
+                    .clamp(Duration::from_millis(20), Duration::from_secs(1));
+                let mut next_round = Instant::now();
+                let mut next_beat = Instant::now();
+                while !flag.load(Ordering::Relaxed) {
+                    if let Some(bind) = plan
+                        .listener
+                        .as_deref()
+                        .filter(|_| Instant::now() >= next_beat)
+                    {
+                        let beat = store.batch().and_then(|b| {
+                            b.heartbeat(&id, bind, now_ms())?;
+                            b.commit()
+                        });
+                        if let Err(e) = beat {
+                            log.warn(&format!("cannot record that the listener is alive: {e}"));
+                        }
+                        next_beat = Instant::now() + BEAT;
+                    }
+                    if Instant::now() >= next_round {
+                        let mut pace = plan.pace;
+                        if let Some(trust) = plan.trust_while_listening {
+                            let since = now_ms() - LISTENER_FRESH.as_millis() as i64;
+                            if store.read().live_listeners(since).unwrap_or(0) > 0 {
+                                pace.trust_callbacks = Some(trust);
+                            }
+                        }
+                        next_round = Instant::now() + rescan;
+                        match poller.round(&mut store, plan.only.as_ref(), &pace) {
+                            Ok(round) => {
+                                round.notes.into_iter().for_each(|n| seen(Seen::Note(n)));
+                                round
+                                    .finished
+                                    .into_iter()
+                                    .for_each(|j| seen(Seen::Finished(j)));
+                                if let Some(due) = round.next_due_ms {
+                                    let wait =
+                                        Duration::from_millis((due - now_ms()).max(0) as u64);
+                                    next_round = next_round.min(Instant::now() + wait.max(gather));
+                                }
+                            }
+                            Err(e) => log.error(&format!("polling: {e}")),
+                        }
+                    }
+                    let mut until = next_round;
+                    if plan.listener.is_some() {
+                        until = until.min(next_beat);
+                    }
+                    while !flag.load(Ordering::Relaxed) && Instant::now() < until {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
+                if plan.listener.is_some() {
+                    let _ = store.batch().and_then(|b| {
+                        b.forget_listener(&id)?;
+                        b.commit()
+                    });
+                }
+            })
+            .map_err(|e| StoreError::Open {
+                path: store_path.to_path_buf(),
+                message: format!("cannot start polling: {e}"),
+            })?;
+        Ok(Watch {
+            stop,
+            ended,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops polling, waiting a moment for a poll in flight.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        // The sender is dropped when the thread ends.
+        if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) = self.ended.recv_timeout(GRACE)
+        {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
