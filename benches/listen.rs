@@ -88,11 +88,12 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
+    let origin = art.url();
     let listener = env.listen(&[
         "--tuxsuite-public-key",
         key.to_str().unwrap(),
         "--allow-artifact-host",
-        "127.0.0.1",
+        &origin,
     ]);
 
     // 1. Accept rate: distinct callbacks for uids no job has.

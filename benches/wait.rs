@@ -71,8 +71,9 @@ fn main() {
     // 2. From finishing to `wait` returning, at a 1 s interval.
     let tux = util::FakeTuxSuite::start();
     let mut env = util::Env::new(&tux);
-    env.set("KBRIDGE_POLL_INTERVAL", "1");
     let art = util::Artifacts::start();
+    env.set("KBRIDGE_POLL_INTERVAL", "1")
+        .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.url());
     let mut delays = Vec::new();
     for _ in 0..9 {
         let uid = schedule_boot(&env);

@@ -94,6 +94,9 @@ _kbridge() {
             kbridge__subcmd__help,wait)
                 cmd="kbridge__subcmd__help__subcmd__wait"
                 ;;
+            kbridge__subcmd__help__subcmd__inbox,prune)
+                cmd="kbridge__subcmd__help__subcmd__inbox__subcmd__prune"
+                ;;
             kbridge__subcmd__help__subcmd__inbox,replay)
                 cmd="kbridge__subcmd__help__subcmd__inbox__subcmd__replay"
                 ;;
@@ -115,11 +118,17 @@ _kbridge() {
             kbridge__subcmd__inbox,help)
                 cmd="kbridge__subcmd__inbox__subcmd__help"
                 ;;
+            kbridge__subcmd__inbox,prune)
+                cmd="kbridge__subcmd__inbox__subcmd__prune"
+                ;;
             kbridge__subcmd__inbox,replay)
                 cmd="kbridge__subcmd__inbox__subcmd__replay"
                 ;;
             kbridge__subcmd__inbox__subcmd__help,help)
                 cmd="kbridge__subcmd__inbox__subcmd__help__subcmd__help"
+                ;;
+            kbridge__subcmd__inbox__subcmd__help,prune)
+                cmd="kbridge__subcmd__inbox__subcmd__help__subcmd__prune"
                 ;;
             kbridge__subcmd__inbox__subcmd__help,replay)
                 cmd="kbridge__subcmd__inbox__subcmd__help__subcmd__replay"
@@ -173,7 +182,7 @@ _kbridge() {
 
     case "${cmd}" in
         kbridge)
-            opts="-q -h -V --config --quiet --db --help --version jobs show results report config generate inbox wait schedule submit outbox listen help"
+            opts="-q -h -V --config --quiet --db --help --version jobs show results report config generate inbox submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -276,7 +285,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help)
-            opts="jobs show results report config generate inbox wait schedule submit outbox listen help"
+            opts="jobs show results report config generate inbox submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -332,8 +341,22 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help__subcmd__inbox)
-            opts="replay"
+            opts="prune replay"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__help__subcmd__inbox__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -556,7 +579,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__inbox)
-            opts="-q -h -V --limit --json --config --quiet --db --help --version replay help"
+            opts="-q -h -V --limit --json --config --quiet --db --help --version prune replay help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -593,7 +616,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__inbox__subcmd__help)
-            opts="replay help"
+            opts="prune replay help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -620,6 +643,20 @@ _kbridge() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kbridge__subcmd__inbox__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kbridge__subcmd__inbox__subcmd__help__subcmd__replay)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -627,6 +664,43 @@ _kbridge() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__inbox__subcmd__prune)
+            opts="-q -h -V --older-than --dry-run --json --config --quiet --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -717,7 +791,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__listen)
-            opts="-q -h -V --exit-when-done --timeout --insecure-skip-verify --bind --output-dir --max-body --poll-after --kcidb-url --kcidb-token-file --no-submit --tuxsuite-public-key --allow-artifact-host --config --quiet --db --help --version"
+            opts="-q -h -V --exit-when-done --timeout --insecure-skip-verify --bind --output-dir --max-body --poll-after --max-connections-per-client --ops-bind --log-format --kcidb-url --kcidb-token-file --no-submit --tuxsuite-public-key --allow-artifact-host --config --quiet --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -750,6 +824,24 @@ _kbridge() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
+                    return 0
+                    ;;
+                --max-connections-per-client)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --ops-bind)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 --kcidb-url)
@@ -1090,7 +1182,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__boot)
-            opts="-q -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --modules --build-id --after --parameter --force --callback-url --runner --poll-interval --config --quiet --db --help --version"
+            opts="-q -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --modules --build-id --after --parameter --force --callback-url --runner --poll-interval --allow-artifact-host --config --quiet --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1154,6 +1246,13 @@ _kbridge() {
                     fi
                     return 0
                     ;;
+                --allow-artifact-host)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
                 --config)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -1181,7 +1280,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__build)
-            opts="-q -h -V --private --dry-run --json --wait --timeout --junit --bisect --tree --branch --sha --arch --toolchain --kconfig --fragment --target --callback-url --runner --poll-interval --config --quiet --db --help --version"
+            opts="-q -h -V --private --dry-run --json --wait --timeout --junit --bisect --tree --branch --sha --arch --toolchain --kconfig --fragment --target --callback-url --runner --poll-interval --allow-artifact-host --config --quiet --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1247,6 +1346,13 @@ _kbridge() {
                     return 0
                     ;;
                 --poll-interval)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --allow-artifact-host)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -1350,7 +1456,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__test)
-            opts="-q -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --modules --build-id --after --parameter --force --tests --collection --callback-url --runner --poll-interval --config --quiet --db --help --version"
+            opts="-q -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --modules --build-id --after --parameter --force --tests --collection --callback-url --runner --poll-interval --allow-artifact-host --config --quiet --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1416,6 +1522,13 @@ _kbridge() {
                     return 0
                     ;;
                 --poll-interval)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --allow-artifact-host)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -1538,7 +1651,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__wait)
-            opts="-q -h -V --timeout --junit --bisect --json --poll-interval --config --quiet --db --help --version"
+            opts="-q -h -V --timeout --junit --bisect --json --poll-interval --allow-artifact-host --config --quiet --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1564,6 +1677,13 @@ _kbridge() {
                     return 0
                     ;;
                 --poll-interval)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --allow-artifact-host)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace

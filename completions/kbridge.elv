@@ -33,11 +33,11 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand config 'Show the resolved settings and where each one came from'
             cand generate 'Write shell completions and man pages into a directory'
             cand inbox 'List received callbacks, or process one again'
-            cand wait 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
-            cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
             cand outbox 'List KCIDB documents and their delivery; retry or check them'
             cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
+            cand wait 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
+            cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'kbridge;jobs'= {
@@ -123,8 +123,22 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand prune 'Remove what need not be kept: refused and duplicate callbacks, and unmatched ones past unmatched_ttl; never a pending one'
             cand replay 'Process a stored callback again from its stored bytes'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;inbox;prune'= {
+            cand --older-than 'Only refused and duplicate callbacks received longer ago than this, such as 30d [default: all of them]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --dry-run 'Say how many would go, and remove nothing'
+            cand --json 'Print a JSON object instead of a sentence'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'kbridge;inbox;replay'= {
             cand --output-dir 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]'
@@ -138,139 +152,15 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --version 'Print version'
         }
         &'kbridge;inbox;help'= {
+            cand prune 'Remove what need not be kept: refused and duplicate callbacks, and unmatched ones past unmatched_ttl; never a pending one'
             cand replay 'Process a stored callback again from its stored bytes'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;inbox;help;prune'= {
         }
         &'kbridge;inbox;help;replay'= {
         }
         &'kbridge;inbox;help;help'= {
-        }
-        &'kbridge;wait'= {
-            cand --timeout 'Stop waiting after this long (exit status 124), such as 90m or 2h'
-            cand --junit 'Write the results as JUnit XML to this file (one testsuite per job, one testcase per KCIDB test)'
-            cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --bisect 'Exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
-            cand --json 'Print the summary as one JSON object'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;schedule'= {
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-            cand build 'Build a kernel tree'
-            cand test 'Run tests on a built kernel (a boot always runs first)'
-            cand boot 'Boot a built kernel and run nothing else'
-            cand help 'Print this message or the help of the given subcommand(s)'
-        }
-        &'kbridge;schedule;build'= {
-            cand --timeout 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h'
-            cand --junit 'With --wait: write the results as JUnit XML to this file'
-            cand --tree 'Git repository to build (https://, http:// or git://)'
-            cand --branch 'Branch or tag to build'
-            cand --sha 'Commit to build (full or abbreviated hash)'
-            cand --arch 'Target architecture'
-            cand --toolchain 'Toolchain, such as gcc-13 or clang-18'
-            cand --kconfig 'Base configuration: a defconfig name or the URL of a config file'
-            cand --fragment 'Configuration fragment applied on top (CONFIG_X=y or a fragment URL); repeatable'
-            cand --target 'Make target to build instead of the runner''s default; repeatable'
-            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
-            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
-            cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --private 'Ask the runner to keep the results private'
-            cand --dry-run 'Print the request that would be sent; send and store nothing'
-            cand --json 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
-            cand --wait 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
-            cand --bisect 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;schedule;test'= {
-            cand --timeout 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h'
-            cand --junit 'With --wait: write the results as JUnit XML to this file'
-            cand --device 'Device to run on'
-            cand --kernel 'URL of the kernel image'
-            cand --modules 'URL of a compressed modules archive'
-            cand --build-id 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled'
-            cand --after 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build'
-            cand --parameter 'Runner parameter KEY=VALUE passed to the test definitions; repeatable'
-            cand --tests 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)'
-            cand --collection 'Test collection used in KCIDB paths for every test [default: each test''s own name up to its first ''-'': kselftest-timers is filed under kselftest]'
-            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
-            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
-            cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --private 'Ask the runner to keep the results private'
-            cand --dry-run 'Print the request that would be sent; send and store nothing'
-            cand --json 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
-            cand --wait 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
-            cand --bisect 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
-            cand --force 'Schedule even if the same build already has this job'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;schedule;boot'= {
-            cand --timeout 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h'
-            cand --junit 'With --wait: write the results as JUnit XML to this file'
-            cand --device 'Device to run on'
-            cand --kernel 'URL of the kernel image'
-            cand --modules 'URL of a compressed modules archive'
-            cand --build-id 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled'
-            cand --after 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build'
-            cand --parameter 'Runner parameter KEY=VALUE passed to the test definitions; repeatable'
-            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
-            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
-            cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --private 'Ask the runner to keep the results private'
-            cand --dry-run 'Print the request that would be sent; send and store nothing'
-            cand --json 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
-            cand --wait 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
-            cand --bisect 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
-            cand --force 'Schedule even if the same build already has this job'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;schedule;help'= {
-            cand build 'Build a kernel tree'
-            cand test 'Run tests on a built kernel (a boot always runs first)'
-            cand boot 'Boot a built kernel and run nothing else'
-            cand help 'Print this message or the help of the given subcommand(s)'
-        }
-        &'kbridge;schedule;help;build'= {
-        }
-        &'kbridge;schedule;help;test'= {
-        }
-        &'kbridge;schedule;help;boot'= {
-        }
-        &'kbridge;schedule;help;help'= {
         }
         &'kbridge;submit'= {
             cand --file 'Queue this KCIDB document (made elsewhere; it is checked first) before sending'
@@ -343,10 +233,13 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --output-dir 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]'
             cand --max-body 'Largest callback body accepted [env: KBRIDGE_MAX_BODY] [default: 1048576]'
             cand --poll-after 'How long `kbridge listen` waits for a job''s callback before it asks the runner (then at a slower pace) [env: KBRIDGE_POLL_AFTER] [default: 1800]'
+            cand --max-connections-per-client 'Most connections one client address may hold open; 0 for no limit (behind a reverse proxy every connection comes from its address) [env: KBRIDGE_MAX_CONNECTIONS_PER_CLIENT] [default: 64]'
+            cand --ops-bind 'A second address serving only /healthz, /readyz and /metrics, out of reach of callback traffic [env: KBRIDGE_OPS_BIND]'
+            cand --log-format 'How `kbridge listen` writes its log lines: human, or one JSON object per line [env: KBRIDGE_LOG_FORMAT] [default: human]'
             cand --kcidb-url 'KCIDB''s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]'
             cand --kcidb-token-file 'File holding the KCIDB token (a JWT from KernelCI)'
             cand --tuxsuite-public-key 'TuxSuite''s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation'
-            cand --allow-artifact-host 'Hosts results may be fetched from (any port); repeatable; replaces the defaults [default: storage.tuxsuite.com, tuxapi.tuxsuite.com and the API host]'
+            cand --allow-artifact-host 'Origins results may be fetched from: https://HOST[:PORT] or http://HOST:PORT (a bare HOST means https://HOST); repeatable; replaces the defaults [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: https://storage.tuxsuite.com and the API''s own origin]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --exit-when-done 'Exit once no job in the store is waiting for its results, with the exit status `kbridge wait` gives'
@@ -359,6 +252,137 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'kbridge;wait'= {
+            cand --timeout 'Stop waiting after this long (exit status 124), such as 90m or 2h'
+            cand --junit 'Write the results as JUnit XML to this file (one testsuite per job, one testcase per KCIDB test)'
+            cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
+            cand --allow-artifact-host 'Origins results may be fetched from: https://HOST[:PORT] or http://HOST:PORT (a bare HOST means https://HOST); repeatable; replaces the defaults [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: https://storage.tuxsuite.com and the API''s own origin]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --bisect 'Exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+            cand --json 'Print the summary as one JSON object'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;schedule'= {
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand build 'Build a kernel tree'
+            cand test 'Run tests on a built kernel (a boot always runs first)'
+            cand boot 'Boot a built kernel and run nothing else'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;schedule;build'= {
+            cand --timeout 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h'
+            cand --junit 'With --wait: write the results as JUnit XML to this file'
+            cand --tree 'Git repository to build (https://, http:// or git://)'
+            cand --branch 'Branch or tag to build'
+            cand --sha 'Commit to build (full or abbreviated hash)'
+            cand --arch 'Target architecture'
+            cand --toolchain 'Toolchain, such as gcc-13 or clang-18'
+            cand --kconfig 'Base configuration: a defconfig name or the URL of a config file'
+            cand --fragment 'Configuration fragment applied on top (CONFIG_X=y or a fragment URL); repeatable'
+            cand --target 'Make target to build instead of the runner''s default; repeatable'
+            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
+            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
+            cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
+            cand --allow-artifact-host 'Origins results may be fetched from: https://HOST[:PORT] or http://HOST:PORT (a bare HOST means https://HOST); repeatable; replaces the defaults [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: https://storage.tuxsuite.com and the API''s own origin]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --private 'Ask the runner to keep the results private'
+            cand --dry-run 'Print the request that would be sent; send and store nothing'
+            cand --json 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
+            cand --wait 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
+            cand --bisect 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;schedule;test'= {
+            cand --timeout 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h'
+            cand --junit 'With --wait: write the results as JUnit XML to this file'
+            cand --device 'Device to run on'
+            cand --kernel 'URL of the kernel image'
+            cand --modules 'URL of a compressed modules archive'
+            cand --build-id 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled'
+            cand --after 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build'
+            cand --parameter 'Runner parameter KEY=VALUE passed to the test definitions; repeatable'
+            cand --tests 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)'
+            cand --collection 'Test collection used in KCIDB paths for every test [default: each test''s own name up to its first ''-'': kselftest-timers is filed under kselftest]'
+            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
+            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
+            cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
+            cand --allow-artifact-host 'Origins results may be fetched from: https://HOST[:PORT] or http://HOST:PORT (a bare HOST means https://HOST); repeatable; replaces the defaults [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: https://storage.tuxsuite.com and the API''s own origin]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --private 'Ask the runner to keep the results private'
+            cand --dry-run 'Print the request that would be sent; send and store nothing'
+            cand --json 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
+            cand --wait 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
+            cand --bisect 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+            cand --force 'Schedule even if the same build already has this job'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;schedule;boot'= {
+            cand --timeout 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h'
+            cand --junit 'With --wait: write the results as JUnit XML to this file'
+            cand --device 'Device to run on'
+            cand --kernel 'URL of the kernel image'
+            cand --modules 'URL of a compressed modules archive'
+            cand --build-id 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled'
+            cand --after 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build'
+            cand --parameter 'Runner parameter KEY=VALUE passed to the test definitions; repeatable'
+            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
+            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
+            cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
+            cand --allow-artifact-host 'Origins results may be fetched from: https://HOST[:PORT] or http://HOST:PORT (a bare HOST means https://HOST); repeatable; replaces the defaults [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: https://storage.tuxsuite.com and the API''s own origin]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --private 'Ask the runner to keep the results private'
+            cand --dry-run 'Print the request that would be sent; send and store nothing'
+            cand --json 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
+            cand --wait 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
+            cand --bisect 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+            cand --force 'Schedule even if the same build already has this job'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;schedule;help'= {
+            cand build 'Build a kernel tree'
+            cand test 'Run tests on a built kernel (a boot always runs first)'
+            cand boot 'Boot a built kernel and run nothing else'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;schedule;help;build'= {
+        }
+        &'kbridge;schedule;help;test'= {
+        }
+        &'kbridge;schedule;help;boot'= {
+        }
+        &'kbridge;schedule;help;help'= {
+        }
         &'kbridge;help'= {
             cand jobs 'List recorded jobs, newest first'
             cand show 'Show every stored field of one job'
@@ -367,11 +391,11 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand config 'Show the resolved settings and where each one came from'
             cand generate 'Write shell completions and man pages into a directory'
             cand inbox 'List received callbacks, or process one again'
-            cand wait 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
-            cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
             cand outbox 'List KCIDB documents and their delivery; retry or check them'
             cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
+            cand wait 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
+            cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'kbridge;help;jobs'= {
@@ -387,9 +411,24 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;generate'= {
         }
         &'kbridge;help;inbox'= {
+            cand prune 'Remove what need not be kept: refused and duplicate callbacks, and unmatched ones past unmatched_ttl; never a pending one'
             cand replay 'Process a stored callback again from its stored bytes'
         }
+        &'kbridge;help;inbox;prune'= {
+        }
         &'kbridge;help;inbox;replay'= {
+        }
+        &'kbridge;help;submit'= {
+        }
+        &'kbridge;help;outbox'= {
+            cand retry 'Put failed documents back in the queue'
+            cand check 'Ask KCIDB whether it ingested what was submitted'
+        }
+        &'kbridge;help;outbox;retry'= {
+        }
+        &'kbridge;help;outbox;check'= {
+        }
+        &'kbridge;help;listen'= {
         }
         &'kbridge;help;wait'= {
         }
@@ -403,18 +442,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;schedule;test'= {
         }
         &'kbridge;help;schedule;boot'= {
-        }
-        &'kbridge;help;submit'= {
-        }
-        &'kbridge;help;outbox'= {
-            cand retry 'Put failed documents back in the queue'
-            cand check 'Ask KCIDB whether it ingested what was submitted'
-        }
-        &'kbridge;help;outbox;retry'= {
-        }
-        &'kbridge;help;outbox;check'= {
-        }
-        &'kbridge;help;listen'= {
         }
         &'kbridge;help;help'= {
         }

@@ -36,11 +36,11 @@ complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "report" -d 'Queue r
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "config" -d 'Show the resolved settings and where each one came from'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "generate" -d 'Write shell completions and man pages into a directory'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "inbox" -d 'List received callbacks, or process one again'
-complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "wait" -d 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
-complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "submit" -d 'Send pending KCIDB documents to KCIDB now, then exit'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "outbox" -d 'List KCIDB documents and their delivery; retry or check them'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "listen" -d 'Receive runners\' completion callbacks and write KCIDB documents'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "wait" -d 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
+complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l kind -d 'Only jobs of this kind' -r -f -a "build\t''
 test\t''
@@ -92,115 +92,33 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -l db -d 'SQLi
 complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -l limit -d 'Show at most this many callbacks' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -l json -d 'Print a JSON array instead of a table'
-complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
-complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -s h -l help -d 'Print help'
-complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -f -a "replay" -d 'Process a stored callback again from its stored bytes'
-complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from replay help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l limit -d 'Show at most this many callbacks' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l json -d 'Print a JSON array instead of a table'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -f -a "prune" -d 'Remove what need not be kept: refused and duplicate callbacks, and unmatched ones past unmatched_ttl; never a pending one'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -f -a "replay" -d 'Process a stored callback again from its stored bytes'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -l older-than -d 'Only refused and duplicate callbacks received longer ago than this, such as 30d [default: all of them]' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -l dry-run -d 'Say how many would go, and remove nothing'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -l json -d 'Print a JSON object instead of a sentence'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -l output-dir -d 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove what need not be kept: refused and duplicate callbacks, and unmatched ones past unmatched_ttl; never a pending one'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "replay" -d 'Process a stored callback again from its stored bytes'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l timeout -d 'Stop waiting after this long (exit status 124), such as 90m or 2h' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l junit -d 'Write the results as JUnit XML to this file (one testsuite per job, one testcase per KCIDB test)' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l bisect -d 'Exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
-complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l json -d 'Print the summary as one JSON object'
-complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
-complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s h -l help -d 'Print help'
-complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s h -l help -d 'Print help'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "build" -d 'Build a kernel tree'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l tree -d 'Git repository to build (https://, http:// or git://)' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l branch -d 'Branch or tag to build' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l sha -d 'Commit to build (full or abbreviated hash)' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l arch -d 'Target architecture' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l toolchain -d 'Toolchain, such as gcc-13 or clang-18' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l kconfig -d 'Base configuration: a defconfig name or the URL of a config file' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l fragment -d 'Configuration fragment applied on top (CONFIG_X=y or a fragment URL); repeatable' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l target -d 'Make target to build instead of the runner\'s default; repeatable' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''"
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l private -d 'Ask the runner to keep the results private'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l dry-run -d 'Print the request that would be sent; send and store nothing'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l device -d 'Device to run on' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l kernel -d 'URL of the kernel image' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l modules -d 'URL of a compressed modules archive' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l build-id -d 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l after -d 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l parameter -d 'Runner parameter KEY=VALUE passed to the test definitions; repeatable' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l tests -d 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l collection -d 'Test collection used in KCIDB paths for every test [default: each test\'s own name up to its first \'-\': kselftest-timers is filed under kselftest]' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''"
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l private -d 'Ask the runner to keep the results private'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l dry-run -d 'Print the request that would be sent; send and store nothing'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l force -d 'Schedule even if the same build already has this job'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l device -d 'Device to run on' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l kernel -d 'URL of the kernel image' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l modules -d 'URL of a compressed modules archive' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l build-id -d 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l after -d 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l parameter -d 'Runner parameter KEY=VALUE passed to the test definitions; repeatable' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''"
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l private -d 'Ask the runner to keep the results private'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l dry-run -d 'Print the request that would be sent; send and store nothing'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l force -d 'Schedule even if the same build already has this job'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s h -l help -d 'Print help'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "build" -d 'Build a kernel tree'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l file -d 'Queue this KCIDB document (made elsewhere; it is checked first) before sending' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l kcidb-url -d 'KCIDB\'s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l kcidb-token-file -d 'File holding the KCIDB token (a JWT from KernelCI)' -r -F
@@ -245,10 +163,14 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l bind -d 'Addr
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l output-dir -d 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l max-body -d 'Largest callback body accepted [env: KBRIDGE_MAX_BODY] [default: 1048576]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l poll-after -d 'How long `kbridge listen` waits for a job\'s callback before it asks the runner (then at a slower pace) [env: KBRIDGE_POLL_AFTER] [default: 1800]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l max-connections-per-client -d 'Most connections one client address may hold open; 0 for no limit (behind a reverse proxy every connection comes from its address) [env: KBRIDGE_MAX_CONNECTIONS_PER_CLIENT] [default: 64]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l ops-bind -d 'A second address serving only /healthz, /readyz and /metrics, out of reach of callback traffic [env: KBRIDGE_OPS_BIND]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l log-format -d 'How `kbridge listen` writes its log lines: human, or one JSON object per line [env: KBRIDGE_LOG_FORMAT] [default: human]' -r -f -a "human\t''
+json\t''"
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l kcidb-url -d 'KCIDB\'s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l kcidb-token-file -d 'File holding the KCIDB token (a JWT from KernelCI)' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l tuxsuite-public-key -d 'TuxSuite\'s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l allow-artifact-host -d 'Hosts results may be fetched from (any port); repeatable; replaces the defaults [default: storage.tuxsuite.com, tuxapi.tuxsuite.com and the API host]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l allow-artifact-host -d 'Origins results may be fetched from: https://HOST[:PORT] or http://HOST:PORT (a bare HOST means https://HOST); repeatable; replaces the defaults [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: https://storage.tuxsuite.com and the API\'s own origin]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l exit-when-done -d 'Exit once no job in the store is waiting for its results, with the exit status `kbridge wait` gives'
@@ -257,22 +179,119 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l no-submit -d 
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox wait schedule submit outbox listen help" -f -a "jobs" -d 'List recorded jobs, newest first'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox wait schedule submit outbox listen help" -f -a "show" -d 'Show every stored field of one job'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox wait schedule submit outbox listen help" -f -a "results" -d 'Show the KCIDB document produced for a job'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox wait schedule submit outbox listen help" -f -a "report" -d 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox wait schedule submit outbox listen help" -f -a "config" -d 'Show the resolved settings and where each one came from'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox wait schedule submit outbox listen help" -f -a "generate" -d 'Write shell completions and man pages into a directory'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox wait schedule submit outbox listen help" -f -a "inbox" -d 'List received callbacks, or process one again'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox wait schedule submit outbox listen help" -f -a "wait" -d 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox wait schedule submit outbox listen help" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox wait schedule submit outbox listen help" -f -a "submit" -d 'Send pending KCIDB documents to KCIDB now, then exit'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox wait schedule submit outbox listen help" -f -a "outbox" -d 'List KCIDB documents and their delivery; retry or check them'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox wait schedule submit outbox listen help" -f -a "listen" -d 'Receive runners\' completion callbacks and write KCIDB documents'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox wait schedule submit outbox listen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l timeout -d 'Stop waiting after this long (exit status 124), such as 90m or 2h' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l junit -d 'Write the results as JUnit XML to this file (one testsuite per job, one testcase per KCIDB test)' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l allow-artifact-host -d 'Origins results may be fetched from: https://HOST[:PORT] or http://HOST:PORT (a bare HOST means https://HOST); repeatable; replaces the defaults [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: https://storage.tuxsuite.com and the API\'s own origin]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l bisect -d 'Exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l json -d 'Print the summary as one JSON object'
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "build" -d 'Build a kernel tree'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l tree -d 'Git repository to build (https://, http:// or git://)' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l branch -d 'Branch or tag to build' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l sha -d 'Commit to build (full or abbreviated hash)' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l arch -d 'Target architecture' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l toolchain -d 'Toolchain, such as gcc-13 or clang-18' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l kconfig -d 'Base configuration: a defconfig name or the URL of a config file' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l fragment -d 'Configuration fragment applied on top (CONFIG_X=y or a fragment URL); repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l target -d 'Make target to build instead of the runner\'s default; repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''"
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l allow-artifact-host -d 'Origins results may be fetched from: https://HOST[:PORT] or http://HOST:PORT (a bare HOST means https://HOST); repeatable; replaces the defaults [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: https://storage.tuxsuite.com and the API\'s own origin]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l private -d 'Ask the runner to keep the results private'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l dry-run -d 'Print the request that would be sent; send and store nothing'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l device -d 'Device to run on' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l kernel -d 'URL of the kernel image' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l modules -d 'URL of a compressed modules archive' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l build-id -d 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l after -d 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l parameter -d 'Runner parameter KEY=VALUE passed to the test definitions; repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l tests -d 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l collection -d 'Test collection used in KCIDB paths for every test [default: each test\'s own name up to its first \'-\': kselftest-timers is filed under kselftest]' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''"
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l allow-artifact-host -d 'Origins results may be fetched from: https://HOST[:PORT] or http://HOST:PORT (a bare HOST means https://HOST); repeatable; replaces the defaults [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: https://storage.tuxsuite.com and the API\'s own origin]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l private -d 'Ask the runner to keep the results private'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l dry-run -d 'Print the request that would be sent; send and store nothing'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l force -d 'Schedule even if the same build already has this job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l device -d 'Device to run on' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l kernel -d 'URL of the kernel image' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l modules -d 'URL of a compressed modules archive' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l build-id -d 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l after -d 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l parameter -d 'Runner parameter KEY=VALUE passed to the test definitions; repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''"
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l allow-artifact-host -d 'Origins results may be fetched from: https://HOST[:PORT] or http://HOST:PORT (a bare HOST means https://HOST); repeatable; replaces the defaults [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: https://storage.tuxsuite.com and the API\'s own origin]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l private -d 'Ask the runner to keep the results private'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l dry-run -d 'Print the request that would be sent; send and store nothing'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l force -d 'Schedule even if the same build already has this job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "build" -d 'Build a kernel tree'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox submit outbox listen wait schedule help" -f -a "jobs" -d 'List recorded jobs, newest first'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox submit outbox listen wait schedule help" -f -a "show" -d 'Show every stored field of one job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox submit outbox listen wait schedule help" -f -a "results" -d 'Show the KCIDB document produced for a job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox submit outbox listen wait schedule help" -f -a "report" -d 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox submit outbox listen wait schedule help" -f -a "config" -d 'Show the resolved settings and where each one came from'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox submit outbox listen wait schedule help" -f -a "generate" -d 'Write shell completions and man pages into a directory'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox submit outbox listen wait schedule help" -f -a "inbox" -d 'List received callbacks, or process one again'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox submit outbox listen wait schedule help" -f -a "submit" -d 'Send pending KCIDB documents to KCIDB now, then exit'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox submit outbox listen wait schedule help" -f -a "outbox" -d 'List KCIDB documents and their delivery; retry or check them'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox submit outbox listen wait schedule help" -f -a "listen" -d 'Receive runners\' completion callbacks and write KCIDB documents'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox submit outbox listen wait schedule help" -f -a "wait" -d 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox submit outbox listen wait schedule help" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config generate inbox submit outbox listen wait schedule help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from inbox" -f -a "prune" -d 'Remove what need not be kept: refused and duplicate callbacks, and unmatched ones past unmatched_ttl; never a pending one'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from inbox" -f -a "replay" -d 'Process a stored callback again from its stored bytes'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from outbox" -f -a "retry" -d 'Put failed documents back in the queue'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from outbox" -f -a "check" -d 'Ask KCIDB whether it ingested what was submitted'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "build" -d 'Build a kernel tree'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "boot" -d 'Boot a built kernel and run nothing else'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from outbox" -f -a "retry" -d 'Put failed documents back in the queue'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from outbox" -f -a "check" -d 'Ask KCIDB whether it ingested what was submitted'

@@ -341,6 +341,26 @@ pub struct InboxArgs {
 pub enum InboxAction {
     /// Process a stored callback again from its stored bytes
     Replay(ReplayArgs),
+    /// Remove what need not be kept: refused and duplicate callbacks, and
+    /// unmatched ones past unmatched_ttl; never a pending one
+    Prune(PruneArgs),
+}
+
+/// `kbridge inbox prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Only refused and duplicate callbacks received longer ago than this,
+    /// such as 30d [default: all of them]
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub older_than: Option<std::time::Duration>,
+
+    /// Say how many would go, and remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print a JSON object instead of a sentence
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `kbridge inbox replay`.

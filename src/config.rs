@@ -100,8 +100,12 @@ impl Environment {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret and registers it, so it is redacted from every text
+    /// kbridge prints or stores from now on.
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        let value = value.into();
+        crate::secrets::register(&value);
+        Secret(value)
     }
 
     /// The value itself, for the one place it is sent.
@@ -405,6 +409,18 @@ pub mod keys {
     pub const REPORT_SECRET_FILE: &str = "report.sources.*.secret_file";
     pub const POLL_INTERVAL: &str = "poll_interval";
     pub const POLL_AFTER: &str = "poll_after";
+    pub const UNMATCHED_TTL: &str = "unmatched_ttl";
+    pub const MAX_CONNECTIONS: &str = "max_connections";
+    pub const MAX_CONNECTIONS_PER_CLIENT: &str = "max_connections_per_client";
+    pub const MAX_BUFFERED: &str = "max_buffered";
+    pub const OPS_BIND: &str = "ops_bind";
+    pub const LOG_FORMAT: &str = "log_format";
+    pub const READY_MAX_BACKLOG: &str = "ready.max_backlog";
+    pub const READY_MAX_OVERDUE: &str = "ready.max_overdue";
+    pub const MAX_CASES: &str = "max_cases";
+    pub const MAX_DOCUMENT: &str = "max_document";
+    pub const ARTIFACT_MAX_BYTES: &str = "artifact_max_bytes";
+    pub const ARTIFACT_TIMEOUT: &str = "artifact_timeout";
 }
 
 /// The commands that talk to KCIDB.
@@ -516,6 +532,90 @@ pub const CORE: &[SettingDef] = &[
     .flag("poll-after", "DURATION", &["listen"])
     .env("KBRIDGE_POLL_AFTER")
     .default("1800"),
+    setting(
+        keys::UNMATCHED_TTL,
+        Kind::Seconds { min: 60.0, max: 31_536_000.0 },
+        "How long a signed callback for a job not known here is kept, waiting for its job to appear",
+    )
+    .env("KBRIDGE_UNMATCHED_TTL")
+    .default("7d"),
+    setting(
+        keys::MAX_CONNECTIONS,
+        Kind::Count { min: 1, max: 65536 },
+        "Most connections `kbridge listen` serves at once; more wait in the kernel's accept queue",
+    )
+    .env("KBRIDGE_MAX_CONNECTIONS")
+    .default("1024"),
+    setting(
+        keys::MAX_CONNECTIONS_PER_CLIENT,
+        Kind::Count { min: 0, max: 65536 },
+        "Most connections one client address may hold open; 0 for no limit (behind a reverse proxy every connection comes from its address)",
+    )
+    .flag("max-connections-per-client", "N", &["listen"])
+    .env("KBRIDGE_MAX_CONNECTIONS_PER_CLIENT")
+    .default("64"),
+    setting(
+        keys::MAX_BUFFERED,
+        Kind::Bytes { min: 1 << 20, max: 1 << 34 },
+        "Most request body bytes `kbridge listen` holds in memory at once; a request beyond it gets 503",
+    )
+    .env("KBRIDGE_MAX_BUFFERED")
+    .default("64MiB"),
+    setting(
+        keys::OPS_BIND,
+        Kind::Addr,
+        "A second address serving only /healthz, /readyz and /metrics, out of reach of callback traffic",
+    )
+    .flag("ops-bind", "ADDR", &["listen"])
+    .env("KBRIDGE_OPS_BIND"),
+    setting(
+        keys::LOG_FORMAT,
+        Kind::Choice(&["human", "json"]),
+        "How `kbridge listen` writes its log lines: human, or one JSON object per line",
+    )
+    .flag("log-format", "FORMAT", &["listen"])
+    .env("KBRIDGE_LOG_FORMAT")
+    .default("human"),
+    setting(
+        keys::READY_MAX_BACKLOG,
+        Kind::Count { min: 1, max: 1 << 40 },
+        "/readyz fails when more callbacks than this wait to be processed",
+    )
+    .default("1000"),
+    setting(
+        keys::READY_MAX_OVERDUE,
+        Kind::Seconds { min: 60.0, max: 31_536_000.0 },
+        "/readyz fails when a job's report is overdue (no callback after poll_after) for longer than this",
+    )
+    .default("6h"),
+    setting(
+        keys::MAX_CASES,
+        Kind::Count { min: 1, max: 100_000_000 },
+        "Most test cases kept per job; beyond it the verdicts stay, the cases are dropped and the job says so",
+    )
+    .env("KBRIDGE_MAX_CASES")
+    .default("50000"),
+    setting(
+        keys::MAX_DOCUMENT,
+        Kind::Bytes { min: 65536, max: 1 << 32 },
+        "Largest KCIDB document made for one job; beyond it cases are dropped as for max_cases",
+    )
+    .env("KBRIDGE_MAX_DOCUMENT")
+    .default("32MiB"),
+    setting(
+        keys::ARTIFACT_MAX_BYTES,
+        Kind::Bytes { min: 65536, max: 1 << 34 },
+        "Most bytes read of one artefact (results.json); a larger one is not used",
+    )
+    .env("KBRIDGE_ARTIFACT_MAX_BYTES")
+    .default("64MiB"),
+    setting(
+        keys::ARTIFACT_TIMEOUT,
+        Kind::Seconds { min: 1.0, max: 3600.0 },
+        "Longest time spent fetching one artefact, whatever the server's pace",
+    )
+    .env("KBRIDGE_ARTIFACT_TIMEOUT")
+    .default("120"),
     setting(
         keys::KCIDB_REST,
         Kind::Text,
@@ -1659,7 +1759,14 @@ mod docs {
                         sub = sub.find_subcommand(part).expect("the command exists");
                     }
                 }
-                let help = sub.clone().render_long_help().to_string();
+                // Wrapping may split "[env: NAME]" over two lines.
+                let help = sub
+                    .clone()
+                    .render_long_help()
+                    .to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 assert!(
                     help.contains(&format!("--{}", flag.long)),
                     "{path}: no --{}",

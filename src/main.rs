@@ -25,6 +25,7 @@ mod http;
 mod kcidb;
 mod listen;
 mod log;
+mod metrics;
 mod model;
 mod outcome;
 mod pipeline;
@@ -33,6 +34,7 @@ mod report;
 mod retry;
 mod runner;
 mod scheduler;
+mod secrets;
 mod store;
 
 use std::process::ExitCode;
@@ -55,7 +57,7 @@ fn main() -> ExitCode {
     match commands::run(parsed) {
         Ok(status) => ExitCode::from(status),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", secrets::redact(&e.to_string()));
             e.exit_code()
         }
     }

@@ -371,6 +371,9 @@ pub struct TestResults {
     pub log_excerpt: Option<String>,
     /// Why the detailed results are incomplete, if they are.
     pub problem: Option<String>,
+    /// What was left out to keep the document within bounds (the verdicts
+    /// stand).
+    pub trimmed: Option<String>,
     pub misc: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -387,6 +390,34 @@ impl JobResults {
         match self {
             JobResults::Build(_) => None,
             JobResults::Test(t) => t.problem.as_deref(),
+        }
+    }
+
+    /// What was left out to keep the document within bounds.
+    pub fn trimmed(&self) -> Option<&str> {
+        match self {
+            JobResults::Build(_) => None,
+            JobResults::Test(t) => t.trimmed.as_deref(),
+        }
+    }
+
+    /// Drops the test cases, keeping the verdicts, and says why.
+    pub fn drop_cases(&mut self, why: String) {
+        if let JobResults::Test(t) = self {
+            let n = t.cases.len();
+            t.cases.clear();
+            t.misc
+                .entry("cases_dropped")
+                .or_insert_with(|| serde_json::Value::from(n as u64));
+            t.trimmed = Some(why);
+        }
+    }
+
+    /// How many test cases there are.
+    pub fn cases(&self) -> usize {
+        match self {
+            JobResults::Build(_) => 0,
+            JobResults::Test(t) => t.cases.len(),
         }
     }
 }

@@ -62,6 +62,7 @@ impl Ui {
     /// A one-line note, unless `--quiet`.
     pub fn note(&self, message: &str) {
         if !self.quiet {
+            let message = crate::secrets::redact(message);
             self.bar.suspend(|| eprintln!("note: {message}"));
         }
     }
@@ -96,6 +97,7 @@ impl Feedback for Ui {
             .map(|mut seen| seen.insert(message.to_string()))
             .unwrap_or(true);
         if new {
+            let message = crate::secrets::redact(message);
             self.bar.suspend(|| eprintln!("warning: {message}"));
         }
     }

@@ -24,12 +24,10 @@ impl World {
     fn new() -> World {
         let tux = FakeTuxSuite::start();
         let mut env = Env::new(&tux);
-        env.set("KBRIDGE_POLL_INTERVAL", "0.2");
-        World {
-            tux,
-            art: Artifacts::start(),
-            env,
-        }
+        let art = Artifacts::start();
+        env.set("KBRIDGE_POLL_INTERVAL", "0.2")
+            .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.url());
+        World { tux, art, env }
     }
 
     fn schedule(&self, args: &[&str]) -> (i64, String) {
@@ -278,8 +276,10 @@ impl Listening {
     fn new() -> Listening {
         let tux = FakeTuxSuite::start();
         let mut env = Env::new(&tux);
+        let art = Artifacts::start();
         env.set("KBRIDGE_CALLBACK_URL", "https://ci.example.org/kbridge")
-            .set("KBRIDGE_POLL_INTERVAL", "0.2");
+            .set("KBRIDGE_POLL_INTERVAL", "0.2")
+            .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.url());
         let keys = Keys::new();
         keys.write(&env.path("tuxsuite.pub"));
         let job = env
@@ -304,19 +304,14 @@ impl Listening {
             tux,
             env,
             keys,
-            art: Artifacts::start(),
+            art,
             token,
         }
     }
 
     fn listen(&self, more: &[&str]) -> crate::util::Listener {
         let key = self.env.path("tuxsuite.pub");
-        let mut args = vec![
-            "--tuxsuite-public-key",
-            key.to_str().unwrap(),
-            "--allow-artifact-host",
-            "127.0.0.1",
-        ];
+        let mut args = vec!["--tuxsuite-public-key", key.to_str().unwrap()];
         args.extend_from_slice(more);
         self.env.listen(&args)
     }

@@ -1,9 +1,9 @@
 //! `kbridge inbox` and `kbridge inbox replay`: what the listener received,
 //! and processing a stored callback again.
 
-use crate::cli::{InboxAction, InboxArgs};
+use crate::cli::{InboxAction, InboxArgs, PruneArgs};
 use crate::commands::{json, open_configured, open_existing, pipeline_settings, print};
-use crate::config::Config;
+use crate::config::{keys, Config};
 use crate::error::Error;
 use crate::log::Log;
 use crate::model::InboxEntry;
@@ -11,8 +11,10 @@ use crate::pipeline::Pipeline;
 use crate::runner::Purpose;
 
 pub fn run(args: InboxArgs, config: &Config) -> Result<(), Error> {
-    if let Some(InboxAction::Replay(r)) = args.action {
-        return replay(r.id, config);
+    match args.action {
+        Some(InboxAction::Replay(r)) => return replay(r.id, config),
+        Some(InboxAction::Prune(p)) => return prune(&p, config),
+        None => {}
     }
     let store = open_existing(config)?;
     let entries = store.read().inbox(args.limit)?;
@@ -71,4 +73,40 @@ fn replay(id: i64, config: &Config) -> Result<(), Error> {
             "callback {id}: processing stopped before it finished"
         ))),
     }
+}
+
+/// Removes refused and duplicate rows (received before `--older-than`, if
+/// given) and unmatched rows past `unmatched_ttl`, in one transaction.
+fn prune(args: &PruneArgs, config: &Config) -> Result<(), Error> {
+    let mut store = open_existing(config)?;
+    let ago = |d: std::time::Duration| {
+        jiff::Timestamp::now()
+            .checked_sub(jiff::SignedDuration::try_from(d).unwrap_or_default())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    // Everything received up to now, unless told otherwise.
+    let before = ago(args.older_than.unwrap_or_default());
+    let unmatched_before = ago(config.required_seconds(keys::UNMATCHED_TTL));
+    let removed = if args.dry_run {
+        store.read().prunable(&before, &unmatched_before)?
+    } else {
+        let batch = store.batch()?;
+        let n = batch.prune(&before, &unmatched_before)?;
+        batch.commit()?;
+        n as i64
+    };
+    if args.json {
+        return print(&json(&serde_json::json!({
+            "removed": if args.dry_run { 0 } else { removed },
+            "would_remove": if args.dry_run { removed } else { 0 },
+            "dry_run": args.dry_run,
+        })));
+    }
+    print(&if args.dry_run {
+        format!("would remove {removed} callback(s); nothing was removed (--dry-run)")
+    } else {
+        format!("removed {removed} callback(s)")
+    })
 }

@@ -9,7 +9,8 @@ use crate::cli::ListenArgs;
 use crate::commands::{open_configured, pipeline_settings, Context};
 use crate::config::keys;
 use crate::error::{exit, Error};
-use crate::listen::handler::Shared;
+use crate::listen::handler::{Routes, Shared};
+use crate::listen::Limits;
 use crate::log::Log;
 use crate::model::JobState;
 use crate::outcome::{JobOutcome, Summary};
@@ -21,10 +22,16 @@ use crate::runner::Purpose;
 const WORKERS: usize = 8;
 /// How long a client may take to send a request body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections the operations address serves at once.
+const OPS_CONNECTIONS: usize = 64;
 
 pub fn run(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
     let config = ctx.load()?;
-    let log = Log::stderr();
+    let format = config
+        .text(keys::LOG_FORMAT)
+        .and_then(|f| crate::log::Format::parse(&f.value))
+        .unwrap_or_default();
+    let log = Log::stderr_as(format);
     let verify = !args.insecure_skip_verify;
     let runners = open_configured(&config, Purpose::Listen { verify }, &log)?;
     let settings = pipeline_settings(&config, WORKERS);
@@ -36,16 +43,11 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
         )
     })?;
 
-    let bind = config.text(keys::BIND).expect("bind has a default").value;
-    let std_listener = std::net::TcpListener::bind(&bind).map_err(|e| {
-        Error::Failed(format!(
-            "cannot listen on {bind}: {e}; choose another address with --bind"
-        ))
-    })?;
-    let addr = std_listener
-        .set_nonblocking(true)
-        .and_then(|()| std_listener.local_addr())
-        .map_err(|e| Error::io(format!("cannot listen on {bind}"), &e))?;
+    let (std_listener, addr) = bind_listener(&config)?;
+    let ops_listener = match config.text(keys::OPS_BIND) {
+        Some(ops) => Some(bind_addr(&ops.value, "--ops-bind")?),
+        None => None,
+    };
     let database = config.database();
     let endpoint = crate::kcidb::client::Endpoint::resolve(&config)?;
     let sources = crate::report::Sources::load(&config)?;
@@ -126,8 +128,21 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", &e))?;
 
+    let ops = crate::listen::ops::Ops::open(
+        &database,
+        config
+            .number(keys::READY_MAX_BACKLOG)
+            .map(|n| n.value)
+            .unwrap_or(1000),
+        config.required_seconds(keys::READY_MAX_OVERDUE),
+        poll_after,
+    )?;
+    let buffered_kib = config
+        .number(keys::MAX_BUFFERED)
+        .map(|n| n.value / 1024)
+        .unwrap_or(65536);
     let shared = Arc::new(Shared {
-        runners,
+        runners: std::sync::RwLock::new(runners),
         verify,
         max_body: config
             .number(keys::MAX_BODY)
@@ -136,13 +151,31 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
         body_timeout: BODY_TIMEOUT,
         intake: pipeline.intake(),
         log: log.clone(),
-        reports: (!sources.is_empty()).then(|| crate::listen::handler::Reports {
-            sources,
-            origin: config.origin(),
-        }),
+        reports: std::sync::RwLock::new(reports(&config, sources)),
+        buffered: Arc::new(tokio::sync::Semaphore::new(
+            usize::try_from(buffered_kib)
+                .unwrap_or(usize::MAX)
+                .min(tokio::sync::Semaphore::MAX_PERMITS),
+        )),
+        ops: Some(Arc::new(ops)),
+        requests: std::sync::atomic::AtomicU64::new(0),
     });
+    let limits = Limits {
+        connections: config
+            .number(keys::MAX_CONNECTIONS)
+            .map(|n| n.value as usize)
+            .unwrap_or(1024),
+        per_client: config
+            .number(keys::MAX_CONNECTIONS_PER_CLIENT)
+            .map(|n| n.value as usize)
+            .unwrap_or(64),
+        header_timeout: config.required_seconds(keys::HEADER_TIMEOUT),
+    };
     // Scripts and tests read the address from the first line of stdout.
     println!("listening on http://{addr}");
+    if let Some((_, ops_addr)) = &ops_listener {
+        println!("operations on http://{ops_addr}");
+    }
     let _ = std::io::stdout().flush();
     if verify {
         log.info(&format!(
@@ -159,10 +192,14 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
     let timeout = args.timeout;
     let timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let timed_out_flag = timed_out.clone();
-    let header_timeout = config.required_seconds(keys::HEADER_TIMEOUT);
-    let served = runtime.block_on(async move {
+    let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::from_std(std_listener)?;
+        let ops_listener = match ops_listener {
+            Some((l, _)) => Some(tokio::net::TcpListener::from_std(l)?),
+            None => None,
+        };
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
         let done = async move {
             if !exit_when_done {
                 return std::future::pending::<()>().await;
@@ -179,14 +216,50 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
             }
         };
         let stop_log = log.clone();
+        let reload_shared = shared.clone();
         let shutdown = async move {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => stop_log.info("interrupted; stopping"),
-                _ = term.recv() => stop_log.info("terminated; stopping"),
-                () = done => stop_log.info("no job is waiting for its results, or the timeout expired; stopping"),
+            tokio::pin!(done);
+            loop {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => { stop_log.info("interrupted; stopping"); break }
+                    _ = term.recv() => { stop_log.info("terminated; stopping"); break }
+                    () = &mut done => {
+                        stop_log.info("no job is waiting for its results, or the timeout expired; stopping");
+                        break
+                    }
+                    _ = hangup.recv() => reload(ctx, verify, &reload_shared, &stop_log),
+                }
             }
+            let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
         };
-        crate::listen::serve(listener, shutdown, shared, header_timeout).await;
+        let (stop_ops, ops_stopped) = tokio::sync::watch::channel(false);
+        let ops_task = ops_listener.map(|l| {
+            let mut stopped = ops_stopped.clone();
+            tokio::spawn(crate::listen::serve(
+                l,
+                async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                },
+                shared.clone(),
+                Limits {
+                    connections: OPS_CONNECTIONS,
+                    per_client: 0,
+                    header_timeout: limits.header_timeout,
+                },
+                Routes::Ops,
+            ))
+        });
+        let watchdog = watchdog(shared.clone());
+        // Bound and with the store open: systemd may send traffic now.
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+        crate::listen::serve(listener, shutdown, shared.clone(), limits, Routes::All).await;
+        let _ = stop_ops.send(true);
+        if let Some(t) = ops_task {
+            let _ = t.await;
+        }
+        if let Some(w) = watchdog {
+            w.abort();
+        }
         Ok::<(), std::io::Error>(())
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
@@ -216,4 +289,105 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
     };
     super::print(&summary.human())?;
     Ok(summary.exit_status(false))
+}
+
+/// The listening socket: the one systemd passed (socket activation), else
+/// `bind`.
+fn bind_listener(
+    config: &crate::config::Config,
+) -> Result<(std::net::TcpListener, std::net::SocketAddr), Error> {
+    if let Some(l) = activated_socket() {
+        let addr = l
+            .set_nonblocking(true)
+            .and_then(|()| l.local_addr())
+            .map_err(|e| Error::io("cannot use the socket systemd passed", &e))?;
+        return Ok((l, addr));
+    }
+    let bind = config.text(keys::BIND).expect("bind has a default").value;
+    bind_addr(&bind, "--bind")
+}
+
+fn bind_addr(
+    bind: &str,
+    flag: &str,
+) -> Result<(std::net::TcpListener, std::net::SocketAddr), Error> {
+    let l = std::net::TcpListener::bind(bind).map_err(|e| {
+        Error::Failed(format!(
+            "cannot listen on {bind}: {e}; choose another address with {flag}"
+        ))
+    })?;
+    let addr = l
+        .set_nonblocking(true)
+        .and_then(|()| l.local_addr())
+        .map_err(|e| Error::io(format!("cannot listen on {bind}"), &e))?;
+    Ok((l, addr))
+}
+
+/// The first socket systemd passed, if it passed one for us.
+fn activated_socket() -> Option<std::net::TcpListener> {
+    use std::os::fd::FromRawFd;
+    let fd = sd_notify::listen_fds().ok()?.next()?;
+    // SAFETY: systemd hands the process this descriptor (LISTEN_FDS, for
+    // our PID) to own; nothing else in kbridge uses it.
+    Some(unsafe { std::net::TcpListener::from_raw_fd(fd) })
+}
+
+/// Who may send `POST /results`, if anyone.
+fn reports(
+    config: &crate::config::Config,
+    sources: crate::report::Sources,
+) -> Option<Arc<crate::listen::handler::Reports>> {
+    (!sources.is_empty()).then(|| {
+        Arc::new(crate::listen::handler::Reports {
+            sources,
+            origin: config.origin(),
+        })
+    })
+}
+
+/// SIGHUP: reads the configuration again and swaps in the runners (their
+/// keys, hosts and tokens) and the report sources, without touching the
+/// connections. What cannot change without a restart (addresses, limits)
+/// keeps its value. A configuration that does not load changes nothing.
+fn reload(ctx: &Context, verify: bool, shared: &Shared, log: &Log) {
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Reloading]);
+    let reloaded = ctx.load().and_then(|config| {
+        let runners = open_configured(&config, Purpose::Listen { verify }, log)?;
+        let sources = crate::report::Sources::load(&config)?;
+        Ok((runners, reports(&config, sources)))
+    });
+    match reloaded {
+        Ok((runners, reports)) => {
+            let n = runners.len();
+            if let Ok(mut r) = shared.runners.write() {
+                *r = runners;
+            }
+            if let Ok(mut r) = shared.reports.write() {
+                *r = reports;
+            }
+            log.info(&format!(
+                "reloaded the configuration (SIGHUP): {n} runner(s) receiving callbacks; addresses and limits need a restart to change"
+            ));
+        }
+        Err(e) => log.error(&format!(
+            "reloading the configuration (SIGHUP) failed, nothing changed: {e}"
+        )),
+    }
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+}
+
+/// Tells systemd the listener is alive, at half its `WatchdogSec=`, as
+/// long as the store writer is: a stuck writer gets the service
+/// restarted.
+fn watchdog(shared: Arc<Shared>) -> Option<tokio::task::JoinHandle<()>> {
+    let every = sd_notify::watchdog_enabled()? / 2;
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if shared.intake.writer_alive() {
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+            }
+        }
+    }))
 }

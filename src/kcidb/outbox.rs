@@ -234,7 +234,7 @@ impl Delivery {
         let body = batch::merge(docs.iter().map(|c| &c.value));
         let bytes = serde_json::to_vec(&body).expect("JSON values always serialise");
         pass.requests += 1;
-        match self.client.submit(&bytes) {
+        match counted(self.client.submit(&bytes)) {
             Ok(accepted) => {
                 let batch = store.batch()?;
                 let sub = record(&batch, &bytes, docs.len(), &accepted)?;
@@ -312,7 +312,7 @@ impl Delivery {
         for part in parts {
             let bytes = serde_json::to_vec(&part).expect("JSON values always serialise");
             pass.requests += 1;
-            match self.client.submit(&bytes) {
+            match counted(self.client.submit(&bytes)) {
                 Ok(accepted) => {
                     let batch = store.batch()?;
                     let sub = record(&batch, &bytes, 1, &accepted)?;
@@ -403,6 +403,18 @@ impl Delivery {
         ));
         Ok(())
     }
+}
+
+/// Counts a request's outcome for `/metrics`.
+fn counted(
+    sent: Result<super::client::Accepted, SendError>,
+) -> Result<super::client::Accepted, SendError> {
+    crate::metrics::global().submitted(match &sent {
+        Ok(_) => "accepted",
+        Err(SendError::Retry { .. }) => "failed",
+        Err(_) => "refused",
+    });
+    sent
 }
 
 /// Records a request KCIDB accepted.

@@ -1,36 +1,47 @@
-//! Routing and the life of one request: cap the body, verify the raw bytes,
-//! hand the callback to the pipeline, and answer once it is on disk.
+//! Routing and the life of one request: check what the headers allow,
+//! cap the body, verify the raw bytes, hand the callback to the pipeline,
+//! and answer once it is on disk.
 //!
 //! | route | answer |
 //! |---|---|
-//! | `POST /callback/{runner}/{kind}` | 202 stored, 200 duplicate, 400 unreadable, 401 rejected, 404 unknown or unconfigured runner or kind, 408 body too slow, 413 body too large, 503 store failed |
+//! | `POST /callback/{runner}/{kind}` | 202 stored, 200 duplicate, 400 unreadable, 401 rejected, 404 unknown or unconfigured runner or kind, 408 body too slow, 413 body too large, 503 store or queue full |
 //! | `POST /results` | a signed report: 202 stored, 200 duplicate, 400 unreadable, 401 rejected, 404 no sources configured |
-//! | `GET /healthz` | 200 |
+//! | `GET /healthz` | 200 when the process and its store writer are alive |
+//! | `GET /readyz` | 200 when callbacks can be stored and nothing is piling up, else 503 with the reasons |
+//! | `GET /metrics` | the Prometheus text format |
 //! | anything else | 404, or 405 with `Allow` on a known path |
+//!
+//! Nothing of a refused request is stored: it is counted
+//! ([`crate::metrics`]) and logged at a bounded rate. A request refused
+//! before its body is read has the body drained, up to a bound, so the
+//! client reads the answer instead of a broken pipe.
 //!
 //! [`handle`] is generic over the body type, so tests drive it with an
 //! in-memory request and no socket.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Body, Bytes};
-use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::log::Log;
+use crate::log::{Fields, Level, Log};
+use crate::metrics::Refusal;
 use crate::model::JobKind;
-use crate::pipeline::{Answer, Incoming, Intake, Matching, Refused, Runners};
-use crate::runner::{CallbackAuth, UNVERIFIED};
+use crate::pipeline::{Answer, Incoming, Intake, Matching, Runners};
+use crate::runner::UNVERIFIED;
 
 /// What every request handler shares.
 pub struct Shared {
-    /// The runners configured to receive callbacks.
-    pub runners: Runners,
+    /// The runners configured to receive callbacks; SIGHUP swaps them.
+    pub runners: RwLock<Runners>,
     /// False only under `--insecure-skip-verify`.
     pub verify: bool,
     pub max_body: u64,
@@ -39,8 +50,14 @@ pub struct Shared {
     pub intake: Intake,
     pub log: Log,
     /// Who may send results with `POST /results`; `None` when no source is
-    /// configured.
-    pub reports: Option<Reports>,
+    /// configured. SIGHUP swaps it.
+    pub reports: RwLock<Option<Arc<Reports>>>,
+    /// Request body bytes that may be held in memory at once, in KiB.
+    pub buffered: Arc<Semaphore>,
+    /// What `/readyz` and `/metrics` read.
+    pub ops: Option<Arc<super::ops::Ops>>,
+    /// Numbers requests for log lines.
+    pub requests: AtomicU64,
 }
 
 /// What `POST /results` needs.
@@ -50,14 +67,31 @@ pub struct Reports {
     pub origin: String,
 }
 
+/// Which routes an address serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routes {
+    /// Everything: callbacks, reports and the operations routes.
+    All,
+    /// Only `/healthz`, `/readyz` and `/metrics` (the operations address).
+    Ops,
+}
+
 /// An answer.
 pub type Reply = Response<Full<Bytes>>;
+
+/// The most of a refused request's body read and thrown away so the client
+/// reads the answer; beyond it (or [`DRAIN_TIME`]) the connection is closed.
+const DRAIN_BYTES: u64 = 8 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+/// How long a request waits for room in the body budget before 503.
+const BUDGET_WAIT: Duration = Duration::from_secs(2);
 
 /// Answers one request.
 pub async fn handle<B>(
     req: Request<B>,
     shared: Arc<Shared>,
     peer: SocketAddr,
+    routes: Routes,
 ) -> Result<Reply, Infallible>
 where
     B: Body + Send + 'static,
@@ -66,18 +100,73 @@ where
 {
     let path = req.uri().path().to_string();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    Ok(match (req.method(), segments.as_slice()) {
-        (&Method::GET | &Method::HEAD, ["healthz"]) => text(StatusCode::OK, "ok\n"),
-        (_, ["healthz"]) => not_allowed("GET, HEAD"),
-        (&Method::POST, ["callback", runner, kind]) => {
+    let get = matches!(req.method(), &Method::GET | &Method::HEAD);
+    let reply = match (segments.as_slice(), routes) {
+        (["healthz"], _) if get => healthz(&shared),
+        (["readyz"], _) if get => readyz(&shared).await,
+        (["metrics"], _) if get => metrics(&shared).await,
+        (["healthz" | "readyz" | "metrics"], _) => not_allowed("GET, HEAD"),
+        (["callback", runner, kind], Routes::All) if req.method() == Method::POST => {
             let (runner, kind) = (runner.to_string(), kind.to_string());
             callback(req, &shared, peer, &runner, &kind).await
         }
-        (_, ["callback", _, _]) => not_allowed("POST"),
-        (&Method::POST, ["results"]) => results(req, &shared, peer).await,
-        (_, ["results"]) => not_allowed("POST"),
+        (["callback", _, _], Routes::All) => not_allowed("POST"),
+        (["results"], Routes::All) if req.method() == Method::POST => {
+            results(req, &shared, peer).await
+        }
+        (["results"], Routes::All) => not_allowed("POST"),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
-    })
+    };
+    Ok(reply)
+}
+
+fn healthz(shared: &Shared) -> Reply {
+    if shared.intake.writer_alive() {
+        text(StatusCode::OK, "ok\n")
+    } else {
+        text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the store writer has stopped\n",
+        )
+    }
+}
+
+async fn readyz(shared: &Shared) -> Reply {
+    let Some(ops) = shared.ops.clone() else {
+        return text(StatusCode::OK, "ready\n");
+    };
+    let intake = shared.intake.clone();
+    let checked = tokio::task::spawn_blocking(move || ops.readiness(&intake)).await;
+    match checked {
+        Ok(Ok(())) => json_reply(StatusCode::OK, json!({"ready": true})),
+        Ok(Err(reasons)) => json_reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"ready": false, "reasons": reasons}),
+        ),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "readiness check failed"),
+    }
+}
+
+async fn metrics(shared: &Shared) -> Reply {
+    let figures = match shared.ops.clone() {
+        Some(ops) => tokio::task::spawn_blocking(move || ops.figures())
+            .await
+            .unwrap_or_default(),
+        None => Default::default(),
+    };
+    let body = crate::metrics::global().render(&figures);
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    r
+}
+
+/// Counts a refused request and logs it at a bounded rate.
+fn refuse(shared: &Shared, why: Refusal, message: &str, fields: Fields<'_>) {
+    crate::metrics::global().refused(why);
+    shared.log.limited("refused", Level::Info, message, fields);
 }
 
 async fn callback<B>(
@@ -92,63 +181,102 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let Some((&code, runner)) = shared.runners.get_key_value(runner) else {
+    let request = shared.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let fields = Fields {
+        request: Some(request),
+        ..Fields::default()
+    };
+    let runners = shared.runners.read().map(|r| r.clone()).unwrap_or_default();
+    let Some((&code, runner)) = runners.get_key_value(runner) else {
         let shown = runner.escape_default().to_string();
-        return match crate::runner::find(runner) {
-            Some(_) => error(
-                StatusCode::NOT_FOUND,
-                &format!("runner '{shown}' is not configured on this listener; `kbridge config` shows its settings"),
-            ),
-            None => error(StatusCode::NOT_FOUND, &format!("unknown runner '{shown}'")),
+        let reason = match crate::runner::find(runner) {
+            Some(_) => format!("runner '{shown}' is not configured on this listener; `kbridge config` shows its settings"),
+            None => format!("unknown runner '{shown}'"),
         };
+        refuse(
+            shared,
+            Refusal::Route,
+            &format!("refused request from {peer}: {reason}"),
+            fields,
+        );
+        return early(req.into_body(), error(StatusCode::NOT_FOUND, &reason)).await;
+    };
+    let fields = Fields {
+        runner: Some(code),
+        ..fields
     };
     let Some(kind) = JobKind::parse(kind) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            &format!(
-                "unknown kind '{}'; use build, test or boot",
-                kind.escape_default()
-            ),
+        let reason = format!(
+            "unknown kind '{}'; use build, test or boot",
+            kind.escape_default()
         );
+        refuse(
+            shared,
+            Refusal::Route,
+            &format!("refused request from {peer}: {reason}"),
+            fields,
+        );
+        return early(req.into_body(), error(StatusCode::NOT_FOUND, &reason)).await;
     };
-    // Only log lines name the route; build it only for them.
-    let route = || format!("/callback/{code}/{kind}");
-    if !shared.verify {
+    let route = format!("/callback/{code}/{kind}");
+    if shared.verify {
+        // A request without the runner's authentication, or with one that
+        // cannot be right, is refused before its body is read.
+        if let Err(e) = runner.precheck(req.headers()) {
+            let reason = e.to_string();
+            refuse(
+                shared,
+                Refusal::Signature,
+                &format!("refused callback from {peer} on {route}: {reason}"),
+                fields,
+            );
+            return early(req.into_body(), error(StatusCode::UNAUTHORIZED, &reason)).await;
+        }
+    } else {
         shared.log.warn(&format!(
-            "callback from {peer} on {} accepted WITHOUT signature verification (--insecure-skip-verify)",
-            route()
+            "callback from {peer} on {route} accepted WITHOUT signature verification (--insecure-skip-verify)"
         ));
     }
-    // A request without the runner's authentication header is refused
-    // before its body is read into memory. What the client is still
-    // sending is read and thrown away, up to a bound, so that it gets to
-    // read the answer instead of a broken pipe.
-    if shared.verify && !req.headers().contains_key(runner.auth_header()) {
-        let reason = crate::runner::VerifyError::Missing(runner.auth_header()).to_string();
-        refused(
+    let declared = declared_length(&req);
+    if declared.is_some_and(|n| n > shared.max_body) {
+        refuse(
             shared,
-            runner.as_ref(),
-            code,
-            kind,
-            peer,
-            &reason,
-            "{}".into(),
-            0,
+            Refusal::Oversize,
+            &format!(
+                "refused callback from {peer} on {route}: body larger than {} bytes",
+                shared.max_body
+            ),
+            fields,
         );
-        let drained = drain(req.into_body(), shared.max_body, shared.body_timeout).await;
-        let mut reply = error(StatusCode::UNAUTHORIZED, &reason);
-        if !drained {
-            reply
-                .headers_mut()
-                .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
-        }
-        return reply;
+        return early(req.into_body(), too_large(shared.max_body)).await;
     }
+    // Room in memory for the body, held until the answer is known.
+    let Some(_permit) = budget(shared, declared).await else {
+        refuse(
+            shared,
+            Refusal::Unavailable,
+            &format!("refused callback from {peer} on {route}: too many bodies in memory"),
+            fields,
+        );
+        let reply = error(StatusCode::SERVICE_UNAVAILABLE, "too busy; try again");
+        return early(req.into_body(), reply).await;
+    };
 
     let headers = req.headers().clone();
     let body = match read_body(req, shared).await {
         Ok(b) => b,
-        Err(reply) => return reply,
+        Err((why, reply)) => {
+            refuse(
+                shared,
+                why,
+                &format!(
+                    "refused callback from {peer} on {route}: {}",
+                    reply.status()
+                ),
+                fields,
+            );
+            return reply;
+        }
     };
 
     let token = runner.callback_token(&headers).map(str::to_string);
@@ -157,7 +285,11 @@ where
         .iter()
         .filter_map(|&name| {
             let v = headers.get(name)?.to_str().ok()?;
-            Some((name.to_string(), v.into()))
+            // Headers are capped as a whole; each kept one is short too.
+            Some((
+                name.to_string(),
+                v.chars().take(256).collect::<String>().into(),
+            ))
         })
         .collect();
     let kept = serde_json::Value::Object(kept).to_string();
@@ -172,7 +304,7 @@ where
             Ok(UNVERIFIED)
         };
         match verified {
-            Err(e) => Err((e, body.len())),
+            Err(e) => Err(e),
             Ok(v) => {
                 let stored = r.stored_body(Vec::from(body));
                 // Parsing only ever sees bytes whose authentication held.
@@ -192,20 +324,21 @@ where
     };
     let (verified_as, body, parsed) = match checked {
         Ok(ok) => ok,
-        Err((reason, body_bytes)) => {
+        Err(reason) => {
             let reason = reason.to_string();
-            refused(
+            refuse(
                 shared,
-                runner.as_ref(),
-                code,
-                kind,
-                peer,
-                &reason,
-                kept,
-                body_bytes,
+                Refusal::Signature,
+                &format!("refused callback from {peer} on {route}: {reason}"),
+                fields,
             );
             return error(StatusCode::UNAUTHORIZED, &reason);
         }
+    };
+    let uid = parsed.as_ref().ok().and_then(|m| m.uid.clone());
+    let fields = Fields {
+        uid: uid.as_deref(),
+        ..fields
     };
     let answer = shared.intake.admit(Incoming {
         runner: code,
@@ -216,33 +349,54 @@ where
         verified_as,
         parsed,
     });
+    let m = crate::metrics::global();
     match answer.await {
-        Ok(Answer::Accepted { inbox, job }) => json_reply(
-            StatusCode::ACCEPTED,
-            json!({"result": "accepted", "inbox": inbox, "job": job}),
-        ),
-        Ok(Answer::Duplicate { inbox }) => json_reply(
-            StatusCode::OK,
-            json!({"result": "duplicate", "inbox": inbox}),
-        ),
+        Ok(Answer::Accepted { inbox, job }) => {
+            m.accepted();
+            json_reply(
+                StatusCode::ACCEPTED,
+                json!({"result": "accepted", "inbox": inbox, "job": job}),
+            )
+        }
+        Ok(Answer::Unmatched { inbox }) => {
+            m.unmatched();
+            json_reply(
+                StatusCode::ACCEPTED,
+                json!({"result": "accepted", "inbox": inbox, "job": null}),
+            )
+        }
+        Ok(Answer::Duplicate { inbox }) => {
+            m.duplicate();
+            json_reply(
+                StatusCode::OK,
+                json!({"result": "duplicate", "inbox": inbox}),
+            )
+        }
         Ok(Answer::Rejected(reason)) => {
-            shared.log.info(&format!(
-                "rejected callback from {peer} on {}: {reason}",
-                route()
-            ));
+            refuse(
+                shared,
+                Refusal::Token,
+                &format!("refused callback from {peer} on {route}: {reason}"),
+                fields,
+            );
             error(StatusCode::UNAUTHORIZED, &reason)
         }
         Ok(Answer::Invalid(reason)) => {
-            shared.log.info(&format!(
-                "invalid callback from {peer} on {}: {reason}",
-                route()
-            ));
+            refuse(
+                shared,
+                Refusal::Malformed,
+                &format!("invalid callback from {peer} on {route}: {reason}"),
+                fields,
+            );
             error(StatusCode::BAD_REQUEST, &reason)
         }
-        Ok(Answer::Unavailable(_)) | Err(_) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the callback could not be stored; try again",
-        ),
+        Ok(Answer::Unavailable(_)) | Err(_) => {
+            m.refused(Refusal::Unavailable);
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the callback could not be stored; try again",
+            )
+        }
     }
 }
 
@@ -254,11 +408,24 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     use crate::report::{SIGNATURE_HEADER, SOURCE_HEADER, TIMESTAMP_HEADER};
-    let Some(reports) = &shared.reports else {
-        return error(
+    let request = shared.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let fields = Fields {
+        request: Some(request),
+        ..Fields::default()
+    };
+    let reports = shared.reports.read().ok().and_then(|r| r.clone());
+    let Some(reports) = reports else {
+        refuse(
+            shared,
+            Refusal::Route,
+            &format!("refused report from {peer}: no sources configured"),
+            fields,
+        );
+        let reply = error(
             StatusCode::NOT_FOUND,
             "this listener takes no reports: no [report.sources.NAME] is configured",
         );
+        return early(req.into_body(), reply).await;
     };
     let header = |req: &Request<B>, name: &str| {
         req.headers()
@@ -268,12 +435,34 @@ where
     };
     if header(&req, SIGNATURE_HEADER).is_none() {
         let reason = format!("missing {SIGNATURE_HEADER} header");
-        shared
-            .log
-            .info(&format!("rejected report from {peer}: {reason}"));
-        let _ = drain(req.into_body(), shared.max_body, shared.body_timeout).await;
-        return error(StatusCode::UNAUTHORIZED, &reason);
+        refuse(
+            shared,
+            Refusal::Signature,
+            &format!("refused report from {peer}: {reason}"),
+            fields,
+        );
+        return early(req.into_body(), error(StatusCode::UNAUTHORIZED, &reason)).await;
     }
+    let declared = declared_length(&req);
+    if declared.is_some_and(|n| n > shared.max_body) {
+        refuse(
+            shared,
+            Refusal::Oversize,
+            &format!("refused report from {peer}: too large"),
+            fields,
+        );
+        return early(req.into_body(), too_large(shared.max_body)).await;
+    }
+    let Some(_permit) = budget(shared, declared).await else {
+        refuse(
+            shared,
+            Refusal::Unavailable,
+            &format!("refused report from {peer}: too many bodies in memory"),
+            fields,
+        );
+        let reply = error(StatusCode::SERVICE_UNAVAILABLE, "too busy; try again");
+        return early(req.into_body(), reply).await;
+    };
     let (source, timestamp, signature) = (
         header(&req, SOURCE_HEADER),
         header(&req, TIMESTAMP_HEADER),
@@ -281,7 +470,15 @@ where
     );
     let body = match read_body(req, shared).await {
         Ok(b) => b,
-        Err(reply) => return reply,
+        Err((why, reply)) => {
+            refuse(
+                shared,
+                why,
+                &format!("refused report from {peer}: {}", reply.status()),
+                fields,
+            );
+            return reply;
+        }
     };
     let now = jiff::Timestamp::now().as_second();
     let source = match reports.sources.verify(
@@ -293,18 +490,24 @@ where
     ) {
         Ok(s) => s,
         Err(why) => {
-            shared
-                .log
-                .info(&format!("rejected report from {peer}: {why}"));
+            refuse(
+                shared,
+                Refusal::Signature,
+                &format!("refused report from {peer}: {why}"),
+                fields,
+            );
             return error(StatusCode::UNAUTHORIZED, &why.to_string());
         }
     };
     let report = match crate::report::parse(&body) {
         Ok(r) => r,
         Err(why) => {
-            shared
-                .log
-                .info(&format!("invalid report from {source} ({peer}): {why}"));
+            refuse(
+                shared,
+                Refusal::Malformed,
+                &format!("invalid report from {source} ({peer}): {why}"),
+                fields,
+            );
             return error(StatusCode::BAD_REQUEST, &why);
         }
     };
@@ -318,91 +521,116 @@ where
         test_uid: report.test_uid.clone(),
         document,
     });
+    let m = crate::metrics::global();
     match answer.await {
-        Ok(Answer::Accepted { inbox, .. }) => {
-            shared.log.info(&format!(
-                "report {} from {source}: {} test(s) queued for KCIDB (inbox {inbox})",
-                report.test_uid,
-                report.tests.len()
-            ));
+        Ok(Answer::Accepted { inbox, .. } | Answer::Unmatched { inbox }) => {
+            m.accepted();
+            shared.log.event(
+                Level::Info,
+                &format!(
+                    "report {} from {source}: {} test(s) queued for KCIDB (inbox {inbox})",
+                    report.test_uid,
+                    report.tests.len()
+                ),
+                fields,
+            );
             json_reply(
                 StatusCode::ACCEPTED,
                 json!({"result": "accepted", "inbox": inbox}),
             )
         }
-        Ok(Answer::Duplicate { inbox }) => json_reply(
-            StatusCode::OK,
-            json!({"result": "duplicate", "inbox": inbox}),
-        ),
+        Ok(Answer::Duplicate { inbox }) => {
+            m.duplicate();
+            json_reply(
+                StatusCode::OK,
+                json!({"result": "duplicate", "inbox": inbox}),
+            )
+        }
         Ok(Answer::Rejected(reason)) => {
-            shared
-                .log
-                .info(&format!("rejected report from {source} ({peer}): {reason}"));
+            refuse(
+                shared,
+                Refusal::Signature,
+                &format!("refused report from {source} ({peer}): {reason}"),
+                fields,
+            );
             error(StatusCode::UNAUTHORIZED, &reason)
         }
-        Ok(Answer::Invalid(reason)) => error(StatusCode::BAD_REQUEST, &reason),
-        Ok(Answer::Unavailable(_)) | Err(_) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the report could not be stored; try again",
-        ),
+        Ok(Answer::Invalid(reason)) => {
+            refuse(
+                shared,
+                Refusal::Malformed,
+                &format!("invalid report from {source} ({peer}): {reason}"),
+                fields,
+            );
+            error(StatusCode::BAD_REQUEST, &reason)
+        }
+        Ok(Answer::Unavailable(_)) | Err(_) => {
+            m.refused(Refusal::Unavailable);
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the report could not be stored; try again",
+            )
+        }
     }
 }
 
-/// Reads a body up to the size limit, in the time allowed.
-async fn read_body<B>(req: Request<B>, shared: &Shared) -> Result<Bytes, Reply>
+fn declared_length<B>(req: &Request<B>) -> Option<u64> {
+    req.headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+}
+
+/// Room in the memory budget for a body of `declared` bytes (the most a
+/// body may be when it does not say), waiting a moment for it.
+async fn budget(shared: &Shared, declared: Option<u64>) -> Option<OwnedSemaphorePermit> {
+    let bytes = declared.unwrap_or(shared.max_body).min(shared.max_body);
+    let kib = u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX);
+    let wanted = shared.buffered.clone().acquire_many_owned(kib);
+    tokio::time::timeout(BUDGET_WAIT, wanted).await.ok()?.ok()
+}
+
+/// Reads a body up to the size limit, in the time allowed; on failure,
+/// what to count it as and the answer.
+async fn read_body<B>(req: Request<B>, shared: &Shared) -> Result<Bytes, (Refusal, Reply)>
 where
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let declared = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > shared.max_body) {
-        return Err(too_large(shared.max_body));
-    }
     let limited = Limited::new(
         req.into_body(),
         usize::try_from(shared.max_body).unwrap_or(usize::MAX),
     );
     match tokio::time::timeout(shared.body_timeout, limited.collect()).await {
-        Err(_) => Err(error(
-            StatusCode::REQUEST_TIMEOUT,
-            "the body took too long to arrive",
+        Err(_) => Err((
+            Refusal::Malformed,
+            close(error(
+                StatusCode::REQUEST_TIMEOUT,
+                "the body took too long to arrive",
+            )),
         )),
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(too_large(shared.max_body))
+            Err((Refusal::Oversize, close(too_large(shared.max_body))))
         }
-        Ok(Err(_)) => Err(error(StatusCode::BAD_REQUEST, "the body could not be read")),
+        Ok(Err(_)) => Err((
+            Refusal::Malformed,
+            error(StatusCode::BAD_REQUEST, "the body could not be read"),
+        )),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
     }
 }
 
-/// Logs a request whose authentication did not hold and records it,
-/// without its body; nothing is kept for a token-only runner.
-#[allow(clippy::too_many_arguments)]
-fn refused(
-    shared: &Shared,
-    runner: &dyn crate::runner::Runner,
-    code: &'static str,
-    kind: JobKind,
-    peer: SocketAddr,
-    reason: &str,
-    headers: String,
-    body_bytes: usize,
-) {
-    shared.log.info(&format!(
-        "rejected callback from {peer} on /callback/{code}/{kind}: {reason}"
-    ));
-    if runner.callback_auth() == CallbackAuth::Signed {
-        shared.intake.refused(Refused {
-            runner: code,
-            kind,
-            headers,
-            body_bytes,
-            reason: reason.to_string(),
-        });
+/// Answers a request refused before its body was read: what the client is
+/// still sending is read and thrown away first, up to a bound, so that it
+/// reads the answer; beyond the bound the connection is closed.
+async fn early<B>(body: B, reply: Reply) -> Reply
+where
+    B: Body,
+{
+    if drain(body, DRAIN_BYTES, DRAIN_TIME).await {
+        reply
+    } else {
+        close(reply)
     }
 }
 
@@ -430,6 +658,13 @@ where
     tokio::time::timeout(timeout, reading)
         .await
         .unwrap_or(false)
+}
+
+fn close(mut reply: Reply) -> Reply {
+    reply
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    reply
 }
 
 fn text(status: StatusCode, body: &'static str) -> Reply {

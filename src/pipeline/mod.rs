@@ -28,7 +28,7 @@ pub use writer::report_key;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -68,6 +68,12 @@ pub struct Settings {
     /// and their retries. A listener does; a replay handles only what it
     /// is given, so it never races a listener for the rest.
     pub service: bool,
+    /// How long a signed callback for a job not known is kept.
+    pub unmatched_ttl: Duration,
+    /// The most test cases a document keeps.
+    pub max_cases: usize,
+    /// The largest document, in bytes.
+    pub max_document: usize,
 }
 
 /// What the pipeline answers for an admitted item.
@@ -75,8 +81,12 @@ pub struct Settings {
 pub enum Answer {
     /// Stored (and matched to a job, if `job` is set).
     Accepted { inbox: i64, job: Option<i64> },
-    /// For a job that already had its report; changes nothing.
-    Duplicate { inbox: i64 },
+    /// A signed callback for a job not known (yet), stored until its job
+    /// appears or `unmatched_ttl` passes.
+    Unmatched { inbox: i64 },
+    /// Already reported on, or already kept (the row, if one holds it);
+    /// changes nothing and keeps nothing more.
+    Duplicate { inbox: Option<i64> },
     /// The token did not hold (nothing of it was kept as trusted).
     Rejected(String),
     /// Authenticated but unreadable.
@@ -92,17 +102,6 @@ pub struct Replayed {
     pub line: String,
     /// Whether a document was written.
     pub completed: bool,
-}
-
-/// A request whose authentication did not hold: what is recorded of it
-/// (never its body).
-#[derive(Debug)]
-pub struct Refused {
-    pub runner: &'static str,
-    pub kind: crate::model::JobKind,
-    pub headers: String,
-    pub body_bytes: usize,
-    pub reason: String,
 }
 
 /// A signed report from a system that is not a runner, already turned
@@ -134,7 +133,6 @@ enum Msg {
     Resume(Vec<i64>),
     Admit(Box<Incoming>, tokio::sync::oneshot::Sender<Answer>),
     Report(Box<SignedReport>, tokio::sync::oneshot::Sender<Answer>),
-    Refused(Refused),
     Replay(i64, tokio::sync::oneshot::Sender<Result<Replayed, String>>),
     Finished {
         inbox_id: i64,
@@ -151,42 +149,97 @@ enum Msg {
 #[derive(Clone)]
 pub struct Intake {
     tx: mpsc::Sender<Msg>,
+    /// Items handed over and not yet taken by the writer.
+    queued: Arc<AtomicUsize>,
+    health: Arc<Health>,
 }
 
+/// How the writer is doing, as it says itself.
+#[derive(Debug)]
+pub struct Health {
+    /// Whether its last write held.
+    store_ok: AtomicBool,
+    /// When its loop last went round, in ms since the epoch.
+    beat_ms: std::sync::atomic::AtomicI64,
+}
+
+impl Default for Health {
+    fn default() -> Health {
+        Health {
+            store_ok: AtomicBool::new(true),
+            beat_ms: std::sync::atomic::AtomicI64::new(now_ms()),
+        }
+    }
+}
+
+impl Health {
+    pub(crate) fn wrote(&self, ok: bool) {
+        self.store_ok.store(ok, Ordering::Relaxed);
+    }
+
+    pub(crate) fn beat(&self) {
+        self.beat_ms.store(now_ms(), Ordering::Relaxed);
+    }
+}
+
+/// The most items waiting for the writer: beyond it an item is refused at
+/// once (a listener answers 503), so a flood cannot pile up in memory.
+pub const QUEUE_LIMIT: usize = 8192;
+
 impl Intake {
+    /// Sends a message that carries an answer, unless the queue is full.
+    fn send(
+        &self,
+        msg: impl FnOnce(tokio::sync::oneshot::Sender<Answer>) -> Msg,
+    ) -> tokio::sync::oneshot::Receiver<Answer> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= QUEUE_LIMIT {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            let _ = reply.send(Answer::Unavailable(
+                "too many callbacks wait to be stored".into(),
+            ));
+            return answer;
+        }
+        if let Err(mpsc::SendError(_)) = self.tx.send(msg(reply)) {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+        }
+        answer
+    }
+
     /// Hands an item to the writer. The answer comes once the item is on
     /// disk (or could not be stored); a closed channel means the pipeline
     /// stopped.
     pub fn admit(&self, item: Incoming) -> tokio::sync::oneshot::Receiver<Answer> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let _ = self.tx.send(Msg::Admit(Box::new(item), reply));
-        answer
+        self.send(|reply| Msg::Admit(Box::new(item), reply))
     }
 
     /// Stores a signed report and queues its document.
     pub fn report(&self, report: SignedReport) -> tokio::sync::oneshot::Receiver<Answer> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let _ = self.tx.send(Msg::Report(Box::new(report), reply));
-        answer
+        self.send(|reply| Msg::Report(Box::new(report), reply))
     }
 
     /// Hands over a finished job's report found by polling: the same path
     /// as a callback, so a job polled and then called back is processed
     /// once.
     pub fn polled(&self, report: PolledReport) -> tokio::sync::oneshot::Receiver<Answer> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let _ = self.tx.send(Msg::Polled(Box::new(report), reply));
-        answer
+        self.send(|reply| Msg::Polled(Box::new(report), reply))
+    }
+
+    /// Whether the store took the last write (false after a failed one,
+    /// until a write holds again).
+    pub fn store_ok(&self) -> bool {
+        self.health.store_ok.load(Ordering::Relaxed)
+    }
+
+    /// Whether the writer went round its loop in the last few seconds (it
+    /// does several times a second when alive).
+    pub fn writer_alive(&self) -> bool {
+        now_ms() - self.health.beat_ms.load(Ordering::Relaxed) < 5_000
     }
 
     /// Processes what is pending for these jobs.
     pub fn resume(&self, jobs: Vec<i64>) {
         let _ = self.tx.send(Msg::Resume(jobs));
-    }
-
-    /// Records a refused request, without its body.
-    pub fn refused(&self, r: Refused) {
-        let _ = self.tx.send(Msg::Refused(r));
     }
 
     /// Processes a stored callback again from its stored bytes, and says
@@ -236,6 +289,8 @@ impl Pipeline {
             runners: runners.clone(),
             origin: settings.origin.clone(),
             output_dir: settings.output_dir.clone(),
+            max_cases: settings.max_cases,
+            max_document: settings.max_document,
         });
         let wake = work_tx.clone();
         let workers = worker::spawn(
@@ -246,7 +301,10 @@ impl Pipeline {
             stop.clone(),
         );
         let grace = settings.grace;
-        let writer = writer::Writer::new(store, runners, settings, work_tx, idle_tx, log);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let health = Arc::new(Health::default());
+        let mut writer = writer::Writer::new(store, runners, settings, work_tx, idle_tx, log);
+        writer.share(queued.clone(), health.clone());
         let writer = std::thread::Builder::new()
             .name("kbridge-inbox".into())
             .spawn(move || writer.run(rx))
@@ -255,7 +313,7 @@ impl Pipeline {
                 message: format!("cannot start the inbox writer: {e}"),
             })?;
         Ok(Pipeline {
-            intake: Intake { tx },
+            intake: Intake { tx, queued, health },
             idle,
             writer: Some(writer),
             workers,

@@ -13,7 +13,7 @@ use hyper::Request;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::listen::handler::{handle, Shared};
+use crate::listen::handler::{handle, Routes, Shared};
 use crate::model::{Job, JobSpec, JobState};
 use crate::runner::testing::{Lab, TestLab, CODE};
 use crate::runner::Feedback;
@@ -50,13 +50,16 @@ impl World {
         let log = Log::memory();
         let pipeline = Pipeline::start(&db, runners.clone(), settings(&out), log.clone()).unwrap();
         let shared = Arc::new(Shared {
-            runners,
+            runners: runners.into(),
             verify: true,
             max_body: 1 << 20,
             body_timeout: Duration::from_secs(5),
             intake: pipeline.intake(),
             log: log.clone(),
-            reports: None,
+            reports: None.into(),
+            buffered: Arc::new(tokio::sync::Semaphore::new(1 << 16)),
+            ops: None,
+            requests: Default::default(),
         });
         World {
             _dir: dir,
@@ -100,7 +103,9 @@ impl World {
         }
         let req = req.body(Full::new(Bytes::from(body.to_string()))).unwrap();
         let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        let resp = handle(req, self.shared.clone(), peer).await.unwrap();
+        let resp = handle(req, self.shared.clone(), peer, Routes::All)
+            .await
+            .unwrap();
         let status = resp.status().as_u16();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         (
@@ -143,6 +148,9 @@ fn settings(out: &Path) -> Settings {
         workers: 2,
         grace: Duration::from_secs(2),
         service: true,
+        unmatched_ttl: Duration::from_secs(7 * 86400),
+        max_cases: 50_000,
+        max_document: 32 << 20,
     }
 }
 

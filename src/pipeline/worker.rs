@@ -59,6 +59,10 @@ pub struct Processor {
     pub runners: Runners,
     pub origin: String,
     pub output_dir: PathBuf,
+    /// The most test cases a document keeps.
+    pub max_cases: usize,
+    /// The largest document, in bytes.
+    pub max_document: usize,
 }
 
 impl Processor {
@@ -104,15 +108,26 @@ impl Processor {
         if let Err(reason) = check_uid(&uid) {
             return Finish::Errored { reason };
         }
-        let results = match runner.fetch_results(&job, &callback) {
+        let fetched = runner.fetch_results(&job, &callback);
+        crate::metrics::global().fetched(fetched.is_err());
+        let mut results = match fetched {
             Ok(r) => r,
             Err(FetchError::Transient(error) | FetchError::Throttled { why: error, .. }) => {
                 return Finish::Retry { error }
             }
             Err(FetchError::Permanent(reason)) => return Finish::Errored { reason },
         };
-        let doc = kcidb::document(&job, &self.origin, &results);
-        let bytes = match kcidb::checked_bytes(&doc, &self.origin, &|_| w.build_known) {
+        // Bounded whatever the runner sent: beyond the caps the cases go and
+        // the verdicts stay.
+        if results.cases() > self.max_cases {
+            results.drop_cases(format!(
+                "{} test cases are more than max_cases ({}): the verdicts are kept, the cases dropped",
+                results.cases(),
+                self.max_cases
+            ));
+        }
+        let mut doc = kcidb::document(&job, &self.origin, &results);
+        let mut bytes = match kcidb::checked_bytes(&doc, &self.origin, &|_| w.build_known) {
             Ok(bytes) => bytes,
             Err(e) => {
                 return Finish::Errored {
@@ -120,6 +135,22 @@ impl Processor {
                 }
             }
         };
+        if bytes.len() > self.max_document && results.cases() > 0 {
+            results.drop_cases(format!(
+                "the document would be {} bytes, more than max_document ({}): the verdicts are kept, the cases dropped",
+                bytes.len(),
+                self.max_document
+            ));
+            doc = kcidb::document(&job, &self.origin, &results);
+            bytes = match kcidb::checked_bytes(&doc, &self.origin, &|_| w.build_known) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    return Finish::Errored {
+                        reason: format!("the KCIDB document fails a check: {e}"),
+                    }
+                }
+            };
+        }
         let path = self.output_dir.join(format!("{}-{uid}.json", job.runner));
         if let Err(e) = write_atomically(&path, &bytes) {
             return Finish::Retry {
@@ -127,6 +158,7 @@ impl Processor {
             };
         }
         let problem = results.problem().map(str::to_string);
+        let trimmed = results.trimmed().map(str::to_string);
         let (builds, needs_builds) = kcidb::references(&doc, &self.origin);
         let worst = kcidb::worst(&doc);
         Finish::Completed {
@@ -137,7 +169,7 @@ impl Processor {
             } else {
                 JobState::Completed
             },
-            detail: problem,
+            detail: problem.or(trimmed),
             builds,
             needs_builds,
             worst,

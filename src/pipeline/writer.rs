@@ -14,12 +14,14 @@
 //! the write lock that other processes' `kbridge schedule` need.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::admit::{admit, build_known, Admission, Incoming, Matching};
 use super::worker::{Finish, Work};
-use super::{now_ms, Answer, Msg, PolledReport, Replayed, Runners, Settings, SignedReport};
+use super::{now_ms, Answer, Health, Msg, PolledReport, Replayed, Runners, Settings, SignedReport};
 use crate::log::Log;
 use crate::model::{InboxEntry, InboxStatus, Job, JobState};
 use crate::retry::Backoff;
@@ -30,6 +32,9 @@ use crate::store::{Batch, NewDocument, NewInbox, Queued, Store, StoreError};
 const MAX_BATCH: usize = 1024;
 /// How often the writer looks for due retries and late jobs when idle.
 const TICK: Duration = Duration::from_millis(200);
+
+/// How often unmatched callbacks past `unmatched_ttl` are removed.
+const EXPIRE_EVERY: Duration = Duration::from_secs(600);
 
 /// The writer thread's state.
 pub(super) struct Writer {
@@ -54,6 +59,15 @@ pub(super) struct Writer {
     /// a full disk does not turn into a tight loop of re-fetching.
     store_failures: u32,
     quiet_until: Option<Instant>,
+    /// When each callback in a worker's hand was handed out, for the
+    /// processing-time histogram.
+    handed_out: HashMap<i64, Instant>,
+    /// When unmatched callbacks past their time were last removed.
+    last_expiry: Option<Instant>,
+    /// Items admitted and not yet taken (shared with the intake).
+    queued: Arc<AtomicUsize>,
+    /// How the writer is doing (shared with the intake).
+    health: Arc<Health>,
     /// A step that fails once, for tests of what a failure leaves behind.
     #[cfg(test)]
     fail_at: Option<&'static str>,
@@ -82,9 +96,19 @@ impl Writer {
             data_version: None,
             store_failures: 0,
             quiet_until: None,
+            handed_out: HashMap::new(),
+            last_expiry: None,
+            queued: Arc::default(),
+            health: Arc::default(),
             #[cfg(test)]
             fail_at: None,
         }
+    }
+
+    /// Shares the intake's queue count and the store's health.
+    pub(super) fn share(&mut self, queued: Arc<AtomicUsize>, health: Arc<Health>) {
+        self.queued = queued;
+        self.health = health;
     }
 
     /// Fails once at `step` when a test asked for it.
@@ -106,6 +130,7 @@ impl Writer {
         self.on_tick();
         let mut last_tick = Instant::now();
         loop {
+            self.health.beat();
             let first = match rx.recv_timeout(TICK) {
                 Ok(m) => Some(m),
                 Err(RecvTimeoutError::Timeout) => None,
@@ -119,6 +144,11 @@ impl Writer {
                 }
             }
             let stop = batch.iter().any(|m| matches!(m, Msg::Stop));
+            let taken = batch
+                .iter()
+                .filter(|m| matches!(m, Msg::Admit(..) | Msg::Report(..) | Msg::Polled(..)))
+                .count();
+            self.queued.fetch_sub(taken, Ordering::AcqRel);
             if !batch.is_empty() {
                 self.write(batch);
             }
@@ -184,21 +214,6 @@ impl Writer {
                         finished.push((inbox_id, line.clone(), completed));
                         lines.push(line);
                     }
-                    Msg::Refused(r) => {
-                        batch.insert_inbox(&NewInbox {
-                            runner: r.runner,
-                            kind: r.kind,
-                            status: InboxStatus::Rejected,
-                            verified_as: None,
-                            reason: Some(&r.reason),
-                            headers: &r.headers,
-                            token: None,
-                            body: None,
-                            body_bytes: r.body_bytes,
-                            uid: None,
-                            job_id: None,
-                        })?;
-                    }
                     Msg::Replay(id, reply) => replays.push((id, reply)),
                     Msg::Stop => {}
                 }
@@ -209,11 +224,17 @@ impl Writer {
             Ok(()) => {
                 self.store_failures = 0;
                 self.quiet_until = None;
+                self.health.wrote(true);
                 for (reply, answer) in replies {
                     let _ = reply.send(answer);
                 }
                 for (id, line, completed) in finished {
                     self.in_flight.remove(&id);
+                    if let Some(at) = self.handed_out.remove(&id) {
+                        if completed {
+                            crate::metrics::global().processed(at.elapsed());
+                        }
+                    }
                     if let Some(waiter) = self.waiters.remove(&id) {
                         let _ = waiter.send(Ok(Replayed {
                             line: line.clone(),
@@ -262,7 +283,9 @@ impl Writer {
     }
 
     fn store_failed(&mut self) {
+        self.health.wrote(false);
         self.in_flight.clear();
+        self.handed_out.clear();
         self.recover = true;
         self.store_failures = self.store_failures.saturating_add(1);
         let pause = Backoff::new(TICK, Duration::from_secs(30)).delay(self.store_failures - 1);
@@ -272,6 +295,9 @@ impl Writer {
     fn dispatch(&mut self, w: Work) {
         self.owned.insert(w.inbox_id);
         if self.in_flight.insert(w.inbox_id) {
+            self.handed_out
+                .entry(w.inbox_id)
+                .or_insert_with(Instant::now);
             let _ = self.work.send(Some(w));
         }
     }
@@ -290,6 +316,10 @@ impl Writer {
     }
 
     fn tick(&mut self) -> Result<(), StoreError> {
+        if self.settings.service && self.last_expiry.is_none_or(|t| t.elapsed() >= EXPIRE_EVERY) {
+            self.expire()?;
+            self.last_expiry = Some(Instant::now());
+        }
         let version = self.store.data_version()?;
         if self.settings.service && self.data_version != Some(version) {
             self.rematch()?;
@@ -327,6 +357,33 @@ impl Writer {
     }
 
     /// Matches callbacks that arrived before their job's record.
+    /// Removes unmatched callbacks kept longer than `unmatched_ttl`: the
+    /// job they report on never appeared here.
+    fn expire(&mut self) -> Result<(), StoreError> {
+        let before = jiff::Timestamp::now()
+            .checked_sub(
+                jiff::SignedDuration::try_from(self.settings.unmatched_ttl).unwrap_or_default(),
+            )
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        // Looked for first: the write lock is taken only when there is
+        // something to remove.
+        if !self.store.read().unmatched_before(&before)? {
+            return Ok(());
+        }
+        let batch = self.store.batch()?;
+        let gone = batch.expire_unmatched(&before)?;
+        batch.commit()?;
+        if gone > 0 {
+            self.log.info(&format!(
+                "removed {gone} unmatched callback(s) older than {}s: no job of theirs appeared",
+                self.settings.unmatched_ttl.as_secs()
+            ));
+        }
+        Ok(())
+    }
+
     fn rematch(&mut self) -> Result<(), StoreError> {
         self.failpoint("rematch")?;
         let unmatched = self.store.read().matchable_unmatched()?;
@@ -378,11 +435,13 @@ impl Writer {
                     });
                 }
                 Admission::Duplicate(job) => {
-                    batch.set_inbox(e.id, InboxStatus::Duplicate, Some(job.id), None)?
+                    batch.set_inbox(e.id, InboxStatus::Duplicate, Some(job.id), None)?;
+                    batch.drop_body(e.id)?;
                 }
                 Admission::Rejected(why) => {
                     lines.push(format!("callback {} rejected: {why}", e.id));
-                    batch.set_inbox(e.id, InboxStatus::Rejected, None, Some(&why))?
+                    batch.set_inbox(e.id, InboxStatus::Rejected, None, Some(&why))?;
+                    batch.drop_body(e.id)?;
                 }
                 Admission::Invalid(why) => {
                     batch.set_inbox(e.id, InboxStatus::Invalid, None, Some(&why))?
@@ -620,7 +679,7 @@ fn store_polled(
         return Ok(Answer::Invalid(format!("no job {}", p.job_id)));
     };
     if job.state.reported() {
-        return Ok(Answer::Duplicate { inbox: 0 });
+        return Ok(Answer::Duplicate { inbox: None });
     }
     if !runners.contains_key(job.runner.as_str()) {
         return Ok(Answer::Invalid(format!(
@@ -647,6 +706,7 @@ fn store_polled(
         body_bytes: body.len(),
         uid: uid.as_deref(),
         job_id: Some(job.id),
+        digest: None,
     })?;
     mark_received(batch, &job, uid.as_deref())?;
     batch.set_job_status(job.id, &p.callback.status)?;
@@ -680,7 +740,7 @@ fn store_report(batch: &Batch<'_>, origin: &str, r: SignedReport) -> Result<Answ
     }
     let verified_as = format!("hmac:{}", r.source);
     if let Some(inbox) = batch.read().report_inbox(&verified_as, &r.test_uid)? {
-        return Ok(Answer::Duplicate { inbox });
+        return Ok(Answer::Duplicate { inbox: Some(inbox) });
     }
     let value: serde_json::Value =
         serde_json::from_str(&r.document).expect("the handler serialised it");
@@ -709,6 +769,7 @@ fn store_report(batch: &Batch<'_>, origin: &str, r: SignedReport) -> Result<Answ
         body_bytes: r.body.len(),
         uid: Some(&r.test_uid),
         job_id: None,
+        digest: None,
     })?;
     batch.set_signature(inbox, &r.signature)?;
     let (builds, needs) = crate::kcidb::references_of(&value, origin);
@@ -753,6 +814,7 @@ fn store_callback(
     };
     let auth = runner.callback_auth();
     let uid = c.parsed.as_ref().ok().and_then(|cb| cb.uid.clone());
+    let digest = digest(&c.body);
     let mut row = NewInbox {
         runner: c.runner,
         kind: c.kind,
@@ -765,6 +827,7 @@ fn store_callback(
         body_bytes: c.body.len(),
         uid: uid.as_deref(),
         job_id: None,
+        digest: None,
     };
     let cb = match &c.parsed {
         Ok(cb) => cb,
@@ -783,9 +846,14 @@ fn store_callback(
                     )));
                 }
             }
+            // The same unreadable bytes are kept once, however often sent.
+            if let Some(inbox) = batch.read().digest_row(&digest)? {
+                return Ok(Answer::Duplicate { inbox: Some(inbox) });
+            }
             let why = why.to_string();
             row.status = InboxStatus::Invalid;
             row.reason = Some(&why);
+            row.digest = Some(&digest);
             batch.insert_inbox(&row)?;
             return Ok(Answer::Invalid(why));
         }
@@ -799,11 +867,13 @@ fn store_callback(
         c.token.as_deref(),
     )? {
         Admission::Unmatched => {
+            // One row per runner and uid: a replay adds nothing.
+            let uid = uid.as_deref().unwrap_or_default();
+            if let Some(inbox) = batch.read().unmatched_row(c.runner, uid)? {
+                return Ok(Answer::Duplicate { inbox: Some(inbox) });
+            }
             let id = batch.insert_inbox(&row)?;
-            Ok(Answer::Accepted {
-                inbox: id,
-                job: None,
-            })
+            Ok(Answer::Unmatched { inbox: id })
         }
         Admission::Matched(job) => {
             row.status = InboxStatus::Pending;
@@ -824,28 +894,34 @@ fn store_callback(
                 job: Some(job_id),
             })
         }
-        Admission::Duplicate(job) => {
-            row.status = InboxStatus::Duplicate;
-            row.job_id = Some(job.id);
-            let id = batch.insert_inbox(&row)?;
-            Ok(Answer::Duplicate { inbox: id })
-        }
-        Admission::Rejected(why) => {
-            // Nothing unauthenticated is kept for a token-only runner.
-            if auth == CallbackAuth::Signed {
-                row.status = InboxStatus::Rejected;
-                row.reason = Some(&why);
-                batch.insert_inbox(&row)?;
-            }
-            Ok(Answer::Rejected(why))
-        }
+        // Nothing is kept of a replay or of a callback whose token did not
+        // hold: keeping them would let anyone holding one signed callback
+        // fill the disk.
+        Admission::Duplicate(_) => Ok(Answer::Duplicate { inbox: None }),
+        Admission::Rejected(why) => Ok(Answer::Rejected(why)),
         Admission::Invalid(why) => {
+            if let Some(inbox) = batch.read().digest_row(&digest)? {
+                return Ok(Answer::Duplicate { inbox: Some(inbox) });
+            }
             row.status = InboxStatus::Invalid;
             row.reason = Some(&why);
+            row.digest = Some(&digest);
             batch.insert_inbox(&row)?;
             Ok(Answer::Invalid(why))
         }
     }
+}
+
+/// What identifies a callback's stored bytes.
+fn digest(body: &[u8]) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(body);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in hash {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -884,6 +960,9 @@ mod tests {
             workers: 1,
             grace: Duration::ZERO,
             service: true,
+            unmatched_ttl: Duration::from_secs(7 * 86400),
+            max_cases: 50_000,
+            max_document: 32 << 20,
         };
         let writer = Writer::new(store, Arc::new(map), settings, work_tx, idle, Log::memory());
         Fixture {
@@ -924,6 +1003,7 @@ mod tests {
                 body_bytes: 9,
                 uid: None,
                 job_id: (status == InboxStatus::Pending).then_some(job),
+                digest: None,
             })
             .unwrap();
         batch.commit().unwrap();

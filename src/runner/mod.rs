@@ -96,8 +96,22 @@ pub struct RunnerContext<'a> {
     pub config: &'a Config,
     /// How long to wait for one answer.
     pub http_timeout: Duration,
+    /// What fetching one job's artefacts may cost.
+    pub artifact_caps: ArtifactCaps,
     /// How requests are retried.
     pub backoff: Backoff,
+}
+
+/// What fetching one job's artefacts may cost: a runner keeps within it
+/// whatever its servers send.
+#[derive(Debug, Clone, Copy)]
+pub struct ArtifactCaps {
+    /// The most bytes read of one artefact.
+    pub bytes: u64,
+    /// The longest time spent on one artefact.
+    pub time: Duration,
+    /// The most test cases kept per job.
+    pub cases: usize,
 }
 
 /// Why a runner could not be opened.
@@ -340,6 +354,16 @@ pub trait Runner: Send + Sync {
     /// refused before its body is read.
     fn auth_header(&self) -> &'static str;
 
+    /// What can be checked of a callback's authentication from its headers
+    /// alone, before its body is read: by default that
+    /// [`Runner::auth_header`] is there and not empty.
+    fn precheck(&self, headers: &::http::HeaderMap) -> Result<(), VerifyError> {
+        match headers.get(self.auth_header()) {
+            Some(v) if !v.as_bytes().trim_ascii().is_empty() => Ok(()),
+            _ => Err(VerifyError::Missing(self.auth_header())),
+        }
+    }
+
     /// The per-job token a callback carries, if any.
     fn callback_token<'h>(&self, headers: &'h ::http::HeaderMap) -> Option<&'h str> {
         headers.get(CALLBACK_TOKEN_HEADER)?.to_str().ok()
@@ -434,7 +458,10 @@ impl CallbackTarget {
         ring::rand::SystemRandom::new()
             .fill(&mut bytes)
             .expect("the OS random source is available");
-        let token = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        // A runner's error answer may echo the callback headers it was
+        // sent; the token must not reach the job's detail that way.
+        crate::secrets::register(&token);
         CallbackTarget { url, token }
     }
 }
@@ -453,6 +480,11 @@ mod conformance {
             env: &config.env,
             config,
             http_timeout: Duration::from_secs(1),
+            artifact_caps: ArtifactCaps {
+                bytes: 1 << 20,
+                time: Duration::from_secs(5),
+                cases: 1000,
+            },
             backoff: Backoff::new(Duration::from_millis(1), Duration::from_millis(2)),
         }
     }

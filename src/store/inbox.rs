@@ -25,7 +25,15 @@ pub struct NewInbox<'a> {
     pub body_bytes: usize,
     pub uid: Option<&'a str>,
     pub job_id: Option<i64>,
+    /// A digest of the signed bytes, so the same callback is kept once.
+    pub digest: Option<&'a str>,
 }
+
+/// The rows `kbridge inbox prune` removes, given `?1` (refused and
+/// duplicate rows before it) and `?2` (unmatched rows before it). Nothing
+/// refers to an inbox row, so removing one loses nothing else.
+const PRUNABLE: &str = "(status IN ('rejected', 'duplicate') AND received_at < ?1)
+    OR (status = 'unmatched' AND received_at < ?2)";
 
 /// A stored KCIDB document.
 #[derive(Debug, Clone)]
@@ -144,6 +152,52 @@ impl Db<'_> {
             .collect()
     }
 
+    /// The unmatched row kept for this runner's uid, if any.
+    pub fn unmatched_row(&self, runner: &str, uid: &str) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id FROM inbox WHERE status = 'unmatched' AND runner = ?1 AND uid = ?2",
+                [runner, uid],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Whether an unmatched row was received before `before`.
+    pub fn unmatched_before(&self, before: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM inbox WHERE status = 'unmatched' AND received_at < ?1)",
+                [before],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.fail(e))
+    }
+
+    /// The row that holds these signed bytes already, if any.
+    pub fn digest_row(&self, digest: &str) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row("SELECT id FROM inbox WHERE signature = ?1", [digest], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.fail(e))
+    }
+
+    /// How many rows `prune` would remove: refused and duplicate rows
+    /// received before `before`, and unmatched ones received before
+    /// `unmatched_before`.
+    pub fn prunable(&self, before: &str, unmatched_before: &str) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT count(*) FROM inbox WHERE {PRUNABLE}"),
+                params![before, unmatched_before],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.fail(e))
+    }
+
     /// Whether a report signature was seen before.
     pub fn signature_seen(&self, signature: &str) -> Result<bool, StoreError> {
         self.conn
@@ -209,8 +263,9 @@ impl<'a> Batch<'a> {
         self.tx
             .prepare_cached(
                 "INSERT INTO inbox (received_at, runner, kind, status, verified_as, reason,
-                                    headers, token, body, body_bytes, uid, job_id, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?1)",
+                                    headers, token, body, body_bytes, uid, job_id, signature,
+                                    updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?1)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -219,13 +274,14 @@ impl<'a> Batch<'a> {
                     row.kind.as_str(),
                     row.status.as_str(),
                     row.verified_as,
-                    row.reason,
+                    row.reason.map(crate::secrets::redact),
                     row.headers,
                     row.token,
                     row.body,
                     row.body_bytes as i64,
                     row.uid,
                     row.job_id,
+                    row.digest,
                 ])
             })
             .map_err(|e| self.fail(e))?;
@@ -247,10 +303,49 @@ impl<'a> Batch<'a> {
                  WHERE id = ?1",
             )
             .and_then(|mut s| {
-                s.execute(params![id, status.as_str(), job_id, reason, now_rfc3339()])
+                s.execute(params![
+                    id,
+                    status.as_str(),
+                    job_id,
+                    reason.map(crate::secrets::redact),
+                    now_rfc3339()
+                ])
             })
             .map_err(|e| self.fail(e))?;
         Ok(())
+    }
+
+    /// Forgets a row's body: what a duplicate or refused callback keeps is
+    /// that it came, not what it said.
+    pub fn drop_body(&self, id: i64) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "UPDATE inbox SET body = NULL, headers = '{}', signature = NULL WHERE id = ?1",
+                [id],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Removes unmatched rows received before `before` (an RFC 3339 UTC
+    /// time): their job never appeared. Returns how many went.
+    pub fn expire_unmatched(&self, before: &str) -> Result<usize, StoreError> {
+        self.tx
+            .execute(
+                "DELETE FROM inbox WHERE status = 'unmatched' AND received_at < ?1",
+                [before],
+            )
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Removes what [`Db::prunable`] counts; never a pending row.
+    pub fn prune(&self, before: &str, unmatched_before: &str) -> Result<usize, StoreError> {
+        self.tx
+            .execute(
+                &format!("DELETE FROM inbox WHERE {PRUNABLE}"),
+                params![before, unmatched_before],
+            )
+            .map_err(|e| self.fail(e))
     }
 
     /// Records the signature a report came with.
@@ -279,7 +374,15 @@ impl<'a> Batch<'a> {
                                   updated_at = ?5
                  WHERE id = ?1",
             )
-            .and_then(|mut s| s.execute(params![id, now_ms, next_ms, reason, now_rfc3339()]))
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    now_ms,
+                    next_ms,
+                    crate::secrets::redact(reason),
+                    now_rfc3339()
+                ])
+            })
             .map_err(|e| self.fail(e))?;
         Ok(())
     }

@@ -19,6 +19,9 @@ pub struct NewJob<'a> {
     pub after_job: Option<i64>,
 }
 
+/// What the store holds, in numbers; see [`Db::figures`].
+pub type Figures = crate::metrics::StoreFigures;
+
 /// Where a job the poller may ask about stands in its poll schedule.
 #[derive(Debug, Clone)]
 pub struct PollSlot {
@@ -185,6 +188,61 @@ impl Db<'_> {
             .map_err(|e| self.fail(e))
     }
 
+    /// What `/metrics` and `/readyz` say of the store: jobs by state, the
+    /// backlogs, and how long the oldest overdue job has been overdue (a
+    /// job given a callback URL still without a report `poll_after` after
+    /// it was submitted).
+    pub fn figures(&self, poll_after: std::time::Duration) -> Result<Figures, StoreError> {
+        let fail = |e| self.fail(e);
+        let mut jobs = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT state, count(*) FROM jobs GROUP BY state")
+                .map_err(fail)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(fail)?;
+            for row in rows {
+                let (state, n) = row.map_err(fail)?;
+                if let Some(s) = JobState::parse(&state) {
+                    jobs.push((s.as_str(), n));
+                }
+            }
+        }
+        let count = |sql: &str| -> Result<i64, StoreError> {
+            self.conn.query_row(sql, [], |r| r.get(0)).map_err(fail)
+        };
+        let inbox_backlog = count("SELECT count(*) FROM inbox WHERE status = 'pending'")?;
+        let outbox_backlog = count("SELECT count(*) FROM outbox WHERE state = 'pending'")?;
+        let now = jiff::Timestamp::now();
+        let cutoff = now
+            .checked_sub(jiff::SignedDuration::try_from(poll_after).unwrap_or_default())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let oldest: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT min(scheduled_at) FROM jobs WHERE state = ?1 AND callback_url IS NOT NULL
+                 AND scheduled_at < ?2",
+                params![
+                    JobState::Submitted.as_str(),
+                    cutoff.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+                ],
+                |r| r.get(0),
+            )
+            .map_err(fail)?;
+        let oldest_overdue_seconds = oldest
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| (cutoff.as_second() - t.as_second()).max(0))
+            .unwrap_or(0);
+        Ok(Figures {
+            jobs,
+            inbox_backlog,
+            outbox_backlog,
+            oldest_overdue_seconds,
+        })
+    }
+
     /// How many listeners said they were alive since `since_ms`.
     pub fn live_listeners(&self, since_ms: i64) -> Result<i64, StoreError> {
         self.conn
@@ -289,7 +347,7 @@ impl Batch<'_> {
         self.tx
             .execute(
                 "UPDATE jobs SET poll_note = ?2 WHERE id = ?1",
-                params![job_id, note],
+                params![job_id, crate::secrets::redact(note)],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -338,7 +396,14 @@ impl Batch<'_> {
             .prepare_cached(
                 "UPDATE jobs SET state = ?2, detail = ?3, updated_at = ?4 WHERE id = ?1",
             )
-            .and_then(|mut s| s.execute(params![job_id, state.as_str(), detail, now_rfc3339()]))
+            .and_then(|mut s| {
+                s.execute(params![
+                    job_id,
+                    state.as_str(),
+                    detail.map(crate::secrets::redact),
+                    now_rfc3339()
+                ])
+            })
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -396,8 +461,8 @@ impl Store {
                 params![
                     id,
                     state.as_str(),
-                    detail,
-                    response.map(|r| r.to_string()),
+                    crate::secrets::redact(detail),
+                    response.map(|r| crate::secrets::redact(&r.to_string()).into_owned()),
                     now_rfc3339(),
                     JobState::Submitting.as_str(),
                 ],

@@ -119,6 +119,13 @@ const MIGRATIONS: &[&str] = &[
         bind    TEXT NOT NULL,
         seen_ms INTEGER NOT NULL
     );",
+    // 5: one unmatched row per runner and uid (replays of a signed
+    // callback for a job not known keep nothing more), and nothing of
+    // refused requests but what an earlier version kept.
+    "DELETE FROM inbox WHERE status = 'unmatched' AND id NOT IN
+        (SELECT min(id) FROM inbox WHERE status = 'unmatched' GROUP BY runner, uid);
+    CREATE UNIQUE INDEX inbox_unmatched ON inbox (runner, uid) WHERE status = 'unmatched';
+    CREATE INDEX inbox_received ON inbox (status, received_at);",
 ];
 
 /// The schema version this kbridge writes.

@@ -448,7 +448,12 @@ impl Batch<'_> {
                                    updated_at = ?4
                  WHERE id = ?1",
             )
-            .and_then(|mut s| s.execute(params![id, OutboxState::Failed.as_str(), reason, now_rfc3339()]))
+            .and_then(|mut s| s.execute(params![
+                    id,
+                    OutboxState::Failed.as_str(),
+                    crate::secrets::redact(reason),
+                    now_rfc3339()
+                ]))
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -468,7 +473,15 @@ impl Batch<'_> {
                                    claim_expires_ms = NULL, updated_at = ?5
                  WHERE id = ?1",
             )
-            .and_then(|mut s| s.execute(params![id, now_ms, next_ms, reason, now_rfc3339()]))
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    now_ms,
+                    next_ms,
+                    crate::secrets::redact(reason),
+                    now_rfc3339()
+                ])
+            })
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -481,7 +494,13 @@ impl Batch<'_> {
                                    updated_at = ?3
                  WHERE id = ?1",
             )
-            .and_then(|mut s| s.execute(params![id, reason, now_rfc3339()]))
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    reason.map(crate::secrets::redact),
+                    now_rfc3339()
+                ])
+            })
             .map_err(|e| self.fail(e))?;
         Ok(())
     }

@@ -50,6 +50,8 @@ impl Keys {
 pub struct Listener {
     child: Option<Child>,
     pub url: String,
+    /// The operations address, when one was asked for.
+    ops: Option<String>,
     stderr: Arc<Mutex<String>>,
 }
 
@@ -100,9 +102,16 @@ impl Env {
             }
         });
         let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut first).unwrap();
+        let ops = extra.contains(&"--ops-bind").then(|| {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            line.trim()
+                .strip_prefix("operations on ")
+                .unwrap_or_else(|| panic!("no operations address: {line:?}"))
+                .to_string()
+        });
         let url = first
             .trim()
             .strip_prefix("listening on ")
@@ -117,6 +126,7 @@ impl Env {
         Listener {
             child: Some(child),
             url,
+            ops,
             stderr,
         }
     }
@@ -149,6 +159,11 @@ impl Listener {
             status: resp.status().as_u16(),
             body: resp.body_mut().read_to_string().unwrap_or_default(),
         }
+    }
+
+    /// The operations address's URL, if `--ops-bind` was given.
+    pub fn ops_url(&self) -> Option<String> {
+        self.ops.clone()
     }
 
     /// `host:port`.

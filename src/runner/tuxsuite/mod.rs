@@ -45,10 +45,11 @@ const SETTINGS: &[SettingDef] = &[
     setting(
         ARTIFACT_HOSTS,
         Kind::List { append: false },
-        "Hosts results may be fetched from (any port); repeatable; replaces the defaults",
+        "Origins results may be fetched from: https://HOST[:PORT] or http://HOST:PORT (a bare HOST means https://HOST); repeatable; replaces the defaults",
     )
-    .flag("allow-artifact-host", "HOST", &["listen"])
-    .described("storage.tuxsuite.com, tuxapi.tuxsuite.com and the API host"),
+    .flag("allow-artifact-host", "ORIGIN", &["listen", "wait", "schedule *"])
+    .env("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS")
+    .described("https://storage.tuxsuite.com and the API's own origin"),
 ];
 
 const PUBLIC_KEYS: &str = "tuxsuite.public_keys";
@@ -66,8 +67,8 @@ pub const INFO: RunnerInfo = RunnerInfo {
 /// How many times one request is sent at most, as in the official client.
 const MAX_TRIES: u32 = 3;
 
-/// Hosts TuxSuite serves artefacts from, besides its configured API host.
-const DEFAULT_ARTIFACT_HOSTS: [&str; 2] = ["storage.tuxsuite.com", "tuxapi.tuxsuite.com"];
+/// Where TuxSuite serves artefacts from, besides its API's own origin.
+const DEFAULT_ARTIFACT_ORIGINS: [&str; 1] = ["https://storage.tuxsuite.com"];
 
 fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, OpenError> {
     let account = OnceLock::new();
@@ -86,26 +87,40 @@ fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, OpenError> {
         Purpose::Listen { verify } => listen_keys(ctx.config, verify)?,
         _ => vec![],
     };
-    let artifact_hosts = match ctx.config.list(ARTIFACT_HOSTS) {
-        Some(hosts) => hosts.value.iter().map(|h| h.to_ascii_lowercase()).collect(),
-        None => {
-            let mut hosts: Vec<String> = DEFAULT_ARTIFACT_HOSTS.map(String::from).to_vec();
-            if let Some(host) = api_url
-                .parse::<::http::Uri>()
-                .ok()
-                .and_then(|u| u.host().map(str::to_ascii_lowercase))
-            {
-                hosts.push(host);
-            }
-            hosts
-        }
+    let api = api_url
+        .parse::<::http::Uri>()
+        .ok()
+        .and_then(|u| results::Origin::of(&u));
+    let origins = match ctx.config.list(ARTIFACT_HOSTS) {
+        Some(entries) => entries
+            .value
+            .iter()
+            .map(|e| {
+                results::Origin::parse(e).ok_or_else(|| {
+                    OpenError::Config(crate::config::ConfigError::Invalid {
+                        key: ARTIFACT_HOSTS.into(),
+                        from: entries.source.clone(),
+                        message: format!(
+                            "'{e}' is not an origin; give https://HOST[:PORT] or http://HOST:PORT"
+                        ),
+                    })
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        None => DEFAULT_ARTIFACT_ORIGINS
+            .iter()
+            .filter_map(|o| results::Origin::parse(o))
+            .chain(api.clone())
+            .collect(),
     };
     Ok(Box::new(TuxSuite {
         agent: http::agent(ctx.http_timeout),
         artifacts: results::Fetcher::new(
             ctx.http_timeout,
-            artifact_hosts,
+            origins,
+            api,
             Settings::token_if_any(ctx.env),
+            ctx.artifact_caps,
         ),
         env: ctx.env.clone(),
         account,
@@ -460,6 +475,17 @@ impl Runner for TuxSuite {
         }
     }
 
+    fn precheck(&self, headers: &::http::HeaderMap) -> Result<(), VerifyError> {
+        let header = headers
+            .get(signature::SIGNATURE_HEADER)
+            .map(|v| v.as_bytes())
+            .filter(|h| !h.trim_ascii().is_empty())
+            .ok_or(VerifyError::Missing(signature::SIGNATURE_HEADER))?;
+        signature::decode(header)
+            .map(|_| ())
+            .ok_or_else(|| VerifyError::Malformed(signature::VerifyError::Encoding.to_string()))
+    }
+
     fn kept_headers(&self) -> &'static [&'static str] {
         &[signature::SIGNATURE_HEADER, "content-type", "user-agent"]
     }
@@ -639,7 +665,17 @@ mod tests {
         }));
         TuxSuite {
             agent: http::agent(Duration::from_secs(1)),
-            artifacts: results::Fetcher::new(Duration::from_secs(1), vec![], None),
+            artifacts: results::Fetcher::new(
+                Duration::from_secs(1),
+                vec![],
+                None,
+                None,
+                crate::runner::ArtifactCaps {
+                    bytes: 1 << 20,
+                    time: Duration::from_secs(5),
+                    cases: 1000,
+                },
+            ),
             env: crate::config::Environment::default(),
             account,
             keys: vec![],

@@ -17,20 +17,73 @@ use crate::model::{
     excerpt, BuildResults, Callback, CaseResult, Job, JobKind, JobResults, OutputFile, Status,
     TestResults,
 };
-use crate::runner::FetchError;
+use crate::runner::{ArtifactCaps as Caps, FetchError};
 
-/// The most of `results.json` read.
-const MAX_RESULTS_BYTES: u64 = 64 * 1024 * 1024;
 /// How much of a log's end is asked for with a Range request.
 const TAIL_BYTES: u64 = 256 * 1024;
 const MAX_REDIRECTS: usize = 5;
 
-/// Fetches artefacts from allowed hosts.
+/// Where artefacts may come from: a scheme, a host and a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub scheme: String,
+    pub host: String,
+    pub port: u16,
+}
+
+impl Origin {
+    /// `https://host[:port]`, `http://host[:port]`, or a bare `host` (which
+    /// means `https://host`).
+    pub fn parse(entry: &str) -> Option<Origin> {
+        let entry = entry.trim().trim_end_matches('/');
+        let with_scheme = if entry.contains("://") {
+            entry.to_string()
+        } else {
+            format!("https://{entry}")
+        };
+        let uri: ::http::Uri = with_scheme.parse().ok()?;
+        if uri.path() != "/" && !uri.path().is_empty() {
+            return None;
+        }
+        Origin::of(&uri)
+    }
+
+    /// The origin of a URL; `None` unless it is http or https.
+    pub fn of(uri: &::http::Uri) -> Option<Origin> {
+        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+        let default = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            _ => return None,
+        };
+        Some(Origin {
+            host: uri.host()?.trim_matches(['[', ']']).to_ascii_lowercase(),
+            port: uri.port_u16().unwrap_or(default),
+            scheme,
+        })
+    }
+
+    /// Where a token may travel in the clear: nowhere but this machine.
+    fn private_channel(&self) -> bool {
+        self.scheme == "https" || matches!(self.host.as_str(), "127.0.0.1" | "::1" | "localhost")
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
+}
+
+/// Fetches artefacts from allowed origins.
 pub struct Fetcher {
     agent: ureq::Agent,
     timeout: Duration,
-    hosts: Vec<String>,
+    origins: Vec<Origin>,
+    /// The API's own origin: the only one the token is sent to.
+    api: Option<Origin>,
     token: Option<String>,
+    caps: Caps,
 }
 
 /// A fetched file, or the answer that it is not there.
@@ -40,7 +93,13 @@ enum Fetched<T> {
 }
 
 impl Fetcher {
-    pub fn new(timeout: Duration, hosts: Vec<String>, token: Option<String>) -> Fetcher {
+    pub fn new(
+        timeout: Duration,
+        origins: Vec<Origin>,
+        api: Option<Origin>,
+        token: Option<String>,
+        caps: Caps,
+    ) -> Fetcher {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent(http::USER_AGENT)
@@ -48,13 +107,17 @@ impl Fetcher {
             .timeout_connect(Some(timeout.min(Duration::from_secs(15))))
             .timeout_recv_response(Some(timeout))
             .timeout_recv_body(Some(timeout))
+            // However slowly a server sends, one artefact takes no longer.
+            .timeout_global(Some(caps.time))
             .build()
             .into();
         Fetcher {
             agent,
             timeout,
-            hosts,
+            origins,
+            api,
             token,
+            caps,
         }
     }
 
@@ -69,6 +132,7 @@ impl Fetcher {
     fn build(&self, cb: &Callback) -> Result<BuildResults, FetchError> {
         let s = &cb.status;
         let download = download_url(s)?;
+        let mut missing = None;
         let mut out = BuildResults {
             git_repo: text(s, "git_repo"),
             git_ref: text(s, "git_ref"),
@@ -109,8 +173,14 @@ impl Fetcher {
             }
             // A failed build's log tail says why; a passing one needs none.
             if matches!(out.status, Some(Status::Fail | Status::Error)) {
-                if let Fetched::Found(tail) = self.tail(&format!("{base}build.log"), public(s))? {
-                    out.log_excerpt = Some(tail);
+                match self.tail(&format!("{base}build.log"), public(s)) {
+                    Ok(Fetched::Found(tail)) => out.log_excerpt = Some(tail),
+                    Ok(Fetched::NotFound) => {}
+                    // The build's verdict stands without its log.
+                    Err(FetchError::Permanent(why)) => {
+                        missing = Some(format!("could not fetch build.log: {why}"))
+                    }
+                    Err(e) => return Err(e),
                 }
             }
         }
@@ -134,6 +204,9 @@ impl Fetcher {
                     format!("{name} {version}").into(),
                 );
             }
+        }
+        if let Some(note) = missing {
+            misc.insert("missing".into(), note.into());
         }
         out.misc = misc;
         Ok(out)
@@ -180,19 +253,42 @@ impl Fetcher {
             return Ok(out);
         };
         out.log_url = Some(format!("{base}logs.txt"));
+        // What cannot be fetched for good is said, and the verdicts the
+        // callback gave stand; what may come later is retried.
+        let mut missing = Vec::new();
         if job.kind == JobKind::Test {
-            match self.get(&format!("{base}results.json"), public(s), MAX_RESULTS_BYTES)? {
-                Fetched::Found(bytes) => match parse_results(&bytes) {
-                    Ok(cases) => out.cases = cases,
+            match self.get(&format!("{base}results.json"), public(s), self.caps.bytes) {
+                Ok(Fetched::Found(bytes)) => match parse_results(&bytes, self.caps.cases) {
+                    Ok((cases, 0)) => out.cases = cases,
+                    Ok((_, total)) => {
+                        out.misc
+                            .insert("cases_dropped".into(), Value::from(total as u64));
+                        out.trimmed = Some(format!(
+                            "{total} test cases are more than max_cases ({}): the verdicts are kept, the cases dropped",
+                            self.caps.cases
+                        ));
+                    }
                     Err(e) => out.problem = Some(format!("results.json is malformed: {e}")),
                 },
-                Fetched::NotFound => {
+                Ok(Fetched::NotFound) => {
                     out.problem = Some("results.json is not among the job's artefacts".into())
                 }
+                Err(FetchError::Permanent(why)) => {
+                    missing.push(format!("results.json: {why}"));
+                }
+                Err(e) => return Err(e),
             }
         }
-        if let Fetched::Found(tail) = self.tail(&format!("{base}logs.txt"), public(s))? {
-            out.log_excerpt = Some(tail);
+        match self.tail(&format!("{base}logs.txt"), public(s)) {
+            Ok(Fetched::Found(tail)) => out.log_excerpt = Some(tail),
+            Ok(Fetched::NotFound) => {}
+            Err(FetchError::Permanent(why)) => missing.push(format!("logs.txt: {why}")),
+            Err(e) => return Err(e),
+        }
+        if !missing.is_empty() {
+            let why = format!("could not fetch {}", missing.join("; "));
+            out.misc.insert("missing".into(), why.clone().into());
+            out.problem.get_or_insert(why);
         }
         Ok(out)
     }
@@ -210,9 +306,12 @@ impl Fetcher {
     /// Asks for the end of the file only; a server that ignores the range
     /// is read through, keeping the tail.
     fn tail(&self, url: &str, public: bool) -> Result<Fetched<String>, FetchError> {
+        let caps_bytes = self.caps.bytes;
         let fetched = self.fetch(url, public, Some(TAIL_BYTES), |r| {
             let mut tail: VecDeque<u8> = VecDeque::with_capacity(TAIL_BYTES as usize);
             let mut chunk = vec![0u8; 64 * 1024];
+            // A server that ignores the range is read through, up to the cap.
+            let mut r = r.take(caps_bytes);
             loop {
                 let n = r.read(&mut chunk)?;
                 if n == 0 {
@@ -242,15 +341,22 @@ impl Fetcher {
             let uri: ::http::Uri = url
                 .parse()
                 .map_err(|_| FetchError::Permanent(format!("artefact URL {url} is not valid")))?;
-            let host = uri.host().unwrap_or("").to_ascii_lowercase();
-            if !self.hosts.contains(&host) {
+            let Some(origin) = Origin::of(&uri) else {
                 return Err(FetchError::Permanent(format!(
-                    "artefact host '{host}' is not allowed; add it with --allow-artifact-host {host} or tuxsuite.artifact_hosts"
+                    "artefact URL {url} is not http or https"
+                )));
+            };
+            if !self.origins.contains(&origin) {
+                return Err(FetchError::Permanent(format!(
+                    "artefacts from {origin} are not allowed; add it with --allow-artifact-host {}://{}:{} or tuxsuite.artifact_hosts",
+                    origin.scheme, origin.host, origin.port
                 )));
             }
             let mut req = self.agent.get(&url);
-            // The token goes to TuxSuite only, never to where it redirects.
-            if let (false, 0, Some(token)) = (public, hop, &self.token) {
+            // The token goes to TuxSuite's API only, over a private channel,
+            // and never to where it redirects.
+            let to_api = self.api.as_ref() == Some(&origin) && origin.private_channel();
+            if let (false, 0, true, Some(token)) = (public, hop, to_api, &self.token) {
                 req = req.header("Authorization", token);
             }
             if let Some(n) = range_tail {
@@ -305,31 +411,141 @@ impl Fetcher {
 /// Reads `results.json`: `{suite: {case: {"result": ...}}}`. The `lava`
 /// suite holds LAVA's own steps and is skipped; entries without a `result`
 /// are nested groups and skipped too; `N_` prefixes are stripped.
-pub fn parse_results(bytes: &[u8]) -> Result<Vec<CaseResult>, String> {
-    let doc: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    let suites = doc.as_object().ok_or("the top level is not an object")?;
+///
+/// At most `max_cases` are kept: beyond it none are, and the total is
+/// returned instead of 0. Only what is used is decoded, so a large file
+/// costs little more memory than its bytes.
+pub fn parse_results(bytes: &[u8], max_cases: usize) -> Result<(Vec<CaseResult>, usize), String> {
+    let doc: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Entry>> =
+        match serde_json::from_slice(bytes) {
+            Ok(d) => d,
+            Err(e) => {
+                // Say what is wrong in the terms of the format.
+                return Err(
+                    match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                        Ok(_) if !bytes.trim_ascii_start().starts_with(b"{") => {
+                            "the top level is not an object".into()
+                        }
+                        Ok(_) => format!("a suite is not an object: {e}"),
+                        Err(_) => e.to_string(),
+                    },
+                );
+            }
+        };
     let mut cases = Vec::new();
-    for (suite, entries) in suites {
-        let suite = strip_index(suite);
+    let mut total = 0;
+    for (suite, entries) in doc {
+        let suite = strip_index(&suite).to_string();
         if suite == "lava" {
             continue;
         }
-        let entries = entries
-            .as_object()
-            .ok_or_else(|| format!("suite {suite} is not an object"))?;
         for (case, entry) in entries {
-            let Some(result) = entry.get("result") else {
+            let Some(result) = entry.result else {
                 continue;
             };
+            total += 1;
+            if total > max_cases {
+                cases.clear();
+                continue;
+            }
             cases.push(CaseResult {
-                test: suite.to_string(),
-                name: strip_index(case).to_string(),
+                test: suite.clone(),
+                name: strip_index(&case).to_string(),
                 status: Status::from_runner(result.as_str()),
-                duration: number(entry.get("duration").unwrap_or(&Value::Null)),
+                duration: number(entry.duration.as_ref().unwrap_or(&Value::Null)),
             });
         }
     }
-    Ok(cases)
+    Ok(if total > max_cases {
+        (Vec::new(), total)
+    } else {
+        (cases, 0)
+    })
+}
+
+/// One entry of a suite: its `result` and `duration`; anything else in it
+/// is skipped unread, and an entry that is not an object has neither.
+struct Entry {
+    result: Option<Value>,
+    duration: Option<Value>,
+}
+
+impl<'de> serde::Deserialize<'de> for Entry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Entry, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Entry;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a test case")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entry, A::Error> {
+                let mut e = Entry {
+                    result: None,
+                    duration: None,
+                };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "result" => e.result = Some(map.next_value()?),
+                        "duration" => e.duration = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(e)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Entry, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Entry {
+                    result: None,
+                    duration: None,
+                })
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Entry, E> {
+                Ok(Entry {
+                    result: None,
+                    duration: None,
+                })
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Entry, E> {
+                Ok(Entry {
+                    result: None,
+                    duration: None,
+                })
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Entry, E> {
+                Ok(Entry {
+                    result: None,
+                    duration: None,
+                })
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Entry, E> {
+                Ok(Entry {
+                    result: None,
+                    duration: None,
+                })
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Entry, E> {
+                Ok(Entry {
+                    result: None,
+                    duration: None,
+                })
+            }
+            fn visit_unit<E>(self) -> Result<Entry, E> {
+                Ok(Entry {
+                    result: None,
+                    duration: None,
+                })
+            }
+        }
+        d.deserialize_any(Fields)
+    }
 }
 
 /// `0_ltp-smoke` → `ltp-smoke`.
@@ -423,7 +639,9 @@ mod tests {
 
     #[test]
     fn example_results_json_gives_cases_without_lava() {
-        let cases = parse_results(include_bytes!("../../../tests/data/results.json")).unwrap();
+        let (cases, dropped) =
+            parse_results(include_bytes!("../../../tests/data/results.json"), 100).unwrap();
+        assert_eq!(dropped, 0);
         let names: Vec<(&str, &str, Status)> = cases
             .iter()
             .map(|c| (c.test.as_str(), c.name.as_str(), c.status))
@@ -438,9 +656,28 @@ mod tests {
                 ("ltp-fsx", "fsx-linux", Status::Pass),
             ]
         );
-        assert!(parse_results(b"[1]").is_err());
-        assert!(parse_results(b"{\"a\": 3}").is_err());
-        assert!(parse_results(b"{nope").is_err());
+        assert!(parse_results(b"[1]", 100).is_err());
+        assert!(parse_results(b"{\"a\": 3}", 100).is_err());
+        assert!(parse_results(b"{nope", 100).is_err());
+        // Beyond the cap no case is kept, and the total is said.
+        let (cases, total) =
+            parse_results(include_bytes!("../../../tests/data/results.json"), 3).unwrap();
+        assert_eq!((cases.len(), total), (0, 5));
+    }
+
+    #[test]
+    fn origins_match_scheme_host_and_port() {
+        let o = |s: &str| Origin::parse(s);
+        assert_eq!(
+            o("storage.tuxsuite.com"),
+            o("https://storage.tuxsuite.com:443/")
+        );
+        assert_ne!(o("https://a.example"), o("http://a.example"));
+        assert_ne!(o("https://a.example"), o("https://a.example:8443"));
+        assert_eq!(o("ftp://a.example"), None);
+        assert_eq!(o("https://a.example/path"), None);
+        let ftp: ::http::Uri = "ftp://storage.tuxsuite.com/x".parse().unwrap();
+        assert_eq!(Origin::of(&ftp), None, "only http and https are fetched");
     }
 
     #[test]

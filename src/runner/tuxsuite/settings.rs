@@ -146,6 +146,7 @@ impl Settings {
             ))
             .into());
         }
+        crate::secrets::register(&token);
         let api_url = api_url_from(env, &ini)?.value;
 
         let mut group = env
@@ -252,9 +253,13 @@ impl Settings {
 
     /// The token, if one is configured, for fetching private artefacts.
     pub fn token_if_any(env: &Environment) -> Option<String> {
-        env.get("TUXSUITE_TOKEN")
+        let token = env
+            .get("TUXSUITE_TOKEN")
             .map(|t| t.trim().to_string())
-            .or_else(|| IniSection::load(env).ok()?.get("token").map(str::to_string))
+            .or_else(|| IniSection::load(env).ok()?.get("token").map(str::to_string))?;
+        crate::secrets::register(&token);
+        // A token that cannot be a header value is never sent.
+        (!token.bytes().any(|b| b.is_ascii_control())).then_some(token)
     }
 
     /// `{api}/v1/groups/{group}/projects/{project}`.

@@ -69,16 +69,24 @@ impl PublicKey {
 
 /// Decodes base64 in the URL-safe or the standard alphabet, with or without
 /// padding.
-fn decode(header: &[u8]) -> Option<Vec<u8>> {
+/// The DER signature in a header value: base64 in either alphabet, with or
+/// without padding, of a DER SEQUENCE no longer than a P-256 signature
+/// can be.
+pub fn decode(header: &[u8]) -> Option<Vec<u8>> {
     let config =
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
     let header = header.trim_ascii();
+    // A P-256 DER signature is at most 72 bytes: 96 characters of base64.
+    if header.len() > 128 {
+        return None;
+    }
     [
         GeneralPurpose::new(&alphabet::URL_SAFE, config),
         GeneralPurpose::new(&alphabet::STANDARD, config),
     ]
     .iter()
     .find_map(|engine| engine.decode(header).ok())
+    .filter(|der| (8..=72).contains(&der.len()) && der[0] == 0x30)
 }
 
 /// Verifies `body` against the signature header value with any of `keys`,
@@ -103,13 +111,47 @@ pub fn verify(
     Err(VerifyError::Mismatch)
 }
 
-/// The content of a body that is one JSON string literal.
+/// The content of a body that is one JSON string literal, written exactly
+/// as TuxSuite wrote it: Python's `json.dumps` of the inner document
+/// (non-ASCII as `\uXXXX`), or the plain minimal encoding. Any other
+/// spelling of the same string (extra escapes, whitespace) is refused, so
+/// one captured callback cannot be re-wrapped into a different, larger
+/// body that still verifies.
 pub fn inner_string(body: &[u8]) -> Option<String> {
-    let trimmed = body.trim_ascii_start();
-    if trimmed.first() != Some(&b'"') {
+    if body.first() != Some(&b'"') {
         return None;
     }
-    serde_json::from_slice::<String>(body).ok()
+    let inner = serde_json::from_slice::<String>(body).ok()?;
+    let canonical = python_dumps(&inner).as_bytes() == body
+        || serde_json::to_string(&inner).is_ok_and(|s| s.as_bytes() == body);
+    canonical.then_some(inner)
+}
+
+/// A string as Python's `json.dumps` writes it with its defaults.
+fn python_dumps(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{u:04x}");
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
@@ -169,6 +211,41 @@ pub(crate) mod tests {
             verify(&[key], Some(sig.as_bytes()), &body),
             Ok(Signed::Inner)
         );
+    }
+
+    #[test]
+    fn a_double_encoded_body_must_be_spelt_as_tuxsuite_spells_it() {
+        let (pair, line) = keypair();
+        let key = PublicKey::from_openssh(&line).unwrap();
+        let inner =
+            "{\"kind\": \"test\", \"status\": {\"uid\": \"y\", \"note\": \"d\u{e9}j\u{e0}\"}}";
+        let sig = sign(&pair, inner.as_bytes(), &URL_SAFE_PADDED);
+        // Python's json.dumps and the minimal encoding both verify.
+        for body in [python_dumps(inner), serde_json::to_string(inner).unwrap()] {
+            assert_eq!(
+                verify(
+                    std::slice::from_ref(&key),
+                    Some(sig.as_bytes()),
+                    body.as_bytes()
+                ),
+                Ok(Signed::Inner),
+                "{body}"
+            );
+        }
+        // The same string with gratuitous escapes, or padded, does not.
+        let escaped = python_dumps(inner).replace("kind", "\\u006bind");
+        let padded = format!("{}{}", python_dumps(inner), " ".repeat(100));
+        for body in [escaped, padded, format!(" {}", python_dumps(inner))] {
+            assert_eq!(
+                verify(
+                    std::slice::from_ref(&key),
+                    Some(sig.as_bytes()),
+                    body.as_bytes()
+                ),
+                Err(VerifyError::Mismatch),
+                "{body}"
+            );
+        }
     }
 
     #[test]

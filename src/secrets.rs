@@ -1,0 +1,103 @@
+//! Keeping secrets out of every text kbridge prints or stores.
+//!
+//! Services echo what they were sent: an error body may repeat the token
+//! of the request that failed, and a URL may carry a password. Each secret
+//! kbridge holds is registered here when it is read, and every log line,
+//! message and stored reason goes through [`redact`] on its way out.
+
+use std::borrow::Cow;
+use std::sync::RwLock;
+
+/// What stands in for a secret.
+pub const REDACTED: &str = "[redacted]";
+
+/// Shorter values are not treated as secrets: replacing them would mangle
+/// ordinary text, and no token kbridge handles is that short.
+const MIN_LEN: usize = 8;
+
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Remembers a secret so that it is redacted from now on.
+pub fn register(secret: &str) {
+    let secret = secret.trim();
+    if secret.len() < MIN_LEN {
+        return;
+    }
+    if let Ok(mut all) = SECRETS.write() {
+        if !all.iter().any(|s| s == secret) {
+            all.push(secret.to_string());
+            // The longest first, so a secret containing another is
+            // replaced whole.
+            all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+}
+
+/// `text` with every registered secret, and the user information of any
+/// URL (`https://user:password@host`), replaced by [`REDACTED`].
+pub fn redact(text: &str) -> Cow<'_, str> {
+    let mut out = Cow::Borrowed(text);
+    if let Ok(all) = SECRETS.read() {
+        for s in all.iter() {
+            if out.contains(s.as_str()) {
+                out = Cow::Owned(out.replace(s.as_str(), REDACTED));
+            }
+        }
+    }
+    if out.contains("://") && out.contains('@') {
+        out = Cow::Owned(redact_userinfo(&out));
+    }
+    out
+}
+
+/// Replaces `user:password@` after every `scheme://`.
+fn redact_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        // The authority ends at the first '/', '?', '#' or whitespace.
+        let end = tail
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '"')
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        // `TOKEN@HOST` in advice is a placeholder, not a secret.
+        let placeholder = |user: &str| {
+            user.bytes()
+                .all(|b| b.is_ascii_uppercase() || b == b':' || b == b'_')
+        };
+        match authority.rfind('@') {
+            Some(i) if i > 0 && !placeholder(&authority[..i]) => {
+                out.push_str(REDACTED);
+                out.push_str(&authority[i..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_secrets_and_url_passwords_are_replaced() {
+        register("tok-0123456789-secret");
+        register("short");
+        let text = "HTTP 401: {\"detail\": \"bad token tok-0123456789-secret\"} for https://bob:hunter22@api.example/v1 and short";
+        assert_eq!(
+            redact(text),
+            "HTTP 401: {\"detail\": \"bad token [redacted]\"} for https://[redacted]@api.example/v1 and short"
+        );
+        assert!(matches!(redact("nothing here"), Cow::Borrowed(_)));
+        assert_eq!(redact("mail me@example.org"), "mail me@example.org");
+        assert_eq!(
+            redact("set KCIDB_REST=https://TOKEN@HOST"),
+            "set KCIDB_REST=https://TOKEN@HOST"
+        );
+    }
+}
