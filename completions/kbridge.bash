@@ -19,6 +19,9 @@ _kbridge() {
             kbridge,config)
                 cmd="kbridge__subcmd__config"
                 ;;
+            kbridge,doctor)
+                cmd="kbridge__subcmd__doctor"
+                ;;
             kbridge,generate)
                 cmd="kbridge__subcmd__generate"
                 ;;
@@ -57,6 +60,9 @@ _kbridge() {
                 ;;
             kbridge__subcmd__help,config)
                 cmd="kbridge__subcmd__help__subcmd__config"
+                ;;
+            kbridge__subcmd__help,doctor)
+                cmd="kbridge__subcmd__help__subcmd__doctor"
                 ;;
             kbridge__subcmd__help,generate)
                 cmd="kbridge__subcmd__help__subcmd__generate"
@@ -182,7 +188,7 @@ _kbridge() {
 
     case "${cmd}" in
         kbridge)
-            opts="-q -h -V --config --quiet --db --help --version jobs show results report config generate inbox submit outbox listen wait schedule help"
+            opts="-q -h -V --config --quiet --db --help --version jobs show results report config doctor generate inbox submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,6 +221,39 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__config)
+            opts="-q -h -V --json --config --quiet --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__doctor)
             opts="-q -h -V --json --config --quiet --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -285,7 +324,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help)
-            opts="jobs show results report config generate inbox submit outbox listen wait schedule help"
+            opts="jobs show results report config doctor generate inbox submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -299,6 +338,20 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

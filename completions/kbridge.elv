@@ -31,6 +31,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand results 'Show the KCIDB document produced for a job'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
+            cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
             cand generate 'Write shell completions and man pages into a directory'
             cand inbox 'List received callbacks, or process one again'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
@@ -94,6 +95,17 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print the settings as one JSON object'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;doctor'= {
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print a JSON object instead of one line per check'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -h 'Print help'
@@ -389,6 +401,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand results 'Show the KCIDB document produced for a job'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
+            cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
             cand generate 'Write shell completions and man pages into a directory'
             cand inbox 'List received callbacks, or process one again'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
@@ -407,6 +420,8 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;report'= {
         }
         &'kbridge;help;config'= {
+        }
+        &'kbridge;help;doctor'= {
         }
         &'kbridge;help;generate'= {
         }

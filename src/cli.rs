@@ -89,9 +89,21 @@ pub enum Command {
     /// Show the resolved settings and where each one came from
     Config(ConfigArgs),
 
+    /// Check the setup: one line per check with what to do; exit status 0
+    /// only when everything the configuration needs is fine
+    Doctor(DoctorArgs),
+
     /// Write shell completions and man pages into a directory
     #[command(hide = true)]
     Generate(GenerateArgs),
+}
+
+/// `kbridge doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print a JSON object instead of one line per check
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// What `kbridge schedule` can submit.

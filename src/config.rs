@@ -43,6 +43,13 @@ impl Environment {
         }
     }
 
+    /// The credential systemd passed under this name (`LoadCredential=`),
+    /// if the service has one: `$CREDENTIALS_DIRECTORY/NAME`.
+    pub fn credential(&self, name: &str) -> Option<PathBuf> {
+        let path = Path::new(self.get("CREDENTIALS_DIRECTORY")?).join(name);
+        path.is_file().then_some(path)
+    }
+
     /// Builds a snapshot from explicit pairs.
     #[cfg(test)]
     pub fn from_pairs<I, K, V>(pairs: I) -> Environment

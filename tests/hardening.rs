@@ -560,3 +560,216 @@ fn systemd_hears_ready_and_the_watchdog() {
     );
     assert_eq!(l.terminate(), 0);
 }
+
+#[test]
+fn a_huge_results_json_and_an_endless_log_are_capped_and_the_verdicts_stay() {
+    let mut w = World::new();
+    w.env
+        .set("KBRIDGE_MAX_CASES", "1000")
+        .set("KBRIDGE_ARTIFACT_MAX_BYTES", "1MiB")
+        .set("KBRIDGE_ARTIFACT_TIMEOUT", "5");
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    let cases: serde_json::Map<String, Value> = (0..5000)
+        .map(|i| {
+            (
+                format!("case{i:05}"),
+                json!({"result": "pass", "duration": "0.1"}),
+            )
+        })
+        .collect();
+    let results = json!({"ltp-smoke": cases}).to_string();
+    let download = w.art.test_job(&job.uid, &results, "");
+    w.art.endless(&format!("/tests/{}/logs.txt", job.uid));
+    let body = test_callback(
+        &job.uid,
+        &download,
+        json!({"boot": "pass", "ltp-smoke": "fail", "ltp-fsx": "pass"}),
+    );
+    let started = Instant::now();
+    w.deliver(&l, &job, &body);
+    let done = w.wait_state(job.id, "completed");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        done["detail"]
+            .as_str()
+            .unwrap()
+            .contains("5000 test cases are more than max_cases (1000)"),
+        "{done}"
+    );
+    let doc = w.env.run(&["results", &job.uid, "--json"]).expect(1).json();
+    let paths: Vec<&str> = doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["boot", "ltp.smoke", "ltp.fsx"], "the verdicts stay");
+    assert_eq!(doc["tests"][1]["status"], "FAIL");
+}
+
+#[test]
+fn permanent_artefact_errors_are_not_retried_and_keep_the_verdicts() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    let body = test_callback(
+        &job.uid,
+        "ftp://storage.tuxsuite.com/tests/x/",
+        json!({"boot": "pass", "ltp-smoke": "fail"}),
+    );
+    let started = Instant::now();
+    w.deliver(&l, &job, &body);
+    let done = w.wait_state(job.id, "errored");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        done["detail"]
+            .as_str()
+            .unwrap()
+            .contains("is not http or https"),
+        "{done}"
+    );
+    let doc = w.env.run(&["results", &job.uid, "--json"]).json();
+    // boot, ltp-smoke, and the ltp-fsx that was asked for (MISS).
+    assert_eq!(doc["tests"].as_array().unwrap().len(), 3, "{doc}");
+    // A 403 is permanent too.
+    let job = w.schedule(&[
+        "schedule",
+        "test",
+        "--kernel",
+        "https://storage.example/Image2",
+        "--tests",
+        "ltp-smoke",
+        "--build-id",
+        "maestro:2",
+    ]);
+    let download = format!("{}/forbidden/{}/", w.art.url(), job.uid);
+    let body = test_callback(&job.uid, &download, json!({"boot": "pass"}));
+    w.deliver(&l, &job, &body);
+    let done = w.wait_state(job.id, "errored");
+    assert!(
+        done["detail"].as_str().unwrap().contains("HTTP 404")
+            || done["detail"].as_str().unwrap().contains("not among"),
+        "{done}"
+    );
+}
+
+#[test]
+fn a_token_echoed_by_tuxsuite_is_redacted_everywhere() {
+    let w = World::new();
+    w.tux.script([crate::util::Reply::Status(
+        400,
+        json!({"error": format!("token {} is not allowed here", crate::util::TOKEN)}),
+        vec![],
+    )]);
+    let run = w.env.run(&[
+        "schedule",
+        "boot",
+        "--kernel",
+        "https://storage.example/Image",
+        "--build-id",
+        "maestro:1",
+        "--force",
+    ]);
+    assert_ne!(run.code, 0);
+    assert!(!run.stderr.contains(crate::util::TOKEN), "{}", run.stderr);
+    assert!(run.stderr.contains("[redacted]"), "{}", run.stderr);
+    let jobs = w.env.run(&["jobs", "--json"]).expect(0).stdout;
+    assert!(!jobs.contains(crate::util::TOKEN), "{jobs}");
+    // A token that cannot be a header is a configuration error, and no
+    // job is recorded.
+    let before = w.env.job_rows();
+    let mut env = crate::util::Env::new(&w.tux);
+    env.vars = w.env.vars.clone();
+    env.set("TUXSUITE_TOKEN", "abc\r\nX-Evil: 1");
+    let run = env.run(&[
+        "schedule",
+        "boot",
+        "--kernel",
+        "https://storage.example/Image3",
+        "--build-id",
+        "maestro:1",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.error_line().contains("control character"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.env.job_rows(), before);
+}
+
+#[test]
+fn temporary_files_left_by_a_crash_are_removed_at_start() {
+    let w = World::new();
+    w.schedule_test();
+    let out = w.env.path("kcidb");
+    std::fs::create_dir_all(&out).unwrap();
+    let stale = out.join(".tuxsuite-2MBY.json.4242.tmp");
+    std::fs::write(&stale, "half a document").unwrap();
+    let kept = out.join("tuxsuite-2MBY.json");
+    std::fs::write(&kept, "{}").unwrap();
+    let l = w.listen(&[]);
+    assert!(!stale.exists(), "the temporary file is gone");
+    assert!(kept.exists(), "documents stay");
+    drop(l);
+}
+
+#[test]
+fn settings_out_of_range_are_refused_with_the_range() {
+    let mut w = World::new();
+    // The tests' own short delay would take precedence over the file.
+    w.env.unset("KBRIDGE_RETRY_DELAY");
+    let config = w.env.path("kbridge.toml");
+    for (line, range) in [
+        ("header_timeout = 1e9", "0.1 to 600"),
+        ("retry_delay = 0", "0.01 to 3600"),
+        ("max_connections_per_client = 100000", "0 to 65536"),
+    ] {
+        std::fs::write(&config, format!("{line}\n")).unwrap();
+        let run = w.env.run(&[
+            "--config",
+            config.to_str().unwrap(),
+            "listen",
+            "--bind",
+            "127.0.0.1:0",
+        ]);
+        assert_eq!(run.code, 2, "{line}: {}", run.stderr);
+        assert!(run.error_line().contains(range), "{line}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn systemd_credentials_give_the_key_and_the_tokens() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let creds = w.env.path("credentials");
+    std::fs::create_dir_all(&creds).unwrap();
+    w.keys.write(&creds.join("tuxsuite.pub"));
+    std::fs::write(creds.join("kcidb-token"), crate::util::KCIDB_TOKEN).unwrap();
+    let kcidb = crate::util::FakeKcidb::start();
+    let mut env = crate::util::Env::new(&w.tux);
+    env.vars = w.env.vars.clone();
+    env.set("CREDENTIALS_DIRECTORY", creds.to_str().unwrap())
+        .set("KBRIDGE_KCIDB_URL", &kcidb.url());
+    // No key flag, no KCIDB token anywhere but the credentials.
+    let origin = w.art.url();
+    let l = env.listen(&["--allow-artifact-host", &origin]);
+    let body = w.test_body(&job.uid);
+    w.deliver(&l, &job, &body);
+    w.wait_state(job.id, "completed");
+    wait_until(
+        Duration::from_secs(10),
+        "the document to reach KCIDB",
+        || !kcidb.objects().is_empty(),
+    );
+    assert!(
+        l.stderr().contains("the systemd credential"),
+        "{}",
+        l.stderr()
+    );
+}

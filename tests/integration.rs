@@ -1,6 +1,7 @@
 //! One test binary for every integration test, so the crate is linked once.
 
 mod cli;
+mod doctor;
 mod hardening;
 mod jobs;
 mod kcidb;

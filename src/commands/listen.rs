@@ -42,6 +42,13 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
             &e,
         )
     })?;
+    let stale = crate::pipeline::remove_stale_temporaries(&output_dir);
+    if stale > 0 {
+        log.info(&format!(
+            "removed {stale} half-written document(s) left in {} by a process that died",
+            output_dir.display()
+        ));
+    }
 
     let (std_listener, addr) = bind_listener(&config)?;
     let ops_listener = match config.text(keys::OPS_BIND) {

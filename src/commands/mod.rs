@@ -5,6 +5,7 @@
 //! Commands load only what they need: read-only commands open an existing
 //! database and never create one, and only `listen` reads a runner's keys.
 
+mod doctor;
 mod generate;
 mod inbox;
 mod jobs;
@@ -70,6 +71,7 @@ pub fn run(parsed: Parsed) -> Result<u8, Error> {
         Command::Outbox(args) => outbox::run(args, &ctx),
         Command::Report(args) => report::run(args, &ctx),
         Command::Config(args) => done(settings::show(args, &ctx.load()?)),
+        Command::Doctor(args) => doctor::run(args, &ctx.load()?),
         Command::Generate(args) => done(generate::run(args)),
     }
 }

@@ -61,6 +61,15 @@ impl Endpoint {
             (_, Some((_, t)), _) => (t.clone(), "env KCIDB_REST".to_string()),
             (_, _, Some(t)) => (Secret::new(t.value.clone()), t.source.to_string()),
             (Some(f), _, _) => (read_secret_file(&f.value, "the KCIDB token", &f.source)?, f.source.to_string()),
+            // Under systemd, LoadCredential=kcidb-token:….
+            (None, None, None) if config.env.credential(TOKEN_CREDENTIAL).is_some() => {
+                let path = config.env.credential(TOKEN_CREDENTIAL).expect("checked");
+                let source = Source::Env("CREDENTIALS_DIRECTORY");
+                (
+                    read_secret_file(&path, "the KCIDB token", &source)?,
+                    format!("the systemd credential {}", path.display()),
+                )
+            }
             (None, None, None) => {
                 return Err(ConfigError::Runner(format!(
                     "the KCIDB URL is set ({url_source}) but no token: give --kcidb-token-file FILE, KBRIDGE_KCIDB_TOKEN, token_file under [kcidb], or KCIDB_REST=https://TOKEN@HOST"
@@ -75,6 +84,9 @@ impl Endpoint {
         }))
     }
 }
+
+/// The systemd credential holding the KCIDB token.
+const TOKEN_CREDENTIAL: &str = "kcidb-token";
 
 /// `https://TOKEN@host[/path]` → the URL without userinfo, and the token.
 fn parse_rest(raw: &str) -> Result<(String, Secret), ConfigError> {

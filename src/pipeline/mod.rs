@@ -24,6 +24,7 @@ mod worker;
 mod writer;
 
 pub use admit::{Incoming, Matching};
+pub use worker::remove_stale_temporaries;
 pub use writer::report_key;
 
 use std::collections::BTreeMap;

@@ -394,3 +394,26 @@ fn polling_reports_what_a_callback_would() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_full_queue_refuses_at_once_instead_of_growing() {
+    let (tx, rx) = mpsc::channel();
+    let intake = Intake {
+        tx,
+        queued: Arc::default(),
+        health: Arc::default(),
+    };
+    let report = || PolledReport {
+        job_id: 1,
+        callback: crate::model::Callback {
+            uid: None,
+            status: json!({}),
+        },
+    };
+    // Nothing takes from the queue: it fills to the limit, then refuses.
+    let waiting: Vec<_> = (0..QUEUE_LIMIT).map(|_| intake.polled(report())).collect();
+    let mut refused = intake.polled(report());
+    assert!(matches!(refused.try_recv(), Ok(Answer::Unavailable(_))));
+    assert_eq!(waiting.len(), QUEUE_LIMIT);
+    drop(rx);
+}

@@ -1024,6 +1024,33 @@ mod tests {
     }
 
     #[test]
+    fn after_failed_writes_pending_callbacks_are_handed_out_ever_more_slowly() {
+        let mut f = fixture();
+        let (_, inbox) = job_and_callback(&f.db, InboxStatus::Pending);
+        let mut pauses = Vec::new();
+        for _ in 0..10 {
+            let before = Instant::now();
+            f.writer.store_failed();
+            let quiet = f.writer.quiet_until.unwrap() - before;
+            pauses.push(quiet.as_millis() as u64);
+            // While quiet, nothing is handed out again.
+            f.writer.on_tick();
+            assert!(f.work.try_recv().ok().flatten().is_none());
+        }
+        // Doubling from the tick to 30 s, with jitter that at most halves.
+        let exact = [200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000];
+        for (p, e) in pauses.iter().zip(exact) {
+            assert!((e / 2 - 5..=e + 5).contains(p), "{pauses:?}");
+        }
+        // Once the store works again, the callback goes out once.
+        f.writer.quiet_until = None;
+        f.writer.on_tick();
+        assert_eq!(f.work.try_recv().unwrap().expect("work").inbox_id, inbox);
+        f.writer.on_tick();
+        assert!(f.work.try_recv().is_err(), "not handed out twice");
+    }
+
+    #[test]
     fn a_failed_rematch_is_tried_again_on_the_next_tick() {
         let mut f = fixture();
         f.writer.tick().unwrap();

@@ -114,6 +114,53 @@ pub struct ArtifactCaps {
     pub cases: usize,
 }
 
+/// One line of `kbridge doctor`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Check {
+    /// What was checked, such as `tuxsuite token`.
+    pub what: String,
+    pub verdict: Verdict,
+    /// What was found, and what to do when it is wrong.
+    pub detail: String,
+}
+
+/// How a check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Ok,
+    /// Needed for what is configured, and wrong.
+    Fail,
+    /// Worth knowing, but nothing configured depends on it.
+    Note,
+}
+
+impl Check {
+    pub fn ok(what: impl Into<String>, detail: impl Into<String>) -> Check {
+        Check {
+            what: what.into(),
+            verdict: Verdict::Ok,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn fail(what: impl Into<String>, detail: impl Into<String>) -> Check {
+        Check {
+            what: what.into(),
+            verdict: Verdict::Fail,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn note(what: impl Into<String>, detail: impl Into<String>) -> Check {
+        Check {
+            what: what.into(),
+            verdict: Verdict::Note,
+            detail: detail.into(),
+        }
+    }
+}
+
 /// Why a runner could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -353,6 +400,14 @@ pub trait Runner: Send + Sync {
     /// The header every genuine callback carries: a request without it is
     /// refused before its body is read.
     fn auth_header(&self) -> &'static str;
+
+    /// `kbridge doctor`'s checks of this runner's setup: its account (asked
+    /// of the service with one cheap authenticated request) and, when
+    /// `listening`, what verifies its callbacks.
+    fn doctor(&self, listening: bool) -> Vec<Check> {
+        let _ = listening;
+        vec![]
+    }
 
     /// What can be checked of a callback's authentication from its headers
     /// alone, before its body is read: by default that

@@ -20,6 +20,8 @@ pub struct Artifacts {
     pub down: Arc<AtomicBool>,
     pub hits: Arc<AtomicUsize>,
     pub delay: Arc<Mutex<Duration>>,
+    /// Paths answered with a body that never ends.
+    endless: Arc<Mutex<std::collections::BTreeSet<String>>>,
 }
 
 impl Artifacts {
@@ -39,10 +41,12 @@ impl Artifacts {
             delay.clone(),
         );
         let (rd, sn) = (redirects.clone(), seen.clone());
+        let endless: Arc<Mutex<std::collections::BTreeSet<String>>> = Arc::default();
+        let en = endless.clone();
         std::thread::spawn(move || {
             while let Ok(req) = s.recv() {
                 let (f, d, h, dl) = (f.clone(), d.clone(), h.clone(), dl.clone());
-                let (rd, sn) = (rd.clone(), sn.clone());
+                let (rd, sn, en) = (rd.clone(), sn.clone(), en.clone());
                 std::thread::spawn(move || {
                     h.fetch_add(1, Ordering::SeqCst);
                     let auth = req
@@ -56,6 +60,18 @@ impl Artifacts {
                         let header =
                             tiny_http::Header::from_bytes("Location", to.as_bytes()).unwrap();
                         super::respond(req, tiny_http::Response::empty(302).with_header(header));
+                        return;
+                    }
+                    if en.lock().unwrap().contains(req.url()) {
+                        // Ignores Range and never ends.
+                        let resp = tiny_http::Response::new(
+                            tiny_http::StatusCode(200),
+                            vec![],
+                            std::io::repeat(b'x'),
+                            None,
+                            None,
+                        );
+                        let _ = req.respond(resp);
                         return;
                     }
                     let pause = *dl.lock().unwrap();
@@ -81,7 +97,13 @@ impl Artifacts {
             down,
             hits,
             delay,
+            endless,
         }
+    }
+
+    /// Answers `path` with a body that never ends.
+    pub fn endless(&self, path: &str) {
+        self.endless.lock().unwrap().insert(path.to_string());
     }
 
     pub fn url(&self) -> String {

@@ -51,6 +51,8 @@ struct State {
     /// Every job created, by uid, as `GET .../tests/{uid}` and
     /// `.../builds/{uid}` answer it.
     jobs: std::collections::BTreeMap<String, Value>,
+    /// The key `GET .../keys` gives as `ssh.pub`.
+    key: Option<String>,
 }
 
 /// A TuxSuite stand-in on 127.0.0.1 with an ephemeral port. Unless told
@@ -90,6 +92,11 @@ impl FakeTuxSuite {
     /// Queues scripted answers for the next requests.
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
         self.state.lock().unwrap().script.extend(replies);
+    }
+
+    /// Publishes the group's signing key at `GET .../keys`.
+    pub fn publish_key(&self, line: &str) {
+        self.state.lock().unwrap().key = Some(line.to_string());
     }
 
     /// Adds an `x-tuxsuite-warning-*` header to every answer.
@@ -258,6 +265,12 @@ fn protocol_answer(r: &Received, st: &Mutex<State>) -> (u16, Value) {
         }
         if r.header("Authorization") != Some(TOKEN) {
             return refuse(403, "invalid token");
+        }
+        if r.path.strip_prefix(&prefix) == Some("keys") {
+            return match st.lock().unwrap().key.clone() {
+                Some(k) => (200, json!({"ssh": {"pub": k}})),
+                None => refuse(404, "no key"),
+            };
         }
         let job = r
             .path

@@ -24,9 +24,9 @@ use crate::http::{self, Reach};
 use crate::model::{BuildSpec, Callback, Job, JobKind, JobResults, JobSpec, TestSpec};
 use crate::retry::Backoff;
 use crate::runner::{
-    Accepted, CallbackAuth, CallbackTarget, ConfigRow, Feedback, FetchError, OpenError, ParseError,
-    Polled, PrepareError, Purpose, Runner, RunnerContext, RunnerInfo, Submission, SubmitError,
-    VerifyError, CALLBACK_TOKEN_HEADER,
+    Accepted, CallbackAuth, CallbackTarget, Check, ConfigRow, Feedback, FetchError, OpenError,
+    ParseError, Polled, PrepareError, Purpose, Runner, RunnerContext, RunnerInfo, Submission,
+    SubmitError, VerifyError, CALLBACK_TOKEN_HEADER,
 };
 
 pub use settings::Settings;
@@ -53,6 +53,10 @@ const SETTINGS: &[SettingDef] = &[
 ];
 
 const PUBLIC_KEYS: &str = "tuxsuite.public_keys";
+/// The systemd credentials kbridge reads: TuxSuite's signing keys, and
+/// its token.
+const KEY_CREDENTIAL: &str = "tuxsuite.pub";
+pub const TOKEN_CREDENTIAL: &str = "tuxsuite-token";
 const ARTIFACT_HOSTS: &str = "tuxsuite.artifact_hosts";
 
 /// The registry entry.
@@ -147,6 +151,11 @@ fn listen_keys(config: &Config, verify: bool) -> Result<Vec<PublicKey>, OpenErro
         for entry in list {
             keys.extend(key_entry(&entry, &entries.source, config)?);
         }
+    }
+    // Under systemd, LoadCredential=tuxsuite.pub:… adds its keys.
+    if let Some(path) = config.env.credential(KEY_CREDENTIAL) {
+        let source = Source::Env("CREDENTIALS_DIRECTORY");
+        keys.extend(key_entry(&path.to_string_lossy(), &source, config)?);
     }
     if verify && keys.is_empty() {
         return Err(OpenError::NotConfigured(
@@ -473,6 +482,106 @@ impl Runner for TuxSuite {
             Err(e @ signature::VerifyError::Encoding) => Err(VerifyError::Malformed(e.to_string())),
             Err(e @ signature::VerifyError::Mismatch) => Err(VerifyError::Mismatch(e.to_string())),
         }
+    }
+
+    fn doctor(&self, listening: bool) -> Vec<Check> {
+        let mut checks = Vec::new();
+        let account = match self.account() {
+            Ok(a) => {
+                checks.push(Check::ok(
+                    "tuxsuite account",
+                    format!(
+                        "token from {}; group {}, project {}; API {}",
+                        a.token_source, a.group, a.project, a.api_url
+                    ),
+                ));
+                a
+            }
+            Err(why) => {
+                checks.push(Check::fail("tuxsuite account", why));
+                return checks;
+            }
+        };
+        // One authenticated GET says whether the token is accepted, and
+        // gives the key TuxSuite signs this group's callbacks with.
+        let url = format!("{}/keys", account.project_url());
+        let published = match self
+            .agent
+            .get(&url)
+            .header("Authorization", &account.token)
+            .call()
+        {
+            Err(e) => {
+                checks.push(Check::fail(
+                    "tuxsuite token",
+                    format!(
+                        "TuxSuite could not be asked ({}); check the network and TUXAPI_URL",
+                        http::describe(&e, self.timeout)
+                    ),
+                ));
+                None
+            }
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                let text = resp.body_mut().read_to_string().unwrap_or_default();
+                match status {
+                    200..=299 => {
+                        checks.push(Check::ok("tuxsuite token", "accepted by TuxSuite"));
+                        serde_json::from_str::<Value>(&text)
+                            .ok()
+                            .and_then(|v| v["ssh"]["pub"].as_str().map(String::from))
+                    }
+                    401 | 403 => {
+                        checks.push(Check::fail(
+                            "tuxsuite token",
+                            format!(
+                                "refused by TuxSuite ({status}); get a new one and set it in {}",
+                                account.token_source
+                            ),
+                        ));
+                        None
+                    }
+                    _ => {
+                        checks.push(Check::note(
+                            "tuxsuite token",
+                            format!("TuxSuite answered {status} to {url}; the token could not be checked"),
+                        ));
+                        None
+                    }
+                }
+            }
+        };
+        if !listening {
+            return checks;
+        }
+        if self.keys.is_empty() {
+            checks.push(Check::fail(
+                "tuxsuite public key",
+                "none configured, so callbacks cannot be verified: `tuxsuite keys get` prints it; pass it with --tuxsuite-public-key FILE or public_keys under [tuxsuite]",
+            ));
+            return checks;
+        }
+        let n = self.keys.len();
+        match published.map(|line| PublicKey::from_openssh(&line)) {
+            Some(Ok(current)) if self.keys.iter().any(|k| k.same_as(&current)) => {
+                checks.push(Check::ok(
+                    "tuxsuite public key",
+                    format!("{n} key(s) configured; one is the key TuxSuite publishes for group {}", account.group),
+                ))
+            }
+            Some(Ok(_)) => checks.push(Check::fail(
+                "tuxsuite public key",
+                format!(
+                    "none of the {n} configured key(s) is the key TuxSuite publishes for group {}: callbacks would be refused; update it from `tuxsuite keys get`",
+                    account.group
+                ),
+            )),
+            _ => checks.push(Check::ok(
+                "tuxsuite public key",
+                format!("{n} key(s) configured and valid (TuxSuite's published key could not be read to compare)"),
+            )),
+        }
+        checks
     }
 
     fn precheck(&self, headers: &::http::HeaderMap) -> Result<(), VerifyError> {

@@ -121,15 +121,25 @@ impl IniSection {
     }
 }
 
+/// The token systemd passed as the `tuxsuite-token` credential, and where
+/// it came from.
+fn credential_token(env: &Environment) -> Option<(String, String)> {
+    let path = env.credential(super::TOKEN_CREDENTIAL)?;
+    let token = std::fs::read_to_string(&path).ok()?.trim().to_string();
+    Some((token, format!("the systemd credential {}", path.display())))
+}
+
 impl Settings {
     /// Resolves the settings, asking the auth service for a missing group
     /// or project. A malformed setting is a configuration error; an auth
     /// service that cannot be reached is not.
     pub fn resolve(env: &Environment, timeout: Duration) -> Result<Settings, OpenError> {
         let ini = IniSection::load(env)?;
-        let (token, token_source) = match env.get("TUXSUITE_TOKEN") {
-            Some(t) => (t.trim().to_string(), "TUXSUITE_TOKEN".to_string()),
-            None => match ini.get("token") {
+        let credential = credential_token(env);
+        let (token, token_source) = match (env.get("TUXSUITE_TOKEN"), credential) {
+            (Some(t), _) => (t.trim().to_string(), "TUXSUITE_TOKEN".to_string()),
+            (None, Some(c)) => c,
+            (None, None) => match ini.get("token") {
                 Some(t) => (t.to_string(), ini.describe("token")),
                 None => {
                     return Err(ConfigError::Runner(format!(
@@ -256,6 +266,7 @@ impl Settings {
         let token = env
             .get("TUXSUITE_TOKEN")
             .map(|t| t.trim().to_string())
+            .or_else(|| credential_token(env).map(|(t, _)| t))
             .or_else(|| IniSection::load(env).ok()?.get("token").map(str::to_string))?;
         crate::secrets::register(&token);
         // A token that cannot be a header value is never sent.

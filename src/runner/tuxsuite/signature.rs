@@ -60,6 +60,11 @@ impl PublicKey {
         }
     }
 
+    /// Whether two keys are the same key, whatever their comments.
+    pub fn same_as(&self, other: &PublicKey) -> bool {
+        self.point == other.point
+    }
+
     fn verifies(&self, message: &[u8], der: &[u8]) -> bool {
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &self.point)
             .verify(message, der)
