@@ -709,7 +709,8 @@ fn temporary_files_left_by_a_crash_are_removed_at_start() {
     w.schedule_test();
     let out = w.env.path("kcidb");
     std::fs::create_dir_all(&out).unwrap();
-    let stale = out.join(".tuxsuite-2MBY.json.4242.tmp");
+    // Above any pid_max Linux allows, so no live process has it.
+    let stale = out.join(".tuxsuite-2MBY.json.4294000000.tmp");
     std::fs::write(&stale, "half a document").unwrap();
     let kept = out.join("tuxsuite-2MBY.json");
     std::fs::write(&kept, "{}").unwrap();

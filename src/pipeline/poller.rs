@@ -1,7 +1,7 @@
 //! Asking runners about jobs whose report has not come.
 //!
 //! A callback may never arrive (no public URL, a lost delivery, LAVA's
-//! single attempt), so jobs are polled through [`Runner::poll`]. What a
+//! single attempt), so jobs are polled through [`Runner::poll`](crate::runner::Runner::poll). What a
 //! poll finds finished goes through the same pipeline as a callback, so a
 //! job polled and later called back is processed once.
 //!

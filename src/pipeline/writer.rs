@@ -814,7 +814,6 @@ fn store_callback(
     };
     let auth = runner.callback_auth();
     let uid = c.parsed.as_ref().ok().and_then(|cb| cb.uid.clone());
-    let digest = digest(&c.body);
     let mut row = NewInbox {
         runner: c.runner,
         kind: c.kind,
@@ -847,6 +846,7 @@ fn store_callback(
                 }
             }
             // The same unreadable bytes are kept once, however often sent.
+            let digest = digest(&c.body);
             if let Some(inbox) = batch.read().digest_row(&digest)? {
                 return Ok(Answer::Duplicate { inbox: Some(inbox) });
             }
@@ -900,6 +900,7 @@ fn store_callback(
         Admission::Duplicate(_) => Ok(Answer::Duplicate { inbox: None }),
         Admission::Rejected(why) => Ok(Answer::Rejected(why)),
         Admission::Invalid(why) => {
+            let digest = digest(&c.body);
             if let Some(inbox) = batch.read().digest_row(&digest)? {
                 return Ok(Answer::Duplicate { inbox: Some(inbox) });
             }
@@ -915,11 +916,12 @@ fn store_callback(
 /// What identifies a callback's stored bytes.
 fn digest(body: &[u8]) -> String {
     use sha2::Digest;
+    use std::fmt::Write;
     let hash = sha2::Sha256::digest(body);
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for b in hash {
-        out.push_str(&format!("{b:02x}"));
+        let _ = write!(out, "{b:02x}");
     }
     out
 }

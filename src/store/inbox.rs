@@ -126,15 +126,14 @@ impl Db<'_> {
 
     /// A pending callback's first fetch time (ms) and attempts so far.
     pub fn inbox_fetch_state(&self, id: i64) -> Result<(Option<i64>, i64), StoreError> {
-        self.conn
-            .query_row(
-                "SELECT first_fetch_ms, attempts FROM inbox WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map(|r| r.unwrap_or((None, 0)))
-            .map_err(|e| self.fail(e))
+        self.one(
+            "SELECT first_fetch_ms, attempts FROM inbox WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map(|r| r.unwrap_or((None, 0)))
+        .map_err(|e| self.fail(e))
     }
 
     /// Runs a query over the inbox; bodies are read only `with_body`.
@@ -154,59 +153,54 @@ impl Db<'_> {
 
     /// The unmatched row kept for this runner's uid, if any.
     pub fn unmatched_row(&self, runner: &str, uid: &str) -> Result<Option<i64>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT id FROM inbox WHERE status = 'unmatched' AND runner = ?1 AND uid = ?2",
-                [runner, uid],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.fail(e))
+        self.one(
+            "SELECT id FROM inbox WHERE status = 'unmatched' AND runner = ?1 AND uid = ?2",
+            [runner, uid],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| self.fail(e))
     }
 
     /// Whether an unmatched row was received before `before`.
     pub fn unmatched_before(&self, before: &str) -> Result<bool, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM inbox WHERE status = 'unmatched' AND received_at < ?1)",
-                [before],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.fail(e))
+        self.one(
+            "SELECT EXISTS (SELECT 1 FROM inbox WHERE status = 'unmatched' AND received_at < ?1)",
+            [before],
+            |r| r.get(0),
+        )
+        .map_err(|e| self.fail(e))
     }
 
     /// The row that holds these signed bytes already, if any.
     pub fn digest_row(&self, digest: &str) -> Result<Option<i64>, StoreError> {
-        self.conn
-            .query_row("SELECT id FROM inbox WHERE signature = ?1", [digest], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(|e| self.fail(e))
+        self.one("SELECT id FROM inbox WHERE signature = ?1", [digest], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| self.fail(e))
     }
 
     /// How many rows `prune` would remove: refused and duplicate rows
     /// received before `before`, and unmatched ones received before
     /// `unmatched_before`.
     pub fn prunable(&self, before: &str, unmatched_before: &str) -> Result<i64, StoreError> {
-        self.conn
-            .query_row(
-                &format!("SELECT count(*) FROM inbox WHERE {PRUNABLE}"),
-                params![before, unmatched_before],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.fail(e))
+        self.one(
+            &format!("SELECT count(*) FROM inbox WHERE {PRUNABLE}"),
+            params![before, unmatched_before],
+            |r| r.get(0),
+        )
+        .map_err(|e| self.fail(e))
     }
 
     /// Whether a report signature was seen before.
     pub fn signature_seen(&self, signature: &str) -> Result<bool, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM inbox WHERE signature = ?1)",
-                [signature],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.fail(e))
+        self.one(
+            "SELECT EXISTS (SELECT 1 FROM inbox WHERE signature = ?1)",
+            [signature],
+            |r| r.get(0),
+        )
+        .map_err(|e| self.fail(e))
     }
 
     /// The inbox row of a report already received from this source for
@@ -216,8 +210,7 @@ impl Db<'_> {
         verified_as: &str,
         test_uid: &str,
     ) -> Result<Option<i64>, StoreError> {
-        self.conn
-            .query_row(
+        self.one(
                 "SELECT id FROM inbox WHERE runner = 'report' AND verified_as = ?1 AND uid = ?2 ORDER BY id LIMIT 1",
                 [verified_as, test_uid],
                 |r| r.get(0),
@@ -228,20 +221,19 @@ impl Db<'_> {
 
     /// The KCIDB document made for a job.
     pub fn document(&self, job_id: i64) -> Result<Option<StoredDocument>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT document, path, created_at FROM documents WHERE job_id = ?1",
-                [job_id],
-                |r| {
-                    Ok(StoredDocument {
-                        document: r.get(0)?,
-                        path: r.get(1)?,
-                        created_at: r.get(2)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.fail(e))
+        self.one(
+            "SELECT document, path, created_at FROM documents WHERE job_id = ?1",
+            [job_id],
+            |r| {
+                Ok(StoredDocument {
+                    document: r.get(0)?,
+                    path: r.get(1)?,
+                    created_at: r.get(2)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(|e| self.fail(e))
     }
 }
 

@@ -138,13 +138,12 @@ impl Db<'_> {
 
     /// Whether a build kbridge scheduled has this runner uid.
     pub fn build_known(&self, uid: &str) -> Result<bool, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = ?2 AND uid = ?1)",
-                params![uid, JobKind::Build.as_str()],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.fail(e))
+        self.one(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = ?2 AND uid = ?1)",
+            params![uid, JobKind::Build.as_str()],
+            |r| r.get(0),
+        )
+        .map_err(|e| self.fail(e))
     }
 
     /// The poll schedule of the jobs the runner accepted and has not
@@ -211,7 +210,7 @@ impl Db<'_> {
             }
         }
         let count = |sql: &str| -> Result<i64, StoreError> {
-            self.conn.query_row(sql, [], |r| r.get(0)).map_err(fail)
+            self.one(sql, [], |r| r.get(0)).map_err(fail)
         };
         let inbox_backlog = count("SELECT count(*) FROM inbox WHERE status = 'pending'")?;
         let outbox_backlog = count("SELECT count(*) FROM outbox WHERE state = 'pending'")?;
@@ -220,8 +219,7 @@ impl Db<'_> {
             .checked_sub(jiff::SignedDuration::try_from(poll_after).unwrap_or_default())
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         let oldest: Option<String> = self
-            .conn
-            .query_row(
+            .one(
                 "SELECT min(scheduled_at) FROM jobs WHERE state = ?1 AND callback_url IS NOT NULL
                  AND scheduled_at < ?2",
                 params![
@@ -245,21 +243,19 @@ impl Db<'_> {
 
     /// How many listeners said they were alive since `since_ms`.
     pub fn live_listeners(&self, since_ms: i64) -> Result<i64, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT count(*) FROM listeners WHERE seen_ms >= ?1",
-                [since_ms],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.fail(e))
+        self.one(
+            "SELECT count(*) FROM listeners WHERE seen_ms >= ?1",
+            [since_ms],
+            |r| r.get(0),
+        )
+        .map_err(|e| self.fail(e))
     }
 
     /// Jobs still waiting for their report: accepted by their runner, not
     /// reported on, and not given up on by polling. Plus reports still
     /// being processed.
     pub fn waiting(&self) -> Result<i64, StoreError> {
-        self.conn
-            .query_row(
+        self.one(
                 "SELECT (SELECT count(*) FROM jobs WHERE state = ?1 AND uid IS NOT NULL AND poll_note IS NULL)
                       + (SELECT count(*) FROM inbox WHERE status = ?2)",
                 params![

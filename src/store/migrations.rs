@@ -124,8 +124,7 @@ const MIGRATIONS: &[&str] = &[
     // refused requests but what an earlier version kept.
     "DELETE FROM inbox WHERE status = 'unmatched' AND id NOT IN
         (SELECT min(id) FROM inbox WHERE status = 'unmatched' GROUP BY runner, uid);
-    CREATE UNIQUE INDEX inbox_unmatched ON inbox (runner, uid) WHERE status = 'unmatched';
-    CREATE INDEX inbox_received ON inbox (status, received_at);",
+    CREATE UNIQUE INDEX inbox_unmatched ON inbox (runner, uid) WHERE status = 'unmatched';",
 ];
 
 /// The schema version this kbridge writes.

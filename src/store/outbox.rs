@@ -192,13 +192,12 @@ impl Db<'_> {
 
     /// Whether the outbox holds a document defining this build.
     pub fn outbox_defines(&self, build_id: &str) -> Result<bool, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM outbox, json_each(outbox.builds) b WHERE b.value = ?1)",
-                [build_id],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.fail(e))
+        self.one(
+            "SELECT EXISTS (SELECT 1 FROM outbox, json_each(outbox.builds) b WHERE b.value = ?1)",
+            [build_id],
+            |r| r.get(0),
+        )
+        .map_err(|e| self.fail(e))
     }
 
     /// Who holds claims that have not expired.
@@ -217,25 +216,23 @@ impl Db<'_> {
 
     /// How many pending documents no other process is sending now.
     pub fn outbox_unclaimed(&self, now_ms: i64, owner: &str) -> Result<i64, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT count(*) FROM outbox WHERE state = ?1
+        self.one(
+            "SELECT count(*) FROM outbox WHERE state = ?1
                    AND (claimed_by IS NULL OR claimed_by = ?3 OR claim_expires_ms < ?2)",
-                params![OutboxState::Pending.as_str(), now_ms, owner],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.fail(e))
+            params![OutboxState::Pending.as_str(), now_ms, owner],
+            |r| r.get(0),
+        )
+        .map_err(|e| self.fail(e))
     }
 
     /// How many documents are pending, and when the oldest was made.
     pub fn outbox_backlog(&self) -> Result<(i64, Option<i64>), StoreError> {
-        self.conn
-            .query_row(
-                "SELECT count(*), min(created_ms) FROM outbox WHERE state = ?1",
-                [OutboxState::Pending.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(|e| self.fail(e))
+        self.one(
+            "SELECT count(*), min(created_ms) FROM outbox WHERE state = ?1",
+            [OutboxState::Pending.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(|e| self.fail(e))
     }
 
     /// Submissions KCIDB accepted whose ingestion may still change.
