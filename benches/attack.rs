@@ -70,7 +70,7 @@ fn main() {
         .as_str()
         .unwrap()
         .to_string();
-    let origin = art.url();
+    let origin = art.host();
     let start = |extra: &[&str]| {
         let mut args = vec![
             "--tuxsuite-public-key",

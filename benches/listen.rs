@@ -88,7 +88,7 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
-    let origin = art.url();
+    let origin = art.host();
     let listener = env.listen(&[
         "--tuxsuite-public-key",
         key.to_str().unwrap(),

@@ -73,7 +73,7 @@ fn main() {
     let mut env = util::Env::new(&tux);
     let art = util::Artifacts::start();
     env.set("KBRIDGE_POLL_INTERVAL", "1")
-        .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.url());
+        .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.host());
     let mut delays = Vec::new();
     for _ in 0..9 {
         let uid = schedule_boot(&env);

@@ -40,7 +40,7 @@ impl World {
         let art = Artifacts::start();
         // Replays and polls fetch from the artefact server too.
         env.set("KBRIDGE_CALLBACK_URL", "https://ci.example.org/kbridge")
-            .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.url());
+            .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.host());
         let keys = Keys::new();
         keys.write(&env.path("tuxsuite.pub"));
         World {
@@ -53,7 +53,7 @@ impl World {
 
     pub(crate) fn listen(&self, extra: &[&str]) -> Listener {
         let key = self.env.path("tuxsuite.pub");
-        let origin = self.art.url();
+        let origin = self.art.host();
         let mut args = vec![
             "--tuxsuite-public-key",
             key.to_str().unwrap(),
@@ -684,8 +684,8 @@ fn artefacts_from_hosts_not_allowed_are_not_fetched() {
     let detail = done["detail"].as_str().unwrap();
     assert!(
         detail.contains(&format!(
-            "could not fetch results.json: artefacts from {} are not allowed",
-            w.art.url()
+            "could not fetch results.json: artefacts from 127.0.0.1 are not allowed; add it with --allow-artifact-host {}",
+            w.art.host()
         )),
         "{done}"
     );
@@ -707,7 +707,7 @@ fn artefacts_from_hosts_not_allowed_are_not_fetched() {
     let config = w.env.path("kbridge.toml");
     std::fs::write(
         &config,
-        format!("[tuxsuite]\nartifact_hosts = [\"{}\"]\n", w.art.url()),
+        format!("[tuxsuite]\nartifact_hosts = [\"{}\"]\n", w.art.host()),
     )
     .unwrap();
     let run = w
@@ -801,7 +801,7 @@ fn starting_without_a_key_is_refused_unless_insecure() {
     assert!(run.expect(2).error_line().contains("ecdsa-sha2-nistp256"));
 
     let job = w.schedule_test();
-    let origin = w.art.url();
+    let origin = w.art.host();
     let l = w
         .env
         .listen(&["--insecure-skip-verify", "--allow-artifact-host", &origin]);
@@ -952,7 +952,7 @@ fn a_redirect_to_a_host_not_allowed_is_not_followed() {
     let done = w.wait_state(job.id, "errored");
     assert!(
         done["detail"].as_str().unwrap().contains(&format!(
-            "artefacts from http://127.0.0.2:{port} are not allowed"
+            "artefacts from 127.0.0.2 are not allowed; add it with --allow-artifact-host 127.0.0.2:{port}"
         )),
         "{done}"
     );

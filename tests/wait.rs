@@ -26,7 +26,7 @@ impl World {
         let mut env = Env::new(&tux);
         let art = Artifacts::start();
         env.set("KBRIDGE_POLL_INTERVAL", "0.2")
-            .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.url());
+            .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.host());
         World { tux, art, env }
     }
 
@@ -279,7 +279,7 @@ impl Listening {
         let art = Artifacts::start();
         env.set("KBRIDGE_CALLBACK_URL", "https://ci.example.org/kbridge")
             .set("KBRIDGE_POLL_INTERVAL", "0.2")
-            .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.url());
+            .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.host());
         let keys = Keys::new();
         keys.write(&env.path("tuxsuite.pub"));
         let job = env

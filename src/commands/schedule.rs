@@ -86,6 +86,9 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<u8, Error> {
             ctx.ui.note("nothing left to schedule");
             return if common.json { print("null") } else { Ok(()) }.map(|()| exit::SUCCESS);
         };
+        for note in &submission.notes {
+            ctx.ui.note(note);
+        }
         let shown = if common.json {
             json(&serde_json::json!({
                 "method": submission.method,

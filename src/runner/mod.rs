@@ -200,6 +200,9 @@ pub struct Submission {
     /// recognises a repeated request), so it may be retried after a failure
     /// that might have reached the runner.
     pub idempotent: bool,
+    /// What the user should know about this request before relying on it
+    /// (a dry run's placeholders, say); shown as notes.
+    pub notes: Vec<String>,
 }
 
 impl fmt::Display for Submission {

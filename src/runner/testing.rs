@@ -88,6 +88,7 @@ impl Runner for TestLab {
                 "notify": callback.map(|c| json!({"url": c.url, "token": c.token})),
             }),
             idempotent: false,
+            notes: vec![],
         })
     }
 

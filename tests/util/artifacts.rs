@@ -107,7 +107,12 @@ impl Artifacts {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.server.server_addr().to_ip().unwrap())
+        format!("http://{}", self.host())
+    }
+
+    /// `127.0.0.1:PORT`, as `--allow-artifact-host` takes it.
+    pub fn host(&self) -> String {
+        self.server.server_addr().to_ip().unwrap().to_string()
     }
 
     pub fn put(&self, path: &str, body: impl Into<Vec<u8>>) {

@@ -45,11 +45,11 @@ const SETTINGS: &[SettingDef] = &[
     setting(
         ARTIFACT_HOSTS,
         Kind::List { append: false },
-        "Origins results may be fetched from: https://HOST[:PORT] or http://HOST:PORT (a bare HOST means https://HOST); repeatable; replaces the defaults",
+        "Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API's own host is always allowed",
     )
-    .flag("allow-artifact-host", "ORIGIN", &["listen", "wait", "schedule *"])
+    .flag("allow-artifact-host", "HOST", &["listen", "wait", "schedule *"])
     .env("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS")
-    .described("https://storage.tuxsuite.com and the API's own origin"),
+    .described("storage.tuxsuite.com"),
 ];
 
 const PUBLIC_KEYS: &str = "tuxsuite.public_keys";
@@ -72,15 +72,26 @@ pub const INFO: RunnerInfo = RunnerInfo {
 const MAX_TRIES: u32 = 3;
 
 /// Where TuxSuite serves artefacts from, besides its API's own origin.
-const DEFAULT_ARTIFACT_ORIGINS: [&str; 1] = ["https://storage.tuxsuite.com"];
+const DEFAULT_ARTIFACT_HOSTS: [&str; 1] = ["storage.tuxsuite.com"];
 
 fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, OpenError> {
     let account = OnceLock::new();
+    let dry_run_note = OnceLock::new();
     let api_url = match ctx.purpose {
         // Scheduling needs the whole account now, so a missing token is
         // reported before anything is recorded.
-        Purpose::Schedule { .. } => {
-            let s = Settings::resolve(ctx.env, ctx.http_timeout)?;
+        Purpose::Schedule { dry_run } => {
+            let s = match Settings::resolve(ctx.env, ctx.http_timeout) {
+                Ok(s) => s,
+                // A dry run shows the request even before the user has an
+                // account, with placeholders for what is missing.
+                Err(e @ (OpenError::Config(_) | OpenError::Unreachable(_))) if dry_run => {
+                    let (s, note) = Settings::placeholder(ctx.env, &e.to_string())?;
+                    let _ = dry_run_note.set(note);
+                    s
+                }
+                Err(e) => return Err(e),
+            };
             let url = s.api_url.clone();
             let _ = account.set(Ok(s));
             url
@@ -95,39 +106,37 @@ fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, OpenError> {
         .parse::<::http::Uri>()
         .ok()
         .and_then(|u| results::Origin::of(&u));
-    let origins = match ctx.config.list(ARTIFACT_HOSTS) {
+    let allowed = match ctx.config.list(ARTIFACT_HOSTS) {
         Some(entries) => entries
             .value
             .iter()
             .map(|e| {
-                results::Origin::parse(e).ok_or_else(|| {
+                results::AllowedHost::parse(e).map_err(|message| {
                     OpenError::Config(crate::config::ConfigError::Invalid {
                         key: ARTIFACT_HOSTS.into(),
                         from: entries.source.clone(),
-                        message: format!(
-                            "'{e}' is not an origin; give https://HOST[:PORT] or http://HOST:PORT"
-                        ),
+                        message,
                     })
                 })
             })
             .collect::<Result<Vec<_>, _>>()?,
-        None => DEFAULT_ARTIFACT_ORIGINS
+        None => DEFAULT_ARTIFACT_HOSTS
             .iter()
-            .filter_map(|o| results::Origin::parse(o))
-            .chain(api.clone())
+            .filter_map(|h| results::AllowedHost::parse(h).ok())
             .collect(),
     };
     Ok(Box::new(TuxSuite {
         agent: http::agent(ctx.http_timeout),
         artifacts: results::Fetcher::new(
             ctx.http_timeout,
-            origins,
+            allowed,
             api,
             Settings::token_if_any(ctx.env),
             ctx.artifact_caps,
         ),
         env: ctx.env.clone(),
         account,
+        dry_run_note: dry_run_note.into_inner(),
         keys,
         timeout: ctx.http_timeout,
         backoff: ctx.backoff.exact(),
@@ -170,10 +179,7 @@ fn listen_keys(config: &Config, verify: bool) -> Result<Vec<PublicKey>, OpenErro
 fn key_entry(entry: &str, source: &Source, config: &Config) -> Result<Vec<PublicKey>, OpenError> {
     let bad = |message: String| OpenError::Config(crate::config::ConfigError::Runner(message));
     let entry = entry.trim();
-    if ["ecdsa-", "ssh-", "sk-"]
-        .iter()
-        .any(|p| entry.starts_with(p))
-    {
+    if KEY_TYPES.iter().any(|p| entry.starts_with(p)) {
         let key = PublicKey::from_openssh(entry).map_err(|e| {
             bad(format!(
                 "TuxSuite public key from {source} is {e}; use the ssh.pub line that `tuxsuite keys get` prints"
@@ -193,18 +199,65 @@ fn key_entry(entry: &str, source: &Source, config: &Config) -> Result<Vec<Public
             path.display()
         ))
     })?;
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|line| {
-            PublicKey::from_openssh(line).map_err(|e| {
-                bad(format!(
-                    "TuxSuite public key in {} (from {source}) is {e}; use the ssh.pub line that `tuxsuite keys get` prints",
-                    path.display()
-                ))
-            })
-        })
-        .collect()
+    keys_in(&text).map_err(|(line, e)| {
+        bad(format!(
+            "TuxSuite public key file {} (from {source}) line {line}: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Key types an OpenSSH public key line starts with.
+const KEY_TYPES: [&str; 3] = ["ecdsa-", "ssh-", "sk-"];
+
+/// The keys in a key file, in any form `tuxsuite keys get` writes: its
+/// plain output (a `ssh public key:` label, then the key line), a file of
+/// key lines (comments with `#`), or its `--json` answer (`ssh.pub`). The
+/// error names the line and what was expected there.
+fn keys_in(text: &str) -> Result<Vec<PublicKey>, (usize, String)> {
+    const EXPECTED: &str = "expected an OpenSSH public key line (ecdsa-sha2-nistp256 AAAA…) as `tuxsuite keys get` prints it";
+    if text.trim_start().starts_with('{') {
+        let line = text.len() - text.trim_start().len();
+        let line = text[..line].lines().count().max(1);
+        let json: Value = serde_json::from_str(text)
+            .map_err(|e| (e.line(), format!("not valid JSON ({e}); {EXPECTED}")))?;
+        let key = json
+            .pointer("/ssh/pub")
+            .or_else(|| json.get("ssh.pub"))
+            .and_then(Value::as_str)
+            .ok_or((line, format!("a JSON object without ssh.pub; {EXPECTED}")))?;
+        return PublicKey::from_openssh(key)
+            .map(|k| vec![k])
+            .map_err(|e| (line, format!("ssh.pub is {e}")));
+    }
+    let mut keys = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // The key may follow its label on the same line.
+        let start = line
+            .split_whitespace()
+            .find(|w| KEY_TYPES.iter().any(|t| w.starts_with(t)))
+            .map(|w| &line[line.find(w).unwrap_or(0)..]);
+        match start {
+            Some(key) => keys.push(PublicKey::from_openssh(key).map_err(|e| (n + 1, e))?),
+            // `ssh public key:` and other labels.
+            None if line.ends_with(':') => {}
+            None => {
+                let shown: String = line.chars().take(40).collect();
+                return Err((n + 1, format!("{EXPECTED}, found \"{shown}\"")));
+            }
+        }
+    }
+    if keys.is_empty() {
+        return Err((
+            text.lines().count().max(1),
+            format!("no key in the file; {EXPECTED}"),
+        ));
+    }
+    Ok(keys)
 }
 
 /// The TuxSuite runner.
@@ -216,6 +269,8 @@ pub struct TuxSuite {
     /// schedule, and on first use otherwise (polling), since finding the
     /// group may ask the auth service.
     account: OnceLock<Result<Settings, String>>,
+    /// Set when a dry run stands in placeholders for a missing account.
+    dry_run_note: Option<String>,
     /// Present when opened to receive callbacks.
     keys: Vec<PublicKey>,
     timeout: Duration,
@@ -416,6 +471,7 @@ impl Runner for TuxSuite {
             ],
             body,
             idempotent,
+            notes: self.dry_run_note.iter().cloned().collect(),
         })
     }
 
@@ -763,6 +819,27 @@ fn error_message(answer: Option<&Value>, text: &str) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn key_files_in_every_form_tuxsuite_keys_get_writes() {
+        let (_, line) = signature::tests::keypair();
+        let (_, other) = signature::tests::keypair();
+        let one = |text: &str| keys_in(text).map(|k| k.len());
+        assert_eq!(one(&format!("ssh public key:\n\n{line}\n")), Ok(1));
+        assert_eq!(one(&format!("ssh public key: {line}\n")), Ok(1));
+        assert_eq!(one(&format!("# rotation\n{line}\n{other}\n")), Ok(2));
+        let json = serde_json::json!({"ssh": {"pub": line}}).to_string();
+        assert_eq!(one(&json), Ok(1));
+        // What cannot be used names its line.
+        let (n, e) = keys_in(&format!("{line}\nhello there\n")).unwrap_err();
+        assert_eq!(n, 2);
+        assert!(e.contains("expected an OpenSSH public key line"), "{e}");
+        assert!(e.contains("\"hello there\""), "{e}");
+        assert_eq!(keys_in("ssh public key:\n").unwrap_err().0, 1);
+        assert!(keys_in("{\"ssh\": {}}").unwrap_err().1.contains("ssh.pub"));
+        let (n, _) = keys_in("ssh public key:\necdsa-sha2-nistp256 AAAAnotbase64\n").unwrap_err();
+        assert_eq!(n, 2);
+    }
+
     fn runner() -> TuxSuite {
         let account = OnceLock::new();
         let _ = account.set(Ok(Settings {
@@ -787,6 +864,7 @@ mod tests {
             ),
             env: crate::config::Environment::default(),
             account,
+            dry_run_note: None,
             keys: vec![],
             timeout: Duration::from_secs(1),
             backoff: Backoff::new(Duration::ZERO, Duration::ZERO),

@@ -23,7 +23,7 @@ use crate::runner::{ArtifactCaps as Caps, FetchError};
 const TAIL_BYTES: u64 = 256 * 1024;
 const MAX_REDIRECTS: usize = 5;
 
-/// Where artefacts may come from: a scheme, a host and a port.
+/// Where an artefact comes from: a scheme, a host and a port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     pub scheme: String,
@@ -31,23 +31,78 @@ pub struct Origin {
     pub port: u16,
 }
 
-impl Origin {
-    /// `https://host[:port]`, `http://host[:port]`, or a bare `host` (which
-    /// means `https://host`).
-    pub fn parse(entry: &str) -> Option<Origin> {
-        let entry = entry.trim().trim_end_matches('/');
-        let with_scheme = if entry.contains("://") {
-            entry.to_string()
-        } else {
-            format!("https://{entry}")
-        };
-        let uri: ::http::Uri = with_scheme.parse().ok()?;
-        if uri.path() != "/" && !uri.path().is_empty() {
-            return None;
+/// One entry of the artefact host allow-list: `HOST` or `HOST:PORT`.
+/// Artefacts come from it over https; plain http is allowed only from this
+/// machine (a local mirror or a test server), where nobody can tamper
+/// with them on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedHost {
+    host: String,
+    port: Option<u16>,
+}
+
+impl AllowedHost {
+    /// Parses `HOST[:PORT]`; the error says what was wrong and, for a URL,
+    /// the host it probably meant.
+    pub fn parse(entry: &str) -> Result<AllowedHost, String> {
+        let entry = entry.trim();
+        if let Some((_, rest)) = entry.split_once("://") {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let authority = authority.rsplit('@').next().unwrap_or_default();
+            return Err(if authority.is_empty() {
+                format!("'{entry}' is a URL, not a host; give HOST or HOST:PORT")
+            } else {
+                format!("'{entry}' is a URL, not a host; did you mean '{authority}'?")
+            });
         }
-        Origin::of(&uri)
+        let bad = || {
+            format!("'{entry}' is not a host; give HOST or HOST:PORT, such as storage.tuxsuite.com")
+        };
+        let uri: ::http::uri::Authority = entry.parse().map_err(|_| bad())?;
+        let port = match &entry[uri.host().len()..] {
+            "" => None,
+            p => Some(
+                p.strip_prefix(':')
+                    .and_then(|p| p.parse::<u16>().ok())
+                    .ok_or_else(bad)?,
+            ),
+        };
+        if entry.contains(['/', '@']) || uri.host().is_empty() {
+            return Err(bad());
+        }
+        Ok(AllowedHost {
+            host: uri.host().trim_matches(['[', ']']).to_ascii_lowercase(),
+            port,
+        })
     }
 
+    /// Whether artefacts may be fetched from `o`.
+    pub fn admits(&self, o: &Origin) -> bool {
+        let default = if o.scheme == "https" { 443 } else { 80 };
+        self.host == o.host
+            && self.port.unwrap_or(default) == o.port
+            && (o.scheme == "https" || loopback(&o.host))
+    }
+}
+
+impl std::fmt::Display for AllowedHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.port {
+            Some(p) if self.host.contains(':') => write!(f, "[{}]:{p}", self.host),
+            Some(p) => write!(f, "{}:{p}", self.host),
+            None => f.write_str(&self.host),
+        }
+    }
+}
+
+fn loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+impl Origin {
     /// The origin of a URL; `None` unless it is http or https.
     pub fn of(uri: &::http::Uri) -> Option<Origin> {
         let scheme = uri.scheme_str()?.to_ascii_lowercase();
@@ -65,7 +120,22 @@ impl Origin {
 
     /// Where a token may travel in the clear: nowhere but this machine.
     fn private_channel(&self) -> bool {
-        self.scheme == "https" || matches!(self.host.as_str(), "127.0.0.1" | "::1" | "localhost")
+        self.scheme == "https" || loopback(&self.host)
+    }
+
+    /// How the allow-list names this origin.
+    fn as_host(&self) -> String {
+        let default = if self.scheme == "https" { 443 } else { 80 };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == default {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
     }
 }
 
@@ -75,11 +145,11 @@ impl std::fmt::Display for Origin {
     }
 }
 
-/// Fetches artefacts from allowed origins.
+/// Fetches artefacts from allowed hosts.
 pub struct Fetcher {
     agent: ureq::Agent,
     timeout: Duration,
-    origins: Vec<Origin>,
+    allowed: Vec<AllowedHost>,
     /// The API's own origin: the only one the token is sent to.
     api: Option<Origin>,
     token: Option<String>,
@@ -95,7 +165,7 @@ enum Fetched<T> {
 impl Fetcher {
     pub fn new(
         timeout: Duration,
-        origins: Vec<Origin>,
+        allowed: Vec<AllowedHost>,
         api: Option<Origin>,
         token: Option<String>,
         caps: Caps,
@@ -114,7 +184,7 @@ impl Fetcher {
         Fetcher {
             agent,
             timeout,
-            origins,
+            allowed,
             api,
             token,
             caps,
@@ -346,10 +416,19 @@ impl Fetcher {
                     "artefact URL {url} is not http or https"
                 )));
             };
-            if !self.origins.contains(&origin) {
+            // The API's own origin is trusted as much as the API itself.
+            let allowed = self.api.as_ref() == Some(&origin)
+                || self.allowed.iter().any(|a| a.admits(&origin));
+            if !allowed && origin.scheme == "http" && !loopback(&origin.host) {
                 return Err(FetchError::Permanent(format!(
-                    "artefacts from {origin} are not allowed; add it with --allow-artifact-host {}://{}:{} or tuxsuite.artifact_hosts",
-                    origin.scheme, origin.host, origin.port
+                    "artefact URL {url} is plain http from another machine; artefacts are fetched over https only"
+                )));
+            }
+            if !allowed {
+                return Err(FetchError::Permanent(format!(
+                    "artefacts from {} are not allowed; add it with --allow-artifact-host {} or tuxsuite.artifact_hosts",
+                    origin.host,
+                    origin.as_host()
                 )));
             }
             let mut req = self.agent.get(&url);
@@ -666,18 +745,37 @@ mod tests {
     }
 
     #[test]
-    fn origins_match_scheme_host_and_port() {
-        let o = |s: &str| Origin::parse(s);
-        assert_eq!(
-            o("storage.tuxsuite.com"),
-            o("https://storage.tuxsuite.com:443/")
-        );
-        assert_ne!(o("https://a.example"), o("http://a.example"));
-        assert_ne!(o("https://a.example"), o("https://a.example:8443"));
-        assert_eq!(o("ftp://a.example"), None);
-        assert_eq!(o("https://a.example/path"), None);
+    fn allowed_hosts_match_host_and_port_over_https_and_loopback_http() {
+        let allow = |s: &str| AllowedHost::parse(s).unwrap();
+        let at = |s: &str| Origin::of(&s.parse().unwrap()).unwrap();
+        let storage = allow("storage.tuxsuite.com");
+        assert!(storage.admits(&at("https://storage.tuxsuite.com/x")));
+        assert!(storage.admits(&at("https://STORAGE.tuxsuite.com:443/x")));
+        assert!(!storage.admits(&at("http://storage.tuxsuite.com/x")));
+        assert!(!storage.admits(&at("https://storage.tuxsuite.com:8443/x")));
+        assert!(allow("a.example:8443").admits(&at("https://a.example:8443/")));
+        assert!(allow("127.0.0.1:8000").admits(&at("http://127.0.0.1:8000/")));
+        assert!(allow("[::1]:8000").admits(&at("http://[::1]:8000/")));
+        assert!(!allow("10.0.0.1:8000").admits(&at("http://10.0.0.1:8000/")));
         let ftp: ::http::Uri = "ftp://storage.tuxsuite.com/x".parse().unwrap();
         assert_eq!(Origin::of(&ftp), None, "only http and https are fetched");
+    }
+
+    #[test]
+    fn a_url_given_as_a_host_is_refused_with_the_host_it_meant() {
+        let e = AllowedHost::parse("https://storage.example").unwrap_err();
+        assert!(e.contains("did you mean 'storage.example'?"), "{e}");
+        let e = AllowedHost::parse("https://user@storage.example:8443/public/").unwrap_err();
+        assert!(e.contains("did you mean 'storage.example:8443'?"), "{e}");
+        assert!(AllowedHost::parse("storage.example/public").is_err());
+        assert!(AllowedHost::parse("storage.example:http").is_err());
+        assert!(AllowedHost::parse("").is_err());
+        assert_eq!(
+            AllowedHost::parse("Storage.Example:8443")
+                .unwrap()
+                .to_string(),
+            "storage.example:8443"
+        );
     }
 
     #[test]

@@ -82,6 +82,26 @@ impl IniSection {
                 path.display()
             ))
         })?;
+        if ini.section(Some(section.as_str())).is_none() {
+            let present: Vec<String> = ini
+                .sections()
+                .flatten()
+                .map(|name| format!("[{name}]"))
+                .collect();
+            let present = if present.is_empty() {
+                "it has no sections".to_string()
+            } else {
+                format!("sections present: {}", present.join(", "))
+            };
+            let chosen = match env.get("TUXSUITE_ENV") {
+                Some(_) => format!(" (chosen by TUXSUITE_ENV={section})"),
+                None => String::new(),
+            };
+            return Err(ConfigError::Runner(format!(
+                "TuxSuite config {} has no section [{section}]{chosen}; {present}; set TUXSUITE_ENV to one of them or add the section",
+                path.display()
+            )));
+        }
         let values = ini
             .section(Some(section.as_str()))
             .map(|props| {
@@ -194,6 +214,50 @@ impl Settings {
             project: project.expect("set above"),
             api_url,
         })
+    }
+
+    /// Settings for a dry run that could not resolve the account: what is
+    /// set is used, what is missing is a placeholder (`<group>`,
+    /// `<project>`), and the note says which settings are missing. Nothing
+    /// is asked of the network; a malformed setting is still an error.
+    pub fn placeholder(env: &Environment, why: &str) -> Result<(Settings, String), ConfigError> {
+        let ini = IniSection::load(env)?;
+        let api_url = api_url_from(env, &ini)?.value;
+        let mut missing = Vec::new();
+        let mut value = |var: &'static str, key: &str| {
+            env.get(var)
+                .or_else(|| ini.get(key))
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    missing.push(var);
+                    format!("<{key}>")
+                })
+        };
+        let group = value("TUXSUITE_GROUP", "group");
+        let project = value("TUXSUITE_PROJECT", "project");
+        if Settings::token_if_any(env).is_none() {
+            missing.insert(0, "TUXSUITE_TOKEN");
+        }
+        let note = if missing.is_empty() {
+            format!("dry run without a usable TuxSuite account ({why}); the request is what would be sent once it is fixed")
+        } else {
+            format!(
+                "dry run without a TuxSuite account: {} not set, so placeholders stand in the request; set {} (or their keys in {}) to schedule for real",
+                missing.join(", "),
+                if missing.len() == 1 { "it" } else { "them" },
+                ini.path.display()
+            )
+        };
+        Ok((
+            Settings {
+                token: String::new(),
+                token_source: "nowhere (dry run)".into(),
+                group,
+                project,
+                api_url,
+            },
+            note,
+        ))
     }
 
     /// The API base URL alone, for a listener that needs no token.
