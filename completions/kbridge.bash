@@ -22,9 +22,6 @@ _kbridge() {
             kbridge,doctor)
                 cmd="kbridge__subcmd__doctor"
                 ;;
-            kbridge,generate)
-                cmd="kbridge__subcmd__generate"
-                ;;
             kbridge,help)
                 cmd="kbridge__subcmd__help"
                 ;;
@@ -63,9 +60,6 @@ _kbridge() {
                 ;;
             kbridge__subcmd__help,doctor)
                 cmd="kbridge__subcmd__help__subcmd__doctor"
-                ;;
-            kbridge__subcmd__help,generate)
-                cmd="kbridge__subcmd__help__subcmd__generate"
                 ;;
             kbridge__subcmd__help,help)
                 cmd="kbridge__subcmd__help__subcmd__help"
@@ -188,7 +182,7 @@ _kbridge() {
 
     case "${cmd}" in
         kbridge)
-            opts="-q -h -V --config --quiet --db --help --version jobs show results report config doctor generate inbox submit outbox listen wait schedule help"
+            opts="-q -h -V --config --quiet --db --help --version jobs show results report config doctor inbox submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -286,45 +280,8 @@ _kbridge() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        kbridge__subcmd__generate)
-            opts="-q -h -V --out-dir --config --quiet --db --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --out-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                --db)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         kbridge__subcmd__help)
-            opts="jobs show results report config doctor generate inbox submit outbox listen wait schedule help"
+            opts="jobs show results report config doctor inbox submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -352,20 +309,6 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help__subcmd__doctor)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        kbridge__subcmd__help__subcmd__generate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1261,7 +1204,7 @@ _kbridge() {
                     return 0
                     ;;
                 --device)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "qemu-arm64 qemu-arm64be qemu-armv5 qemu-armv7 qemu-armv7be qemu-i386 qemu-m68k qemu-mips32 qemu-mips32el qemu-mips64 qemu-mips64el qemu-ppc32 qemu-ppc64 qemu-ppc64le qemu-riscv32 qemu-riscv64 qemu-s390 qemu-sh4 qemu-sparc64 qemu-x86_64" -- "${cur}"))
                     return 0
                     ;;
                 --kernel)
@@ -1375,7 +1318,7 @@ _kbridge() {
                     return 0
                     ;;
                 --toolchain)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "gcc-10 gcc-11 gcc-12 gcc-13 gcc-14 clang-15 clang-16 clang-17 clang-18 clang-19 clang-nightly korg-gcc-13 korg-clang-18 rustgcc" -- "${cur}"))
                     return 0
                     ;;
                 --kconfig)
@@ -1535,7 +1478,7 @@ _kbridge() {
                     return 0
                     ;;
                 --device)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "qemu-arm64 qemu-arm64be qemu-armv5 qemu-armv7 qemu-armv7be qemu-i386 qemu-m68k qemu-mips32 qemu-mips32el qemu-mips64 qemu-mips64el qemu-ppc32 qemu-ppc64 qemu-ppc64le qemu-riscv32 qemu-riscv64 qemu-s390 qemu-sh4 qemu-sparc64 qemu-x86_64" -- "${cur}"))
                     return 0
                     ;;
                 --kernel)

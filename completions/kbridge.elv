@@ -32,7 +32,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
             cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
-            cand generate 'Write shell completions and man pages into a directory'
             cand inbox 'List received callbacks, or process one again'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
             cand outbox 'List KCIDB documents and their delivery; retry or check them'
@@ -50,8 +49,8 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --json 'Print a JSON array instead of a table'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -106,17 +105,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print a JSON object instead of one line per check'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;generate'= {
-            cand --out-dir 'Directory that receives completions/ and man/'
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -h 'Print help'
@@ -402,7 +390,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
             cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
-            cand generate 'Write shell completions and man pages into a directory'
             cand inbox 'List received callbacks, or process one again'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
             cand outbox 'List KCIDB documents and their delivery; retry or check them'
@@ -422,8 +409,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;config'= {
         }
         &'kbridge;help;doctor'= {
-        }
-        &'kbridge;help;generate'= {
         }
         &'kbridge;help;inbox'= {
             cand prune 'Remove what need not be kept: refused and duplicate callbacks, and unmatched ones past unmatched_ttl; never a pending one'

@@ -35,7 +35,6 @@ complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "results" -d 'Show t
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "report" -d 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "config" -d 'Show the resolved settings and where each one came from'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "doctor" -d 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
-complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "generate" -d 'Write shell completions and man pages into a directory'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "inbox" -d 'List received callbacks, or process one again'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "submit" -d 'Send pending KCIDB documents to KCIDB now, then exit'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "outbox" -d 'List KCIDB documents and their delivery; retry or check them'
@@ -46,19 +45,19 @@ complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "help" -d 'Print thi
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l kind -d 'Only jobs of this kind' -r -f -a "build\t''
 test\t''
 boot\t''"
-complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l state -d 'Only jobs in this state' -r -f -a "submitting\t''
-submitted\t''
-failed\t''
-unknown\t''
-received\t''
-completed\t''
-errored\t''"
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l state -d 'Only jobs in this state' -r -f -a "submitting\t'recorded; kbridge stopped before hearing back (the job may exist on the runner)'
+submitted\t'the runner accepted the job; its uid is stored; no result yet'
+failed\t'the runner refused the job or could not be reached: it does not exist there'
+unknown\t'the request may have reached the runner but no answer came: check the runner before scheduling again'
+received\t'the runner reported the job finished; its results are being fetched'
+completed\t'results are in and the KCIDB document is written (RESULT says whether the kernel passed)'
+errored\t'the job finished but its results could not all be read; a document is written from what is known'"
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l limit -d 'Show at most this many jobs' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l json -d 'Print a JSON array instead of a table'
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
-complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
@@ -93,12 +92,6 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -l json -d 'Prin
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
-complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c kbridge -n "__fish_kbridge_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l limit -d 'Show at most this many callbacks' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
@@ -212,7 +205,20 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l branch -d 'Branch or tag to build' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l sha -d 'Commit to build (full or abbreviated hash)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l arch -d 'Target architecture' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l toolchain -d 'Toolchain, such as gcc-13 or clang-18' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l toolchain -d 'Toolchain, such as gcc-13 or clang-18' -r -f -a "gcc-10\t''
+gcc-11\t''
+gcc-12\t''
+gcc-13\t''
+gcc-14\t''
+clang-15\t''
+clang-16\t''
+clang-17\t''
+clang-18\t''
+clang-19\t''
+clang-nightly\t''
+korg-gcc-13\t''
+korg-clang-18\t''
+rustgcc\t''"
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l kconfig -d 'Base configuration: a defconfig name or the URL of a config file' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l fragment -d 'Configuration fragment applied on top (CONFIG_X=y or a fragment URL); repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l target -d 'Make target to build instead of the runner\'s default; repeatable' -r
@@ -232,7 +238,26 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l device -d 'Device to run on' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l device -d 'Device to run on' -r -f -a "qemu-arm64\t''
+qemu-arm64be\t''
+qemu-armv5\t''
+qemu-armv7\t''
+qemu-armv7be\t''
+qemu-i386\t''
+qemu-m68k\t''
+qemu-mips32\t''
+qemu-mips32el\t''
+qemu-mips64\t''
+qemu-mips64el\t''
+qemu-ppc32\t''
+qemu-ppc64\t''
+qemu-ppc64le\t''
+qemu-riscv32\t''
+qemu-riscv64\t''
+qemu-s390\t''
+qemu-sh4\t''
+qemu-sparc64\t''
+qemu-x86_64\t''"
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l kernel -d 'URL of the kernel image' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l modules -d 'URL of a compressed modules archive' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l build-id -d 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled' -r
@@ -257,7 +282,26 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l device -d 'Device to run on' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l device -d 'Device to run on' -r -f -a "qemu-arm64\t''
+qemu-arm64be\t''
+qemu-armv5\t''
+qemu-armv7\t''
+qemu-armv7be\t''
+qemu-i386\t''
+qemu-m68k\t''
+qemu-mips32\t''
+qemu-mips32el\t''
+qemu-mips64\t''
+qemu-mips64el\t''
+qemu-ppc32\t''
+qemu-ppc64\t''
+qemu-ppc64le\t''
+qemu-riscv32\t''
+qemu-riscv64\t''
+qemu-s390\t''
+qemu-sh4\t''
+qemu-sparc64\t''
+qemu-x86_64\t''"
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l kernel -d 'URL of the kernel image' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l modules -d 'URL of a compressed modules archive' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l build-id -d 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled' -r
@@ -282,20 +326,19 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "jobs" -d 'List recorded jobs, newest first'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "show" -d 'Show every stored field of one job'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "results" -d 'Show the KCIDB document produced for a job'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "report" -d 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "config" -d 'Show the resolved settings and where each one came from'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "doctor" -d 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "generate" -d 'Write shell completions and man pages into a directory'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "inbox" -d 'List received callbacks, or process one again'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "submit" -d 'Send pending KCIDB documents to KCIDB now, then exit'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "outbox" -d 'List KCIDB documents and their delivery; retry or check them'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "listen" -d 'Receive runners\' completion callbacks and write KCIDB documents'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "wait" -d 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor generate inbox submit outbox listen wait schedule help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor inbox submit outbox listen wait schedule help" -f -a "jobs" -d 'List recorded jobs, newest first'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor inbox submit outbox listen wait schedule help" -f -a "show" -d 'Show every stored field of one job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor inbox submit outbox listen wait schedule help" -f -a "results" -d 'Show the KCIDB document produced for a job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor inbox submit outbox listen wait schedule help" -f -a "report" -d 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor inbox submit outbox listen wait schedule help" -f -a "config" -d 'Show the resolved settings and where each one came from'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor inbox submit outbox listen wait schedule help" -f -a "doctor" -d 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor inbox submit outbox listen wait schedule help" -f -a "inbox" -d 'List received callbacks, or process one again'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor inbox submit outbox listen wait schedule help" -f -a "submit" -d 'Send pending KCIDB documents to KCIDB now, then exit'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor inbox submit outbox listen wait schedule help" -f -a "outbox" -d 'List KCIDB documents and their delivery; retry or check them'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor inbox submit outbox listen wait schedule help" -f -a "listen" -d 'Receive runners\' completion callbacks and write KCIDB documents'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor inbox submit outbox listen wait schedule help" -f -a "wait" -d 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor inbox submit outbox listen wait schedule help" -f -a "schedule" -d 'Submit a build, test or boot test to a runner and record it'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results report config doctor inbox submit outbox listen wait schedule help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from inbox" -f -a "prune" -d 'Remove what need not be kept: refused and duplicate callbacks, and unmatched ones past unmatched_ttl; never a pending one'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from inbox" -f -a "replay" -d 'Process a stored callback again from its stored bytes'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from outbox" -f -a "retry" -d 'Put failed documents back in the queue'

@@ -92,10 +92,6 @@ pub enum Command {
     /// Check the setup: one line per check with what to do; exit status 0
     /// only when everything the configuration needs is fine
     Doctor(DoctorArgs),
-
-    /// Write shell completions and man pages into a directory
-    #[command(hide = true)]
-    Generate(GenerateArgs),
 }
 
 /// `kbridge doctor`.
@@ -178,7 +174,7 @@ pub struct BuildArgs {
     pub arch: String,
 
     /// Toolchain, such as gcc-13 or clang-18
-    #[arg(long, value_name = "TOOLCHAIN", value_parser = non_empty)]
+    #[arg(long, value_name = "TOOLCHAIN", value_parser = Suggested(crate::model::USUAL_TOOLCHAINS), hide_possible_values = true)]
     pub toolchain: String,
 
     /// Base configuration: a defconfig name or the URL of a config file
@@ -199,7 +195,7 @@ pub struct BuildArgs {
 #[derive(Debug, Args)]
 pub struct KernelArgs {
     /// Device to run on
-    #[arg(long, default_value = "qemu-riscv64", value_name = "DEVICE", value_parser = non_empty)]
+    #[arg(long, default_value = "qemu-riscv64", value_name = "DEVICE", value_parser = Suggested(crate::model::QEMU_DEVICES), hide_possible_values = true)]
     pub device: String,
 
     /// URL of the kernel image
@@ -277,7 +273,7 @@ pub struct JobsArgs {
     pub kind: Option<KindArg>,
 
     /// Only jobs in this state
-    #[arg(long, value_name = "STATE", value_parser = PossibleValuesParser::new(JobState::ALL.map(JobState::as_str)))]
+    #[arg(long, value_name = "STATE", value_parser = PossibleValuesParser::new(JobState::ALL.map(|s| clap::builder::PossibleValue::new(s.as_str()).help(s.meaning()))))]
     pub state: Option<String>,
 
     /// Show at most this many jobs
@@ -506,14 +502,6 @@ pub struct ConfigArgs {
     pub json: bool,
 }
 
-/// `kbridge generate`.
-#[derive(Debug, Args)]
-pub struct GenerateArgs {
-    /// Directory that receives completions/ and man/
-    #[arg(long, value_name = "DIR")]
-    pub out_dir: PathBuf,
-}
-
 /// The parsed command line: the commands and their options, and the
 /// settings given by flag.
 #[derive(Debug)]
@@ -637,6 +625,42 @@ pub fn usage_line(e: &clap::Error) -> Option<String> {
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => None,
         _ => Some(one_line_usage_error(&e.render().to_string())),
+    }
+}
+
+/// Any non-empty value, with `known` offered by shell completion: the
+/// usual names, not a closed list (runners add devices and toolchains).
+#[derive(Clone)]
+struct Suggested(&'static [&'static str]);
+
+impl clap::builder::TypedValueParser for Suggested {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let text = value.to_str().ok_or_else(|| {
+            clap::Error::raw(clap::error::ErrorKind::InvalidUtf8, "not UTF-8").with_cmd(cmd)
+        })?;
+        non_empty(text).map_err(|why| {
+            let name = arg.map(|a| a.to_string()).unwrap_or_default();
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("invalid value '{text}' for '{name}': {why}\n"),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.0.iter().map(|v| clap::builder::PossibleValue::new(*v)),
+        ))
     }
 }
 

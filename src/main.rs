@@ -25,6 +25,8 @@ mod http;
 mod kcidb;
 mod listen;
 mod log;
+#[cfg(test)]
+mod manual;
 mod metrics;
 mod model;
 mod outcome;

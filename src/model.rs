@@ -104,6 +104,20 @@ impl JobState {
     pub fn parse(s: &str) -> Option<JobState> {
         JobState::ALL.into_iter().find(|k| k.as_str() == s)
     }
+
+    /// What the state means to a user: `jobs --help` and the README's
+    /// table both say this (a test holds the README to it).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            JobState::Submitting => "recorded; kbridge stopped before hearing back (the job may exist on the runner)",
+            JobState::Submitted => "the runner accepted the job; its uid is stored; no result yet",
+            JobState::Failed => "the runner refused the job or could not be reached: it does not exist there",
+            JobState::Unknown => "the request may have reached the runner but no answer came: check the runner before scheduling again",
+            JobState::Received => "the runner reported the job finished; its results are being fetched",
+            JobState::Completed => "results are in and the KCIDB document is written (RESULT says whether the kernel passed)",
+            JobState::Errored => "the job finished but its results could not all be read; a document is written from what is known",
+        }
+    }
 }
 
 impl fmt::Display for JobState {
@@ -722,6 +736,38 @@ pub fn is_valid_origin(s: &str) -> bool {
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
+
+/// The QEMU devices hosted runners offer under these names (TuxRun's),
+/// offered by shell completion for `--device`.
+pub const QEMU_DEVICES: &[&str] = &[
+    "qemu-arm64",
+    "qemu-arm64be",
+    "qemu-armv5",
+    "qemu-armv7",
+    "qemu-armv7be",
+    "qemu-i386",
+    "qemu-m68k",
+    "qemu-mips32",
+    "qemu-mips32el",
+    "qemu-mips64",
+    "qemu-mips64el",
+    "qemu-ppc32",
+    "qemu-ppc64",
+    "qemu-ppc64le",
+    "qemu-riscv32",
+    "qemu-riscv64",
+    "qemu-s390",
+    "qemu-sh4",
+    "qemu-sparc64",
+    "qemu-x86_64",
+];
+
+/// The toolchain names builds usually ask for, offered by shell
+/// completion for `--toolchain`.
+pub const USUAL_TOOLCHAINS: &[&str] = &[
+    "gcc-10", "gcc-11", "gcc-12", "gcc-13", "gcc-14", "clang-15", "clang-16", "clang-17",
+    "clang-18", "clang-19", "clang-nightly", "korg-gcc-13", "korg-clang-18", "rustgcc",
+];
 
 #[cfg(test)]
 mod tests {

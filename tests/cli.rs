@@ -86,8 +86,6 @@ fn bad_config_is_a_one_line_usage_error() {
     );
 }
 
-/// The committed completions and man pages match the CLI. Run with
-/// `KBRIDGE_UPDATE_GENERATED=1` to rewrite them.
 #[test]
 fn generated_files_are_current() {
     let env = Env::bare();

@@ -62,6 +62,7 @@ fn jobs_table(jobs: &[Job]) -> String {
         "RUNNER",
         "UID",
         "STATE",
+        "RESULT",
         "SCHEDULED",
         "SUMMARY",
     ];
@@ -74,12 +75,21 @@ fn jobs_table(jobs: &[Job]) -> String {
                 j.runner.clone(),
                 j.uid.clone().unwrap_or_else(|| "-".into()),
                 j.state.to_string(),
+                result_word(j),
                 j.scheduled_at.clone(),
                 j.summary.clone(),
             ]
         })
         .collect();
     super::table(&header, &rows)
+}
+
+/// A job's verdict for people: pass, fail, error, miss, ... from its
+/// results (the worst of several tests), `-` while there are none.
+fn result_word(job: &Job) -> String {
+    job.result
+        .map(|r| r.as_str().to_ascii_lowercase())
+        .unwrap_or_else(|| "-".into())
 }
 
 fn details(job: &Job) -> String {
@@ -95,6 +105,7 @@ fn details(job: &Job) -> String {
         ("kind", job.kind.to_string()),
         ("uid", opt(&job.uid)),
         ("state", job.state.to_string()),
+        ("result", result_word(job)),
         ("detail", opt(&job.detail)),
         ("summary", job.summary.clone()),
         ("build_id", opt(&job.build_id)),
@@ -112,6 +123,15 @@ fn details(job: &Job) -> String {
         ),
         ("scheduled_at", job.scheduled_at.clone()),
         ("updated_at", job.updated_at.clone()),
+        // What the runner last said (its callback or a poll) comes before
+        // the answer to the submission, which is stale once the job ran.
+        (
+            "runner_status",
+            job.status
+                .as_ref()
+                .map(pretty)
+                .unwrap_or_else(|| "- (nothing from the runner since it accepted the job)".into()),
+        ),
         ("request", pretty(&job.request)),
         (
             "response",
@@ -126,4 +146,18 @@ fn details(job: &Job) -> String {
         .map(|(k, v)| format!("{k:<15} {v}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::JobState;
+
+    #[test]
+    fn the_readme_lists_every_state_as_jobs_help_does() {
+        let readme = include_str!("../../README.md");
+        for s in JobState::ALL {
+            let row = format!("| `{}` | {} |", s.as_str(), s.meaning());
+            assert!(readme.contains(&row), "README lacks: {row}");
+        }
+    }
 }

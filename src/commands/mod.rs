@@ -6,7 +6,6 @@
 //! database and never create one, and only `listen` reads a runner's keys.
 
 mod doctor;
-mod generate;
 mod inbox;
 mod jobs;
 mod listen;
@@ -72,7 +71,6 @@ pub fn run(parsed: Parsed) -> Result<u8, Error> {
         Command::Report(args) => report::run(args, &ctx),
         Command::Config(args) => done(settings::show(args, &ctx.load()?)),
         Command::Doctor(args) => doctor::run(args, &ctx.load()?),
-        Command::Generate(args) => done(generate::run(args)),
     }
 }
 
