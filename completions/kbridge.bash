@@ -182,7 +182,7 @@ _kbridge() {
 
     case "${cmd}" in
         kbridge)
-            opts="-q -h -V --config --quiet --db --help --version jobs show results report config doctor inbox submit outbox listen wait schedule help"
+            opts="-q -v -h -V --config --quiet --verbose --db --help --version jobs show results report config doctor inbox submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,7 +215,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__config)
-            opts="-q -h -V --json --config --quiet --db --help --version"
+            opts="-q -v -h -V --json --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -248,7 +248,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__doctor)
-            opts="-q -h -V --json --config --quiet --db --help --version"
+            opts="-q -v -h -V --json --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -575,7 +575,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__inbox)
-            opts="-q -h -V --limit --json --config --quiet --db --help --version prune replay help"
+            opts="-q -v -h -V --limit --json --config --quiet --verbose --db --help --version prune replay help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -668,7 +668,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__inbox__subcmd__prune)
-            opts="-q -h -V --older-than --dry-run --json --config --quiet --db --help --version"
+            opts="-q -v -h -V --older-than --dry-run --json --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -705,7 +705,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__inbox__subcmd__replay)
-            opts="-q -h -V --output-dir --config --quiet --db --help --version"
+            opts="-q -v -h -V --output-dir --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -742,7 +742,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__jobs)
-            opts="-q -h -V --kind --state --limit --json --config --quiet --db --help --version"
+            opts="-q -v -h -V --kind --state --limit --json --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -787,7 +787,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__listen)
-            opts="-q -h -V --exit-when-done --timeout --insecure-skip-verify --bind --output-dir --max-body --poll-after --max-connections-per-client --ops-bind --log-format --kcidb-url --kcidb-token-file --no-submit --tuxsuite-public-key --allow-artifact-host --config --quiet --db --help --version"
+            opts="-q -v -h -V --exit-when-done --timeout --insecure-skip-verify --bind --output-dir --max-body --poll-after --max-connections-per-client --ops-bind --log-format --kcidb-url --kcidb-token-file --no-submit --tuxsuite-public-key --allow-artifact-host --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -889,7 +889,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__outbox)
-            opts="-q -h -V --state --json --config --quiet --db --help --version retry check help"
+            opts="-q -v -h -V --state --json --config --quiet --verbose --db --help --version retry check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -926,7 +926,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__outbox__subcmd__check)
-            opts="-q -h -V --json --kcidb-url --kcidb-token-file --config --quiet --db --help --version"
+            opts="-q -v -h -V --json --kcidb-url --kcidb-token-file --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1023,7 +1023,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__outbox__subcmd__retry)
-            opts="-q -h -V --all-failed --config --quiet --db --help --version"
+            opts="-q -v -h -V --all-failed --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1056,7 +1056,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__report)
-            opts="-q -h -V --to --source --secret-file --json --config --quiet --db --help --version"
+            opts="-q -v -h -V --to --source --secret-file --json --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1112,7 +1112,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__results)
-            opts="-q -h -V --json --config --quiet --db --help --version"
+            opts="-q -v -h -V --json --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1145,7 +1145,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule)
-            opts="-q -h -V --config --quiet --db --help --version build test boot help"
+            opts="-q -v -h -V --config --quiet --verbose --db --help --version build test boot help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1178,7 +1178,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__boot)
-            opts="-q -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --modules --build-id --after --parameter --force --callback-url --runner --poll-interval --allow-artifact-host --config --quiet --db --help --version"
+            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --modules --build-id --after --parameter --force --callback-url --runner --poll-interval --allow-artifact-host --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1276,7 +1276,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__build)
-            opts="-q -h -V --private --dry-run --json --wait --timeout --junit --bisect --tree --branch --sha --arch --toolchain --kconfig --fragment --target --callback-url --runner --poll-interval --allow-artifact-host --config --quiet --db --help --version"
+            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --tree --branch --sha --arch --toolchain --kconfig --fragment --target --callback-url --runner --poll-interval --allow-artifact-host --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1452,7 +1452,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__test)
-            opts="-q -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --modules --build-id --after --parameter --force --tests --collection --callback-url --runner --poll-interval --allow-artifact-host --config --quiet --db --help --version"
+            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --modules --build-id --after --parameter --force --tests --collection --callback-url --runner --poll-interval --allow-artifact-host --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1558,7 +1558,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__show)
-            opts="-q -h -V --json --config --quiet --db --help --version"
+            opts="-q -v -h -V --json --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1591,7 +1591,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__submit)
-            opts="-q -h -V --file --dry-run --json --kcidb-url --kcidb-token-file --config --quiet --db --help --version"
+            opts="-q -v -h -V --file --dry-run --json --kcidb-url --kcidb-token-file --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1647,7 +1647,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__wait)
-            opts="-q -h -V --timeout --junit --bisect --json --poll-interval --allow-artifact-host --config --quiet --db --help --version"
+            opts="-q -v -h -V --timeout --junit --bisect --json --poll-interval --allow-artifact-host --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kbridge_global_optspecs
-    string join \n config= q/quiet db= h/help V/version
+    string join \n config= q/quiet v/verbose db= h/help V/version
 end
 
 function __fish_kbridge_needs_command
@@ -27,6 +27,7 @@ end
 complete -c kbridge -n "__fish_kbridge_needs_command" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_needs_command" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_needs_command" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_needs_command" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_needs_command" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_needs_command" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_needs_command" -f -a "jobs" -d 'List recorded jobs, newest first'
@@ -57,18 +58,21 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l config -d 'Read
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l json -d 'Print a JSON array instead of a table'
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -l json -d 'Print the job as one JSON object'
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -l json -d 'Print the KCIDB document itself'
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l to -d 'Send the results, signed, to the kbridge listening at this base URL (POST {URL}/results) instead of queueing them here' -r -f
@@ -78,18 +82,21 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l config -d 'Re
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l json -d 'Print the outcome as one JSON object'
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand report" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l json -d 'Print the settings as one JSON object'
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand config" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -l json -d 'Print a JSON object instead of one line per check'
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l limit -d 'Show at most this many callbacks' -r
@@ -97,6 +104,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_se
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l json -d 'Print a JSON array instead of a table'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -f -a "prune" -d 'Remove what need not be kept: refused and duplicate callbacks, and unmatched ones past unmatched_ttl; never a pending one'
@@ -108,12 +116,14 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_s
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -l dry-run -d 'Say how many would go, and remove nothing'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -l json -d 'Print a JSON object instead of a sentence'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -l output-dir -d 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove what need not be kept: refused and duplicate callbacks, and unmatched ones past unmatched_ttl; never a pending one'
@@ -127,6 +137,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l db -d 'SQLite
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l dry-run -d 'Show what would be sent; send and change nothing'
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l json -d 'Print the summary as one JSON object'
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -l state -d 'Only documents in this delivery state' -r -f -a "pending\t''
@@ -136,6 +147,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_s
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -l json -d 'Print JSON instead of a table'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -f -a "retry" -d 'Put failed documents back in the queue'
@@ -145,6 +157,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -l all-failed -d 'Every failed document'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l kcidb-url -d 'KCIDB\'s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]' -r -f
@@ -153,6 +166,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l json -d 'Print JSON instead of a table'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from help" -f -a "retry" -d 'Put failed documents back in the queue'
@@ -177,6 +191,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l exit-when-don
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l insecure-skip-verify -d 'Accept callbacks without checking their signatures. For development only: anyone who can reach the listener can then forge results'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l no-submit -d 'Whether `kbridge listen` submits the documents it makes when a KCIDB URL is set [default: true]'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l timeout -d 'Stop waiting after this long (exit status 124), such as 90m or 2h' -r
@@ -188,11 +203,13 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l db -d 'SQLite d
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l bisect -d 'Exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l json -d 'Print the summary as one JSON object'
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "build" -d 'Build a kernel tree'
@@ -234,6 +251,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h' -r
@@ -278,6 +296,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l force -d 'Schedule even if the same build already has this job'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h' -r
@@ -320,6 +339,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l force -d 'Schedule even if the same build already has this job'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "build" -d 'Build a kernel tree'

@@ -46,6 +46,11 @@ pub struct Cli {
     #[arg(long, short, global = true)]
     pub quiet: bool,
 
+    /// Print each HTTP request kbridge sends and the answer (method, URL,
+    /// status, time) on stderr, secrets redacted; twice for headers too
+    #[arg(long, short, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -4,9 +4,70 @@
 //! `Retry-After`, and URLs made safe to print.
 
 use std::io::ErrorKind;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
 
 use ureq::http::HeaderMap;
+use ureq::middleware::MiddlewareNext;
+use ureq::{Body, SendBody};
+
+/// How much of each exchange `-v` prints: 0 nothing, 1 one line per
+/// request (method, URL, status, time), 2 the headers too.
+static VERBOSITY: AtomicU8 = AtomicU8::new(0);
+
+/// Sets what `-v` prints, for the whole process.
+pub fn set_verbosity(level: u8) {
+    VERBOSITY.store(level, Ordering::Relaxed);
+}
+
+/// Headers whose values are never printed.
+const SECRET_HEADERS: [&str; 4] = ["authorization", "x-kbridge-token", "cookie", "set-cookie"];
+
+/// Prints each request and its answer on stderr when `-v` asks for it,
+/// secrets redacted. Every client kbridge builds goes through it.
+pub fn trace(
+    req: ureq::http::Request<SendBody>,
+    next: MiddlewareNext,
+) -> Result<ureq::http::Response<Body>, ureq::Error> {
+    let level = VERBOSITY.load(Ordering::Relaxed);
+    if level == 0 {
+        return next.handle(req);
+    }
+    let method = req.method().clone();
+    let url = redact_url(&req.uri().to_string());
+    let headers = |prefix: &str, map: &HeaderMap| {
+        for (name, value) in map {
+            let shown = if SECRET_HEADERS.contains(&name.as_str()) {
+                "<redacted>".to_string()
+            } else {
+                crate::secrets::redact(value.to_str().unwrap_or("<binary>")).into_owned()
+            };
+            eprintln!("kbridge: http: {prefix} {name}: {shown}");
+        }
+    };
+    if level >= 2 {
+        headers(">", req.headers());
+    }
+    let started = Instant::now();
+    let answer = next.handle(req);
+    let ms = started.elapsed().as_millis();
+    match &answer {
+        Ok(resp) => {
+            eprintln!(
+                "kbridge: http: {method} {url} -> {} in {ms} ms",
+                resp.status()
+            );
+            if level >= 2 {
+                headers("<", resp.headers());
+            }
+        }
+        Err(e) => eprintln!(
+            "kbridge: http: {method} {url} -> failed after {ms} ms: {}",
+            crate::secrets::redact(&e.to_string())
+        ),
+    }
+    answer
+}
 
 /// The `User-Agent` every request carries.
 pub const USER_AGENT: &str = concat!("kbridge/", env!("CARGO_PKG_VERSION"));
@@ -27,6 +88,7 @@ pub fn agent(timeout: Duration) -> ureq::Agent {
         .timeout_send_body(Some(timeout))
         .timeout_recv_response(Some(timeout))
         .timeout_recv_body(Some(timeout))
+        .middleware(trace)
         .build()
         .into()
 }

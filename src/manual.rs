@@ -34,7 +34,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         &[
             ("Schedule a test of a kernel on TuxSuite:", "kbridge schedule test --kernel https://storage.example/Image --tests ltp-smoke --build-id maestro:1"),
             ("Receive its callback and write the KCIDB document:", "kbridge listen --tuxsuite-public-key tuxsuite.pub"),
-            ("Or, without a public URL, wait for it by polling:", "kbridge wait --all"),
+            ("Or, without a public URL, wait for it by polling:", "kbridge wait"),
         ],
     ),
     (
@@ -90,7 +90,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         "kbridge-results",
         &[
             ("A job's KCIDB document:", "kbridge results 1"),
-            ("One line per test:", "kbridge results 1 --summary"),
+            ("The document itself, for a script:", "kbridge results 1 --json > doc.json"),
         ],
     ),
     (
@@ -131,18 +131,21 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ),
     (
         "kbridge-outbox-check",
-        &[("Check a document against KCIDB's schema:", "kbridge outbox check 3")],
+        &[
+            ("Ask KCIDB whether it ingested what was submitted:", "kbridge outbox check"),
+            ("For a script:", "kbridge outbox check --json"),
+        ],
     ),
     (
         "kbridge-wait",
         &[
-            ("Wait for every unfinished job, at most an hour:", "kbridge wait --all --timeout 3600"),
-            ("In a script, act on the verdict:", "kbridge wait 1 2 3 --json > verdict.json || echo \"exit status $?\""),
+            ("Wait for every unfinished job, at most an hour:", "kbridge wait --timeout 1h"),
+            ("In a script, keep the verdict and its exit status:", "kbridge wait 1 2 3 --json > verdict.json"),
         ],
     ),
     (
         "kbridge-report",
-        &[("Queue a lab's results for KCIDB:", "kbridge report --file results.json")],
+        &[("Queue a lab's results for KCIDB:", "kbridge report results.json")],
     ),
     (
         "kbridge-config",
@@ -163,8 +166,14 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
 /// What every command's exit status means.
 const EXIT_COMMON: &[(&str, &str)] = &[
     ("0", "success"),
-    ("1", "the operation failed (runner refused or unreachable, database locked, ...)"),
-    ("2", "usage or configuration error: a bad flag or setting, a missing token, an unknown runner"),
+    (
+        "1",
+        "the operation failed (runner refused or unreachable, database locked, ...)",
+    ),
+    (
+        "2",
+        "usage or configuration error: a bad flag or setting, a missing token, an unknown runner",
+    ),
 ];
 
 /// Statuses particular to some commands.
@@ -174,9 +183,15 @@ const EXIT_EXTRA: &[(&str, &[(&str, &str)])] = &[
         &[
             ("0", "every job passed"),
             ("1", "a job failed (a FAIL)"),
-            ("3", "no FAIL, but an infrastructure problem (ERROR, MISS, canceled)"),
+            (
+                "3",
+                "no FAIL, but an infrastructure problem (ERROR, MISS, canceled)",
+            ),
             ("124", "the timeout expired"),
-            ("125", "with --bisect: an infrastructure problem, so git bisect run skips the commit"),
+            (
+                "125",
+                "with --bisect: an infrastructure problem, so git bisect run skips the commit",
+            ),
         ],
     ),
     (
@@ -194,11 +209,26 @@ const EXIT_EXTRA: &[(&str, &[(&str, &str)])] = &[
 
 /// Variables read by commands that talk to TuxSuite, besides kbridge's own.
 const TUXSUITE_ENV: &[(&str, &str)] = &[
-    ("TUXSUITE_TOKEN", "the TuxSuite API token (otherwise token= in the tuxsuite client's config.ini)"),
-    ("TUXSUITE_GROUP, TUXSUITE_PROJECT", "the TuxSuite group and project (otherwise from config.ini, or asked of the auth service)"),
-    ("TUXAPI_URL", "the TuxSuite API (default https://tuxapi.tuxsuite.com)"),
-    ("TUXSUITE_CONFIG", "the tuxsuite client's config file (default $XDG_CONFIG_HOME/tuxsuite/config.ini)"),
-    ("TUXSUITE_ENV", "the section of that file to read (default: default)"),
+    (
+        "TUXSUITE_TOKEN",
+        "the TuxSuite API token (otherwise token= in the tuxsuite client's config.ini)",
+    ),
+    (
+        "TUXSUITE_GROUP, TUXSUITE_PROJECT",
+        "the TuxSuite group and project (otherwise from config.ini, or asked of the auth service)",
+    ),
+    (
+        "TUXAPI_URL",
+        "the TuxSuite API (default https://tuxapi.tuxsuite.com)",
+    ),
+    (
+        "TUXSUITE_CONFIG",
+        "the tuxsuite client's config file (default $XDG_CONFIG_HOME/tuxsuite/config.ini)",
+    ),
+    (
+        "TUXSUITE_ENV",
+        "the section of that file to read (default: default)",
+    ),
 ];
 
 /// The pages whose commands talk to TuxSuite.
@@ -215,8 +245,14 @@ const TUXSUITE_PAGES: &[&str] = &[
 
 /// Variables every command honours.
 const GENERAL_ENV: &[(&str, &str)] = &[
-    ("XDG_CONFIG_HOME", "where config.toml is looked for (default ~/.config)"),
-    ("XDG_DATA_HOME", "where the database lives by default (default ~/.local/share)"),
+    (
+        "XDG_CONFIG_HOME",
+        "where config.toml is looked for (default ~/.config)",
+    ),
+    (
+        "XDG_DATA_HOME",
+        "where the database lives by default (default ~/.local/share)",
+    ),
 ];
 
 /// The settings a command takes, by the command path in its page name.
@@ -266,7 +302,11 @@ fn extra_sections(page: &str) -> String {
 
     let mut env: Vec<(String, String)> = settings_env(page);
     if TUXSUITE_PAGES.contains(&page) {
-        env.extend(TUXSUITE_ENV.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        env.extend(
+            TUXSUITE_ENV
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
     }
     if matches!(page, "kbridge-listen" | "kbridge-submit" | "kbridge-doctor") {
         env.push((
@@ -280,7 +320,11 @@ fn extra_sections(page: &str) -> String {
             "under systemd: tuxsuite.pub, tuxsuite-token and kcidb-token are read from here".into(),
         ));
     }
-    env.extend(GENERAL_ENV.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    env.extend(
+        GENERAL_ENV
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
     roff.control("SH", ["ENVIRONMENT"]);
     for (name, what) in env {
         roff.control("TP", []);
@@ -375,7 +419,10 @@ fn every_page_has_examples_and_every_example_a_page() {
         );
     }
     for (page, _) in EXAMPLES {
-        assert!(names.contains(page), "examples for {page}, which is no page");
+        assert!(
+            names.contains(page),
+            "examples for {page}, which is no page"
+        );
     }
     let listen = String::from_utf8(page("kbridge-listen", cmd.clone())).unwrap();
     for section in ["EXIT STATUS", "ENVIRONMENT", "EXAMPLES", "KBRIDGE_BIND"] {
@@ -383,6 +430,32 @@ fn every_page_has_examples_and_every_example_a_page() {
     }
     assert!(listen.contains("\"kbridge 0.1.0\"") || listen.contains("kbridge "));
     assert!(!names.contains(&"kbridge-generate"));
+}
+
+#[test]
+fn every_example_is_a_command_line_kbridge_accepts() {
+    for (page, examples) in EXAMPLES {
+        for (_, line) in *examples {
+            // The command itself: no variables before it, no redirection.
+            let words: Vec<&str> = line
+                .split_whitespace()
+                .skip_while(|w| w.contains('=') && !w.starts_with('-'))
+                .take_while(|w| !matches!(*w, ">" | "|" | "||" | "&&"))
+                // URL is the pages' placeholder for any artefact URL.
+                .map(|w| {
+                    if w == "URL" {
+                        "https://storage.example/Image"
+                    } else {
+                        w
+                    }
+                })
+                .collect();
+            assert_eq!(words.first(), Some(&"kbridge"), "{page}: {line}");
+            if let Err(e) = cli::parse_from(words) {
+                panic!("{page}: {line}: {e}");
+            }
+        }
+    }
 }
 
 #[test]
@@ -407,7 +480,10 @@ fn completions_offer_values_not_file_names() {
         let l = line(flag, sub);
         assert!(l.contains(" -f ") && l.contains(value), "--{flag}: {l}");
     }
-    assert!(!fish.contains("generate"), "hidden commands are not offered");
+    assert!(
+        !fish.contains("generate"),
+        "hidden commands are not offered"
+    );
 }
 
 /// The committed completions and man pages match the CLI. Run with

@@ -765,8 +765,20 @@ pub const QEMU_DEVICES: &[&str] = &[
 /// The toolchain names builds usually ask for, offered by shell
 /// completion for `--toolchain`.
 pub const USUAL_TOOLCHAINS: &[&str] = &[
-    "gcc-10", "gcc-11", "gcc-12", "gcc-13", "gcc-14", "clang-15", "clang-16", "clang-17",
-    "clang-18", "clang-19", "clang-nightly", "korg-gcc-13", "korg-clang-18", "rustgcc",
+    "gcc-10",
+    "gcc-11",
+    "gcc-12",
+    "gcc-13",
+    "gcc-14",
+    "clang-15",
+    "clang-16",
+    "clang-17",
+    "clang-18",
+    "clang-19",
+    "clang-nightly",
+    "korg-gcc-13",
+    "korg-clang-18",
+    "rustgcc",
 ];
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 mod cli;
 mod doctor;
+mod first_contact;
 mod hardening;
 mod jobs;
 mod kcidb;

@@ -52,6 +52,7 @@ impl Context {
 
 /// Runs the parsed command line and returns the exit status.
 pub fn run(parsed: Parsed) -> Result<u8, Error> {
+    crate::http::set_verbosity(parsed.cli.verbose);
     let ctx = Context {
         config_file: parsed.cli.config,
         flags: parsed.flags,

@@ -106,7 +106,17 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<u8, Error> {
         return print(&shown).map(|()| exit::SUCCESS);
     }
     let mut store = store.expect("opened unless a dry run");
-    let job = match scheduler::schedule(&mut store, req, &ctx.ui)? {
+    let outcome = match scheduler::schedule(&mut store, req, &ctx.ui) {
+        // A script reading --json still learns the job's id and state.
+        Err(e @ scheduler::ScheduleError::Submission { job_id, .. }) if common.json => {
+            if let Some(job) = store.read().job_by_id(job_id)? {
+                print(&json(&job.redacted()))?;
+            }
+            return Err(e.into());
+        }
+        other => other?,
+    };
+    let job = match outcome {
         Outcome::NothingLeft => {
             ctx.ui.note("nothing left to schedule");
             return if common.json { print("null") } else { Ok(()) }.map(|()| exit::SUCCESS);

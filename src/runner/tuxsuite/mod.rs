@@ -427,6 +427,22 @@ impl TuxSuite {
                 why,
                 maybe_sent: status >= 500,
             },
+            (404, _) => {
+                let s = self.settings();
+                Next::Done(Err(SubmitError::Refused {
+                    message: format!(
+                        "TuxSuite answered 404 for {}: {message}; check the API URL {} (from {}), group '{}' (from {}) and project '{}' (from {})",
+                        sub.url,
+                        s.api_url,
+                        s.sources.api_url,
+                        s.group,
+                        s.sources.group,
+                        s.project,
+                        s.sources.project
+                    ),
+                    response: answer,
+                }))
+            }
             (403, _) => Next::Done(Err(SubmitError::Refused {
                 message: format!(
                     "TuxSuite refused the token (403): {message}; check the token from {}",
@@ -777,9 +793,14 @@ fn add_callback(body: &mut Map<String, Value>, callback: Option<&CallbackTarget>
 
 /// Takes the uid from a 2xx answer: a test object, or an array of builds.
 fn accepted(answer: Option<Value>, text: &str) -> Result<Accepted, SubmitError> {
+    // A build is answered with a one-element array: the element is the
+    // answer, so `--json` and the store always hold an object.
+    let answer = match answer {
+        Some(Value::Array(mut items)) if items.len() == 1 => Some(items.remove(0)),
+        other => other,
+    };
     let uid = answer.as_ref().and_then(|v| {
-        let obj = if v.is_array() { &v[0] } else { v };
-        obj["uid"]
+        v["uid"]
             .as_str()
             .filter(|u| !u.is_empty())
             .map(str::to_string)
@@ -848,6 +869,7 @@ mod tests {
             group: "g".into(),
             project: "p".into(),
             api_url: "https://tuxapi.example".into(),
+            sources: settings::Sources::default(),
         }));
         TuxSuite {
             agent: http::agent(Duration::from_secs(1)),

@@ -179,6 +179,7 @@ impl Fetcher {
             .timeout_recv_body(Some(timeout))
             // However slowly a server sends, one artefact takes no longer.
             .timeout_global(Some(caps.time))
+            .middleware(http::trace)
             .build()
             .into();
         Fetcher {

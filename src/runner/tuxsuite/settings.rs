@@ -29,6 +29,17 @@ pub struct Settings {
     pub project: String,
     /// Without a trailing `/`.
     pub api_url: String,
+    /// Where the API URL, group and project came from, for errors that
+    /// suggest checking them.
+    pub sources: Sources,
+}
+
+/// Where each of the account's settings was found.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub api_url: String,
+    pub group: String,
+    pub project: String,
 }
 
 // The token must never reach a log or an error message.
@@ -177,16 +188,14 @@ impl Settings {
             .into());
         }
         crate::secrets::register(&token);
-        let api_url = api_url_from(env, &ini)?.value;
-
-        let mut group = env
-            .get("TUXSUITE_GROUP")
-            .or_else(|| ini.get("group"))
-            .map(str::to_string);
-        let mut project = env
-            .get("TUXSUITE_PROJECT")
-            .or_else(|| ini.get("project"))
-            .map(str::to_string);
+        let api = api_url_from(env, &ini)?;
+        let api_url = api.value;
+        let from = |var: &str, key: &str| match env.get(var) {
+            Some(v) => Some((v.to_string(), format!("env {var}"))),
+            None => ini.get(key).map(|v| (v.to_string(), ini.describe(key))),
+        };
+        let (mut group, mut group_source) = from("TUXSUITE_GROUP", "group").unzip();
+        let (mut project, mut project_source) = from("TUXSUITE_PROJECT", "project").unzip();
         if group.is_none() || project.is_none() {
             let auth = env
                 .get("TUXAUTH_URL")
@@ -204,8 +213,11 @@ impl Settings {
                     "TuxSuite group or project not set and the auth service could not tell them ({why}); {advice}"
                 ))),
             })?;
+            let asked = format!("the auth service {auth}");
             group = group.or(Some(g));
             project = project.or(Some(p));
+            group_source = group_source.or(Some(asked.clone()));
+            project_source = project_source.or(Some(asked));
         }
         Ok(Settings {
             token,
@@ -213,6 +225,11 @@ impl Settings {
             group: group.expect("set above"),
             project: project.expect("set above"),
             api_url,
+            sources: Sources {
+                api_url: api.source,
+                group: group_source.expect("set with the group"),
+                project: project_source.expect("set with the project"),
+            },
         })
     }
 
@@ -255,6 +272,7 @@ impl Settings {
                 group,
                 project,
                 api_url,
+                sources: Sources::default(),
             },
             note,
         ))
