@@ -379,8 +379,9 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         'kbridge;schedule;test' {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'With --wait: write the results as JUnit XML to this file')
-            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device to run on')
+            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device to run on [default: the runner''s (a LAVA lab''s device_type), else qemu-riscv64]')
             [CompletionResult]::new('--kernel', '--kernel', [CompletionResultType]::ParameterName, 'URL of the kernel image')
+            [CompletionResult]::new('--job-definition', '--job-definition', [CompletionResultType]::ParameterName, 'A job definition in the runner''s own format (a LAVA job YAML) to submit instead of one kbridge writes; kbridge fills its placeholders and adds only its callback and metadata')
             [CompletionResult]::new('--modules', '--modules', [CompletionResultType]::ParameterName, 'URL of a compressed modules archive')
             [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled')
             [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build')
@@ -412,8 +413,9 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         'kbridge;schedule;boot' {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'With --wait: write the results as JUnit XML to this file')
-            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device to run on')
+            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device to run on [default: the runner''s (a LAVA lab''s device_type), else qemu-riscv64]')
             [CompletionResult]::new('--kernel', '--kernel', [CompletionResultType]::ParameterName, 'URL of the kernel image')
+            [CompletionResult]::new('--job-definition', '--job-definition', [CompletionResultType]::ParameterName, 'A job definition in the runner''s own format (a LAVA job YAML) to submit instead of one kbridge writes; kbridge fills its placeholders and adds only its callback and metadata')
             [CompletionResult]::new('--modules', '--modules', [CompletionResultType]::ParameterName, 'URL of a compressed modules archive')
             [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled')
             [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build')

@@ -350,8 +350,9 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;schedule;test'= {
             cand --timeout 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h'
             cand --junit 'With --wait: write the results as JUnit XML to this file'
-            cand --device 'Device to run on'
+            cand --device 'Device to run on [default: the runner''s (a LAVA lab''s device_type), else qemu-riscv64]'
             cand --kernel 'URL of the kernel image'
+            cand --job-definition 'A job definition in the runner''s own format (a LAVA job YAML) to submit instead of one kbridge writes; kbridge fills its placeholders and adds only its callback and metadata'
             cand --modules 'URL of a compressed modules archive'
             cand --build-id 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled'
             cand --after 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build'
@@ -382,8 +383,9 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;schedule;boot'= {
             cand --timeout 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h'
             cand --junit 'With --wait: write the results as JUnit XML to this file'
-            cand --device 'Device to run on'
+            cand --device 'Device to run on [default: the runner''s (a LAVA lab''s device_type), else qemu-riscv64]'
             cand --kernel 'URL of the kernel image'
+            cand --job-definition 'A job definition in the runner''s own format (a LAVA job YAML) to submit instead of one kbridge writes; kbridge fills its placeholders and adds only its callback and metadata'
             cand --modules 'URL of a compressed modules archive'
             cand --build-id 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled'
             cand --after 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build'

@@ -256,7 +256,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l device -d 'Device to run on' -r -f -a "qemu-arm64\t''
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l device -d 'Device to run on [default: the runner\'s (a LAVA lab\'s device_type), else qemu-riscv64]' -r -f -a "qemu-arm64\t''
 qemu-arm64be\t''
 qemu-armv5\t''
 qemu-armv7\t''
@@ -277,6 +277,7 @@ qemu-sh4\t''
 qemu-sparc64\t''
 qemu-x86_64\t''"
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l kernel -d 'URL of the kernel image' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l job-definition -d 'A job definition in the runner\'s own format (a LAVA job YAML) to submit instead of one kbridge writes; kbridge fills its placeholders and adds only its callback and metadata' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l modules -d 'URL of a compressed modules archive' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l build-id -d 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l after -d 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build' -r
@@ -301,7 +302,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l device -d 'Device to run on' -r -f -a "qemu-arm64\t''
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l device -d 'Device to run on [default: the runner\'s (a LAVA lab\'s device_type), else qemu-riscv64]' -r -f -a "qemu-arm64\t''
 qemu-arm64be\t''
 qemu-armv5\t''
 qemu-armv7\t''
@@ -322,6 +323,7 @@ qemu-sh4\t''
 qemu-sparc64\t''
 qemu-x86_64\t''"
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l kernel -d 'URL of the kernel image' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l job-definition -d 'A job definition in the runner\'s own format (a LAVA job YAML) to submit instead of one kbridge writes; kbridge fills its placeholders and adds only its callback and metadata' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l modules -d 'URL of a compressed modules archive' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l build-id -d 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l after -d 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build' -r

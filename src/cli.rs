@@ -199,14 +199,21 @@ pub struct BuildArgs {
 /// Flags shared by `schedule test` and `schedule boot`.
 #[derive(Debug, Args)]
 pub struct KernelArgs {
-    /// Device to run on
-    #[arg(long, default_value = "qemu-riscv64", value_name = "DEVICE", value_parser = Suggested(crate::model::QEMU_DEVICES), hide_possible_values = true)]
-    pub device: String,
+    /// Device to run on [default: the runner's (a LAVA lab's device_type),
+    /// else qemu-riscv64]
+    #[arg(long, value_name = "DEVICE", value_parser = Suggested(crate::model::QEMU_DEVICES), hide_possible_values = true)]
+    pub device: Option<String>,
 
     /// URL of the kernel image
     #[arg(long, value_name = "URL", value_parser = http_url, value_hint = ValueHint::Url,
-          required_unless_present = "after", conflicts_with = "after")]
+          required_unless_present_any = ["after", "job_definition"], conflicts_with = "after")]
     pub kernel: Option<String>,
+
+    /// A job definition in the runner's own format (a LAVA job YAML) to
+    /// submit instead of one kbridge writes; kbridge fills its
+    /// placeholders and adds only its callback and metadata
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub job_definition: Option<PathBuf>,
 
     /// URL of a compressed modules archive
     #[arg(long, value_name = "URL", value_parser = http_url, value_hint = ValueHint::Url, conflicts_with = "after")]
@@ -242,7 +249,7 @@ pub struct TestArgs {
     pub kernel: KernelArgs,
 
     /// Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)
-    #[arg(long, required = true, value_name = "TESTS", value_delimiter = ',', value_parser = non_empty)]
+    #[arg(long, required_unless_present = "job_definition", value_name = "TESTS", value_delimiter = ',', value_parser = non_empty)]
     pub tests: Vec<String>,
 
     /// Test collection used in KCIDB paths for every test [default: each

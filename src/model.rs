@@ -148,7 +148,12 @@ pub struct BuildSpec {
 /// A test or boot job on a built kernel. For a boot job `tests` is empty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TestSpec {
+    /// Filled with the runner's default device when not given.
     pub device: String,
+    /// A job definition file in the runner's own format, submitted instead
+    /// of one the runner writes (runners that take none refuse it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<std::path::PathBuf>,
     /// The kernel image; `None` when the job waits for a build and runs on
     /// its kernel (`waits_for`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -366,9 +371,21 @@ pub struct BuildResults {
 pub struct CaseResult {
     /// The requested test (suite) it belongs to.
     pub test: String,
+    /// A set the case belongs to within its test (a level of its path).
+    pub set: Option<String>,
     pub name: String,
     pub status: Status,
     pub duration: Option<f64>,
+    /// What the case measured, as KCIDB's `number`.
+    pub measurement: Option<Measurement>,
+}
+
+/// A value a test measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    pub value: f64,
+    /// Empty when the runner gave none.
+    pub unit: String,
 }
 
 /// What a finished test or boot job found, independently of the runner.
@@ -389,6 +406,10 @@ pub struct TestResults {
     /// stand).
     pub trimmed: Option<String>,
     pub misc: serde_json::Map<String, serde_json::Value>,
+    /// KCIDB paths a runner gives its tests itself (by test name), instead
+    /// of kbridge's `{collection}.{rest}` rule: for runners whose suites
+    /// already name themselves.
+    pub paths: std::collections::BTreeMap<String, String>,
 }
 
 /// The results of a finished job.
@@ -678,6 +699,7 @@ pub fn now_rfc3339() -> String {
 pub fn sample_test_spec(build_id: &str, tests: &[&str]) -> TestSpec {
     TestSpec {
         device: "qemu-riscv64".into(),
+        definition: None,
         kernel: Some("https://example.org/Image".into()),
         modules: None,
         build_id: build_id.into(),
@@ -736,6 +758,10 @@ pub fn is_valid_origin(s: &str) -> bool {
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
+
+/// The device a test runs on when neither the command line nor the runner
+/// names one: the RISC-V community kbridge grew from tests on QEMU.
+pub const DEFAULT_DEVICE: &str = "qemu-riscv64";
 
 /// The QEMU devices hosted runners offer under these names (TuxRun's),
 /// offered by shell completion for `--device`.

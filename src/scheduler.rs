@@ -242,7 +242,11 @@ pub fn dry_run(
         url: runner::callback_url(b, req.runner_code, spec.kind()),
         token: "<redacted>".into(),
     });
-    Ok(Some(req.runner.prepare(&spec, callback.as_ref())?))
+    let submission = req.runner.prepare(&spec, callback.as_ref(), None)?;
+    if let Some(word) = req.runner.validate(&submission)? {
+        feedback.note(&word);
+    }
+    Ok(Some(submission))
 }
 
 /// Records the job, submits it and completes the record.
@@ -257,15 +261,18 @@ pub fn schedule(
         return Ok(Outcome::NothingLeft);
     }
     let callback = callback_target(req.callback_base.as_deref(), req.runner_code, spec.kind());
-    let submission = req.runner.prepare(&spec, callback.as_ref())?;
+    // The row comes first so the runner may label the job with its id; a
+    // request the runner will not make leaves nothing (no commit).
     let id = batch.insert_job(&NewJob {
         runner: req.runner_code,
         spec: &spec,
-        request: &submission.body,
+        request: &serde_json::Value::Null,
         callback_url: callback.as_ref().map(|c| c.url.as_str()),
         callback_token: callback.as_ref().map(|c| c.token.as_str()),
         after_job: req.after_job,
     })?;
+    let submission = req.runner.prepare(&spec, callback.as_ref(), Some(id))?;
+    batch.set_job_request(id, &submission.body)?;
     batch.commit()?;
 
     feedback.started(&format!(

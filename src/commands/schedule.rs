@@ -32,6 +32,13 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<u8, Error> {
         dry_run: common.dry_run,
     };
     let runner = open_runner(&config, info, purpose)?;
+    if let JobSpec::Test(t) | JobSpec::Boot(t) = &mut spec {
+        if t.device.is_empty() {
+            t.device = runner
+                .default_device()
+                .unwrap_or_else(|| crate::model::DEFAULT_DEVICE.to_string());
+        }
+    }
     let database = config.database();
     let callback_base = config.text(keys::CALLBACK_URL).map(|s| s.value);
     if callback_base.is_none() && !common.wait {
@@ -181,7 +188,7 @@ impl Args {
                     }
                     tests.push(t);
                 }
-                if tests.is_empty() {
+                if tests.is_empty() && a.kernel.job_definition.is_none() {
                     return Err(Error::Usage(
                         "--tests names no test (boot always runs); use `kbridge schedule boot` to only boot".into(),
                     ));
@@ -209,7 +216,9 @@ fn test_spec(
     private: bool,
 ) -> TestSpec {
     TestSpec {
-        device: k.device,
+        // Empty until the runner is known: it may have a default of its own.
+        device: k.device.unwrap_or_default(),
+        definition: k.job_definition,
         kernel: k.kernel,
         modules: k.modules,
         // Filled from the build when the test runs after one.

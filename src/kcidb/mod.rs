@@ -34,7 +34,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::model::{BuildResults, Job, JobKind, JobResults, Status, TestResults};
-use model::{Build, Checkout, Document, Environment, Test, Version};
+use model::{Build, Checkout, Document, Environment, Number, Test, Version};
 
 /// An empty document of the version kbridge writes.
 fn empty() -> Document {
@@ -228,6 +228,7 @@ fn tests(origin: &str, uid: &str, job: &Job, t: &TestResults) -> Vec<Test> {
         log_url: t.log_url.clone(),
         log_excerpt: None,
         environment: environment.clone(),
+        number: None,
         misc: misc.clone(),
     };
 
@@ -240,37 +241,81 @@ fn tests(origin: &str, uid: &str, job: &Job, t: &TestResults) -> Vec<Test> {
         return out;
     }
 
-    for name in &job.tests {
-        let collection = collection_of(job.collection.as_deref(), name);
-        let path = suite_path(&collection, name);
+    // The requested tests, then any other the runner gave a verdict for
+    // (a suite of a job definition kbridge did not write).
+    let mut names: Vec<&String> = job.tests.iter().collect();
+    names.extend(
+        t.verdicts
+            .keys()
+            .filter(|n| n.as_str() != "boot" && !job.tests.contains(n)),
+    );
+    for name in names {
+        let (key, path) = match t.paths.get(name) {
+            Some(path) => (format!("{uid}-{path}"), path.clone()),
+            None => {
+                let collection = collection_of(job.collection.as_deref(), name);
+                (
+                    format!("{uid}-{collection}-{name}"),
+                    suite_path(&collection, name),
+                )
+            }
+        };
         let status = t.verdicts.get(name).copied().unwrap_or(Status::Miss);
-        let mut suite = make(&format!("{uid}-{collection}-{name}"), path.clone(), status);
+        let mut suite = make(&key, path.clone(), status);
         suite.log_excerpt = t.log_excerpt.clone();
         out.push(suite);
         for case in t.cases.iter().filter(|c| &c.test == name) {
-            let mut test = make(
-                &format!("{uid}-{collection}-{name}/{}", case.name),
-                format!("{path}.{}", sanitise(&case.name)),
-                case.status,
-            );
-            test.duration = case.duration;
-            out.push(test);
+            out.push(case_test(&make, case, &key, &path));
         }
     }
-    // Suites the job ran that were not asked for by name still have cases
-    // worth reporting; they get a path of their own.
-    for case in t.cases.iter().filter(|c| !job.tests.contains(&c.test)) {
-        let first = collection_of(None, &case.test);
-        let path = suite_path(&first, &case.test);
-        let mut test = make(
-            &format!("{uid}-{first}-{}/{}", case.test, case.name),
-            format!("{path}.{}", sanitise(&case.name)),
-            case.status,
-        );
-        test.duration = case.duration;
-        out.push(test);
+    // Suites the job ran that have neither a verdict nor a name in the
+    // request still have cases worth reporting; they get a path of their
+    // own.
+    for case in t
+        .cases
+        .iter()
+        .filter(|c| !job.tests.contains(&c.test) && !t.verdicts.contains_key(&c.test))
+    {
+        let (key, path) = match t.paths.get(&case.test) {
+            Some(path) => (format!("{uid}-{path}"), path.clone()),
+            None => {
+                let first = collection_of(None, &case.test);
+                (
+                    format!("{uid}-{first}-{}", case.test),
+                    suite_path(&first, &case.test),
+                )
+            }
+        };
+        out.push(case_test(&make, case, &key, &path));
     }
     out
+}
+
+/// One case under its test's id key and path: a set, when it has one, is
+/// a level of its own.
+fn case_test(
+    make: &dyn Fn(&str, String, Status) -> Test,
+    case: &crate::model::CaseResult,
+    key: &str,
+    path: &str,
+) -> Test {
+    let (key, path) = match &case.set {
+        Some(set) => (
+            format!("{key}/{set}/{}", case.name),
+            format!("{path}.{}.{}", sanitise(set), sanitise(&case.name)),
+        ),
+        None => (
+            format!("{key}/{}", case.name),
+            format!("{path}.{}", sanitise(&case.name)),
+        ),
+    };
+    let mut test = make(&key, path, case.status);
+    test.duration = case.duration;
+    test.number = case.measurement.as_ref().map(|m| Number {
+        value: m.value,
+        unit: (!m.unit.is_empty()).then(|| m.unit.clone()),
+    });
+    test
 }
 
 /// One test reported by a system that is not a runner.
@@ -329,6 +374,7 @@ pub fn report_document(report: &Report, origin: &str) -> Document {
             log_url: None,
             log_excerpt: t.log_excerpt.clone(),
             environment: environment.clone(),
+            number: None,
             misc: misc.clone(),
         });
     }
@@ -398,9 +444,11 @@ mod tests {
         results.verdicts.insert("ltp-smoke".into(), Status::Fail);
         results.cases.push(CaseResult {
             test: "ltp-smoke".into(),
+            set: None,
             name: "access 01/x:y".into(),
             status: Status::Fail,
             duration: Some(1.5),
+            measurement: None,
         });
         let doc = document(&job, "kbridge", &JobResults::Test(results));
         let t = &doc.tests;

@@ -99,8 +99,19 @@ pub struct Test {
     pub log_excerpt: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<Environment>,
+    /// What the test measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<Number>,
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub misc: Map<String, Value>,
+}
+
+/// A test's measurement (KCIDB `number`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Number {
+    pub value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

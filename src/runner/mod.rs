@@ -203,6 +203,9 @@ pub struct Submission {
     /// What the user should know about this request before relying on it
     /// (a dry run's placeholders, say); shown as notes.
     pub notes: Vec<String>,
+    /// How the body is shown to a person when its JSON is not the clearest
+    /// form (a LAVA definition is YAML inside a JSON string).
+    pub shown: Option<String>,
 }
 
 impl fmt::Display for Submission {
@@ -212,6 +215,9 @@ impl fmt::Display for Submission {
             writeln!(f, "{name}: {value}")?;
         }
         writeln!(f)?;
+        if let Some(shown) = &self.shown {
+            return write!(f, "{}", shown.trim_end());
+        }
         let body = serde_json::to_string_pretty(&self.body).map_err(|_| fmt::Error)?;
         write!(f, "{body}")
     }
@@ -382,12 +388,27 @@ pub struct BuiltKernel {
 /// stands in for a callback that never came.
 pub trait Runner: Send + Sync {
     /// Builds the request for `spec`. Pure: nothing is sent. A runner that
-    /// does not do what `spec` asks says so.
+    /// does not do what `spec` asks says so. `job_id` is kbridge's id for
+    /// the job (none in a dry run), for runners that label their jobs.
     fn prepare(
         &self,
         spec: &JobSpec,
         callback: Option<&CallbackTarget>,
+        job_id: Option<i64>,
     ) -> Result<Submission, PrepareError>;
+
+    /// The device a test or boot runs on when the command line names none.
+    fn default_device(&self) -> Option<String> {
+        None
+    }
+
+    /// For `--dry-run`: asks the service whether it would accept the
+    /// request, creating nothing, when the user asked for that. `Ok(Some)`
+    /// is its word to show; `Err` says why it would refuse.
+    fn validate(&self, submission: &Submission) -> Result<Option<String>, PrepareError> {
+        let _ = submission;
+        Ok(None)
+    }
 
     /// Sends a prepared request, retrying where that cannot create a
     /// duplicate job, and returns the runner's id for the job.
@@ -652,7 +673,7 @@ mod conformance {
             let target =
                 CallbackTarget::new(callback_url("https://ci.example", r.code, JobKind::Test));
             for spec in &specs {
-                match runner.prepare(spec, Some(&target)) {
+                match runner.prepare(spec, Some(&target), None) {
                     Ok(sub) => assert!(
                         sub.to_string().contains(&target.url),
                         "{}: the request does not carry its callback URL",

@@ -68,6 +68,7 @@ impl Runner for TestLab {
         &self,
         spec: &JobSpec,
         callback: Option<&CallbackTarget>,
+        _job_id: Option<i64>,
     ) -> Result<Submission, PrepareError> {
         let t = match spec {
             JobSpec::Build(_) => {
@@ -89,6 +90,7 @@ impl Runner for TestLab {
             }),
             idempotent: false,
             notes: vec![],
+            shown: None,
         })
     }
 

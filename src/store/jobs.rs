@@ -271,6 +271,19 @@ impl Db<'_> {
 impl Batch<'_> {
     /// Records a job in state `submitting`, before its request is sent, and
     /// returns its id.
+    /// Records the request a job is submitted with.
+    pub fn set_job_request(
+        &self,
+        job_id: i64,
+        request: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE jobs SET request = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![job_id, request.to_string()]))
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
     pub fn insert_job(&self, job: &NewJob<'_>) -> Result<i64, StoreError> {
         let now = now_rfc3339();
         let tests = job.spec.tests();

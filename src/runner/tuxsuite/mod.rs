@@ -469,7 +469,20 @@ impl Runner for TuxSuite {
         &self,
         spec: &JobSpec,
         callback: Option<&CallbackTarget>,
+        _job_id: Option<i64>,
     ) -> Result<Submission, PrepareError> {
+        if let JobSpec::Test(t) | JobSpec::Boot(t) = spec {
+            if t.definition.is_some() {
+                return Err(PrepareError::Unsupported(
+                    "TuxSuite takes no --job-definition file; give --kernel (or --after) and --tests".into(),
+                ));
+            }
+            if t.kernel.is_none() && t.waits_for.is_none() {
+                return Err(PrepareError::Unsupported(
+                    "TuxSuite needs the kernel to test: give --kernel URL or --after BUILD".into(),
+                ));
+            }
+        }
         let account = self.account().map_err(PrepareError::Config)?;
         let (path, body, idempotent) = match spec {
             JobSpec::Build(b) => ("builds", TuxSuite::build_body(b, callback), true),
@@ -488,6 +501,7 @@ impl Runner for TuxSuite {
             body,
             idempotent,
             notes: self.dry_run_note.iter().cloned().collect(),
+            shown: None,
         })
     }
 
@@ -896,6 +910,7 @@ mod tests {
     fn test_spec(tests: &[&str]) -> TestSpec {
         TestSpec {
             waits_for: None,
+            definition: None,
             device: "qemu-riscv64".into(),
             kernel: Some("https://example.org/Image".into()),
             modules: None,
@@ -910,7 +925,9 @@ mod tests {
     #[test]
     fn boot_jobs_send_no_tests_and_boot_is_never_named() {
         let r = runner();
-        let boot = r.prepare(&JobSpec::Boot(test_spec(&[])), None).unwrap();
+        let boot = r
+            .prepare(&JobSpec::Boot(test_spec(&[])), None, None)
+            .unwrap();
         assert!(boot.body.get("tests").is_none());
         assert!(boot.body.get("callback").is_none());
         assert_eq!(
@@ -919,7 +936,11 @@ mod tests {
         );
         assert!(!boot.idempotent);
         let t = r
-            .prepare(&JobSpec::Test(test_spec(&["boot", "ltp-smoke"])), None)
+            .prepare(
+                &JobSpec::Test(test_spec(&["boot", "ltp-smoke"])),
+                None,
+                None,
+            )
             .unwrap();
         assert_eq!(t.body["tests"], json!(["ltp-smoke"]));
         assert_eq!(t.body["parameters"], json!({"SKIPFILE": "x"}));
@@ -942,7 +963,7 @@ mod tests {
             url: "https://ci.example/callback/tuxsuite/build".into(),
             token: "tok".into(),
         };
-        let sub = runner().prepare(&spec, Some(&cb)).unwrap();
+        let sub = runner().prepare(&spec, Some(&cb), None).unwrap();
         let entry = &sub.body["builds"][0];
         assert_eq!(entry["git_sha"], "abcdef0");
         assert!(entry.get("git_ref").is_none());

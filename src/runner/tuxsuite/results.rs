@@ -530,9 +530,11 @@ pub fn parse_results(bytes: &[u8], max_cases: usize) -> Result<(Vec<CaseResult>,
             }
             cases.push(CaseResult {
                 test: suite.clone(),
+                set: None,
                 name: strip_index(&case).to_string(),
                 status: Status::from_runner(result.as_str()),
                 duration: number(entry.duration.as_ref().unwrap_or(&Value::Null)),
+                measurement: None,
             });
         }
     }
