@@ -1178,7 +1178,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__boot)
-            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --job-definition --modules --build-id --after --parameter --force --callback-url --runner --poll-interval --allow-artifact-host --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --job-definition --modules --build-id --after --parameter --force --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1247,7 +1247,7 @@ _kbridge() {
                     return 0
                     ;;
                 --runner)
-                    COMPREPLY=($(compgen -W "tuxsuite" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tuxsuite lava" -- "${cur}"))
                     return 0
                     ;;
                 --poll-interval)
@@ -1258,6 +1258,13 @@ _kbridge() {
                     return 0
                     ;;
                 --allow-artifact-host)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --lab)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -1291,7 +1298,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__build)
-            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --tree --branch --sha --arch --toolchain --kconfig --fragment --target --callback-url --runner --poll-interval --allow-artifact-host --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --tree --branch --sha --arch --toolchain --kconfig --fragment --target --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1353,7 +1360,7 @@ _kbridge() {
                     return 0
                     ;;
                 --runner)
-                    COMPREPLY=($(compgen -W "tuxsuite" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tuxsuite lava" -- "${cur}"))
                     return 0
                     ;;
                 --poll-interval)
@@ -1364,6 +1371,13 @@ _kbridge() {
                     return 0
                     ;;
                 --allow-artifact-host)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --lab)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -1467,7 +1481,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__test)
-            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --job-definition --modules --build-id --after --parameter --force --tests --collection --callback-url --runner --poll-interval --allow-artifact-host --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --job-definition --modules --build-id --after --parameter --force --tests --collection --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1544,7 +1558,7 @@ _kbridge() {
                     return 0
                     ;;
                 --runner)
-                    COMPREPLY=($(compgen -W "tuxsuite" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "tuxsuite lava" -- "${cur}"))
                     return 0
                     ;;
                 --poll-interval)
@@ -1555,6 +1569,13 @@ _kbridge() {
                     return 0
                     ;;
                 --allow-artifact-host)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --lab)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace

@@ -179,6 +179,11 @@ fn drop_duplicates(
         // Builds are never de-duplicated: rebuilding is a normal request.
         JobSpec::Build(_) => return Ok(true),
     };
+    // A job definition of the user's own is whatever it says: kbridge
+    // cannot tell two apart by their test names.
+    if t.definition.is_some() {
+        return Ok(true);
+    }
     let existing: Vec<Job> = db
         .live_jobs_for_build(&t.build_id, kind)?
         .into_iter()

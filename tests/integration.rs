@@ -6,6 +6,7 @@ mod first_contact;
 mod hardening;
 mod jobs;
 mod kcidb;
+mod lava;
 mod listen;
 mod schedule;
 #[allow(dead_code)]

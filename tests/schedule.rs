@@ -388,7 +388,7 @@ fn usage_errors_come_before_any_request() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             test_args(&["--runner", "nope"]),
-            "invalid value 'nope' for '--runner <RUNNER>' [possible values: tuxsuite]",
+            "invalid value 'nope' for '--runner <RUNNER>' [possible values: tuxsuite, lava]",
         ),
         (
             build_args(&["--sha", "5e3f5b81de80"]),

@@ -32,7 +32,9 @@ pub fn run(args: DoctorArgs, config: &Config) -> Result<u8, Error> {
         // what verifying would lack.
         match (info.open)(&runner_context(config, Purpose::Listen { verify: false })) {
             Ok(r) => checks.extend(r.doctor(callback.is_some())),
-            Err(OpenError::NotConfigured(why)) => checks.push(Check::note(info.code, why)),
+            Err(OpenError::NotConfigured(why) | OpenError::Unused(why)) => {
+                checks.push(Check::note(info.code, why))
+            }
             Err(e) => checks.push(Check::fail(info.code, e.to_string())),
         }
     }

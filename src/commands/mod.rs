@@ -108,7 +108,9 @@ fn runner_context<'a>(config: &'a Config, purpose: Purpose) -> RunnerContext<'a>
 impl From<OpenError> for Error {
     fn from(e: OpenError) -> Error {
         match e {
-            OpenError::NotConfigured(m) => Error::Config(ConfigError::Runner(m)),
+            OpenError::NotConfigured(m) | OpenError::Unused(m) => {
+                Error::Config(ConfigError::Runner(m))
+            }
             OpenError::Config(c) => Error::Config(c),
             OpenError::Unreachable(m) => Error::Failed(m),
         }
@@ -141,16 +143,19 @@ fn open_runner(
 fn open_configured(config: &Config, purpose: Purpose, log: &Log) -> Result<Runners, Error> {
     let mut open = BTreeMap::new();
     let mut missing = Vec::new();
+    let mut unused = Vec::new();
     for info in runner::RUNNERS {
         match (info.open)(&runner_context(config, purpose)) {
             Ok(r) => {
                 open.insert(info.code, Arc::from(r));
             }
             Err(OpenError::NotConfigured(why)) => missing.push((info.code, why)),
+            Err(OpenError::Unused(why)) => unused.push((info.code, why)),
             Err(e) => return Err(e.into()),
         }
     }
     if open.is_empty() {
+        missing.extend(unused);
         let why: Vec<String> = missing
             .iter()
             .map(|(code, why)| {

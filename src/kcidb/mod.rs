@@ -216,7 +216,9 @@ fn tests(origin: &str, uid: &str, job: &Job, t: &TestResults) -> Vec<Test> {
         Environment { misc }
     });
     let mut misc = t.misc.clone();
-    misc.insert("runtime".into(), job.runner.clone().into());
+    // A runner with several sites (LAVA labs) names the one it ran on.
+    misc.entry("runtime")
+        .or_insert_with(|| job.runner.clone().into());
     let make = |id_key: &str, path: String, status: Status| Test {
         id: format!("{origin}:{}", sha256_hex(id_key)),
         origin: origin.into(),

@@ -15,6 +15,7 @@
 //! environment and resolved settings (`config`), and the HTTP helpers
 //! (`http`, `retry`). It knows nothing of the store or of KCIDB.
 
+pub mod lava;
 pub mod tuxsuite;
 
 #[cfg(test)]
@@ -31,7 +32,7 @@ use crate::retry::Backoff;
 pub const CALLBACK_TOKEN_HEADER: &str = "X-Kbridge-Token";
 
 /// Every runner kbridge knows. One line per runner.
-pub const RUNNERS: &[RunnerInfo] = &[tuxsuite::INFO];
+pub const RUNNERS: &[RunnerInfo] = &[tuxsuite::INFO, lava::INFO];
 
 /// A registry entry: a runner's code, its settings, and how to open it.
 pub struct RunnerInfo {
@@ -169,6 +170,11 @@ pub enum OpenError {
     /// configuration error.
     #[error("{0}")]
     NotConfigured(String),
+    /// Nothing of the runner is set up here (no LAVA lab at all): a
+    /// listener skips it without a word; anywhere else it is a
+    /// configuration error.
+    #[error("{0}")]
+    Unused(String),
     /// Its settings are wrong.
     #[error(transparent)]
     Config(#[from] ConfigError),

@@ -9,6 +9,7 @@
 pub mod artifacts;
 pub mod env;
 pub mod kcidb;
+pub mod lava;
 pub mod listener;
 pub mod tuxsuite;
 
@@ -17,6 +18,7 @@ use std::time::Duration;
 pub use artifacts::*;
 pub use env::*;
 pub use kcidb::*;
+pub use lava::*;
 pub use listener::*;
 pub use tuxsuite::*;
 
