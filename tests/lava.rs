@@ -584,24 +584,6 @@ fn the_labs_refusals_are_reported_as_it_gave_them() {
         "{line}"
     );
     assert_eq!(run.json()["state"], "failed");
-    // A missing token file says where it looked.
-    std::fs::remove_file(w.env.path("mylab.token")).unwrap();
-    let run = w.env.run(&[
-        "schedule",
-        "boot",
-        "--runner",
-        "lava",
-        "--kernel",
-        KERNEL,
-        "--build-id",
-        "maestro:3",
-    ]);
-    assert_ne!(run.code, 0);
-    assert!(
-        run.stderr.contains("mylab.token") && run.stderr.contains("no such file"),
-        "{}",
-        run.stderr
-    );
     // LAVA runs no builds.
     let run = w
         .env
@@ -623,6 +605,24 @@ fn the_labs_refusals_are_reported_as_it_gave_them() {
     assert!(
         run.error_line()
             .contains("LAVA runs tests and boots, not builds"),
+        "{}",
+        run.stderr
+    );
+    // A missing token file says where it looked.
+    std::fs::remove_file(w.env.path("mylab.token")).unwrap();
+    let run = w.env.run(&[
+        "schedule",
+        "boot",
+        "--runner",
+        "lava",
+        "--kernel",
+        KERNEL,
+        "--build-id",
+        "maestro:3",
+    ]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("mylab.token") && run.stderr.contains("no such file"),
         "{}",
         run.stderr
     );
@@ -699,4 +699,99 @@ fn config_shows_each_lab_without_its_token() {
         run.stdout
     );
     assert!(!run.stdout.contains(LAVA_TOKEN), "{}", run.stdout);
+}
+
+#[test]
+fn a_test_error_keeps_what_ran_and_a_definition_that_stopped_is_an_error() {
+    let w = World::new();
+    let file = w.env.path("two.yaml");
+    std::fs::write(
+        &file,
+        "device_type: qemu\njob_name: {job_name}\nactions: []\n",
+    )
+    .unwrap();
+    let id = w.schedule(&[
+        "test",
+        "--job-definition",
+        file.to_str().unwrap(),
+        "--kernel",
+        KERNEL,
+        "--tests",
+        "smoke,ltp-syscalls",
+        "--build-id",
+        "maestro:1",
+    ])["id"]
+        .as_i64()
+        .unwrap();
+    w.lab().finish(
+        1,
+        "Incomplete",
+        vec![
+            Case::new("lava", "auto-login-action", "pass"),
+            Case::new("lava", "0_smoke", "pass"),
+            Case::new("lava", "1_ltp-syscalls", "fail"),
+            Case {
+                error: Some(("Test", "lava-test-shell timed out")),
+                ..Case::new("lava", "job", "fail")
+            },
+            Case::new("0_smoke", "uname", "pass"),
+            Case::new("1_ltp-syscalls", "open01", "pass"),
+        ],
+        &["open02 hangs"],
+    );
+    w.env.run(&["wait", &id.to_string()]).expect(3);
+    let tests = tests_of(&w.document(id));
+    for expected in [
+        ("boot", "PASS"),
+        ("smoke", "PASS"),
+        ("ltp-syscalls", "ERROR"),
+        ("ltp-syscalls.open01", "PASS"),
+    ] {
+        assert!(
+            tests.contains(&(expected.0.to_string(), expected.1.to_string())),
+            "{expected:?} in {tests:?}"
+        );
+    }
+}
+
+#[test]
+fn a_submission_that_may_have_arrived_is_unknown_and_multinode_is_refused() {
+    let w = World::new();
+    w.lab().script(502, json!({"message": "Bad Gateway"}));
+    let run = w
+        .env
+        .run(&[
+            "schedule",
+            "boot",
+            "--runner",
+            "lava",
+            "--kernel",
+            KERNEL,
+            "--build-id",
+            "maestro:1",
+            "--json",
+        ])
+        .expect(1);
+    assert_eq!(run.json()["state"], "unknown");
+    assert_eq!(w.lab().submitted().len(), 1, "not sent again");
+    let file = w.env.path("multi.yaml");
+    std::fs::write(
+        &file,
+        "job_name: x\nprotocols:\n  lava-multinode:\n    roles: {}\n",
+    )
+    .unwrap();
+    let run = w
+        .env
+        .run(&[
+            "schedule",
+            "test",
+            "--runner",
+            "lava",
+            "--job-definition",
+            file.to_str().unwrap(),
+            "--build-id",
+            "maestro:1",
+        ])
+        .expect(2);
+    assert!(run.error_line().contains("multinode"), "{}", run.stderr);
 }

@@ -46,7 +46,7 @@ impl Lab {
         };
         let text = std::fs::read_to_string(path).map_err(|e| {
             format!(
-                "cannot read LAVA lab '{}''s API token from {} (lava.labs.{}.token_file, from {source}): {}; put the token from the lab's API tokens page there",
+                "cannot read the API token of LAVA lab '{}' from {} (lava.labs.{}.token_file, from {source}): {}; put the token from the lab's API tokens page there",
                 self.name,
                 path.display(),
                 self.name,

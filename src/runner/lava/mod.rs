@@ -108,6 +108,16 @@ fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, OpenError> {
         _ => None,
     };
     let validate = ctx.config.bool(VALIDATE).is_some_and(|b| b.value);
+    let config_error = |m: String| OpenError::Config(crate::config::ConfigError::Runner(m));
+    if let (Purpose::Schedule { dry_run: false }, Some(i)) = (ctx.purpose, chosen) {
+        if validate {
+            return Err(config_error(
+                "--validate asks the lab about a job without creating it: add --dry-run".into(),
+            ));
+        }
+        // Before anything is recorded: a job that cannot be sent is no job.
+        labs[i].token().map_err(config_error)?;
+    }
     Ok(Box::new(Lava {
         agent: http::agent(ctx.http_timeout),
         labs,
