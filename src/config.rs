@@ -160,6 +160,9 @@ pub enum Source {
     Env(&'static str),
     /// The TOML file, and the line the value is on.
     File(PathBuf, usize),
+    /// The TOML file, line and column of a value that is wrong: errors
+    /// point at the value itself.
+    FileAt(PathBuf, usize, usize),
     Default,
 }
 
@@ -169,6 +172,9 @@ impl fmt::Display for Source {
             Source::Flag(name) => write!(f, "flag --{name}"),
             Source::Env(name) => write!(f, "env {name}"),
             Source::File(path, line) => write!(f, "file {} line {line}", path.display()),
+            Source::FileAt(path, line, column) => {
+                write!(f, "file {} line {line} column {column}", path.display())
+            }
             Source::Default => f.write_str("default"),
         }
     }
@@ -742,6 +748,8 @@ struct Located {
     value: FileValue,
     line: usize,
     column: usize,
+    /// Where the value starts, for errors about it.
+    value_at: (usize, usize),
 }
 
 /// The TOML file, flattened to dotted keys.
@@ -1011,7 +1019,13 @@ fn resolve_one(
     };
     let from_flag = def.flag.and_then(|f| Some((f, flags.get(def.key)?)));
     let file_value = file.values.get(def.key);
-    let file_source = |loc: &Located| Source::File(file.path.clone().unwrap_or_default(), loc.line);
+    let file_source = |loc: &Located| {
+        Source::FileAt(
+            file.path.clone().unwrap_or_default(),
+            loc.value_at.0,
+            loc.value_at.1,
+        )
+    };
 
     // An appended list gathers the file's entries and the flags'.
     if let (Kind::List { append: true } | Kind::Paths { append: true }, Some((f, given))) =
@@ -1049,8 +1063,8 @@ fn resolve_one(
         }
     }
     if let Some(loc) = file_value {
-        let source = file_source(loc);
-        let value = from_file(def, loc, file, env).map_err(|m| invalid(source.clone(), m))?;
+        let value = from_file(def, loc, file, env).map_err(|m| invalid(file_source(loc), m))?;
+        let source = Source::File(file.path.clone().unwrap_or_default(), loc.line);
         return Ok(Some(Resolved { def, value, source }));
     }
     let default = match def.default {
@@ -1181,6 +1195,15 @@ fn from_file(
             seconds_in_range(*i as f64, min, max)
         }
         (Kind::Seconds { min, max }, FileValue::Float(f)) => seconds_in_range(*f, min, max),
+        // A quoted bare number is a slip worth naming: TOML has numbers.
+        (Kind::Seconds { .. }, FileValue::String(s)) if s.trim().parse::<f64>().is_ok() => {
+            Err(format!(
+                "{}; write {} without quotes, or a duration such as \"{}s\"",
+                expected("a number of seconds"),
+                s.trim(),
+                s.trim()
+            ))
+        }
         (Kind::Seconds { .. }, FileValue::String(s)) => from_text(def, s, env)
             .map_err(|_| expected("a number of seconds, or a duration such as \"30m\"")),
         (Kind::Seconds { .. }, _) => Err(expected("a number of seconds")),
@@ -1196,6 +1219,13 @@ fn from_file(
                     ""
                 },
             )
+        }
+        (Kind::Bytes { .. }, FileValue::String(s)) if s.trim().parse::<u64>().is_ok() => {
+            Err(format!(
+                "{}; write {} without quotes, or a size such as \"1MiB\"",
+                expected("a number of bytes"),
+                s.trim()
+            ))
         }
         (Kind::Bytes { .. }, FileValue::String(s)) => from_text(def, s, env)
             .map_err(|_| expected("a number of bytes, or a size such as \"1MiB\"")),
@@ -1425,6 +1455,7 @@ fn flatten(
                 value: convert(value.get_ref()),
                 line,
                 column,
+                value_at: line_col(text, value.span().start),
             },
         );
     }
@@ -1590,7 +1621,16 @@ mod tests {
             .to_string();
         assert!(err.contains("expected a number of seconds"), "{err}");
         assert!(err.contains("got the string \"sixty\""), "{err}");
-        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("line 2 column 16"), "{err}");
+
+        std::fs::write(&file, "http_timeout = \"60\"\n").unwrap();
+        let err = load(Some(&file), &[], env(&[("HOME", "/h")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("expected a number of seconds, got the string \"60\"; write 60 without quotes"),
+            "{err}"
+        );
 
         std::fs::write(&file, "origin = [1,\n").unwrap();
         let err = load(Some(&file), &[], env(&[("HOME", "/h")]))
