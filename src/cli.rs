@@ -140,9 +140,10 @@ pub struct ScheduleCommon {
     pub wait: bool,
 
     /// With --wait: stop waiting after this long (exit status 124), such as
-    /// 90m or 2h
-    #[arg(long, value_name = "DURATION", value_parser = duration, requires = "wait")]
-    pub timeout: Option<std::time::Duration>,
+    /// 90m or 2h. For a test, NAME=MINUTES is the runner's time limit for
+    /// one of its tests (boot=30); repeatable
+    #[arg(long, value_name = "DURATION|NAME=MINUTES", value_parser = timeout_arg)]
+    pub timeout: Vec<TimeoutArg>,
 
     /// With --wait: write the results as JUnit XML to this file
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, requires = "wait")]
@@ -152,6 +153,31 @@ pub struct ScheduleCommon {
     /// `git bisect run` skips the commit
     #[arg(long, requires = "wait")]
     pub bisect: bool,
+}
+
+/// A `--timeout` value: how long `--wait` waits, or a test's time limit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimeoutArg {
+    Wait(std::time::Duration),
+    Test(String, u64),
+}
+
+fn timeout_arg(value: &str) -> Result<TimeoutArg, String> {
+    match value.split_once('=') {
+        Some((name, minutes)) => {
+            let name = name.trim();
+            let minutes: u64 = minutes.trim().parse().map_err(|_| {
+                format!(
+                    "'{minutes}' is not a whole number of minutes (NAME=MINUTES, such as boot=30)"
+                )
+            })?;
+            if name.is_empty() {
+                return Err("expected NAME=MINUTES, such as boot=30".into());
+            }
+            Ok(TimeoutArg::Test(name.to_string(), minutes))
+        }
+        None => duration(value).map(TimeoutArg::Wait),
+    }
 }
 
 /// `kbridge schedule build`.
@@ -194,6 +220,34 @@ pub struct BuildArgs {
     /// Make target to build instead of the runner's default; repeatable
     #[arg(long = "target", value_name = "TARGET", value_parser = non_empty)]
     pub targets: Vec<String>,
+
+    /// Make variable KEY=VALUE (W=1, LLVM=1); repeatable, every one kept
+    #[arg(long = "make-var", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub make_variables: Vec<(String, String)>,
+
+    /// Build environment variable KEY=VALUE (KCFLAGS=-Werror); repeatable
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub environment: Vec<(String, String)>,
+
+    /// A name for the build, shown by the runner
+    #[arg(long, value_name = "NAME", value_parser = non_empty)]
+    pub build_name: Option<String>,
+
+    /// The kernel image to build (Image.gz, bzImage) instead of the default
+    #[arg(long, value_name = "NAME", value_parser = non_empty)]
+    pub kernel_image: Option<String>,
+
+    /// Pin the build container image to this sha256 (64 hex digits)
+    #[arg(long, value_name = "HEX", value_parser = image_sha)]
+    pub image_sha: Option<String>,
+
+    /// Build without the runner's build cache
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Mail the result to this address; repeatable
+    #[arg(long = "notify-email", value_name = "ADDRESS", value_parser = email)]
+    pub notify_emails: Vec<String>,
 }
 
 /// Flags shared by `schedule test` and `schedule boot`.
@@ -237,6 +291,52 @@ pub struct KernelArgs {
     /// Schedule even if the same build already has this job
     #[arg(long)]
     pub force: bool,
+
+    /// Root filesystem image to boot
+    #[arg(long, value_name = "URL", value_parser = http_url, value_hint = ValueHint::Url)]
+    pub rootfs: Option<String>,
+
+    /// Device tree blob
+    #[arg(long, value_name = "URL", value_parser = http_url, value_hint = ValueHint::Url)]
+    pub dtb: Option<String>,
+
+    /// Firmware (BIOS, OpenSBI) to boot with
+    #[arg(long, value_name = "URL", value_parser = http_url, value_hint = ValueHint::Url)]
+    pub bios: Option<String>,
+
+    /// Extra kernel command line arguments
+    #[arg(long, value_name = "ARGS", value_parser = non_empty)]
+    pub boot_args: Option<String>,
+
+    /// An overlay archive unpacked into the root filesystem, at PATH
+    /// (default /); repeatable
+    #[arg(long, value_names = ["URL", "PATH"], num_args = 1..=2)]
+    pub overlay: Vec<String>,
+
+    /// A shell command run in the booted system (with the command test);
+    /// repeatable, in order
+    #[arg(long = "command", value_name = "COMMAND", value_parser = non_empty)]
+    pub commands: Vec<String>,
+
+    /// Container image that provides QEMU
+    #[arg(long, value_name = "IMAGE", value_parser = non_empty)]
+    pub qemu_image: Option<String>,
+
+    /// A name for the test job, shown by the runner
+    #[arg(long, value_name = "NAME", value_parser = non_empty)]
+    pub test_name: Option<String>,
+
+    /// Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)
+    #[arg(long)]
+    pub shared: bool,
+
+    /// The runner's host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)
+    #[arg(long, value_name = "HOST", value_parser = non_empty)]
+    pub host: Option<String>,
+
+    /// Mail the result to this address; repeatable
+    #[arg(long = "notify-email", value_name = "ADDRESS", value_parser = email)]
+    pub notify_emails: Vec<String>,
 }
 
 /// `kbridge schedule test`.
@@ -730,6 +830,34 @@ fn commit_sha(value: &str) -> Result<String, String> {
         return Err("not a commit hash (7 to 40 hex digits)".into());
     }
     Ok(value.to_ascii_lowercase())
+}
+
+fn image_sha(value: &str) -> Result<String, String> {
+    let v = value.trim().to_ascii_lowercase();
+    if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(v)
+    } else {
+        Err("expected the 64 hex digits of a sha256".into())
+    }
+}
+
+fn email(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    let ok = match v.split_once('@') {
+        Some((user, domain)) => {
+            !user.is_empty()
+                && !domain.contains('@')
+                && domain
+                    .split_once('.')
+                    .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+        }
+        None => false,
+    };
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err("not an e-mail address (user@example.org)".into())
+    }
 }
 
 fn key_value(value: &str) -> Result<(String, String), String> {

@@ -1628,7 +1628,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("expected a number of seconds, got the string \"60\"; write 60 without quotes"),
+            err.contains(
+                "expected a number of seconds, got the string \"60\"; write 60 without quotes"
+            ),
             "{err}"
         );
 

@@ -143,6 +143,74 @@ pub struct BuildSpec {
     /// Ask the runner to keep the results private.
     #[serde(default, skip_serializing_if = "is_false")]
     pub private: bool,
+    /// Everything else a build may be asked for.
+    #[serde(default, skip_serializing_if = "BuildOptions::is_empty")]
+    pub options: BuildOptions,
+}
+
+/// A build's further options, each kept as given (every KEY=VALUE of a
+/// repeated flag).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BuildOptions {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub make_variables: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub environment: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_sha: Option<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub no_cache: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notify_emails: Vec<String>,
+}
+
+impl BuildOptions {
+    pub fn is_empty(&self) -> bool {
+        *self == BuildOptions::default()
+    }
+}
+
+/// A test's or boot's further options.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TestOptions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rootfs: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dtb: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bios: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot_args: Option<String>,
+    /// Minutes, by test name (`boot` included).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeouts: Vec<(String, u64)>,
+    /// Archive URL and where it is unpacked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overlays: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qemu_image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_name: Option<String>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub shared: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notify_emails: Vec<String>,
+}
+
+impl TestOptions {
+    pub fn is_empty(&self) -> bool {
+        *self == TestOptions::default()
+    }
 }
 
 /// A test or boot job on a built kernel. For a boot job `tests` is empty.
@@ -175,6 +243,9 @@ pub struct TestSpec {
     /// on its kernel when it succeeds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waits_for: Option<String>,
+    /// Everything else a test may be asked for.
+    #[serde(default, skip_serializing_if = "TestOptions::is_empty")]
+    pub options: TestOptions,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -698,6 +769,7 @@ pub fn now_rfc3339() -> String {
 #[cfg(test)]
 pub fn sample_test_spec(build_id: &str, tests: &[&str]) -> TestSpec {
     TestSpec {
+        options: Default::default(),
         device: "qemu-riscv64".into(),
         definition: None,
         kernel: Some("https://example.org/Image".into()),

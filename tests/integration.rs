@@ -8,6 +8,7 @@ mod jobs;
 mod kcidb;
 mod lava;
 mod listen;
+mod parity;
 mod schedule;
 #[allow(dead_code)]
 mod util;

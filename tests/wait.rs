@@ -544,7 +544,7 @@ fn a_test_after_a_running_build_waits_for_it_on_tuxsuite() {
     let (test, test_uid) = w.schedule(&["schedule", "boot", "--after", &build_uid]);
     let body = w.tux.submissions().last().unwrap().json();
     assert_eq!(body["waiting_for"], format!("BUILD#{build_uid}"));
-    assert!(body.get("kernel").is_none(), "{body}");
+    assert!(body["kernel"].is_null(), "{body}");
     assert_eq!(w.tux.job(&test_uid)["state"], "waiting");
     // The build passes; the test then runs and finishes.
     w.tux.finish_build(

@@ -1,12 +1,12 @@
 //! `kbridge schedule build|test|boot`: turns the arguments into a
 //! runner-neutral job and hands it to the scheduler.
 
-use crate::cli::{BootArgs, BuildArgs, KernelArgs, Schedule, TestArgs};
+use crate::cli::{BootArgs, BuildArgs, KernelArgs, Schedule, TestArgs, TimeoutArg};
 use crate::commands::wait::{self, WaitFor};
 use crate::commands::{json, open_runner, print, Context};
 use crate::config::keys;
 use crate::error::{exit, Error};
-use crate::model::{BuildSpec, Job, JobSpec, TestSpec};
+use crate::model::{BuildOptions, BuildSpec, Job, JobSpec, TestOptions, TestSpec};
 use crate::runner::{self, Purpose};
 use crate::scheduler::{self, Outcome, Request};
 use crate::store::Store;
@@ -17,7 +17,33 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<u8, Error> {
         Schedule::Test(a) => (a.common.clone(), Args::Test(a)),
         Schedule::Boot(a) => (a.common.clone(), Args::Boot(a)),
     };
+    // One --timeout flag, two meanings: a duration bounds --wait, NAME=MINUTES
+    // limits one of a test's tests.
+    let mut wait_timeout = None;
+    let mut test_timeouts = Vec::new();
+    for t in &common.timeout {
+        match t {
+            TimeoutArg::Wait(_) if !common.wait => {
+                return Err(Error::Usage(
+                    "--timeout DURATION bounds --wait; add --wait, or give a test's limit as NAME=MINUTES (boot=30)".into(),
+                ))
+            }
+            TimeoutArg::Wait(_) if wait_timeout.is_some() => {
+                return Err(Error::Usage("--timeout DURATION is given twice; give it once".into()))
+            }
+            TimeoutArg::Wait(d) => wait_timeout = Some(*d),
+            TimeoutArg::Test(name, minutes) => test_timeouts.push((name.clone(), *minutes)),
+        }
+    }
+    if !test_timeouts.is_empty() && matches!(request, Args::Build(_)) {
+        return Err(Error::Usage(
+            "--timeout NAME=MINUTES limits a test; a build takes --timeout DURATION with --wait only".into(),
+        ));
+    }
     let (mut spec, force, after) = request.into_spec(common.private)?;
+    if let JobSpec::Test(t) | JobSpec::Boot(t) = &mut spec {
+        t.options.timeouts = test_timeouts;
+    }
     let config = ctx.load()?;
     let code = config.text(keys::RUNNER).expect("runner has a default");
     let info = runner::find(&code.value).ok_or_else(|| {
@@ -145,7 +171,7 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<u8, Error> {
         ctx,
         &WaitFor {
             jobs: vec![job.id.to_string()],
-            timeout: common.timeout,
+            timeout: wait_timeout,
             junit: common.junit.clone(),
             bisect: common.bisect,
             json: common.json,
@@ -177,10 +203,20 @@ impl Args {
                     kconfig,
                     targets: a.targets,
                     private,
+                    options: BuildOptions {
+                        make_variables: a.make_variables,
+                        environment: a.environment,
+                        build_name: a.build_name,
+                        kernel_image: a.kernel_image,
+                        image_sha: a.image_sha,
+                        no_cache: a.no_cache,
+                        notify_emails: a.notify_emails,
+                    },
                 });
                 Ok((spec, true, None))
             }
             Args::Test(a) => {
+                let overlays = overlays(&a.kernel)?;
                 let mut tests: Vec<String> = Vec::new();
                 for t in a.tests {
                     if t == "boot" || tests.contains(&t) {
@@ -194,19 +230,44 @@ impl Args {
                     ));
                 }
                 let (force, after) = (a.kernel.force, a.kernel.after.clone());
-                let spec = test_spec(a.kernel, tests, a.collection, private);
+                let mut spec = test_spec(a.kernel, tests, a.collection, private);
+                spec.options.overlays = overlays;
                 Ok((JobSpec::Test(spec), force, after))
             }
             Args::Boot(a) => {
+                let overlays = overlays(&a.kernel)?;
                 let (force, after) = (a.kernel.force, a.kernel.after.clone());
-                Ok((
-                    JobSpec::Boot(test_spec(a.kernel, vec![], None, private)),
-                    force,
-                    after,
-                ))
+                let mut spec = test_spec(a.kernel, vec![], None, private);
+                spec.options.overlays = overlays;
+                Ok((JobSpec::Boot(spec), force, after))
             }
         }
     }
+}
+
+/// `--overlay URL [PATH]`, repeatable: clap gives the values flat, so each
+/// URL starts an overlay and an absolute path after it is where it goes.
+fn overlays(k: &KernelArgs) -> Result<Vec<(String, String)>, Error> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut path_given = false;
+    for v in &k.overlay {
+        if v.starts_with("https://") || v.starts_with("http://") {
+            out.push((v.clone(), "/".into()));
+            path_given = false;
+        } else if out.is_empty() || path_given {
+            return Err(Error::Usage(format!(
+                "--overlay '{v}': expected URL [PATH], the URL of an archive first"
+            )));
+        } else if !v.starts_with('/') {
+            return Err(Error::Usage(format!(
+                "--overlay '{v}': the path to unpack at must be absolute (/opt)"
+            )));
+        } else {
+            out.last_mut().expect("checked above").1 = v.clone();
+            path_given = true;
+        }
+    }
+    Ok(out)
 }
 
 fn test_spec(
@@ -215,7 +276,22 @@ fn test_spec(
     collection: Option<String>,
     private: bool,
 ) -> TestSpec {
+    let options = TestOptions {
+        rootfs: k.rootfs,
+        dtb: k.dtb,
+        bios: k.bios,
+        boot_args: k.boot_args,
+        timeouts: vec![],
+        overlays: vec![],
+        commands: k.commands,
+        qemu_image: k.qemu_image,
+        test_name: k.test_name,
+        shared: k.shared,
+        host: k.host,
+        notify_emails: k.notify_emails,
+    };
     TestSpec {
+        options,
         // Empty until the runner is known: it may have a default of its own.
         device: k.device.unwrap_or_default(),
         definition: k.job_definition,

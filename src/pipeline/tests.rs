@@ -309,6 +309,7 @@ async fn a_callback_on_the_wrong_route_or_runner_is_refused() {
 fn builds_are_refused_by_a_runner_that_does_not_do_them() {
     let w = World::new();
     let spec = JobSpec::Build(crate::model::BuildSpec {
+        options: Default::default(),
         tree: "https://git.example/linux.git".into(),
         branch: Some("master".into()),
         sha: None,

@@ -656,6 +656,7 @@ mod conformance {
         let spec_test = crate::model::sample_test_spec("maestro:1", &["ltp-smoke"]);
         let specs = [
             JobSpec::Build(crate::model::BuildSpec {
+                options: Default::default(),
                 tree: "https://git.example/linux.git".into(),
                 branch: Some("master".into()),
                 sha: None,

@@ -299,7 +299,7 @@ fn protocol_answer(r: &Received, st: &Mutex<State>) -> (u16, Value) {
             {
                 return refuse(400, "device and kernel are required");
             }
-            if waits.is_some() && body.get("kernel").is_some() {
+            if waits.is_some() && body["kernel"].as_str().is_some() {
                 return refuse(400, "kernel and waiting_for are mutually exclusive");
             }
             let tests = body.get("tests").cloned().unwrap_or(json!([]));

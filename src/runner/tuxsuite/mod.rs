@@ -68,6 +68,31 @@ pub const INFO: RunnerInfo = RunnerInfo {
     describe,
 };
 
+/// The make targets the official client asks for when none is named.
+const DEFAULT_TARGETS: [&str; 6] = [
+    "config",
+    "debugkernel",
+    "dtbs",
+    "kernel",
+    "modules",
+    "xipkernel",
+];
+
+/// Firmware fields the official client always sends, null unless set
+/// (FVP and Juno only).
+const FIRMWARE: [&str; 6] = [
+    "fip",
+    "ap_romfw",
+    "mcp_fw",
+    "mcp_romfw",
+    "scp_fw",
+    "scp_romfw",
+];
+
+/// The LAVA lab and host the official client names in every test.
+const DEFAULT_LAB: &str = "https://lkft.validation.linaro.org";
+const DEFAULT_HOST: &str = "x86_64";
+
 /// How many times one request is sent at most, as in the official client.
 const MAX_TRIES: u32 = 3;
 
@@ -305,14 +330,27 @@ impl TuxSuite {
     }
 
     fn test_body(t: &TestSpec, callback: Option<&CallbackTarget>) -> Value {
+        let o = &t.options;
         let mut body = Map::new();
         body.insert("device".into(), json!(t.device));
-        if let Some(k) = &t.kernel {
-            body.insert("kernel".into(), json!(k));
-        }
+        // The official client always sends these, null when unset; kbridge
+        // sends what the service has only ever been seen to accept.
+        body.insert("kernel".into(), json!(t.kernel));
         if let Some(m) = &t.modules {
             body.insert("modules".into(), json!(m));
         }
+        for (k, v) in [("rootfs", &o.rootfs), ("dtb", &o.dtb), ("bios", &o.bios)] {
+            body.insert(k.into(), json!(v));
+        }
+        for k in FIRMWARE {
+            body.insert(k.into(), Value::Null);
+        }
+        body.insert("lab".into(), json!(DEFAULT_LAB));
+        body.insert("lava_test_plans_project".into(), Value::Null);
+        body.insert(
+            "host".into(),
+            json!(o.host.as_deref().unwrap_or(DEFAULT_HOST)),
+        );
         // TuxSuite starts the test on the build's own kernel and modules
         // once the build succeeds.
         if let Some(build) = &t.waits_for {
@@ -324,12 +362,44 @@ impl TuxSuite {
         if !tests.is_empty() {
             body.insert("tests".into(), json!(tests));
         }
+        // Every KEY=VALUE is kept (the official client keeps only the first
+        // of each flag).
         let params: Map<String, Value> = t
             .parameters
             .iter()
             .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
         body.insert("parameters".into(), Value::Object(params));
+        if !o.timeouts.is_empty() {
+            let timeouts: Map<String, Value> = o
+                .timeouts
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            body.insert("timeouts".into(), Value::Object(timeouts));
+        }
+        if let Some(a) = &o.boot_args {
+            body.insert("boot_args".into(), json!(a));
+        }
+        if !o.overlays.is_empty() {
+            let overlays: Vec<Value> = o.overlays.iter().map(|(u, p)| json!([u, p])).collect();
+            body.insert("overlays".into(), json!(overlays));
+        }
+        if !o.commands.is_empty() {
+            body.insert("commands".into(), json!(o.commands));
+        }
+        if let Some(q) = &o.qemu_image {
+            body.insert("qemu_image".into(), json!(q));
+        }
+        if let Some(n) = &o.test_name {
+            body.insert("test_name".into(), json!(n));
+        }
+        if o.shared {
+            body.insert("shared".into(), json!(true));
+        }
+        if !o.notify_emails.is_empty() {
+            body.insert("notify_emails".into(), json!(o.notify_emails));
+        }
         body.insert("is_public".into(), json!(!t.private));
         add_callback(&mut body, callback);
         Value::Object(body)
@@ -350,10 +420,35 @@ impl TuxSuite {
             "client_token".into(),
             json!(uuid::Uuid::new_v4().to_string()),
         );
-        entry.insert("environment".into(), json!({}));
-        entry.insert("make_variables".into(), json!({}));
-        entry.insert("targets".into(), json!(b.targets));
+        let o = &b.options;
+        let pairs = |kv: &[(String, String)]| -> Value {
+            Value::Object(kv.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+        };
+        entry.insert("environment".into(), pairs(&o.environment));
+        entry.insert("make_variables".into(), pairs(&o.make_variables));
+        // No target named: the official client's six, not the server's.
+        let targets: Vec<&str> = if b.targets.is_empty() {
+            DEFAULT_TARGETS.to_vec()
+        } else {
+            b.targets.iter().map(String::as_str).collect()
+        };
+        entry.insert("targets".into(), json!(targets));
         entry.insert("is_public".into(), json!(!b.private));
+        if let Some(n) = &o.build_name {
+            entry.insert("build_name".into(), json!(n));
+        }
+        if let Some(k) = &o.kernel_image {
+            entry.insert("kernel_image".into(), json!(k));
+        }
+        if let Some(sha) = &o.image_sha {
+            entry.insert("image_sha".into(), json!(sha));
+        }
+        if o.no_cache {
+            entry.insert("no_cache".into(), json!(true));
+        }
+        if !o.notify_emails.is_empty() {
+            entry.insert("notify_emails".into(), json!(o.notify_emails));
+        }
         add_callback(&mut entry, callback);
         json!({"builds": [entry], "patches": {}})
     }
@@ -909,6 +1004,7 @@ mod tests {
 
     fn test_spec(tests: &[&str]) -> TestSpec {
         TestSpec {
+            options: Default::default(),
             waits_for: None,
             definition: None,
             device: "qemu-riscv64".into(),
@@ -950,6 +1046,7 @@ mod tests {
     #[test]
     fn builds_carry_a_client_token_and_the_callback() {
         let spec = JobSpec::Build(BuildSpec {
+            options: Default::default(),
             tree: "https://git.example/linux.git".into(),
             branch: None,
             sha: Some("abcdef0".into()),

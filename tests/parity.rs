@@ -1,0 +1,250 @@
+//! The TuxSuite request for every option, field for field as the official
+//! client sends it (`../shared/spec/tuxsuite-more.md`), without its bugs:
+//! every KEY=VALUE of a repeated flag is kept.
+
+use serde_json::json;
+
+use crate::util::{build_args, Env, FakeTuxSuite};
+
+const KERNEL: &str = "https://storage.example/b/Image";
+
+#[test]
+fn every_build_option_reaches_the_build_entry() {
+    let tux = FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    env.run(&build_args(&[
+        "--make-var",
+        "W=1",
+        "--make-var",
+        "LLVM=1",
+        "--env",
+        "KCFLAGS=-Werror",
+        "--env",
+        "FOO=a=b",
+        "--build-name",
+        "kasan-clang",
+        "--kernel-image",
+        "Image.gz",
+        "--image-sha",
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "--no-cache",
+        "--notify-email",
+        "dev@example.org",
+        "--notify-email",
+        "ci@example.org",
+        "--target",
+        "config",
+        "--target",
+        "kernel",
+    ]))
+    .expect(0);
+    let body = tux.submissions()[0].json();
+    let e = &body["builds"][0];
+    assert_eq!(e["make_variables"], json!({"W": "1", "LLVM": "1"}));
+    assert_eq!(
+        e["environment"],
+        json!({"KCFLAGS": "-Werror", "FOO": "a=b"})
+    );
+    assert_eq!(e["build_name"], "kasan-clang");
+    assert_eq!(e["kernel_image"], "Image.gz");
+    assert_eq!(
+        e["image_sha"],
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(e["no_cache"], true);
+    assert_eq!(
+        e["notify_emails"],
+        json!(["dev@example.org", "ci@example.org"])
+    );
+    assert_eq!(e["targets"], json!(["config", "kernel"]));
+
+    // No target named: the client's six, and no optional field at all.
+    env.run(&build_args(&[])).expect(0);
+    let e = &tux.submissions()[1].json()["builds"][0];
+    assert_eq!(
+        e["targets"],
+        json!([
+            "config",
+            "debugkernel",
+            "dtbs",
+            "kernel",
+            "modules",
+            "xipkernel"
+        ])
+    );
+    for absent in [
+        "build_name",
+        "kernel_image",
+        "image_sha",
+        "no_cache",
+        "notify_emails",
+    ] {
+        assert!(e.get(absent).is_none(), "{absent}: {e}");
+    }
+    assert_eq!(e["make_variables"], json!({}));
+}
+
+#[test]
+fn every_test_option_reaches_the_test_request() {
+    let tux = FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    env.run(&[
+        "schedule",
+        "test",
+        "--kernel",
+        KERNEL,
+        "--tests",
+        "ltp-smoke,kselftest-memfd",
+        "--build-id",
+        "maestro:1",
+        "--rootfs",
+        "https://storage.example/rootfs.ext4.zst",
+        "--dtb",
+        "https://storage.example/b/dtbs/sifive.dtb",
+        "--bios",
+        "https://storage.example/fw_jump.bin",
+        "--boot-args",
+        "earlycon=sbi",
+        "--timeout",
+        "boot=30",
+        "--timeout",
+        "ltp-smoke=60",
+        "--overlay",
+        "https://storage.example/ov.tar.xz",
+        "/opt",
+        "--overlay",
+        "https://storage.example/ov2.tar.xz",
+        "--command",
+        "uname -a",
+        "--command",
+        "cat /proc/cpuinfo",
+        "--qemu-image",
+        "docker.io/qemu/qemu:latest",
+        "--test-name",
+        "smoke",
+        "--shared",
+        "--host",
+        "m6a.large",
+        "--parameter",
+        "SHARD_NUMBER=4",
+        "--parameter",
+        "SHARD_INDEX=1",
+        "--notify-email",
+        "dev@example.org",
+    ])
+    .expect(0);
+    let b = tux.submissions()[0].json();
+    assert_eq!(b["rootfs"], "https://storage.example/rootfs.ext4.zst");
+    assert_eq!(b["dtb"], "https://storage.example/b/dtbs/sifive.dtb");
+    assert_eq!(b["bios"], "https://storage.example/fw_jump.bin");
+    assert_eq!(b["boot_args"], "earlycon=sbi");
+    assert_eq!(
+        b["timeouts"],
+        json!({"boot": 30, "ltp-smoke": 60}),
+        "both kept"
+    );
+    assert_eq!(
+        b["overlays"],
+        json!([
+            ["https://storage.example/ov.tar.xz", "/opt"],
+            ["https://storage.example/ov2.tar.xz", "/"]
+        ])
+    );
+    assert_eq!(b["commands"], json!(["uname -a", "cat /proc/cpuinfo"]));
+    assert_eq!(b["qemu_image"], "docker.io/qemu/qemu:latest");
+    assert_eq!(b["test_name"], "smoke");
+    assert_eq!(b["shared"], true);
+    assert_eq!(b["host"], "m6a.large");
+    assert_eq!(
+        b["parameters"],
+        json!({"SHARD_NUMBER": "4", "SHARD_INDEX": "1"}),
+        "both kept"
+    );
+    assert_eq!(b["notify_emails"], json!(["dev@example.org"]));
+    // What the client always sends.
+    assert_eq!(b["lab"], "https://lkft.validation.linaro.org");
+    assert!(b["lava_test_plans_project"].is_null());
+    for k in [
+        "fip",
+        "ap_romfw",
+        "mcp_fw",
+        "mcp_romfw",
+        "scp_fw",
+        "scp_romfw",
+    ] {
+        assert!(b.get(k).is_some_and(|v| v.is_null()), "{k}: {b}");
+    }
+
+    // A plain boot: the client's defaults.
+    env.run(&[
+        "schedule",
+        "boot",
+        "--kernel",
+        KERNEL,
+        "--build-id",
+        "maestro:2",
+    ])
+    .expect(0);
+    let b = tux.submissions()[1].json();
+    assert_eq!(b["host"], "x86_64");
+    assert!(
+        b["rootfs"].is_null() && b["dtb"].is_null() && b["bios"].is_null(),
+        "{b}"
+    );
+    for absent in [
+        "timeouts",
+        "overlays",
+        "commands",
+        "shared",
+        "test_name",
+        "tests",
+    ] {
+        assert!(b.get(absent).is_none(), "{absent}: {b}");
+    }
+}
+
+#[test]
+fn bad_option_values_are_usage_errors_before_any_request() {
+    let tux = FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    let test = |extra: &[&str]| {
+        let mut a = vec![
+            "schedule",
+            "test",
+            "--kernel",
+            KERNEL,
+            "--tests",
+            "ltp-smoke",
+            "--build-id",
+            "maestro:1",
+        ];
+        a.extend_from_slice(extra);
+        env.run(&a)
+    };
+    for (extra, expected) in [
+        (
+            &["--timeout", "boot=soon"][..],
+            "not a whole number of minutes",
+        ),
+        (&["--timeout", "1h"][..], "--timeout DURATION bounds --wait"),
+        (&["--overlay", "/opt"][..], "expected URL [PATH]"),
+        (
+            &["--overlay", "https://s.example/o.tar", "opt"][..],
+            "must be absolute",
+        ),
+        (&["--notify-email", "nobody"][..], "not an e-mail address"),
+    ] {
+        let run = test(extra).expect(2);
+        assert!(
+            run.error_line().contains(expected),
+            "{extra:?}: {}",
+            run.stderr
+        );
+    }
+    let run = env.run(&build_args(&["--image-sha", "abc"])).expect(2);
+    assert!(run.error_line().contains("64 hex digits"), "{}", run.stderr);
+    let run = env.run(&build_args(&["--timeout", "boot=30"])).expect(2);
+    assert!(run.error_line().contains("limits a test"), "{}", run.stderr);
+    assert!(tux.submissions().is_empty());
+    assert_eq!(env.job_rows(), 0);
+}
