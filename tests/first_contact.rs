@@ -109,7 +109,15 @@ fn the_listener_takes_the_key_file_tuxsuite_keys_get_writes() {
     let keys = Keys::new();
     // `tuxsuite keys get > tuxsuite.pub`, and its --json answer.
     let plain = env.path("tuxsuite.pub");
-    std::fs::write(&plain, format!("ssh public key:\n\n{}\n", keys.line)).unwrap();
+    // Its exact output, with the sections that follow the key.
+    std::fs::write(
+        &plain,
+        format!(
+            "ssh public key:\n\n{}\n\npat keys:\n\nS.no       domain                    username                  token     \n\n1          gitlab.com                alice                     ****      \n\n",
+            keys.line
+        ),
+    )
+    .unwrap();
     let answer = env.path("keys.json");
     std::fs::write(&answer, json!({"ssh": {"pub": keys.line}}).to_string()).unwrap();
     for file in [&plain, &answer] {

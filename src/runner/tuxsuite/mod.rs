@@ -256,6 +256,9 @@ fn keys_in(text: &str) -> Result<Vec<PublicKey>, (usize, String)> {
             .map_err(|e| (line, format!("ssh.pub is {e}")));
     }
     let mut keys = Vec::new();
+    // `tuxsuite keys get` prints sections (`ssh public key:`, `pat keys:`,
+    // `variables keys:`); only the first holds keys.
+    let mut section: Option<String> = None;
     for (n, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -268,8 +271,10 @@ fn keys_in(text: &str) -> Result<Vec<PublicKey>, (usize, String)> {
             .map(|w| &line[line.find(w).unwrap_or(0)..]);
         match start {
             Some(key) => keys.push(PublicKey::from_openssh(key).map_err(|e| (n + 1, e))?),
-            // `ssh public key:` and other labels.
-            None if line.ends_with(':') => {}
+            None if line.ends_with(':') => {
+                section = Some(line.trim_end_matches(':').trim().to_ascii_lowercase());
+            }
+            None if section.as_deref().is_some_and(|s| s != "ssh public key") => {}
             None => {
                 let shown: String = line.chars().take(40).collect();
                 return Err((n + 1, format!("{EXPECTED}, found \"{shown}\"")));
@@ -955,6 +960,11 @@ mod tests {
         let (_, other) = signature::tests::keypair();
         let one = |text: &str| keys_in(text).map(|k| k.len());
         assert_eq!(one(&format!("ssh public key:\n\n{line}\n")), Ok(1));
+        // Its whole output, PAT and variable sections included.
+        let full = format!(
+            "ssh public key:\n\n{line}\n\npat keys:\n\nS.no       domain                    username                  token     \n\n1          gitlab.com                alice                     ****      \n\nvariables keys:\n\nS.no       keyname                   type                      value     \n\n1          FOO                       variables:env             ****      \n\n"
+        );
+        assert_eq!(one(&full), Ok(1));
         assert_eq!(one(&format!("ssh public key: {line}\n")), Ok(1));
         assert_eq!(one(&format!("# rotation\n{line}\n{other}\n")), Ok(2));
         let json = serde_json::json!({"ssh": {"pub": line}}).to_string();
