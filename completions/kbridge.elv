@@ -31,6 +31,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand jobs 'List recorded jobs, newest first'
             cand show 'Show every stored field of one job'
             cand results 'Show the KCIDB document produced for a job'
+            cand logs 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
             cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
@@ -75,6 +76,19 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print the KCIDB document itself'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand --verbose 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;logs'= {
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --raw 'The log file as the runner keeps it (a test''s whole LAVA log)'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -464,6 +478,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand jobs 'List recorded jobs, newest first'
             cand show 'Show every stored field of one job'
             cand results 'Show the KCIDB document produced for a job'
+            cand logs 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
             cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
@@ -480,6 +495,8 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;show'= {
         }
         &'kbridge;help;results'= {
+        }
+        &'kbridge;help;logs'= {
         }
         &'kbridge;help;report'= {
         }

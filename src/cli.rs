@@ -74,6 +74,10 @@ pub enum Command {
     /// Show the KCIDB document produced for a job
     Results(ResultsArgs),
 
+    /// Print a job's log from its runner: a build's log, or a test's
+    /// console, streamed
+    Logs(LogsArgs),
+
     /// List received callbacks, or process one again
     Inbox(InboxArgs),
 
@@ -426,6 +430,18 @@ pub struct ListenArgs {
     /// only: anyone who can reach the listener can then forge results
     #[arg(long)]
     pub insecure_skip_verify: bool,
+}
+
+/// `kbridge logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The runner's uid or kbridge's job id
+    #[arg(value_name = "JOB")]
+    pub job: String,
+
+    /// The log file as the runner keeps it (a test's whole LAVA log)
+    #[arg(long)]
+    pub raw: bool,
 }
 
 /// `kbridge results`.

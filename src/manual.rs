@@ -94,6 +94,13 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "kbridge-logs",
+        &[
+            ("A build's log, or a test's console:", "kbridge logs 3"),
+            ("A test's whole LAVA log, as the runner keeps it:", "kbridge logs 3 --raw > lava-logs.yaml"),
+        ],
+    ),
+    (
         "kbridge-inbox",
         &[
             ("The latest callbacks:", "kbridge inbox --limit 20"),
@@ -233,6 +240,7 @@ const TUXSUITE_ENV: &[(&str, &str)] = &[
 
 /// The pages whose commands talk to TuxSuite.
 const TUXSUITE_PAGES: &[&str] = &[
+    "kbridge-logs",
     "kbridge-schedule",
     "kbridge-schedule-build",
     "kbridge-schedule-test",

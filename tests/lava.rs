@@ -795,3 +795,15 @@ fn a_submission_that_may_have_arrived_is_unknown_and_multinode_is_refused() {
         .expect(2);
     assert!(run.error_line().contains("multinode"), "{}", run.stderr);
 }
+
+#[test]
+fn logs_of_a_lava_job_are_its_console() {
+    let w = World::new();
+    let id = w.boot()["id"].as_i64().unwrap();
+    w.lab()
+        .finish(1, "Complete", vec![], &["Linux version 6.12", "/ # "]);
+    let run = w.env.run(&["logs", &id.to_string()]).expect(0);
+    assert_eq!(run.stdout, "Linux version 6.12\n/ # \n");
+    let raw = w.env.run(&["logs", &id.to_string(), "--raw"]).expect(0);
+    assert!(raw.stdout.contains("\"lvl\": \"info\""), "{}", raw.stdout);
+}

@@ -248,3 +248,70 @@ fn bad_option_values_are_usage_errors_before_any_request() {
     assert!(tux.submissions().is_empty());
     assert_eq!(env.job_rows(), 0);
 }
+
+#[test]
+fn logs_print_a_builds_log_and_a_tests_console_streamed() {
+    let tux = FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    let art = crate::util::Artifacts::start();
+    env.set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.host());
+    let build = env.run(&build_args(&["--json"])).expect(0).json();
+    let uid = build["uid"].as_str().unwrap();
+    art.put(
+        &format!("/builds/{uid}/build.log"),
+        "make: Entering directory\nerror: it broke\n",
+    );
+    tux.finish_build(uid, &format!("{}/builds/{uid}/", art.url()), false);
+    let run = env.run(&["logs", uid]).expect(0);
+    assert_eq!(run.stdout, "make: Entering directory\nerror: it broke\n");
+
+    let test = env
+        .run(&[
+            "schedule",
+            "test",
+            "--kernel",
+            KERNEL,
+            "--tests",
+            "ltp-smoke",
+            "--build-id",
+            "maestro:1",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    let tuid = test["uid"].as_str().unwrap();
+    let yaml = "- {\"dt\": \"2026-02-24T12:41:42.5\", \"lvl\": \"info\", \"msg\": \"start: 1 tftp-deploy\"}\n- {\"dt\": \"2026-02-24T12:41:43.0\", \"lvl\": \"target\", \"msg\": \"Linux version 6.12\"}\n- {\"dt\": \"2026-02-24T12:41:44.0\", \"lvl\": \"target\", \"msg\": \"/ # \"}\n";
+    art.put(&format!("/tests/{tuid}/lava-logs.yaml"), yaml);
+    tux.finish_test(
+        tuid,
+        &format!("{}/tests/{tuid}/", art.url()),
+        json!({"boot": "pass"}),
+    );
+    let run = env.run(&["logs", tuid]).expect(0);
+    assert_eq!(
+        run.stdout, "Linux version 6.12\n/ # \n",
+        "console lines only"
+    );
+    let run = env.run(&["logs", tuid, "--raw"]).expect(0);
+    assert_eq!(run.stdout, yaml);
+
+    // A job that has not run yet has no logs, and says so.
+    let later = env
+        .run(&[
+            "schedule",
+            "boot",
+            "--kernel",
+            KERNEL,
+            "--build-id",
+            "maestro:2",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    let run = env.run(&["logs", later["uid"].as_str().unwrap()]).expect(1);
+    assert!(
+        run.error_line().contains("has no logs yet"),
+        "{}",
+        run.stderr
+    );
+}

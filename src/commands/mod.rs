@@ -9,6 +9,7 @@ mod doctor;
 mod inbox;
 mod jobs;
 mod listen;
+mod logs;
 mod outbox;
 mod report;
 mod results;
@@ -66,6 +67,7 @@ pub fn run(parsed: Parsed) -> Result<u8, Error> {
         Command::Show(args) => done(jobs::show(args, &ctx.load()?)),
         Command::Listen(args) => listen::run(args, &ctx),
         Command::Results(args) => results::run(args, &ctx.load()?),
+        Command::Logs(args) => done(logs::run(args, &ctx.load()?)),
         Command::Inbox(args) => done(inbox::run(args, &ctx.load()?)),
         Command::Submit(args) => outbox::submit(args, &ctx),
         Command::Outbox(args) => outbox::run(args, &ctx),

@@ -521,6 +521,41 @@ pub trait Runner: Send + Sync {
 
     /// Fetches and reads the results of a finished job.
     fn fetch_results(&self, job: &Job, callback: &Callback) -> Result<JobResults, FetchError>;
+
+    /// Writes a job's log to `out` as it arrives: a build's log, or a
+    /// test's console (`raw`: the log file as the runner keeps it).
+    fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
+        let _ = (job, raw, out);
+        Err(FetchError::Permanent(
+            "this runner does not give kbridge its logs".into(),
+        ))
+    }
+}
+
+/// The console lines of a LAVA-style log (one `- {"dt", "lvl", "msg"}`
+/// mapping per line, console output at `lvl: target`), copied to `out` a
+/// line at a time.
+pub fn console_lines(
+    reader: impl std::io::BufRead,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    for line in reader.lines() {
+        let line = line?;
+        let Some(item) = line.trim_start().strip_prefix("- ") else {
+            continue;
+        };
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(item) else {
+            continue;
+        };
+        if entry["lvl"] != "target" {
+            continue;
+        }
+        match &entry["msg"] {
+            serde_json::Value::String(s) => writeln!(out, "{s}")?,
+            other => writeln!(out, "{other}")?,
+        }
+    }
+    Ok(())
 }
 
 /// What `verify_callback` is replaced by under `--insecure-skip-verify`.

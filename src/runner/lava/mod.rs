@@ -569,6 +569,11 @@ impl Runner for Lava {
             .collect()
     }
 
+    fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
+        let (lab, id) = self.locate(job)?;
+        self.client(lab)?.log(id, raw, out)
+    }
+
     fn fetch_results(&self, job: &Job, _callback: &Callback) -> Result<JobResults, FetchError> {
         let (lab, id) = self.locate(job)?;
         self.client(lab)?

@@ -164,6 +164,20 @@ impl Client<'_> {
         Ok(results)
     }
 
+    /// The job's log, streamed: its console lines, or `raw` the whole
+    /// YAML as the lab serves it.
+    pub fn log(&self, id: u64, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
+        let url = self.lab.api(&format!("jobs/{id}/logs/"));
+        let mut resp = self.get(&url)?;
+        let mut reader = resp.body_mut().as_reader();
+        let copied = if raw {
+            std::io::copy(&mut reader, out).map(|_| ())
+        } else {
+            crate::runner::console_lines(BufReader::new(reader), out)
+        };
+        copied.map_err(|e| FetchError::Transient(format!("reading {url}: {e}")))
+    }
+
     /// The end of the console output (`lvl: target` lines), read line by
     /// line so a large log is never held whole.
     fn console_tail(&self, id: u64) -> Result<String, FetchError> {

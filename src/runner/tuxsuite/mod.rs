@@ -861,6 +861,50 @@ impl Runner for TuxSuite {
         }))
     }
 
+    fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
+        // The stored status may predate the download URL: ask once more.
+        let status = match job
+            .status
+            .as_ref()
+            .filter(|s| s.get("download_url").is_some())
+        {
+            Some(s) => s.clone(),
+            None => match self.poll(job)? {
+                Polled::Finished(cb) => cb.status,
+                Polled::Running { status, .. } => status,
+            },
+        };
+        let Some(base) = status["download_url"].as_str().filter(|u| !u.is_empty()) else {
+            return Err(FetchError::Permanent(format!(
+                "job {} has no logs yet (TuxSuite says it is {})",
+                job.id,
+                status["state"].as_str().unwrap_or("not started")
+            )));
+        };
+        let base = if base.ends_with('/') {
+            base.to_string()
+        } else {
+            format!("{base}/")
+        };
+        let file = match job.kind {
+            JobKind::Build => "build.log",
+            _ => "lava-logs.yaml",
+        };
+        let public = status["is_public"].as_bool().unwrap_or(true);
+        let console = !raw && job.kind != JobKind::Build;
+        if self
+            .artifacts
+            .stream(&format!("{base}{file}"), public, console, out)?
+        {
+            Ok(())
+        } else {
+            Err(FetchError::Permanent(format!(
+                "TuxSuite has no {file} for job {} (yet)",
+                job.id
+            )))
+        }
+    }
+
     fn fetch_results(&self, job: &Job, callback: &Callback) -> Result<JobResults, FetchError> {
         self.artifacts.results(job, callback)
     }

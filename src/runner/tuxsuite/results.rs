@@ -373,6 +373,26 @@ impl Fetcher {
         })
     }
 
+    /// Copies an artefact to `out` as it arrives (never held whole), or
+    /// with `console` only the console lines of a `lava-logs.yaml`.
+    /// `false` when the artefact is not there.
+    pub fn stream(
+        &self,
+        url: &str,
+        public: bool,
+        console: bool,
+        out: &mut dyn std::io::Write,
+    ) -> Result<bool, FetchError> {
+        let fetched = self.fetch(url, public, None, |r| {
+            if console {
+                crate::runner::console_lines(std::io::BufReader::new(r), out)
+            } else {
+                std::io::copy(r, out).map(|_| ())
+            }
+        })?;
+        Ok(matches!(fetched, Fetched::Found(())))
+    }
+
     /// The last [`crate::model::LOG_EXCERPT_CHARS`] characters of a log, NULs removed.
     /// Asks for the end of the file only; a server that ignores the range
     /// is read through, keeping the tail.

@@ -1,0 +1,57 @@
+//! `kbridge logs JOB [--raw]`: a job's log from its runner, streamed to
+//! stdout as it arrives.
+
+use std::io::Write;
+
+use crate::cli::LogsArgs;
+use crate::commands::jobs::find_job;
+use crate::commands::{open_existing, open_runner};
+use crate::config::Config;
+use crate::error::Error;
+use crate::runner::{self, Purpose};
+
+/// Stdout that remembers a closed pipe (`kbridge logs 3 | head`), which
+/// ends the copy and is no failure.
+struct Out<W: Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Write for Out<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|e| {
+            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
+        })
+    }
+}
+
+pub fn run(args: LogsArgs, config: &Config) -> Result<(), Error> {
+    let store = open_existing(config)?;
+    let job = find_job(&store, &args.job)?;
+    drop(store);
+    let info = runner::find(&job.runner).ok_or_else(|| {
+        Error::Failed(format!(
+            "job {} ran on '{}', a runner this kbridge does not know",
+            job.id, job.runner
+        ))
+    })?;
+    let runner = open_runner(config, info, Purpose::Process)?;
+    let stdout = std::io::stdout();
+    let mut out = Out {
+        inner: std::io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
+        closed: false,
+    };
+    let result = runner.logs(&job, args.raw, &mut out);
+    let flushed = out.flush();
+    if out.closed {
+        return Ok(());
+    }
+    result.map_err(|e| Error::Failed(format!("logs of job {}: {e}", job.id)))?;
+    flushed.map_err(|e| Error::io("cannot write the log", &e))
+}
