@@ -16,6 +16,9 @@ _kbridge() {
             ",$1")
                 cmd="kbridge"
                 ;;
+            kbridge,cancel)
+                cmd="kbridge__subcmd__cancel"
+                ;;
             kbridge,config)
                 cmd="kbridge__subcmd__config"
                 ;;
@@ -57,6 +60,9 @@ _kbridge() {
                 ;;
             kbridge,wait)
                 cmd="kbridge__subcmd__wait"
+                ;;
+            kbridge__subcmd__help,cancel)
+                cmd="kbridge__subcmd__help__subcmd__cancel"
                 ;;
             kbridge__subcmd__help,config)
                 cmd="kbridge__subcmd__help__subcmd__config"
@@ -188,8 +194,41 @@ _kbridge() {
 
     case "${cmd}" in
         kbridge)
-            opts="-q -v -h -V --config --quiet --verbose --db --help --version jobs show results logs report config doctor inbox submit outbox listen wait schedule help"
+            opts="-q -v -h -V --config --quiet --verbose --db --help --version jobs show results logs cancel report config doctor inbox submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__cancel)
+            opts="-q -v -h -V --config --quiet --verbose --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -287,8 +326,22 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help)
-            opts="jobs show results logs report config doctor inbox submit outbox listen wait schedule help"
+            opts="jobs show results logs cancel report config doctor inbox submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -773,7 +826,7 @@ _kbridge() {
                     return 0
                     ;;
                 --state)
-                    COMPREPLY=($(compgen -W "submitting submitted failed unknown received completed errored" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "submitting submitted failed unknown received completed errored canceled" -- "${cur}"))
                     return 0
                     ;;
                 --limit)

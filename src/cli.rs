@@ -78,6 +78,10 @@ pub enum Command {
     /// console, streamed
     Logs(LogsArgs),
 
+    /// Ask the runner to cancel jobs that have not finished (exit status 1
+    /// if any could not be)
+    Cancel(CancelArgs),
+
     /// List received callbacks, or process one again
     Inbox(InboxArgs),
 
@@ -430,6 +434,14 @@ pub struct ListenArgs {
     /// only: anyone who can reach the listener can then forge results
     #[arg(long)]
     pub insecure_skip_verify: bool,
+}
+
+/// `kbridge cancel`.
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The jobs to cancel (job ids or uids)
+    #[arg(value_name = "JOB", required = true)]
+    pub jobs: Vec<String>,
 }
 
 /// `kbridge logs`.

@@ -94,6 +94,13 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "kbridge-cancel",
+        &[
+            ("Cancel two jobs:", "kbridge cancel 3 4"),
+            ("Then follow them to their end:", "kbridge wait 3 4"),
+        ],
+    ),
+    (
         "kbridge-logs",
         &[
             ("A build's log, or a test's console:", "kbridge logs 3"),
@@ -240,6 +247,7 @@ const TUXSUITE_ENV: &[(&str, &str)] = &[
 
 /// The pages whose commands talk to TuxSuite.
 const TUXSUITE_PAGES: &[&str] = &[
+    "kbridge-cancel",
     "kbridge-logs",
     "kbridge-schedule",
     "kbridge-schedule-build",

@@ -64,11 +64,14 @@ pub enum JobState {
     /// The callback arrived but its results could not be read completely;
     /// the detail says why. A document is still written from what is known.
     Errored,
+    /// The runner canceled the job before it finished (`kbridge cancel`,
+    /// or someone on the runner); its document says MISS.
+    Canceled,
 }
 
 impl JobState {
     /// Every state, for validating filters.
-    pub const ALL: [JobState; 7] = [
+    pub const ALL: [JobState; 8] = [
         JobState::Submitting,
         JobState::Submitted,
         JobState::Failed,
@@ -76,6 +79,7 @@ impl JobState {
         JobState::Received,
         JobState::Completed,
         JobState::Errored,
+        JobState::Canceled,
     ];
 
     /// The lower-case name used in the store and output.
@@ -88,6 +92,7 @@ impl JobState {
             JobState::Received => "received",
             JobState::Completed => "completed",
             JobState::Errored => "errored",
+            JobState::Canceled => "canceled",
         }
     }
 
@@ -96,7 +101,7 @@ impl JobState {
     pub fn reported(self) -> bool {
         matches!(
             self,
-            JobState::Received | JobState::Completed | JobState::Errored
+            JobState::Received | JobState::Completed | JobState::Errored | JobState::Canceled
         )
     }
 
@@ -116,6 +121,7 @@ impl JobState {
             JobState::Received => "the runner reported the job finished; its results are being fetched",
             JobState::Completed => "results are in and the KCIDB document is written (RESULT says whether the kernel passed)",
             JobState::Errored => "the job finished but its results could not all be read; a document is written from what is known",
+            JobState::Canceled => "the runner canceled the job before it finished (`kbridge cancel`); its KCIDB document says MISS",
         }
     }
 }
@@ -417,6 +423,8 @@ pub struct OutputFile {
 /// What a finished build produced, independently of the runner.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuildResults {
+    /// The runner canceled the build before it finished.
+    pub canceled: bool,
     pub git_repo: Option<String>,
     pub git_ref: Option<String>,
     pub git_sha: Option<String>,
@@ -477,6 +485,8 @@ pub struct TestResults {
     /// stand).
     pub trimmed: Option<String>,
     pub misc: serde_json::Map<String, serde_json::Value>,
+    /// The runner canceled the job before it finished.
+    pub canceled: bool,
     /// KCIDB paths a runner gives its tests itself (by test name), instead
     /// of kbridge's `{collection}.{rest}` rule: for runners whose suites
     /// already name themselves.
@@ -492,6 +502,14 @@ pub enum JobResults {
 
 impl JobResults {
     /// Why the results are incomplete, if they are.
+    /// Whether the runner canceled the job before it finished.
+    pub fn canceled(&self) -> bool {
+        match self {
+            JobResults::Build(b) => b.canceled,
+            JobResults::Test(t) => t.canceled,
+        }
+    }
+
     pub fn problem(&self) -> Option<&str> {
         match self {
             JobResults::Build(_) => None,

@@ -61,6 +61,11 @@ impl JobOutcome {
                 "it is '{}': the runner may or may not have it, so it is not waited for; check the runner",
                 job.state
             )),
+            JobState::Canceled => Verdict::Infra(if detail.is_empty() {
+                "it was canceled before it finished".into()
+            } else {
+                format!("it was canceled: {detail}")
+            }),
             JobState::Completed | JobState::Errored => match (worst, &doc) {
                 (_, None) => Verdict::Infra("it has no readable KCIDB document".into()),
                 (Some(Status::Fail), _) => Verdict::Fail,

@@ -128,6 +128,12 @@ pub fn chain(
     };
     spec.build_id = format!("{origin}:{uid}");
     match build.state {
+        JobState::Canceled => {
+            return Err(ScheduleError::Usage(format!(
+                "build job {} was canceled: there is no kernel to test",
+                build.id
+            )))
+        }
         JobState::Completed | JobState::Errored => {
             if let Some(status @ (crate::model::Status::Fail | crate::model::Status::Error | crate::model::Status::Miss)) =
                 build.result

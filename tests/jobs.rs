@@ -74,7 +74,7 @@ fn jobs_lists_newest_first_with_filters() {
     let run = env.run(&["jobs", "--state", "done"]).expect(2);
     assert!(
         run.error_line()
-            .contains("invalid value 'done' for '--state <STATE>' [possible values: submitting, submitted, failed, unknown, received, completed, errored]"),
+            .contains("invalid value 'done' for '--state <STATE>' [possible values: submitting, submitted, failed, unknown, received, completed, errored, canceled]"),
         "{}",
         run.stderr
     );

@@ -315,3 +315,66 @@ fn logs_print_a_builds_log_and_a_tests_console_streamed() {
         run.stderr
     );
 }
+
+#[test]
+fn cancel_ends_a_running_job_canceled_and_says_so_for_a_finished_one() {
+    let tux = FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    env.set("KBRIDGE_POLL_INTERVAL", "0.2");
+    let running = env
+        .run(&[
+            "schedule",
+            "test",
+            "--kernel",
+            KERNEL,
+            "--tests",
+            "ltp-smoke",
+            "--build-id",
+            "maestro:1",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    let id = running["id"].to_string();
+    let run = env.run(&["cancel", &id]).expect(0);
+    assert!(run.stdout.contains("canceling job"), "{}", run.stdout);
+    let cancel = tux
+        .received()
+        .into_iter()
+        .find(|r| r.path.ends_with("/cancel"))
+        .expect("a cancel request");
+    assert_eq!(cancel.method, "POST");
+    assert_eq!(
+        cancel.path,
+        format!(
+            "/v1/groups/riscv/projects/kbridge/tests/{}/cancel",
+            running["uid"].as_str().unwrap()
+        )
+    );
+    // The runner's word ends it: canceled, MISS, an infrastructure exit.
+    let waited = env.run(&["wait", &id, "--json"]).expect(3);
+    assert_eq!(waited.json()["jobs"][0]["state"], "canceled");
+    let doc = env.run(&["results", &id, "--json"]).json();
+    assert!(
+        doc["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["status"] == "MISS"),
+        "{doc}"
+    );
+    // A finished job is left alone, and the exit status says so.
+    let again = env.run(&["cancel", &id]).expect(1);
+    assert!(
+        again.stderr.contains("has already finished (canceled"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        tux.received()
+            .iter()
+            .filter(|r| r.path.ends_with("/cancel"))
+            .count(),
+        1
+    );
+}

@@ -5,6 +5,7 @@
 //! Commands load only what they need: read-only commands open an existing
 //! database and never create one, and only `listen` reads a runner's keys.
 
+mod cancel;
 mod doctor;
 mod inbox;
 mod jobs;
@@ -68,6 +69,7 @@ pub fn run(parsed: Parsed) -> Result<u8, Error> {
         Command::Listen(args) => listen::run(args, &ctx),
         Command::Results(args) => results::run(args, &ctx.load()?),
         Command::Logs(args) => done(logs::run(args, &ctx.load()?)),
+        Command::Cancel(args) => cancel::run(args, &ctx.load()?),
         Command::Inbox(args) => done(inbox::run(args, &ctx.load()?)),
         Command::Submit(args) => outbox::submit(args, &ctx),
         Command::Outbox(args) => outbox::run(args, &ctx),

@@ -220,7 +220,7 @@ fn targets(store: &Store, given: &[String]) -> Result<Vec<i64>, Error> {
 fn final_state(s: JobState) -> bool {
     matches!(
         s,
-        JobState::Completed | JobState::Errored | JobState::Failed
+        JobState::Completed | JobState::Errored | JobState::Failed | JobState::Canceled
     )
 }
 

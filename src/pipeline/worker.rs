@@ -164,7 +164,9 @@ impl Processor {
         Finish::Completed {
             document: String::from_utf8(bytes).expect("JSON is UTF-8"),
             path: path.display().to_string(),
-            state: if problem.is_some() {
+            state: if results.canceled() {
+                JobState::Canceled
+            } else if problem.is_some() {
                 JobState::Errored
             } else {
                 JobState::Completed

@@ -522,6 +522,15 @@ pub trait Runner: Send + Sync {
     /// Fetches and reads the results of a finished job.
     fn fetch_results(&self, job: &Job, callback: &Callback) -> Result<JobResults, FetchError>;
 
+    /// Asks the runner to cancel a job that has not finished. The job ends
+    /// `canceled` when the runner reports it so (callback or poll).
+    fn cancel(&self, job: &Job) -> Result<(), FetchError> {
+        let _ = job;
+        Err(FetchError::Permanent(
+            "this runner cannot cancel jobs from kbridge".into(),
+        ))
+    }
+
     /// Writes a job's log to `out` as it arrives: a build's log, or a
     /// test's console (`raw`: the log file as the runner keeps it).
     fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {

@@ -131,8 +131,13 @@ impl Db<'_> {
         kind: JobKind,
     ) -> Result<Vec<Job>, StoreError> {
         self.jobs(
-            "SELECT * FROM jobs WHERE build_id = ?1 AND kind = ?2 AND state != ?3 ORDER BY id",
-            params![build_id, kind.as_str(), JobState::Failed.as_str()],
+            "SELECT * FROM jobs WHERE build_id = ?1 AND kind = ?2 AND state NOT IN (?3, ?4) ORDER BY id",
+            params![
+                build_id,
+                kind.as_str(),
+                JobState::Failed.as_str(),
+                JobState::Canceled.as_str()
+            ],
         )
     }
 

@@ -291,6 +291,23 @@ fn protocol_answer(r: &Received, st: &Mutex<State>) -> (u16, Value) {
     let Ok(body) = serde_json::from_str::<Value>(&r.body) else {
         return refuse(400, "body is not JSON");
     };
+    // `POST …/{builds|tests}/UID/cancel`: the job ends canceled.
+    if let Some(uid) = r
+        .path
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_prefix("tests/").or(rest.strip_prefix("builds/")))
+        .and_then(|rest| rest.strip_suffix("/cancel"))
+    {
+        let mut st = st.lock().unwrap();
+        return match st.jobs.get_mut(uid) {
+            Some(job) => {
+                job["state"] = json!("finished");
+                job["result"] = json!("canceled");
+                (200, json!({}))
+            }
+            None => refuse(404, "not found"),
+        };
+    }
     match r.path.strip_prefix(&prefix) {
         Some("tests") => {
             let waits = body["waiting_for"].as_str();

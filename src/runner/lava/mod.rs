@@ -569,6 +569,14 @@ impl Runner for Lava {
             .collect()
     }
 
+    fn cancel(&self, job: &Job) -> Result<(), FetchError> {
+        let (lab, id) = self.locate(job)?;
+        // LAVA cancels with a GET, and says the same whatever it did.
+        self.client(lab)?
+            .get_json(&lab.api(&format!("jobs/{id}/cancel/")))
+            .map(|_| ())
+    }
+
     fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
         let (lab, id) = self.locate(job)?;
         self.client(lab)?.log(id, raw, out)

@@ -363,6 +363,7 @@ pub fn map(
             .or(job["requested_device_type"].as_str())
             .map(str::to_string),
         log_url: Some(lab.job_page(id)),
+        canceled: health == "Canceled",
         ..TestResults::default()
     };
     let start = time(&job["start_time"]);

@@ -861,6 +861,48 @@ impl Runner for TuxSuite {
         }))
     }
 
+    fn cancel(&self, job: &Job) -> Result<(), FetchError> {
+        let uid = job.uid.as_deref().ok_or_else(|| {
+            FetchError::Permanent(
+                "the job has no TuxSuite uid (its submission did not go through)".into(),
+            )
+        })?;
+        let account = self.account().map_err(FetchError::Permanent)?;
+        let kind = match job.kind {
+            JobKind::Build => "builds",
+            _ => "tests",
+        };
+        let url = format!("{}/{kind}/{uid}/cancel", account.project_url());
+        let mut resp = self
+            .agent
+            .post(&url)
+            .header("Authorization", &account.token)
+            .header("Content-Type", "application/json")
+            .send(&b"{}"[..])
+            .map_err(|e| {
+                FetchError::Transient(format!(
+                    "TuxSuite at {}: {}",
+                    account.api_url,
+                    http::describe(&e, self.timeout)
+                ))
+            })?;
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        match status {
+            200..=299 => Ok(()),
+            404 => Err(FetchError::Permanent(format!(
+                "TuxSuite has no {} {uid} in {}/{} (404)",
+                &kind[..kind.len() - 1],
+                account.group,
+                account.project
+            ))),
+            _ => Err(FetchError::Permanent(format!(
+                "TuxSuite answered {status} to the cancel: {}",
+                error_message(serde_json::from_str::<Value>(&text).ok().as_ref(), &text)
+            ))),
+        }
+    }
+
     fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
         // The stored status may predate the download URL: ask once more.
         let status = match job

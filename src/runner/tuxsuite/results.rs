@@ -205,6 +205,7 @@ impl Fetcher {
         let download = download_url(s)?;
         let mut missing = None;
         let mut out = BuildResults {
+            canceled: text(s, "result").as_deref() == Some("canceled"),
             git_repo: text(s, "git_repo"),
             git_ref: text(s, "git_ref"),
             git_sha: text(s, "git_sha"),
@@ -298,6 +299,7 @@ impl Fetcher {
                 .unwrap_or_default(),
             start_time: time(s, "running_time").or_else(|| time(s, "provisioning_time")),
             duration: number(&s["duration"]),
+            canceled: text(s, "result").as_deref() == Some("canceled"),
             ..TestResults::default()
         };
         let mut misc = Map::new();

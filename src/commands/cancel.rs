@@ -1,0 +1,73 @@
+//! `kbridge cancel JOB...`: asks each job's runner to cancel it. A job that
+//! has finished, or never reached its runner, is named and left alone.
+
+use crate::cli::CancelArgs;
+use crate::commands::jobs::find_job;
+use crate::commands::{open_existing, open_runner};
+use crate::config::Config;
+use crate::error::{exit, Error};
+use crate::model::JobState;
+use crate::runner::{self, Purpose};
+
+pub fn run(args: CancelArgs, config: &Config) -> Result<u8, Error> {
+    let store = open_existing(config)?;
+    let mut jobs = Vec::new();
+    for key in &args.jobs {
+        jobs.push(find_job(&store, key)?);
+    }
+    drop(store);
+    let mut refused = 0;
+    for job in jobs {
+        let name = format!(
+            "job {} ({})",
+            job.id,
+            job.uid.as_deref().unwrap_or("no uid")
+        );
+        let leave = match job.state {
+            s if s.reported() => Some(format!(
+                "{name} has already finished ({s}{}): nothing to cancel",
+                job.result
+                    .map(|r| format!(", result {}", r.as_str().to_ascii_lowercase()))
+                    .unwrap_or_default()
+            )),
+            JobState::Failed => Some(format!(
+                "{name} never reached {}: its submission failed, so there is nothing to cancel",
+                job.runner
+            )),
+            _ if job.uid.is_none() => Some(format!(
+                "{name} has no {} id (it is '{}'): cancel it on {} itself if it exists there",
+                job.runner, job.state, job.runner
+            )),
+            _ => None,
+        };
+        if let Some(why) = leave {
+            eprintln!("kbridge: {why}");
+            refused += 1;
+            continue;
+        }
+        let Some(info) = runner::find(&job.runner) else {
+            eprintln!(
+                "kbridge: {name} ran on '{}', a runner this kbridge does not know",
+                job.runner
+            );
+            refused += 1;
+            continue;
+        };
+        let runner = open_runner(config, info, Purpose::Process)?;
+        match runner.cancel(&job) {
+            Ok(()) => println!(
+                "canceling {name} on {}: it ends canceled when {} says so (`kbridge wait {}` follows it)",
+                job.runner, job.runner, job.id
+            ),
+            Err(e) => {
+                eprintln!("kbridge: cannot cancel {name}: {e}");
+                refused += 1;
+            }
+        }
+    }
+    Ok(if refused == 0 {
+        exit::SUCCESS
+    } else {
+        exit::FAILURE
+    })
+}
