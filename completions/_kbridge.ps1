@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('results', 'results', [CompletionResultType]::ParameterValue, 'Show the KCIDB document produced for a job')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Ask the runner to cancel jobs that have not finished (exit status 1 if any could not be)')
+            [CompletionResult]::new('track', 'track', [CompletionResultType]::ParameterValue, 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Queue results from a system that is not a runner, or send them, signed, to another kbridge')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings and where each one came from')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine')
@@ -110,6 +111,22 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         'kbridge;cancel' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kbridge;track' {
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'What the uids are, when known (else a test is looked for first)')
+            [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'The build a test ran on, when the runner does not say: its KCIDB id (origin:...), or a build kbridge knows')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the job records as a JSON array')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
@@ -531,6 +548,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('results', 'results', [CompletionResultType]::ParameterValue, 'Show the KCIDB document produced for a job')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Ask the runner to cancel jobs that have not finished (exit status 1 if any could not be)')
+            [CompletionResult]::new('track', 'track', [CompletionResultType]::ParameterValue, 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Queue results from a system that is not a runner, or send them, signed, to another kbridge')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings and where each one came from')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine')
@@ -556,6 +574,9 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             break
         }
         'kbridge;help;cancel' {
+            break
+        }
+        'kbridge;help;track' {
             break
         }
         'kbridge;help;report' {

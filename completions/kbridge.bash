@@ -58,6 +58,9 @@ _kbridge() {
             kbridge,submit)
                 cmd="kbridge__subcmd__submit"
                 ;;
+            kbridge,track)
+                cmd="kbridge__subcmd__track"
+                ;;
             kbridge,wait)
                 cmd="kbridge__subcmd__wait"
                 ;;
@@ -102,6 +105,9 @@ _kbridge() {
                 ;;
             kbridge__subcmd__help,submit)
                 cmd="kbridge__subcmd__help__subcmd__submit"
+                ;;
+            kbridge__subcmd__help,track)
+                cmd="kbridge__subcmd__help__subcmd__track"
                 ;;
             kbridge__subcmd__help,wait)
                 cmd="kbridge__subcmd__help__subcmd__wait"
@@ -194,7 +200,7 @@ _kbridge() {
 
     case "${cmd}" in
         kbridge)
-            opts="-q -v -h -V --config --quiet --verbose --db --help --version jobs show results logs cancel report config doctor inbox submit outbox listen wait schedule help"
+            opts="-q -v -h -V --config --quiet --verbose --db --help --version jobs show results logs cancel track report config doctor inbox submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -326,7 +332,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help)
-            opts="jobs show results logs cancel report config doctor inbox submit outbox listen wait schedule help"
+            opts="jobs show results logs cancel track report config doctor inbox submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -620,6 +626,20 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help__subcmd__submit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__help__subcmd__track)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1878,6 +1898,47 @@ _kbridge() {
                     return 0
                     ;;
                 --kcidb-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__track)
+            opts="-q -v -h -V --kind --build-id --json --config --quiet --verbose --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kind)
+                    COMPREPLY=($(compgen -W "build test" -- "${cur}"))
+                    return 0
+                    ;;
+                --build-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

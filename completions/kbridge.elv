@@ -33,6 +33,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand results 'Show the KCIDB document produced for a job'
             cand logs 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed'
             cand cancel 'Ask the runner to cancel jobs that have not finished (exit status 1 if any could not be)'
+            cand track 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
             cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
@@ -102,6 +103,21 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;cancel'= {
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand --verbose 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;track'= {
+            cand --kind 'What the uids are, when known (else a test is looked for first)'
+            cand --build-id 'The build a test ran on, when the runner does not say: its KCIDB id (origin:...), or a build kbridge knows'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print the job records as a JSON array'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -493,6 +509,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand results 'Show the KCIDB document produced for a job'
             cand logs 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed'
             cand cancel 'Ask the runner to cancel jobs that have not finished (exit status 1 if any could not be)'
+            cand track 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
             cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
@@ -513,6 +530,8 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;logs'= {
         }
         &'kbridge;help;cancel'= {
+        }
+        &'kbridge;help;track'= {
         }
         &'kbridge;help;report'= {
         }

@@ -82,6 +82,10 @@ pub enum Command {
     /// if any could not be)
     Cancel(CancelArgs),
 
+    /// Follow jobs kbridge did not schedule (from the runner's own client
+    /// or web UI) to their KCIDB documents
+    Track(TrackArgs),
+
     /// List received callbacks, or process one again
     Inbox(InboxArgs),
 
@@ -434,6 +438,34 @@ pub struct ListenArgs {
     /// only: anyone who can reach the listener can then forge results
     #[arg(long)]
     pub insecure_skip_verify: bool,
+}
+
+/// `kbridge track`.
+#[derive(Debug, Args)]
+pub struct TrackArgs {
+    /// The runner's uids of the jobs
+    #[arg(value_name = "UID", required = true)]
+    pub uids: Vec<String>,
+
+    /// What the uids are, when known (else a test is looked for first)
+    #[arg(long, value_enum)]
+    pub kind: Option<TrackKind>,
+
+    /// The build a test ran on, when the runner does not say: its KCIDB id
+    /// (origin:...), or a build kbridge knows
+    #[arg(long, value_name = "ID", value_parser = non_empty)]
+    pub build_id: Option<String>,
+
+    /// Print the job records as a JSON array
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `kbridge track` looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrackKind {
+    Build,
+    Test,
 }
 
 /// `kbridge cancel`.

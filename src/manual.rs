@@ -94,6 +94,13 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "kbridge-track",
+        &[
+            ("Follow a test started with the tuxsuite client:", "kbridge track 2ZITcwA6wxeKxh9cZA5HBJ6FkSj"),
+            ("Then wait for its KCIDB document:", "kbridge wait"),
+        ],
+    ),
+    (
         "kbridge-cancel",
         &[
             ("Cancel two jobs:", "kbridge cancel 3 4"),
@@ -247,6 +254,7 @@ const TUXSUITE_ENV: &[(&str, &str)] = &[
 
 /// The pages whose commands talk to TuxSuite.
 const TUXSUITE_PAGES: &[&str] = &[
+    "kbridge-track",
     "kbridge-cancel",
     "kbridge-logs",
     "kbridge-schedule",

@@ -378,3 +378,79 @@ fn cancel_ends_a_running_job_canceled_and_says_so_for_a_finished_one() {
         1
     );
 }
+
+#[test]
+fn track_adopts_jobs_started_elsewhere_once() {
+    let tux = FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    let art = crate::util::Artifacts::start();
+    env.set("KBRIDGE_POLL_INTERVAL", "0.2")
+        .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.host());
+    // A finished test that ran after a build, and a running one.
+    let done = "2MBYelsewhere0000000000done";
+    let running = "2MBYelsewhere00000000running";
+    let download = art.test_job(done, crate::util::RESULTS_JSON, "boot\n");
+    tux.add_job(
+        done,
+        json!({"device": "qemu-riscv64", "tests": ["boot", "ltp-smoke"],
+        "waiting_for": "BUILD#2MBYbuild00000000000000001"}),
+    );
+    let build = "2MBYbuild00000000000000001";
+    tux.add_job(
+        build,
+        json!({"git_repo": "https://git.example/linux.git", "git_ref": "master",
+        "target_arch": "riscv", "toolchain": "gcc-13", "kconfig": ["defconfig"]}),
+    );
+    tux.finish_build(build, &format!("{}/builds/{build}/", art.url()), true);
+    tux.finish_test(
+        done,
+        &download,
+        json!({"boot": "pass", "ltp-smoke": "pass"}),
+    );
+    tux.add_job(
+        running,
+        json!({"device": "qemu-riscv64", "kernel": KERNEL, "tests": ["ltp-smoke"]}),
+    );
+
+    let tracked = env.run(&["track", done, "--json"]).expect(0).json();
+    assert_eq!(tracked[0]["kind"], "test");
+    assert_eq!(env.job_rows(), 2, "its build is adopted too");
+    assert_eq!(tracked[0]["state"], "submitted");
+    assert_eq!(tracked[0]["build_id"], "kbridge:2MBYbuild00000000000000001");
+    // The second time is a no-op.
+    let again = env.run(&["track", done]).expect(0);
+    assert!(
+        again.stderr.contains("already tracked as job 2"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(env.job_rows(), 2);
+
+    // Without a build to name, --build-id is asked for, and then taken.
+    let run = env.run(&["track", running]).expect(2);
+    assert!(
+        run.error_line().contains("give --build-id"),
+        "{}",
+        run.stderr
+    );
+    env.run(&["track", running, "--build-id", "maestro:1"])
+        .expect(0);
+    let download = art.test_job(running, crate::util::RESULTS_JSON, "boot\n");
+    tux.finish_test(
+        running,
+        &download,
+        json!({"boot": "pass", "ltp-smoke": "fail"}),
+    );
+    let summary = env.run(&["wait", "--json"]).expect(1).json();
+    let jobs = summary["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 3, "{summary}");
+    let doc = env.run(&["results", "2", "--json"]).json();
+    assert_eq!(
+        doc["tests"][0]["build_id"],
+        "kbridge:2MBYbuild00000000000000001"
+    );
+    assert!(
+        !tux.submissions().iter().any(|r| r.method == "POST"),
+        "nothing was scheduled"
+    );
+}

@@ -16,6 +16,7 @@ mod report;
 mod results;
 mod schedule;
 mod settings;
+mod track;
 pub mod wait;
 
 use std::collections::BTreeMap;
@@ -70,6 +71,7 @@ pub fn run(parsed: Parsed) -> Result<u8, Error> {
         Command::Results(args) => results::run(args, &ctx.load()?),
         Command::Logs(args) => done(logs::run(args, &ctx.load()?)),
         Command::Cancel(args) => cancel::run(args, &ctx.load()?),
+        Command::Track(args) => done(track::run(args, &ctx.load()?)),
         Command::Inbox(args) => done(inbox::run(args, &ctx.load()?)),
         Command::Submit(args) => outbox::submit(args, &ctx),
         Command::Outbox(args) => outbox::run(args, &ctx),

@@ -377,6 +377,16 @@ pub enum Polled {
     },
 }
 
+/// A job found on the runner: what it is and what the runner says of it.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    /// Its description; a test's `build_id` is left empty.
+    pub spec: JobSpec,
+    /// The runner uid of the build a test ran on, when the runner says.
+    pub build_uid: Option<String>,
+    pub status: serde_json::Value,
+}
+
 /// Where a finished build's kernel is, for a test chained to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuiltKernel {
@@ -521,6 +531,16 @@ pub trait Runner: Send + Sync {
 
     /// Fetches and reads the results of a finished job.
     fn fetch_results(&self, job: &Job, callback: &Callback) -> Result<JobResults, FetchError>;
+
+    /// Looks up a job kbridge did not schedule (started with the runner's
+    /// own client or web UI) so it can be recorded and followed like one
+    /// it did. `build` says which kind the uid is, when the user knows.
+    fn track(&self, uid: &str, build: Option<bool>) -> Result<Tracked, FetchError> {
+        let _ = (uid, build);
+        Err(FetchError::Permanent(
+            "this runner cannot look up jobs kbridge did not schedule".into(),
+        ))
+    }
 
     /// Asks the runner to cancel a job that has not finished. The job ends
     /// `canceled` when the runner reports it so (callback or poll).

@@ -129,6 +129,15 @@ impl FakeTuxSuite {
         self.state.lock().unwrap().jobs[uid].clone()
     }
 
+    /// A job started elsewhere (the tuxsuite client, the web UI).
+    pub fn add_job(&self, uid: &str, fields: Value) {
+        let mut job = json!({"uid": uid, "project": format!("{GROUP}/{PROJECT}"), "state": "provisioning", "is_public": true});
+        for (k, v) in fields.as_object().unwrap() {
+            job[k] = v.clone();
+        }
+        self.state.lock().unwrap().jobs.insert(uid.to_string(), job);
+    }
+
     /// Changes fields of a job (`state`, `download_url`, ...).
     pub fn update(&self, uid: &str, fields: Value) {
         let mut st = self.state.lock().unwrap();

@@ -334,6 +334,55 @@ impl TuxSuite {
         )
     }
 
+    /// What TuxSuite says of a build or test now.
+    fn status(&self, build: bool, uid: &str) -> Result<Value, FetchError> {
+        let account = self.account().map_err(FetchError::Permanent)?;
+        let what = if build { "builds" } else { "tests" };
+        let url = format!("{}/{what}/{uid}", account.project_url());
+        let mut resp = self
+            .agent
+            .get(&url)
+            .header("Authorization", &account.token)
+            .call()
+            .map_err(|e| {
+                FetchError::Transient(format!("TuxSuite: {}", http::describe(&e, self.timeout)))
+            })?;
+        let status = resp.status().as_u16();
+        let retry_after = http::retry_after(resp.headers());
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        match status {
+            200..=299 => {}
+            404 => {
+                return Err(FetchError::Permanent(format!(
+                    "TuxSuite does not know {what} {uid} (404)"
+                )))
+            }
+            403 => {
+                return Err(FetchError::Permanent(format!(
+                    "TuxSuite refused the token (403); check the token from {}",
+                    account.token_source
+                )))
+            }
+            429 | 503 if retry_after.is_some() => {
+                return Err(FetchError::Throttled {
+                    why: format!("TuxSuite answered {status}"),
+                    after: retry_after.unwrap_or_default(),
+                })
+            }
+            408 | 429 | 500..=599 => {
+                return Err(FetchError::Transient(format!("TuxSuite answered {status}")))
+            }
+            _ => {
+                return Err(FetchError::Permanent(format!(
+                    "TuxSuite answered {status}: {}",
+                    error_message(serde_json::from_str(&text).ok().as_ref(), &text)
+                )))
+            }
+        }
+        serde_json::from_str(&text)
+            .map_err(|_| FetchError::Transient(format!("TuxSuite answered {url} with non-JSON")))
+    }
+
     fn test_body(t: &TestSpec, callback: Option<&CallbackTarget>) -> Value {
         let o = &t.options;
         let mut body = Map::new();
@@ -795,57 +844,10 @@ impl Runner for TuxSuite {
     }
 
     fn poll(&self, job: &Job) -> Result<Polled, FetchError> {
-        let account = self.account().map_err(FetchError::Permanent)?;
         let uid = job.uid.as_deref().ok_or_else(|| {
             FetchError::Permanent("the job has no TuxSuite uid to look up".into())
         })?;
-        let what = match job.kind {
-            JobKind::Build => "builds",
-            JobKind::Test | JobKind::Boot => "tests",
-        };
-        let url = format!("{}/{what}/{uid}", account.project_url());
-        let mut resp = self
-            .agent
-            .get(&url)
-            .header("Authorization", &account.token)
-            .call()
-            .map_err(|e| {
-                FetchError::Transient(format!("TuxSuite: {}", http::describe(&e, self.timeout)))
-            })?;
-        let status = resp.status().as_u16();
-        let retry_after = http::retry_after(resp.headers());
-        let text = resp.body_mut().read_to_string().unwrap_or_default();
-        match status {
-            200..=299 => {}
-            404 => {
-                return Err(FetchError::Permanent(format!(
-                    "TuxSuite does not know {what} {uid} (404)"
-                )))
-            }
-            403 => {
-                return Err(FetchError::Permanent(format!(
-                    "TuxSuite refused the token (403); check the token from {}",
-                    account.token_source
-                )))
-            }
-            429 | 503 if retry_after.is_some() => {
-                return Err(FetchError::Throttled {
-                    why: format!("TuxSuite answered {status}"),
-                    after: retry_after.unwrap_or_default(),
-                })
-            }
-            408 | 429 | 500..=599 => {
-                return Err(FetchError::Transient(format!("TuxSuite answered {status}")))
-            }
-            _ => {
-                return Err(FetchError::Permanent(format!(
-                    "TuxSuite answered {status}: {}",
-                    error_message(serde_json::from_str(&text).ok().as_ref(), &text)
-                )))
-            }
-        }
-        let status: Value = serde_json::from_str(&text)
-            .map_err(|_| FetchError::Transient(format!("TuxSuite answered {url} with non-JSON")))?;
+        let status = self.status(job.kind == JobKind::Build, uid)?;
         let state = status["state"].as_str().unwrap_or("unknown").to_string();
         if state != "finished" {
             let queued = matches!(state.as_str(), "waiting" | "queued" | "provisioning");
@@ -859,6 +861,87 @@ impl Runner for TuxSuite {
             uid: Some(uid.to_string()),
             status,
         }))
+    }
+
+    fn track(&self, uid: &str, build: Option<bool>) -> Result<crate::runner::Tracked, FetchError> {
+        let (status, is_build) = match build {
+            Some(b) => (self.status(b, uid)?, b),
+            // Tests are the more common: ask for one first.
+            None => match self.status(false, uid) {
+                Ok(s) => (s, false),
+                Err(FetchError::Permanent(_)) => (self.status(true, uid)?, true),
+                Err(e) => return Err(e),
+            },
+        };
+        let text = |k: &str| status[k].as_str().map(str::to_string);
+        let public = status["is_public"].as_bool().unwrap_or(true);
+        if is_build {
+            let spec = JobSpec::Build(BuildSpec {
+                tree: text("git_repo").unwrap_or_default(),
+                branch: text("git_ref"),
+                sha: text("git_sha"),
+                arch: text("target_arch").unwrap_or_default(),
+                toolchain: text("toolchain").unwrap_or_default(),
+                kconfig: status["kconfig"]
+                    .as_array()
+                    .map(|k| {
+                        k.iter()
+                            .filter_map(|v| v.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                targets: vec![],
+                private: !public,
+                options: Default::default(),
+            });
+            return Ok(crate::runner::Tracked {
+                spec,
+                build_uid: None,
+                status,
+            });
+        }
+        let tests: Vec<String> = status["tests"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .filter_map(|v| v.as_str())
+                    .filter(|n| *n != "boot")
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        // The build it ran on: the one it waited for, or the one whose
+        // storage its kernel comes from.
+        let build_uid = text("waiting_for")
+            .and_then(|w| w.strip_prefix("BUILD#").map(String::from))
+            .or_else(|| {
+                let kernel = text("kernel")?;
+                let rest = kernel.split("/builds/").nth(1)?;
+                Some(rest.split('/').next()?.to_string()).filter(|u| !u.is_empty())
+            });
+        let spec = TestSpec {
+            device: text("device").unwrap_or_default(),
+            definition: None,
+            kernel: text("kernel"),
+            modules: text("modules"),
+            build_id: String::new(),
+            tests,
+            collection: None,
+            parameters: vec![],
+            private: !public,
+            waits_for: None,
+            options: Default::default(),
+        };
+        let spec = if spec.tests.is_empty() {
+            JobSpec::Boot(spec)
+        } else {
+            JobSpec::Test(spec)
+        };
+        Ok(crate::runner::Tracked {
+            spec,
+            build_uid,
+            status,
+        })
     }
 
     fn cancel(&self, job: &Job) -> Result<(), FetchError> {
