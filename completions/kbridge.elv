@@ -376,6 +376,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --kernel-image 'The kernel image to build (Image.gz, bzImage) instead of the default'
             cand --image-sha 'Pin the build container image to this sha256 (64 hex digits)'
             cand --notify-email 'Mail the result to this address; repeatable'
+            cand --patch-series 'An unmerged patch series to apply first: an mbox, .patch or .txt file, a directory or .tar.gz with a quilt series file, a URL, or a lore link or message-id (needs b4)'
             cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
             cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
             cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'

@@ -260,6 +260,12 @@ pub struct BuildArgs {
     /// Mail the result to this address; repeatable
     #[arg(long = "notify-email", value_name = "ADDRESS", value_parser = email)]
     pub notify_emails: Vec<String>,
+
+    /// An unmerged patch series to apply first: an mbox, .patch or .txt
+    /// file, a directory or .tar.gz with a quilt series file, a URL, or a
+    /// lore link or message-id (needs b4)
+    #[arg(long, value_name = "SERIES", value_hint = ValueHint::AnyPath)]
+    pub patch_series: Option<String>,
 }
 
 /// Flags shared by `schedule test` and `schedule boot`.

@@ -30,6 +30,7 @@ mod manual;
 mod metrics;
 mod model;
 mod outcome;
+mod patches;
 mod pipeline;
 mod progress;
 mod report;

@@ -173,6 +173,19 @@ pub struct BuildOptions {
     pub no_cache: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notify_emails: Vec<String>,
+    /// An unmerged series to apply before building.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patch_series: Option<PatchSeries>,
+}
+
+/// A patch series, as `--patch-series` read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PatchSeries {
+    /// The file's bytes (a directory packed as a gzip tar), base64.
+    File { name: String, base64: String },
+    /// Fetched by the runner itself.
+    Url(String),
 }
 
 impl BuildOptions {

@@ -454,3 +454,111 @@ fn track_adopts_jobs_started_elsewhere_once() {
         "nothing was scheduled"
     );
 }
+
+/// The key the official client gives a packed series.
+fn patch_key(bytes: &[u8], name: &str) -> (String, String) {
+    use base64::Engine;
+    use sha2::Digest;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let sha: String = sha2::Sha256::digest(b64.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (format!("{sha}/{name}"), b64)
+}
+
+#[test]
+fn patch_series_are_packed_as_the_client_packs_them() {
+    let tux = FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    let mbox = b"From 1234 Mon Sep 17 00:00:00 2001\nSubject: [PATCH] fix\n\n---\n";
+    let sent = |arg: &str| {
+        env.run(&build_args(&["--patch-series", arg])).expect(0);
+        tux.submissions().last().unwrap().json()
+    };
+    for (file, name) in [
+        ("fix.mbox", "fix.mbox"),
+        ("fix.patch", "fix.patch"),
+        ("b4.mbx", "b4.mbox"),
+    ] {
+        let path = env.path(file);
+        std::fs::write(&path, mbox).unwrap();
+        let body = sent(path.to_str().unwrap());
+        let (key, b64) = patch_key(mbox, name);
+        assert_eq!(body["builds"][0]["kernel_patch_file"], key, "{file}");
+        assert_eq!(body["patches"], json!({ key: b64 }), "{file}");
+    }
+    // A quilt directory goes as <dirname>.tgz holding its files.
+    let dir = env.path("quilt");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("series"), "0001-fix.patch\n").unwrap();
+    std::fs::write(dir.join("0001-fix.patch"), mbox).unwrap();
+    let body = sent(dir.to_str().unwrap());
+    let key = body["builds"][0]["kernel_patch_file"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(key.ends_with("/quilt.tgz"), "{key}");
+    use base64::Engine;
+    let tgz = base64::engine::general_purpose::STANDARD
+        .decode(body["patches"][&key].as_str().unwrap())
+        .unwrap();
+    let mut names: Vec<String> = tar::Archive::new(flate2::read::GzDecoder::new(&tgz[..]))
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["0001-fix.patch", "series"]);
+    // A URL is passed on for the service to fetch.
+    let body = sent("https://lists.example/fix.mbox");
+    assert_eq!(
+        body["builds"][0]["kernel_patch_file"],
+        "https://lists.example/fix.mbox"
+    );
+    assert_eq!(
+        body["patches"],
+        json!({"https://lists.example/fix.mbox": ""})
+    );
+}
+
+#[test]
+fn unusable_patch_series_are_refused_before_anything_is_recorded() {
+    let tux = FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    let nodir = env.path("empty");
+    std::fs::create_dir_all(&nodir).unwrap();
+    let xz = env.path("s.tar.xz");
+    std::fs::write(&xz, b"x").unwrap();
+    let eml = env.path("s.eml");
+    std::fs::write(&eml, b"x").unwrap();
+    let tgz = env.path("s.tar.gz");
+    {
+        let gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&tgz).unwrap(),
+            flate2::Compression::default(),
+        );
+        let mut b = tar::Builder::new(gz);
+        let mut h = tar::Header::new_gnu();
+        h.set_size(1);
+        h.set_cksum();
+        b.append_data(&mut h, "0001.patch", &b"x"[..]).unwrap();
+        b.into_inner().unwrap().finish().unwrap();
+    }
+    for (arg, expected) in [
+        (nodir.to_str().unwrap(), "no series file"),
+        (xz.to_str().unwrap(), "xz archives are not supported"),
+        (eml.to_str().unwrap(), "not a patch series kbridge knows"),
+        (tgz.to_str().unwrap(), "holds no series file"),
+        ("20260101.1234-1-dev@example.org", "needs b4"),
+        (
+            "https://lore.kernel.org/all/20260101.1234-1-dev@example.org/",
+            "needs b4",
+        ),
+    ] {
+        let run = env.run(&build_args(&["--patch-series", arg])).expect(2);
+        assert!(run.error_line().contains(expected), "{arg}: {}", run.stderr);
+    }
+    assert!(tux.submissions().is_empty());
+    assert_eq!(env.job_rows(), 0);
+}

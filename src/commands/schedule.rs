@@ -211,6 +211,12 @@ impl Args {
                         image_sha: a.image_sha,
                         no_cache: a.no_cache,
                         notify_emails: a.notify_emails,
+                        patch_series: a
+                            .patch_series
+                            .as_deref()
+                            .map(crate::patches::load)
+                            .transpose()
+                            .map_err(Error::Usage)?,
                     },
                 });
                 Ok((spec, true, None))

@@ -68,6 +68,12 @@ pub const INFO: RunnerInfo = RunnerInfo {
     describe,
 };
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The make targets the official client asks for when none is named.
 const DEFAULT_TARGETS: [&str; 6] = [
     "config",
@@ -503,8 +509,23 @@ impl TuxSuite {
         if !o.notify_emails.is_empty() {
             entry.insert("notify_emails".into(), json!(o.notify_emails));
         }
+        // Packed as the official client packs it: the key is the sha256
+        // of the base64 text, then the name.
+        let mut patches = Map::new();
+        match &o.patch_series {
+            Some(crate::model::PatchSeries::File { name, base64 }) => {
+                let key = format!("{}/{name}", sha256_hex(base64.as_bytes()));
+                entry.insert("kernel_patch_file".into(), json!(key));
+                patches.insert(key, json!(base64));
+            }
+            Some(crate::model::PatchSeries::Url(url)) => {
+                entry.insert("kernel_patch_file".into(), json!(url));
+                patches.insert(url.clone(), json!(""));
+            }
+            None => {}
+        }
         add_callback(&mut entry, callback);
-        json!({"builds": [entry], "patches": {}})
+        json!({"builds": [entry], "patches": patches})
     }
 
     /// One attempt, and what to do next.
