@@ -1464,7 +1464,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__build)
-            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --tree --branch --sha --arch --toolchain --kconfig --fragment --target --make-var --env --build-name --kernel-image --image-sha --no-cache --notify-email --patch-series --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --tree --git-head --push --branch --sha --arch --toolchain --kconfig --fragment --target --make-var --env --build-name --kernel-image --image-sha --no-cache --notify-email --patch-series --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

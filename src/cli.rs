@@ -194,15 +194,26 @@ fn timeout_arg(value: &str) -> Result<TimeoutArg, String> {
 
 /// `kbridge schedule build`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("revision").required(true).args(["branch", "sha"])))]
+#[command(group(clap::ArgGroup::new("revision").required(true).args(["branch", "sha", "git_head"])))]
 #[command(group(clap::ArgGroup::new("config_source").required(true).multiple(true).args(["kconfig", "fragment"])))]
 pub struct BuildArgs {
     #[command(flatten)]
     pub common: ScheduleCommon,
 
     /// Git repository to build (https://, http:// or git://)
-    #[arg(long, value_name = "URL", value_parser = git_url, value_hint = ValueHint::Url)]
-    pub tree: String,
+    #[arg(long, value_name = "URL", value_parser = git_url, value_hint = ValueHint::Url,
+          required_unless_present = "git_head", conflicts_with = "git_head")]
+    pub tree: Option<String>,
+
+    /// Build the local checkout's HEAD: the repository is its remote
+    /// (git config tuxsuite.remote, else origin) as an https URL, and the
+    /// commit must be on that remote
+    #[arg(long)]
+    pub git_head: bool,
+
+    /// With --git-head: push HEAD to refs/tuxsuite/<sha> on the remote first
+    #[arg(long, requires = "git_head")]
+    pub push: bool,
 
     /// Branch or tag to build
     #[arg(long, value_name = "REF", value_parser = non_empty)]

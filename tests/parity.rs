@@ -562,3 +562,99 @@ fn unusable_patch_series_are_refused_before_anything_is_recorded() {
     assert!(tux.submissions().is_empty());
     assert_eq!(env.job_rows(), 0);
 }
+
+/// Runs git in `dir`, failing the test if it fails.
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Dev",
+            "-c",
+            "user.email=dev@example.org",
+            "-c",
+            "init.defaultBranch=master",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git is installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn git_head_builds_the_checkouts_commit_once_the_remote_has_it() {
+    let tux = FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    env.set("PATH", &std::env::var("PATH").unwrap_or_default());
+    let bare = env.path("linux.git");
+    let work = env.path("linux");
+    std::fs::create_dir_all(&bare).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    git(&bare, &["init", "--bare", "-q"]);
+    git(&work, &["init", "-q"]);
+    std::fs::write(work.join("Makefile"), "all:\n").unwrap();
+    git(&work, &["add", "Makefile"]);
+    git(&work, &["commit", "-q", "-m", "first"]);
+    // The public URL is what is configured; fetches and pushes go to the
+    // local bare repository through insteadOf.
+    git(
+        &work,
+        &["remote", "add", "origin", "https://git.example/linux.git"],
+    );
+    git(
+        &work,
+        &[
+            "config",
+            &format!("url.{}.insteadOf", bare.display()),
+            "https://git.example/linux.git",
+        ],
+    );
+    let sha = git(&work, &["rev-parse", "HEAD"]);
+    let args = [
+        "schedule",
+        "build",
+        "--git-head",
+        "--toolchain",
+        "gcc-13",
+        "--kconfig",
+        "defconfig",
+    ];
+
+    // Not on the remote yet: what to do.
+    let run = env.run_in(&work, &args).expect(2);
+    assert!(
+        run.error_line().contains("is not on remote 'origin'")
+            && run.error_line().contains("--push"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.job_rows(), 0);
+
+    // --push puts it there first.
+    let mut pushing = args.to_vec();
+    pushing.push("--push");
+    env.run_in(&work, &pushing).expect(0);
+    assert_eq!(
+        git(&bare, &["rev-parse", &format!("refs/tuxsuite/{sha}")]),
+        sha
+    );
+    let entry = &tux.submissions()[0].json()["builds"][0];
+    assert_eq!(entry["git_repo"], "https://git.example/linux.git");
+    assert_eq!(entry["git_sha"], sha.as_str());
+    assert!(entry.get("git_ref").is_none());
+    // Now the remote has it, plain --git-head works.
+    env.run_in(&work, &args).expect(0);
+
+    // A local path is no URL a runner can fetch.
+    git(
+        &work,
+        &["remote", "set-url", "origin", bare.to_str().unwrap()],
+    );
+    let run = env.run_in(&work, &args).expect(2);
+    assert!(run.error_line().contains("local path"), "{}", run.stderr);
+}

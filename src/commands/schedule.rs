@@ -194,10 +194,20 @@ impl Args {
             Args::Build(a) => {
                 let mut kconfig: Vec<String> = a.kconfig.into_iter().collect();
                 kconfig.extend(a.fragment);
+                let (tree, sha) = if a.git_head {
+                    let head = crate::githead::resolve(std::path::Path::new("."), a.push)
+                        .map_err(Error::Usage)?;
+                    (head.repo, Some(head.sha))
+                } else {
+                    (
+                        a.tree.expect("clap requires --tree without --git-head"),
+                        a.sha,
+                    )
+                };
                 let spec = JobSpec::Build(BuildSpec {
-                    tree: a.tree,
+                    tree,
                     branch: a.branch,
-                    sha: a.sha,
+                    sha,
                     arch: a.arch,
                     toolchain: a.toolchain,
                     kconfig,

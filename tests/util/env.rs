@@ -141,11 +141,16 @@ impl Env {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_in(self.dir.path(), args)
+    }
+
+    /// Runs the binary with `dir` as its working directory.
+    pub fn run_in(&self, dir: &Path, args: &[&str]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_kbridge"))
             .args(args)
             .env_clear()
             .envs(&self.vars)
-            .current_dir(self.dir.path())
+            .current_dir(dir)
             .output()
             .expect("the kbridge binary runs");
         Run::from(out)
