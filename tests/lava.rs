@@ -57,6 +57,14 @@ impl World {
         self.env.run(&all).expect(0).json()
     }
 
+    /// `kbridge schedule ARGS --runner lava`, whatever its exit status.
+    fn lava(&self, args: &[&str]) -> crate::util::Run {
+        let mut all = vec!["schedule"];
+        all.extend_from_slice(args);
+        all.extend(["--runner", "lava"]);
+        self.env.run(&all)
+    }
+
     fn boot(&self) -> Value {
         self.schedule(&["boot", "--kernel", KERNEL, "--build-id", "maestro:1"])
     }
@@ -70,6 +78,38 @@ impl World {
 
     fn document(&self, id: i64) -> Value {
         self.env.run(&["results", &id.to_string(), "--json"]).json()
+    }
+
+    /// The job's callback token, which only the store knows.
+    fn token(&self, id: i64) -> String {
+        let db = rusqlite::Connection::open(self.env.db()).unwrap();
+        db.query_row("SELECT callback_token FROM jobs WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    }
+
+    /// A test from a minimal definition file of the user's own.
+    fn definition_test(&self, tests: &str) -> i64 {
+        let file = self.env.path("tests.yaml");
+        std::fs::write(
+            &file,
+            "device_type: qemu\njob_name: {job_name}\nactions: []\n",
+        )
+        .unwrap();
+        self.schedule(&[
+            "test",
+            "--job-definition",
+            file.to_str().unwrap(),
+            "--kernel",
+            KERNEL,
+            "--tests",
+            tests,
+            "--build-id",
+            "maestro:1",
+        ])["id"]
+            .as_i64()
+            .unwrap()
     }
 
     fn wait_state(&self, id: i64, state: &str) -> Value {
@@ -149,13 +189,7 @@ fn a_boot_with_the_built_in_template_carries_kbridges_callback_and_ids() {
     assert_eq!(cb["dataset"].as_str(), Some("minimal"));
     assert_eq!(d["notify"]["criteria"]["status"].as_str(), Some("finished"));
     // The token is the job's own, which only the store knows.
-    let db = rusqlite::Connection::open(w.env.db()).unwrap();
-    let token: String = db
-        .query_row("SELECT callback_token FROM jobs WHERE id = 1", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(cb["token"].as_str(), Some(token.as_str()));
+    assert_eq!(cb["token"].as_str(), Some(w.token(1).as_str()));
     assert_eq!(
         d["metadata"]["kbridge.job_id"].as_str(),
         Some("1"),
@@ -218,11 +252,8 @@ fn a_definition_file_is_filled_and_keeps_its_own_notify() {
 
     // A placeholder kbridge does not know is refused before anything is kept.
     std::fs::write(&file, "device_type: {device}\n").unwrap();
-    let run = w.env.run(&[
-        "schedule",
+    let run = w.lava(&[
         "test",
-        "--runner",
-        "lava",
         "--job-definition",
         file.to_str().unwrap(),
         "--build-id",
@@ -241,24 +272,7 @@ fn a_definition_file_is_filled_and_keeps_its_own_notify() {
 #[test]
 fn a_complete_job_called_back_becomes_a_document_from_rest() {
     let w = World::new();
-    let file = w.env.path("tests.yaml");
-    std::fs::write(
-        &file,
-        "device_type: qemu\njob_name: {job_name}\nactions: []\n",
-    )
-    .unwrap();
-    let job = w.schedule(&[
-        "test",
-        "--job-definition",
-        file.to_str().unwrap(),
-        "--kernel",
-        KERNEL,
-        "--tests",
-        "smoke",
-        "--build-id",
-        "maestro:1",
-    ]);
-    let id = job["id"].as_i64().unwrap();
+    let id = w.definition_test("smoke");
     let l = w.env.listen(&[]);
     // The callback URL points at the public name; the lab is told where
     // this listener is instead.
@@ -270,13 +284,7 @@ fn a_complete_job_called_back_becomes_a_document_from_rest() {
     );
     let body = json!({"id": 1, "state_string": "Finished", "health_string": "Complete",
                       "token": "<repeated>", "end_time": "None"});
-    let token = {
-        let db = rusqlite::Connection::open(w.env.db()).unwrap();
-        db.query_row("SELECT callback_token FROM jobs WHERE id = ?1", [id], |r| {
-            r.get::<_, String>(0)
-        })
-        .unwrap()
-    };
+    let token = w.token(id);
     let mut with_token = body.clone();
     with_token["token"] = json!(token);
     let answer = l.post(
@@ -428,13 +436,7 @@ fn a_lost_callback_is_recovered_by_polling_and_processed_once() {
     assert_eq!(run.json()["jobs"][0]["result"], "pass");
     // The callback that comes late changes nothing.
     let l = w.env.listen(&[]);
-    let token = {
-        let db = rusqlite::Connection::open(w.env.db()).unwrap();
-        db.query_row("SELECT callback_token FROM jobs WHERE id = ?1", [id], |r| {
-            r.get::<_, String>(0)
-        })
-        .unwrap()
-    };
+    let token = w.token(id);
     let late = l.post(
         "/callback/lava/boot",
         json!({"id": 1, "state_string": "Finished", "token": token})
@@ -498,26 +500,12 @@ fn two_labs_can_both_have_job_42() {
     );
     // Without --lab, several labs are a usage error that lists them.
     let run = w
-        .env
-        .run(&[
-            "schedule",
-            "boot",
-            "--runner",
-            "lava",
-            "--kernel",
-            KERNEL,
-            "--build-id",
-            "maestro:1",
-        ])
+        .lava(&["boot", "--kernel", KERNEL, "--build-id", "maestro:1"])
         .expect(2);
     assert!(run.error_line().contains("north, south"), "{}", run.stderr);
     let run = w
-        .env
-        .run(&[
-            "schedule",
+        .lava(&[
             "boot",
-            "--runner",
-            "lava",
             "--lab",
             "west",
             "--kernel",
@@ -542,12 +530,8 @@ fn the_labs_refusals_are_reported_as_it_gave_them() {
         json!({"message": "Devices unavailable: Device type 'juno-r2' is unavailable."}),
     );
     let run = w
-        .env
-        .run(&[
-            "schedule",
+        .lava(&[
             "boot",
-            "--runner",
-            "lava",
             "--kernel",
             KERNEL,
             "--build-id",
@@ -565,12 +549,8 @@ fn the_labs_refusals_are_reported_as_it_gave_them() {
     // A wrong token: 403, named with the file it came from.
     std::fs::write(w.env.path("mylab.token"), "wrong\n").unwrap();
     let run = w
-        .env
-        .run(&[
-            "schedule",
+        .lava(&[
             "boot",
-            "--runner",
-            "lava",
             "--kernel",
             KERNEL,
             "--build-id",
@@ -586,12 +566,8 @@ fn the_labs_refusals_are_reported_as_it_gave_them() {
     assert_eq!(run.json()["state"], "failed");
     // LAVA runs no builds.
     let run = w
-        .env
-        .run(&[
-            "schedule",
+        .lava(&[
             "build",
-            "--runner",
-            "lava",
             "--tree",
             "https://git.example/linux.git",
             "--branch",
@@ -610,16 +586,7 @@ fn the_labs_refusals_are_reported_as_it_gave_them() {
     );
     // A missing token file says where it looked.
     std::fs::remove_file(w.env.path("mylab.token")).unwrap();
-    let run = w.env.run(&[
-        "schedule",
-        "boot",
-        "--runner",
-        "lava",
-        "--kernel",
-        KERNEL,
-        "--build-id",
-        "maestro:3",
-    ]);
+    let run = w.lava(&["boot", "--kernel", KERNEL, "--build-id", "maestro:3"]);
     assert_ne!(run.code, 0);
     assert!(
         run.stderr.contains("mylab.token") && run.stderr.contains("no such file"),
@@ -632,12 +599,8 @@ fn the_labs_refusals_are_reported_as_it_gave_them() {
 fn a_dry_run_prints_the_definition_and_validate_asks_the_lab() {
     let w = World::new();
     let run = w
-        .env
-        .run(&[
-            "schedule",
+        .lava(&[
             "boot",
-            "--runner",
-            "lava",
             "--kernel",
             KERNEL,
             "--build-id",
@@ -665,12 +628,8 @@ fn a_dry_run_prints_the_definition_and_validate_asks_the_lab() {
     assert!(w.lab().submitted().is_empty());
     w.lab().invalid("extra keys not allowed @ data['colour']");
     let run = w
-        .env
-        .run(&[
-            "schedule",
+        .lava(&[
             "boot",
-            "--runner",
-            "lava",
             "--kernel",
             KERNEL,
             "--build-id",
@@ -704,25 +663,7 @@ fn config_shows_each_lab_without_its_token() {
 #[test]
 fn a_test_error_keeps_what_ran_and_a_definition_that_stopped_is_an_error() {
     let w = World::new();
-    let file = w.env.path("two.yaml");
-    std::fs::write(
-        &file,
-        "device_type: qemu\njob_name: {job_name}\nactions: []\n",
-    )
-    .unwrap();
-    let id = w.schedule(&[
-        "test",
-        "--job-definition",
-        file.to_str().unwrap(),
-        "--kernel",
-        KERNEL,
-        "--tests",
-        "smoke,ltp-syscalls",
-        "--build-id",
-        "maestro:1",
-    ])["id"]
-        .as_i64()
-        .unwrap();
+    let id = w.definition_test("smoke,ltp-syscalls");
     w.lab().finish(
         1,
         "Incomplete",
@@ -759,12 +700,8 @@ fn a_submission_that_may_have_arrived_is_unknown_and_multinode_is_refused() {
     let w = World::new();
     w.lab().script(502, json!({"message": "Bad Gateway"}));
     let run = w
-        .env
-        .run(&[
-            "schedule",
+        .lava(&[
             "boot",
-            "--runner",
-            "lava",
             "--kernel",
             KERNEL,
             "--build-id",
@@ -781,12 +718,8 @@ fn a_submission_that_may_have_arrived_is_unknown_and_multinode_is_refused() {
     )
     .unwrap();
     let run = w
-        .env
-        .run(&[
-            "schedule",
+        .lava(&[
             "test",
-            "--runner",
-            "lava",
             "--job-definition",
             file.to_str().unwrap(),
             "--build-id",
