@@ -421,7 +421,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status')
             [CompletionResult]::new('--bisect', '--bisect', [CompletionResultType]::ParameterName, 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit')
             [CompletionResult]::new('--git-head', '--git-head', [CompletionResultType]::ParameterName, 'Build the local checkout''s HEAD: the repository is its remote (git config tuxsuite.remote, else origin) as an https URL, and the commit must be on that remote')
-            [CompletionResult]::new('--push', '--push', [CompletionResultType]::ParameterName, 'With --git-head: push HEAD to refs/tuxsuite/<sha> on the remote first')
+            [CompletionResult]::new('--push', '--push', [CompletionResultType]::ParameterName, 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first')
             [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Build without the runner''s build cache')
             [CompletionResult]::new('--validate', '--validate', [CompletionResultType]::ParameterName, 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')

@@ -390,7 +390,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --wait 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
             cand --bisect 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
             cand --git-head 'Build the local checkout''s HEAD: the repository is its remote (git config tuxsuite.remote, else origin) as an https URL, and the commit must be on that remote'
-            cand --push 'With --git-head: push HEAD to refs/tuxsuite/<sha> on the remote first'
+            cand --push 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first'
             cand --no-cache 'Build without the runner''s build cache'
             cand --validate 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)'
             cand -q 'Print no progress indicators or notes, only results and errors'

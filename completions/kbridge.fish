@@ -287,7 +287,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l git-head -d 'Build the local checkout\'s HEAD: the repository is its remote (git config tuxsuite.remote, else origin) as an https URL, and the commit must be on that remote'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l push -d 'With --git-head: push HEAD to refs/tuxsuite/<sha> on the remote first'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l push -d 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l no-cache -d 'Build without the runner\'s build cache'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l validate -d 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'

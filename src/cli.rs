@@ -211,7 +211,7 @@ pub struct BuildArgs {
     #[arg(long)]
     pub git_head: bool,
 
-    /// With --git-head: push HEAD to refs/tuxsuite/<sha> on the remote first
+    /// With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first
     #[arg(long, requires = "git_head")]
     pub push: bool,
 
