@@ -1,7 +1,7 @@
 //! The command-line surface: clap types and their help text.
 //!
 //! This text is also the text of the man pages and shell completions (see
-//! `kbridge generate`), so it is written for readers of both. The commands
+//! `src/manual.rs`), so it is written for readers of both. The commands
 //! and their own options are the derive types below; the flags that set a
 //! *setting* (`--db`, `--bind`, a runner's `--tuxsuite-public-key`, ...)
 //! are added from the settings table ([`crate::config::all_defs`]), so each
