@@ -32,6 +32,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand show 'Show every stored field of one job'
             cand results 'Show the KCIDB document produced for a job'
             cand logs 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed'
+            cand artefacts 'List what a job produced, or download it'
             cand cancel 'Ask the runner to cancel jobs that have not finished (exit status 1 if any could not be)'
             cand track 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
@@ -91,6 +92,19 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --raw 'The log file as the runner keeps it (a test''s whole LAVA log)'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand --verbose 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;artefacts'= {
+            cand --download 'Fetch every file into DIR/UID/ instead of listing them'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -511,6 +525,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand show 'Show every stored field of one job'
             cand results 'Show the KCIDB document produced for a job'
             cand logs 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed'
+            cand artefacts 'List what a job produced, or download it'
             cand cancel 'Ask the runner to cancel jobs that have not finished (exit status 1 if any could not be)'
             cand track 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
@@ -531,6 +546,8 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;results'= {
         }
         &'kbridge;help;logs'= {
+        }
+        &'kbridge;help;artefacts'= {
         }
         &'kbridge;help;cancel'= {
         }

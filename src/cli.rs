@@ -78,6 +78,9 @@ pub enum Command {
     /// console, streamed
     Logs(LogsArgs),
 
+    /// List what a job produced, or download it
+    Artefacts(ArtefactsArgs),
+
     /// Ask the runner to cancel jobs that have not finished (exit status 1
     /// if any could not be)
     Cancel(CancelArgs),
@@ -455,6 +458,18 @@ pub struct ListenArgs {
     /// only: anyone who can reach the listener can then forge results
     #[arg(long)]
     pub insecure_skip_verify: bool,
+}
+
+/// `kbridge artefacts`.
+#[derive(Debug, Args)]
+pub struct ArtefactsArgs {
+    /// The runner's uid or kbridge's job id
+    #[arg(value_name = "JOB")]
+    pub job: String,
+
+    /// Fetch every file into DIR/UID/ instead of listing them
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub download: Option<PathBuf>,
 }
 
 /// `kbridge track`.

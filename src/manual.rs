@@ -94,6 +94,13 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "kbridge-artefacts",
+        &[
+            ("What a build produced:", "kbridge artefacts 1"),
+            ("Fetch it all into ./out/UID/:", "kbridge artefacts 1 --download out"),
+        ],
+    ),
+    (
         "kbridge-track",
         &[
             ("Follow a test started with the tuxsuite client:", "kbridge track 2ZITcwA6wxeKxh9cZA5HBJ6FkSj"),
@@ -254,6 +261,7 @@ const TUXSUITE_ENV: &[(&str, &str)] = &[
 
 /// The pages whose commands talk to TuxSuite.
 const TUXSUITE_PAGES: &[&str] = &[
+    "kbridge-artefacts",
     "kbridge-track",
     "kbridge-cancel",
     "kbridge-logs",

@@ -658,3 +658,46 @@ fn git_head_builds_the_checkouts_commit_once_the_remote_has_it() {
     let run = env.run_in(&work, &args).expect(2);
     assert!(run.error_line().contains("local path"), "{}", run.stderr);
 }
+
+#[test]
+fn artefacts_are_listed_and_downloaded_from_the_jobs_storage() {
+    let tux = FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    let art = crate::util::Artifacts::start();
+    env.set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.host());
+    let build = env.run(&build_args(&["--json"])).expect(0).json();
+    let uid = build["uid"].as_str().unwrap();
+    let base = format!("{}/builds/{uid}/", art.url());
+    art.put(&format!("/builds/{uid}/build.log"), "make\n");
+    art.put(&format!("/builds/{uid}/config"), "CONFIG_RISCV=y\n");
+    art.put(&format!("/builds/{uid}/dtbs/sifive.dtb"), "dtb");
+    art.put(
+        &format!("/builds/{uid}/?export=json"),
+        json!({"files": [{"Url": format!("{base}build.log")}, {"Url": format!("{base}config")}],
+               "folders": [{"Url": format!("{base}dtbs/")}]})
+        .to_string(),
+    );
+    art.put(
+        &format!("/builds/{uid}/dtbs/?export=json"),
+        json!({"files": [{"Url": format!("{base}dtbs/sifive.dtb")}], "folders": []}).to_string(),
+    );
+    tux.finish_build(uid, &base, true);
+    let listed = env.run(&["artefacts", uid]).expect(0);
+    assert_eq!(listed.stdout, "build.log\nconfig\ndtbs/sifive.dtb\n");
+    let out = env.path("out");
+    env.run(&["artefacts", uid, "--download", out.to_str().unwrap()])
+        .expect(0);
+    assert_eq!(
+        std::fs::read_to_string(out.join(uid).join("config")).unwrap(),
+        "CONFIG_RISCV=y\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join(uid).join("dtbs/sifive.dtb")).unwrap(),
+        "dtb"
+    );
+    // The token never went to the storage, which is not TuxSuite's API.
+    assert!(art
+        .auth_for(&format!("/builds/{uid}/config"))
+        .iter()
+        .all(Option::is_none));
+}

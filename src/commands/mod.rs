@@ -5,6 +5,7 @@
 //! Commands load only what they need: read-only commands open an existing
 //! database and never create one, and only `listen` reads a runner's keys.
 
+mod artefacts;
 mod cancel;
 mod doctor;
 mod inbox;
@@ -71,6 +72,7 @@ pub fn run(parsed: Parsed) -> Result<u8, Error> {
         Command::Results(args) => results::run(args, &ctx.load()?),
         Command::Logs(args) => done(logs::run(args, &ctx.load()?)),
         Command::Cancel(args) => cancel::run(args, &ctx.load()?),
+        Command::Artefacts(args) => done(artefacts::run(args, &ctx.load()?)),
         Command::Track(args) => done(track::run(args, &ctx.load()?)),
         Command::Inbox(args) => done(inbox::run(args, &ctx.load()?)),
         Command::Submit(args) => outbox::submit(args, &ctx),

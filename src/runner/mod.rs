@@ -551,6 +551,20 @@ pub trait Runner: Send + Sync {
         ))
     }
 
+    /// What a job produced: with `download` each file is fetched into
+    /// that directory (under the job's uid), else listed on `out`.
+    fn artefacts(
+        &self,
+        job: &Job,
+        download: Option<&std::path::Path>,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), FetchError> {
+        let _ = (job, download, out);
+        Err(FetchError::Permanent(
+            "this runner does not list its artefacts to kbridge".into(),
+        ))
+    }
+
     /// Writes a job's log to `out` as it arrives: a build's log, or a
     /// test's console (`raw`: the log file as the runner keeps it).
     fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {

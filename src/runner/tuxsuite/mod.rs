@@ -340,6 +340,36 @@ impl TuxSuite {
         )
     }
 
+    /// Where a job's files are (`download_url`, ending in `/`), and whether
+    /// they are public; `what` names what was wanted, for the error.
+    fn storage(&self, job: &Job, what: &str) -> Result<(String, bool), FetchError> {
+        // The stored status may predate the download URL: ask once more.
+        let status = match job
+            .status
+            .as_ref()
+            .filter(|s| s.get("download_url").is_some())
+        {
+            Some(s) => s.clone(),
+            None => match self.poll(job)? {
+                Polled::Finished(cb) => cb.status,
+                Polled::Running { status, .. } => status,
+            },
+        };
+        let Some(base) = status["download_url"].as_str().filter(|u| !u.is_empty()) else {
+            return Err(FetchError::Permanent(format!(
+                "job {} has no {what} yet (TuxSuite says it is {})",
+                job.id,
+                status["state"].as_str().unwrap_or("not started")
+            )));
+        };
+        let base = if base.ends_with('/') {
+            base.to_string()
+        } else {
+            format!("{base}/")
+        };
+        Ok((base, status["is_public"].as_bool().unwrap_or(true)))
+    }
+
     /// What TuxSuite says of a build or test now.
     fn status(&self, build: bool, uid: &str) -> Result<Value, FetchError> {
         let account = self.account().map_err(FetchError::Permanent)?;
@@ -1007,36 +1037,44 @@ impl Runner for TuxSuite {
         }
     }
 
+    fn artefacts(
+        &self,
+        job: &Job,
+        download: Option<&std::path::Path>,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), FetchError> {
+        let (base, public) = self.storage(job, "artefacts")?;
+        let files = self.artifacts.listing(&base, public)?;
+        let io = |e: std::io::Error| FetchError::Permanent(e.to_string());
+        let Some(dir) = download else {
+            for (rel, _) in &files {
+                writeln!(out, "{rel}").map_err(io)?;
+            }
+            return Ok(());
+        };
+        let uid = job.uid.as_deref().unwrap_or("job");
+        for (rel, url) in &files {
+            // Names come from the storage: nothing may climb out of DIR.
+            if rel.split('/').any(|p| p == ".." || p.is_empty()) {
+                continue;
+            }
+            let path = dir.join(uid).join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            let mut file = std::fs::File::create(&path).map_err(io)?;
+            self.artifacts.stream(url, public, false, &mut file)?;
+            writeln!(out, "{}", path.display()).map_err(io)?;
+        }
+        Ok(())
+    }
+
     fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
-        // The stored status may predate the download URL: ask once more.
-        let status = match job
-            .status
-            .as_ref()
-            .filter(|s| s.get("download_url").is_some())
-        {
-            Some(s) => s.clone(),
-            None => match self.poll(job)? {
-                Polled::Finished(cb) => cb.status,
-                Polled::Running { status, .. } => status,
-            },
-        };
-        let Some(base) = status["download_url"].as_str().filter(|u| !u.is_empty()) else {
-            return Err(FetchError::Permanent(format!(
-                "job {} has no logs yet (TuxSuite says it is {})",
-                job.id,
-                status["state"].as_str().unwrap_or("not started")
-            )));
-        };
-        let base = if base.ends_with('/') {
-            base.to_string()
-        } else {
-            format!("{base}/")
-        };
+        let (base, public) = self.storage(job, "logs")?;
         let file = match job.kind {
             JobKind::Build => "build.log",
             _ => "lava-logs.yaml",
         };
-        let public = status["is_public"].as_bool().unwrap_or(true);
         let console = !raw && job.kind != JobKind::Build;
         if self
             .artifacts

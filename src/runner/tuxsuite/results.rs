@@ -375,6 +375,61 @@ impl Fetcher {
         })
     }
 
+    /// Every file under a job's `download_url`, as `(path relative to it,
+    /// URL)`, from the storage's `?export=json` listing (`files` and
+    /// `folders`, each with a `Url`), folders followed to a bounded depth.
+    pub fn listing(&self, base: &str, public: bool) -> Result<Vec<(String, String)>, FetchError> {
+        const MAX_DEPTH: usize = 8;
+        const MAX_FILES: usize = 10_000;
+        let mut out = Vec::new();
+        let mut folders = vec![(base.to_string(), 0)];
+        while let Some((folder, depth)) = folders.pop() {
+            let url = format!("{folder}?export=json");
+            let bytes = match self.get(&url, public, self.caps.bytes)? {
+                Fetched::Found(b) => b,
+                Fetched::NotFound => {
+                    return Err(FetchError::Permanent(format!(
+                        "TuxSuite storage has no {folder}"
+                    )))
+                }
+            };
+            let listing: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                FetchError::Permanent(format!("the listing of {folder} is not JSON: {e}"))
+            })?;
+            let url_of = |v: &Value| {
+                v.get("Url")
+                    .or_else(|| v.get("url"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            for f in listing["files"].as_array().into_iter().flatten() {
+                let Some(u) = url_of(f) else { continue };
+                let rel = u
+                    .strip_prefix(base)
+                    .unwrap_or(&u)
+                    .trim_start_matches('/')
+                    .to_string();
+                out.push((rel, u));
+                if out.len() >= MAX_FILES {
+                    return Ok(out);
+                }
+            }
+            if depth < MAX_DEPTH {
+                for d in listing["folders"].as_array().into_iter().flatten() {
+                    if let Some(u) = url_of(d) {
+                        let u = if u.ends_with('/') { u } else { format!("{u}/") };
+                        // Only below the job's own folder.
+                        if u.starts_with(base) && u != folder {
+                            folders.push((u, depth + 1));
+                        }
+                    }
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// Copies an artefact to `out` as it arrives (never held whole), or
     /// with `console` only the console lines of a `lava-logs.yaml`.
     /// `false` when the artefact is not there.
