@@ -54,6 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'Only jobs of this kind')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Only jobs in this state')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most this many jobs')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Only the jobs of this plan (its uid)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array instead of a table')
@@ -370,6 +371,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             break
         }
         'kbridge;wait' {
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Wait for every job of this plan (its uid)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop waiting after this long (exit status 124), such as 90m or 2h')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write the results as JUnit XML to this file (one testsuite per job, one testcase per KCIDB test)')
             [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]')
@@ -402,6 +404,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build a kernel tree')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run tests on a built kernel (a boot always runs first)')
             [CompletionResult]::new('boot', 'boot', [CompletionResultType]::ParameterValue, 'Boot a built kernel and run nothing else')
+            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Submit a plan file: builds, and tests chained to them')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -541,10 +544,39 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'kbridge;schedule;plan' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner''s time limit for one of its tests (boot=30); repeatable')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'With --wait: write the results as JUnit XML to this file')
+            [CompletionResult]::new('--job', '--job', [CompletionResultType]::ParameterName, 'Only the plan''s jobs with this name (`*` matches anything); repeatable')
+            [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'The build the plan''s standalone tests (those without a build of the plan) test: its KCIDB id, or a build kbridge knows')
+            [CompletionResult]::new('--callback-url', '--callback-url', [CompletionResultType]::ParameterName, 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]')
+            [CompletionResult]::new('--runner', '--runner', [CompletionResultType]::ParameterName, 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]')
+            [CompletionResult]::new('--allow-artifact-host', '--allow-artifact-host', [CompletionResultType]::ParameterName, 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]')
+            [CompletionResult]::new('--lab', '--lab', [CompletionResultType]::ParameterName, 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status')
+            [CompletionResult]::new('--bisect', '--bisect', [CompletionResultType]::ParameterName, 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit')
+            [CompletionResult]::new('--validate', '--validate', [CompletionResultType]::ParameterName, 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'kbridge;schedule;help' {
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build a kernel tree')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run tests on a built kernel (a boot always runs first)')
             [CompletionResult]::new('boot', 'boot', [CompletionResultType]::ParameterValue, 'Boot a built kernel and run nothing else')
+            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Submit a plan file: builds, and tests chained to them')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -555,6 +587,9 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             break
         }
         'kbridge;schedule;help;boot' {
+            break
+        }
+        'kbridge;schedule;help;plan' {
             break
         }
         'kbridge;schedule;help;help' {
@@ -645,6 +680,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build a kernel tree')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run tests on a built kernel (a boot always runs first)')
             [CompletionResult]::new('boot', 'boot', [CompletionResultType]::ParameterValue, 'Boot a built kernel and run nothing else')
+            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Submit a plan file: builds, and tests chained to them')
             break
         }
         'kbridge;help;schedule;build' {
@@ -654,6 +690,9 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             break
         }
         'kbridge;help;schedule;boot' {
+            break
+        }
+        'kbridge;help;schedule;plan' {
             break
         }
         'kbridge;help;help' {

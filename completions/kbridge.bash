@@ -136,6 +136,9 @@ _kbridge() {
             kbridge__subcmd__help__subcmd__schedule,build)
                 cmd="kbridge__subcmd__help__subcmd__schedule__subcmd__build"
                 ;;
+            kbridge__subcmd__help__subcmd__schedule,plan)
+                cmd="kbridge__subcmd__help__subcmd__schedule__subcmd__plan"
+                ;;
             kbridge__subcmd__help__subcmd__schedule,test)
                 cmd="kbridge__subcmd__help__subcmd__schedule__subcmd__test"
                 ;;
@@ -184,6 +187,9 @@ _kbridge() {
             kbridge__subcmd__schedule,help)
                 cmd="kbridge__subcmd__schedule__subcmd__help"
                 ;;
+            kbridge__subcmd__schedule,plan)
+                cmd="kbridge__subcmd__schedule__subcmd__plan"
+                ;;
             kbridge__subcmd__schedule,test)
                 cmd="kbridge__subcmd__schedule__subcmd__test"
                 ;;
@@ -195,6 +201,9 @@ _kbridge() {
                 ;;
             kbridge__subcmd__schedule__subcmd__help,help)
                 cmd="kbridge__subcmd__schedule__subcmd__help__subcmd__help"
+                ;;
+            kbridge__subcmd__schedule__subcmd__help,plan)
+                cmd="kbridge__subcmd__schedule__subcmd__help__subcmd__plan"
                 ;;
             kbridge__subcmd__schedule__subcmd__help,test)
                 cmd="kbridge__subcmd__schedule__subcmd__help__subcmd__test"
@@ -616,7 +625,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help__subcmd__schedule)
-            opts="build test boot"
+            opts="build test boot plan"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -644,6 +653,20 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help__subcmd__schedule__subcmd__build)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__help__subcmd__schedule__subcmd__plan)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -895,7 +918,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__jobs)
-            opts="-q -v -h -V --kind --state --limit --json --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --kind --state --limit --plan --json --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -910,6 +933,10 @@ _kbridge() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plan)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1331,7 +1358,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule)
-            opts="-q -v -h -V --config --quiet --verbose --db --help --version build test boot help"
+            opts="-q -v -h -V --config --quiet --verbose --db --help --version build test boot plan help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1665,7 +1692,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__help)
-            opts="build test boot help"
+            opts="build test boot plan help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1720,6 +1747,20 @@ _kbridge() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kbridge__subcmd__schedule__subcmd__help__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kbridge__subcmd__schedule__subcmd__help__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1727,6 +1768,95 @@ _kbridge() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__schedule__subcmd__plan)
+            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --job --build-id --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --job)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --build-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --callback-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runner)
+                    COMPREPLY=($(compgen -W "tuxsuite lava" -- "${cur}"))
+                    return 0
+                    ;;
+                --poll-interval)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --allow-artifact-host)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --lab)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2033,12 +2163,16 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__wait)
-            opts="-q -v -h -V --timeout --junit --bisect --json --poll-interval --allow-artifact-host --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --plan --timeout --junit --bisect --json --poll-interval --allow-artifact-host --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

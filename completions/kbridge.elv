@@ -50,6 +50,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --kind 'Only jobs of this kind'
             cand --state 'Only jobs in this state'
             cand --limit 'Show at most this many jobs'
+            cand --plan 'Only the jobs of this plan (its uid)'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print a JSON array instead of a table'
@@ -340,6 +341,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --version 'Print version'
         }
         &'kbridge;wait'= {
+            cand --plan 'Wait for every job of this plan (its uid)'
             cand --timeout 'Stop waiting after this long (exit status 124), such as 90m or 2h'
             cand --junit 'Write the results as JUnit XML to this file (one testsuite per job, one testcase per KCIDB test)'
             cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
@@ -371,6 +373,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand build 'Build a kernel tree'
             cand test 'Run tests on a built kernel (a boot always runs first)'
             cand boot 'Boot a built kernel and run nothing else'
+            cand plan 'Submit a plan file: builds, and tests chained to them'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'kbridge;schedule;build'= {
@@ -506,10 +509,38 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'kbridge;schedule;plan'= {
+            cand --timeout 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner''s time limit for one of its tests (boot=30); repeatable'
+            cand --junit 'With --wait: write the results as JUnit XML to this file'
+            cand --job 'Only the plan''s jobs with this name (`*` matches anything); repeatable'
+            cand --build-id 'The build the plan''s standalone tests (those without a build of the plan) test: its KCIDB id, or a build kbridge knows'
+            cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
+            cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
+            cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
+            cand --allow-artifact-host 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]'
+            cand --lab 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --private 'Ask the runner to keep the results private'
+            cand --dry-run 'Print the request that would be sent; send and store nothing'
+            cand --json 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
+            cand --wait 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
+            cand --bisect 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+            cand --validate 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand --verbose 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'kbridge;schedule;help'= {
             cand build 'Build a kernel tree'
             cand test 'Run tests on a built kernel (a boot always runs first)'
             cand boot 'Boot a built kernel and run nothing else'
+            cand plan 'Submit a plan file: builds, and tests chained to them'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'kbridge;schedule;help;build'= {
@@ -517,6 +548,8 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;schedule;help;test'= {
         }
         &'kbridge;schedule;help;boot'= {
+        }
+        &'kbridge;schedule;help;plan'= {
         }
         &'kbridge;schedule;help;help'= {
         }
@@ -585,12 +618,15 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand build 'Build a kernel tree'
             cand test 'Run tests on a built kernel (a boot always runs first)'
             cand boot 'Boot a built kernel and run nothing else'
+            cand plan 'Submit a plan file: builds, and tests chained to them'
         }
         &'kbridge;help;schedule;build'= {
         }
         &'kbridge;help;schedule;test'= {
         }
         &'kbridge;help;schedule;boot'= {
+        }
+        &'kbridge;help;schedule;plan'= {
         }
         &'kbridge;help;help'= {
         }

@@ -59,6 +59,7 @@ completed\t'results are in and the KCIDB document is written (RESULT says whethe
 errored\t'the job finished but its results could not all be read; a document is written from what is known'
 canceled\t'the runner canceled the job before it finished (`kbridge cancel`); its KCIDB document says MISS'"
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l limit -d 'Show at most this many jobs' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l plan -d 'Only the jobs of this plan (its uid)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l json -d 'Print a JSON array instead of a table'
@@ -229,6 +230,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s q -l quiet -d
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l plan -d 'Wait for every job of this plan (its uid)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l timeout -d 'Stop waiting after this long (exit status 124), such as 90m or 2h' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l junit -d 'Write the results as JUnit XML to this file (one testsuite per job, one testcase per KCIDB test)' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
@@ -241,16 +243,17 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s q -l quiet -d '
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s h -l help -d 'Print help'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "build" -d 'Build a kernel tree'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -f -a "build" -d 'Build a kernel tree'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -f -a "plan" -d 'Submit a plan file: builds, and tests chained to them'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner\'s time limit for one of its tests (boot=30); repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l tree -d 'Git repository to build (https://, http:// or git://)' -r -f
@@ -420,9 +423,32 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner\'s time limit for one of its tests (boot=30); repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l job -d 'Only the plan\'s jobs with this name (`*` matches anything); repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l build-id -d 'The build the plan\'s standalone tests (those without a build of the plan) test: its KCIDB id, or a build kbridge knows' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''
+lava\t''"
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l allow-artifact-host -d 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API\'s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l lab -d 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l private -d 'Ask the runner to keep the results private'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l dry-run -d 'Print the request that would be sent; send and store nothing'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l validate -d 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "build" -d 'Build a kernel tree'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "plan" -d 'Submit a plan file: builds, and tests chained to them'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results logs artefacts cancel track report config doctor inbox submit outbox listen wait schedule help" -f -a "jobs" -d 'List recorded jobs, newest first'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show results logs artefacts cancel track report config doctor inbox submit outbox listen wait schedule help" -f -a "show" -d 'Show every stored field of one job'
@@ -448,3 +474,4 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_su
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "build" -d 'Build a kernel tree'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "boot" -d 'Boot a built kernel and run nothing else'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "plan" -d 'Submit a plan file: builds, and tests chained to them'

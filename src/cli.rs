@@ -131,6 +131,29 @@ pub enum Schedule {
     Test(TestArgs),
     /// Boot a built kernel and run nothing else
     Boot(BootArgs),
+    /// Submit a plan file: builds, and tests chained to them
+    Plan(PlanArgs),
+}
+
+/// `kbridge schedule plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub common: ScheduleCommon,
+
+    /// The plan file (the tuxsuite client's plan YAML)
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
+
+    /// Only the plan's jobs with this name (`*` matches anything);
+    /// repeatable
+    #[arg(long = "job", value_name = "NAME")]
+    pub jobs: Vec<String>,
+
+    /// The build the plan's standalone tests (those without a build of
+    /// the plan) test: its KCIDB id, or a build kbridge knows
+    #[arg(long, value_name = "ID", value_parser = non_empty)]
+    pub build_id: Option<String>,
 }
 
 /// Flags shared by every `schedule` command.
@@ -424,6 +447,10 @@ pub struct JobsArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<u32>,
 
+    /// Only the jobs of this plan (its uid)
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<String>,
+
     /// Print a JSON array instead of a table
     #[arg(long)]
     pub json: bool,
@@ -588,8 +615,12 @@ pub struct ReplayArgs {
 pub struct WaitArgs {
     /// The jobs to wait for (job ids or uids) [default: every job not yet
     /// finished]
-    #[arg(value_name = "JOB")]
+    #[arg(value_name = "JOB", conflicts_with = "plan")]
     pub jobs: Vec<String>,
+
+    /// Wait for every job of this plan (its uid)
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<String>,
 
     /// Stop waiting after this long (exit status 124), such as 90m or 2h
     #[arg(long, value_name = "DURATION", value_parser = duration)]

@@ -66,6 +66,13 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "kbridge-schedule-plan",
+        &[
+            ("See what a plan would submit:", "kbridge schedule plan plan.yaml --dry-run"),
+            ("Submit one job of it, and wait for it all:", "kbridge schedule plan plan.yaml --job defconfig --wait"),
+        ],
+    ),
+    (
         "kbridge-jobs",
         &[
             ("The latest jobs:", "kbridge jobs --limit 20"),
@@ -261,6 +268,7 @@ const TUXSUITE_ENV: &[(&str, &str)] = &[
 
 /// The pages whose commands talk to TuxSuite.
 const TUXSUITE_PAGES: &[&str] = &[
+    "kbridge-schedule-plan",
     "kbridge-artefacts",
     "kbridge-track",
     "kbridge-cancel",

@@ -262,6 +262,10 @@ pub struct TestSpec {
     /// on its kernel when it succeeds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waits_for: Option<String>,
+    /// The runner uid of a test (a plan's sanity test) this one starts
+    /// after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waits_for_test: Option<String>,
     /// Everything else a test may be asked for.
     #[serde(default, skip_serializing_if = "TestOptions::is_empty")]
     pub options: TestOptions,
@@ -344,6 +348,8 @@ pub struct Job {
     pub after_job: Option<i64>,
     /// Something polling found worth saying once (results expired).
     pub poll_note: Option<String>,
+    /// The runner's plan the job belongs to, if any.
+    pub plan: Option<String>,
     pub build_id: Option<String>,
     pub collection: Option<String>,
     pub tests: Vec<String>,
@@ -811,6 +817,7 @@ pub fn sample_test_spec(build_id: &str, tests: &[&str]) -> TestSpec {
         parameters: vec![],
         private: false,
         waits_for: None,
+        waits_for_test: None,
     }
 }
 
@@ -840,6 +847,7 @@ pub fn sample_job(id: i64, kind: JobKind, spec: TestSpec) -> Job {
         result: None,
         after_job: None,
         poll_note: None,
+        plan: None,
         callback_url: None,
         callback_token: None,
         scheduled_at: String::new(),

@@ -9,7 +9,7 @@
 //! so two `kbridge schedule` started together cannot both send the same
 //! test.
 
-use crate::model::{is_kcidb_id, Job, JobKind, JobSpec, JobState};
+use crate::model::{is_kcidb_id, Job, JobKind, JobSpec, JobState, TestSpec};
 use crate::runner::{self, CallbackTarget, Feedback, PrepareError, Runner, Submission};
 use crate::store::{Db, NewJob, Store, StoreError};
 
@@ -281,6 +281,7 @@ pub fn schedule(
         callback_url: callback.as_ref().map(|c| c.url.as_str()),
         callback_token: callback.as_ref().map(|c| c.token.as_str()),
         after_job: req.after_job,
+        plan: None,
     })?;
     let submission = req.runner.prepare(&spec, callback.as_ref(), Some(id))?;
     batch.set_job_request(id, &submission.body)?;
@@ -343,6 +344,241 @@ pub fn schedule(
                 message: e.to_string(),
                 job_id: id,
                 state,
+            })
+        }
+    }
+}
+
+/// What submitting a plan made.
+#[derive(Debug)]
+pub struct PlanOutcome {
+    /// The runner's uid for the plan.
+    pub uid: String,
+    /// kbridge's ids of its jobs, in submission order.
+    pub jobs: Vec<i64>,
+}
+
+/// A plan to submit, and where its jobs report back.
+#[derive(Clone, Copy)]
+pub struct PlanRequest<'a> {
+    pub runner: &'a dyn Runner,
+    pub runner_code: &'a str,
+    pub plan: &'a runner::Plan,
+    pub callback_base: Option<&'a str>,
+    pub origin: &'a str,
+    /// The KCIDB build id of tests that have no build in the plan.
+    pub standalone: Option<&'a str>,
+}
+
+/// The most jobs sent in one request, as the tuxsuite client sends them.
+const PLAN_BATCH: usize = 500;
+
+/// Submits a plan in the runner's order: the plan, its builds, the sanity
+/// tests waiting for their builds, then the other tests waiting for the
+/// sanity test (else the build). Each batch's rows are recorded, and
+/// committed, before the request that creates its jobs, so an interrupted
+/// plan leaves a record of every job that may exist.
+pub fn schedule_plan(
+    store: &mut Store,
+    req: &PlanRequest<'_>,
+    feedback: &dyn Feedback,
+) -> Result<PlanOutcome, ScheduleError> {
+    let PlanRequest {
+        runner,
+        runner_code,
+        plan,
+        callback_base,
+        origin,
+        standalone,
+    } = *req;
+    if standalone.is_none()
+        && plan
+            .entries
+            .iter()
+            .any(|e| e.build.is_none() && (e.sanity.is_some() || !e.tests.is_empty()))
+    {
+        return Err(ScheduleError::Usage(
+            "the plan has tests without a build of its own: give --build-id for the build they test".into(),
+        ));
+    }
+    feedback.started(&format!("creating plan {} on {runner_code}", plan.name));
+    let created = runner.submit_plan(plan, feedback);
+    feedback.finished();
+    let uid =
+        created.map_err(|e| ScheduleError::Usage(format!("the plan was not created: {e}")))?;
+    let mut jobs = Vec::new();
+    let n = plan.entries.len();
+    // Per entry: the build's (job id, uid), then the sanity test's uid.
+    let mut built: Vec<Option<(i64, String)>> = vec![None; n];
+    let mut sane: Vec<Option<String>> = vec![None; n];
+
+    let builds: Vec<(usize, JobSpec)> = plan
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| Some((i, JobSpec::Build(e.build.clone()?))))
+        .collect();
+    for chunk in builds.chunks(PLAN_BATCH) {
+        let accepted = submit_batch(
+            store,
+            runner,
+            runner_code,
+            &uid,
+            chunk,
+            callback_base,
+            feedback,
+        )?;
+        for ((i, _), (id, a)) in chunk.iter().zip(accepted) {
+            built[*i] = Some((id, a));
+            jobs.push(id);
+        }
+    }
+    let sanity: Vec<(usize, JobSpec)> = plan
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let s = e.sanity.as_ref()?;
+            Some((i, plan_test(s, built[i].as_ref(), None, origin, standalone)))
+        })
+        .collect();
+    if !sanity.is_empty() {
+        // One request for every sanity test, as the client sends them.
+        let accepted = submit_batch(
+            store,
+            runner,
+            runner_code,
+            &uid,
+            &sanity,
+            callback_base,
+            feedback,
+        )?;
+        for ((i, _), (id, a)) in sanity.iter().zip(accepted) {
+            sane[*i] = Some(a);
+            jobs.push(id);
+        }
+    }
+    let rest: Vec<(usize, JobSpec)> = plan
+        .entries
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| {
+            let after = e.sanity.as_ref().and(sane[i].as_deref());
+            e.tests
+                .iter()
+                .map(|t| {
+                    (
+                        i,
+                        plan_test(t, built[i].as_ref(), after, origin, standalone),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for chunk in rest.chunks(PLAN_BATCH) {
+        let accepted = submit_batch(
+            store,
+            runner,
+            runner_code,
+            &uid,
+            chunk,
+            callback_base,
+            feedback,
+        )?;
+        jobs.extend(accepted.into_iter().map(|(id, _)| id));
+    }
+    Ok(PlanOutcome { uid, jobs })
+}
+
+/// A plan test as it is submitted: after the sanity test when there is
+/// one, else after its build (whose kernel the runner gives it).
+fn plan_test(
+    t: &TestSpec,
+    build: Option<&(i64, String)>,
+    sanity: Option<&str>,
+    origin: &str,
+    standalone: Option<&str>,
+) -> JobSpec {
+    let mut t = t.clone();
+    match build {
+        Some((_, uid)) => {
+            t.build_id = format!("{origin}:{uid}");
+            t.kernel = None;
+            t.modules = None;
+            match sanity {
+                Some(s) => t.waits_for_test = Some(s.to_string()),
+                None => t.waits_for = Some(uid.clone()),
+            }
+        }
+        None => {
+            t.build_id = standalone.unwrap_or_default().to_string();
+            t.waits_for_test = sanity.map(str::to_string);
+        }
+    }
+    if t.tests.is_empty() {
+        JobSpec::Boot(t)
+    } else {
+        JobSpec::Test(t)
+    }
+}
+
+/// Records one batch of a plan's jobs, submits it, and completes the
+/// records; returns each job's id and runner uid.
+fn submit_batch(
+    store: &mut Store,
+    runner: &dyn Runner,
+    runner_code: &str,
+    plan_uid: &str,
+    chunk: &[(usize, JobSpec)],
+    callback_base: Option<&str>,
+    feedback: &dyn Feedback,
+) -> Result<Vec<(i64, String)>, ScheduleError> {
+    let batch = store.batch()?;
+    let mut sent = Vec::new();
+    let mut ids = Vec::new();
+    for (_, spec) in chunk {
+        let callback = callback_target(callback_base, runner_code, spec.kind());
+        let id = batch.insert_job(&NewJob {
+            runner: runner_code,
+            spec,
+            request: &serde_json::Value::Null,
+            callback_url: callback.as_ref().map(|c| c.url.as_str()),
+            callback_token: callback.as_ref().map(|c| c.token.as_str()),
+            after_job: None,
+            plan: Some(plan_uid),
+        })?;
+        ids.push(id);
+        sent.push((spec.clone(), callback));
+    }
+    batch.commit()?;
+    feedback.started(&format!(
+        "submitting {} job(s) of plan {plan_uid}",
+        sent.len()
+    ));
+    let result = runner.submit_jobs(plan_uid, &sent, feedback);
+    feedback.finished();
+    match result {
+        Ok(accepted) => {
+            let mut out = Vec::new();
+            for (id, a) in ids.into_iter().zip(accepted) {
+                crate::model::check_uid(&a.uid).map_err(|e| ScheduleError::Submission {
+                    message: format!("{runner_code} accepted job {id} but {e}"),
+                    job_id: id,
+                    state: JobState::Unknown,
+                })?;
+                store.mark_submitted(id, &a.uid, &a.response)?;
+                out.push((id, a.uid));
+            }
+            Ok(out)
+        }
+        Err(e) => {
+            for id in &ids {
+                store.mark_unsubmitted(*id, e.job_state(), &e.to_string(), e.response())?;
+            }
+            Err(ScheduleError::Submission {
+                message: format!("{e} (plan {plan_uid})"),
+                job_id: ids[0],
+                state: e.job_state(),
             })
         }
     }

@@ -701,3 +701,143 @@ fn artefacts_are_listed_and_downloaded_from_the_jobs_storage() {
         .iter()
         .all(Option::is_none));
 }
+
+const PLAN: &str = "version: 1
+name: riscv-smoke
+description: two builds, a boot sanity check each, then LTP and kselftest
+jobs:
+- name: defconfig
+  builds:
+  - {git_repo: 'https://git.example/linux.git', git_ref: master, toolchain: gcc-13, target_arch: riscv, kconfig: [defconfig]}
+  - {git_repo: 'https://git.example/linux.git', git_ref: master, toolchain: clang-18, target_arch: riscv, kconfig: [defconfig]}
+  sanity_test: {device: qemu-riscv64}
+  tests:
+  - {device: qemu-riscv64, tests: [ltp-smoke], timeouts: {boot: 30}}
+  - {device: qemu-riscv64, tests: [kselftest-memfd], parameters: {KSELFTEST: '$BUILD/kselftest.tar.xz'}}
+";
+
+#[test]
+fn a_plan_is_submitted_in_the_clients_order_each_job_recorded_first() {
+    let tux = FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    let art = crate::util::Artifacts::start();
+    env.set("KBRIDGE_CALLBACK_URL", "https://ci.example.org")
+        .set("KBRIDGE_POLL_INTERVAL", "0.2")
+        .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.host());
+    let file = env.path("plan.yaml");
+    std::fs::write(&file, PLAN).unwrap();
+    tux.observe(&env.db());
+    let dry = env
+        .run(&["schedule", "plan", file.to_str().unwrap(), "--dry-run"])
+        .expect(0);
+    assert!(dry.stdout.contains("(8 jobs)"), "{}", dry.stdout);
+    assert!(tux.submissions().is_empty());
+
+    let out = env
+        .run(&[
+            "schedule",
+            "plan",
+            file.to_str().unwrap(),
+            "--private",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    let plan_uid = out["plan"].as_str().unwrap().to_string();
+    assert_eq!(out["jobs"].as_array().unwrap().len(), 8);
+    let posts = tux.submissions();
+    let paths: Vec<String> = posts
+        .iter()
+        .map(|r| r.path.rsplit('/').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        paths,
+        ["plans", "builds", "tests", "tests"],
+        "the client's sequence"
+    );
+    let plan = posts[0].json();
+    assert_eq!(plan["count"], 8);
+    assert_eq!(plan["plan_file"], PLAN);
+    assert_eq!(plan["is_public"], false);
+    // Every job of a batch is recorded before the POST that creates it.
+    let rows: Vec<Option<i64>> = posts.iter().map(|r| r.rows).collect();
+    assert_eq!(
+        rows,
+        [Some(0), Some(2), Some(4), Some(8)],
+        "rows at each POST"
+    );
+
+    let builds = posts[1].json();
+    let builds = builds["builds"].as_array().unwrap();
+    assert_eq!(builds.len(), 2);
+    assert!(builds.iter().all(|b| b["plan"] == plan_uid.as_str()));
+    assert!(builds
+        .iter()
+        .all(|b| b["callback"] == "https://ci.example.org/callback/tuxsuite/build"));
+    let sanity = posts[2].json();
+    let sanity = sanity.as_array().unwrap();
+    assert_eq!(sanity.len(), 2);
+    let db = rusqlite::Connection::open(env.db()).unwrap();
+    let uid_of = |id: i64| -> String {
+        db.query_row("SELECT uid FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(sanity[0]["waiting_for"], format!("BUILD#{}", uid_of(1)));
+    assert_eq!(sanity[1]["waiting_for"], format!("BUILD#{}", uid_of(2)));
+    assert!(sanity[0]["kernel"].is_null());
+    assert_eq!(
+        sanity[0]["callback"],
+        "https://ci.example.org/callback/tuxsuite/boot"
+    );
+    let tests = posts[3].json();
+    let tests = tests.as_array().unwrap();
+    assert_eq!(tests.len(), 4);
+    assert_eq!(tests[0]["waiting_for"], format!("TEST#{}", uid_of(3)));
+    assert_eq!(tests[3]["waiting_for"], format!("TEST#{}", uid_of(4)));
+    assert_eq!(tests[0]["timeouts"], json!({"boot": 30}));
+    assert!(
+        tests.iter().all(|t| t["is_public"] == false),
+        "a private plan's tests are private"
+    );
+    assert!(tests.iter().all(|t| t["plan"] == plan_uid.as_str()));
+    // One token per job.
+    let tokens: std::collections::BTreeSet<String> = builds
+        .iter()
+        .chain(sanity)
+        .chain(tests)
+        .map(|e| {
+            e["callback_headers"]["X-Kbridge-Token"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(tokens.len(), 8);
+
+    // jobs --plan, and wait --plan once everything finished.
+    let listed = env
+        .run(&["jobs", "--plan", &plan_uid, "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 8);
+    for id in 1..=2 {
+        let uid = uid_of(id);
+        tux.finish_build(&uid, &format!("{}/builds/{uid}/", art.url()), true);
+    }
+    for id in 3..=8 {
+        let uid = uid_of(id);
+        let download = art.test_job(&uid, crate::util::RESULTS_JSON, "boot\n");
+        tux.finish_test(
+            &uid,
+            &download,
+            json!({"boot": "pass", "ltp-smoke": "pass", "kselftest-memfd": "pass"}),
+        );
+    }
+    let summary = env.run(&["wait", "--plan", &plan_uid, "--json"]).json();
+    assert_eq!(summary["jobs"].as_array().unwrap().len(), 8, "{summary}");
+    let doc = env.run(&["results", "5", "--json"]).json();
+    assert_eq!(
+        doc["tests"][0]["build_id"],
+        format!("kbridge:{}", uid_of(1))
+    );
+}

@@ -24,6 +24,7 @@ pub fn list(args: JobsArgs, config: &Config) -> Result<(), Error> {
         kind,
         state,
         limit: args.limit,
+        plan: args.plan,
     })?;
     if args.json {
         let shown: Vec<Job> = jobs.into_iter().map(Job::redacted).collect();

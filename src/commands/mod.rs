@@ -13,6 +13,7 @@ mod jobs;
 mod listen;
 mod logs;
 mod outbox;
+mod plan;
 mod report;
 mod results;
 mod schedule;

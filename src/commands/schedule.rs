@@ -16,6 +16,7 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<u8, Error> {
         Schedule::Build(a) => (a.common.clone(), Args::Build(a)),
         Schedule::Test(a) => (a.common.clone(), Args::Test(a)),
         Schedule::Boot(a) => (a.common.clone(), Args::Boot(a)),
+        Schedule::Plan(a) => return super::plan::run(a, ctx),
     };
     // One --timeout flag, two meanings: a duration bounds --wait, NAME=MINUTES
     // limits one of a test's tests.
@@ -320,6 +321,7 @@ fn test_spec(
         parameters: k.parameters,
         private,
         waits_for: None,
+        waits_for_test: None,
     }
 }
 

@@ -99,6 +99,7 @@ fn record(
         callback_url: None,
         callback_token: None,
         after_job: None,
+        plan: None,
     })?;
     batch.set_job_status(id, status)?;
     batch.commit()?;

@@ -41,11 +41,33 @@ const REDRAW: Duration = Duration::from_secs(1);
 
 pub fn run(args: WaitArgs, ctx: &Context) -> Result<u8, Error> {
     let config = ctx.load()?;
+    let jobs = match &args.plan {
+        Some(plan) => {
+            let store = open_existing(&config)?;
+            let ids: Vec<String> = store
+                .read()
+                .list(&JobFilter {
+                    plan: Some(plan.clone()),
+                    ..JobFilter::default()
+                })?
+                .into_iter()
+                .map(|j| j.id.to_string())
+                .collect();
+            if ids.is_empty() {
+                return Err(Error::Usage(format!(
+                    "no job of plan '{plan}' in {}; `kbridge jobs --plan UID` lists them",
+                    store.path().display()
+                )));
+            }
+            ids
+        }
+        None => args.jobs,
+    };
     wait(
         &config,
         ctx,
         &WaitFor {
-            jobs: args.jobs,
+            jobs,
             timeout: args.timeout,
             junit: args.junit,
             bisect: args.bisect,

@@ -989,6 +989,7 @@ mod tests {
                 callback_url: Some("https://ci.example/callback/testlab/test"),
                 callback_token: Some("tok"),
                 after_job: None,
+                plan: None,
             })
             .unwrap();
         batch.set_job_uid(job, "lab.1").unwrap();

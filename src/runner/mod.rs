@@ -377,6 +377,37 @@ pub enum Polled {
     },
 }
 
+/// A runner's plan, read and expanded: its jobs and how they chain.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub name: String,
+    pub description: String,
+    /// The plan file as given (the runner keeps it with the plan).
+    pub text: String,
+    pub private: bool,
+    pub entries: Vec<PlanEntry>,
+}
+
+/// One build of a plan and the tests that follow it (or standalone tests
+/// when there is no build): a sanity test waits for the build, the other
+/// tests for the sanity test, else for the build.
+#[derive(Debug, Clone)]
+pub struct PlanEntry {
+    pub build: Option<crate::model::BuildSpec>,
+    pub sanity: Option<crate::model::TestSpec>,
+    pub tests: Vec<crate::model::TestSpec>,
+}
+
+impl Plan {
+    /// How many jobs the plan makes.
+    pub fn count(&self) -> usize {
+        self.entries
+            .iter()
+            .map(|e| e.build.is_some() as usize + e.sanity.is_some() as usize + e.tests.len())
+            .sum()
+    }
+}
+
 /// A job found on the runner: what it is and what the runner says of it.
 #[derive(Debug, Clone)]
 pub struct Tracked {
@@ -540,6 +571,38 @@ pub trait Runner: Send + Sync {
         Err(FetchError::Permanent(
             "this runner cannot look up jobs kbridge did not schedule".into(),
         ))
+    }
+
+    /// Reads a plan file (`only`: job names to keep, `*` matching
+    /// anything). Pure: nothing is sent.
+    fn read_plan(&self, text: &str, only: &[String], private: bool) -> Result<Plan, PrepareError> {
+        let _ = (text, only, private);
+        Err(PrepareError::Unsupported("this runner has no plans".into()))
+    }
+
+    /// Creates the plan on the runner, returning its uid; its jobs are
+    /// submitted after, with [`Runner::submit_jobs`].
+    fn submit_plan(&self, plan: &Plan, feedback: &dyn Feedback) -> Result<String, SubmitError> {
+        let _ = (plan, feedback);
+        Err(SubmitError::Refused {
+            message: "this runner has no plans".into(),
+            response: None,
+        })
+    }
+
+    /// Submits jobs of one kind, all at once, as part of plan `plan`,
+    /// returning the runner's acceptance of each, in order.
+    fn submit_jobs(
+        &self,
+        plan: &str,
+        jobs: &[(JobSpec, Option<CallbackTarget>)],
+        feedback: &dyn Feedback,
+    ) -> Result<Vec<Accepted>, SubmitError> {
+        let _ = (plan, jobs, feedback);
+        Err(SubmitError::Refused {
+            message: "this runner has no plans".into(),
+            response: None,
+        })
     }
 
     /// Asks the runner to cancel a job that has not finished. The job ends

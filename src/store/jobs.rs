@@ -17,6 +17,8 @@ pub struct NewJob<'a> {
     pub callback_token: Option<&'a str>,
     /// The build job a test waits for.
     pub after_job: Option<i64>,
+    /// The runner's plan the job belongs to.
+    pub plan: Option<&'a str>,
 }
 
 /// What the store holds, in numbers; see [`Db::figures`].
@@ -40,6 +42,8 @@ pub struct JobFilter {
     pub kind: Option<JobKind>,
     pub state: Option<JobState>,
     pub limit: Option<u32>,
+    /// Only the jobs of this runner plan.
+    pub plan: Option<String>,
 }
 
 impl Db<'_> {
@@ -114,11 +118,13 @@ impl Db<'_> {
         self.jobs(
             "SELECT * FROM jobs
              WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR state = ?2)
+               AND (?4 IS NULL OR plan = ?4)
              ORDER BY id DESC LIMIT ?3",
             params![
                 filter.kind.map(JobKind::as_str),
                 filter.state.map(JobState::as_str),
-                filter.limit.map(i64::from).unwrap_or(-1)
+                filter.limit.map(i64::from).unwrap_or(-1),
+                filter.plan
             ],
         )
     }
@@ -299,8 +305,8 @@ impl Batch<'_> {
             .execute(
                 "INSERT INTO jobs (runner, kind, state, spec, request, build_id, collection,
                                    tests, device, callback_url, callback_token,
-                                   scheduled_at, updated_at, after_job)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
+                                   scheduled_at, updated_at, after_job, plan)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)",
                 params![
                     job.runner,
                     job.spec.kind().as_str(),
@@ -315,6 +321,7 @@ impl Batch<'_> {
                     job.callback_token,
                     now,
                     job.after_job,
+                    job.plan,
                 ],
             )
             .map_err(|e| self.fail(e))?;
@@ -509,6 +516,7 @@ pub(super) struct RawJob {
     result: Option<String>,
     after_job: Option<i64>,
     poll_note: Option<String>,
+    plan: Option<String>,
 }
 
 pub(super) fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
@@ -534,6 +542,7 @@ pub(super) fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
         result: row.get("result")?,
         after_job: row.get("after_job")?,
         poll_note: row.get("poll_note")?,
+        plan: row.get("plan")?,
     })
 }
 
@@ -575,6 +584,7 @@ impl RawJob {
                 .transpose()?,
             after_job: self.after_job,
             poll_note: self.poll_note,
+            plan: self.plan,
             tests: serde_json::from_str(&self.tests).map_err(|e| corrupt(format!("tests: {e}")))?,
             runner: self.runner,
             uid: self.uid,
@@ -607,6 +617,7 @@ mod tests {
                 callback_url: None,
                 callback_token: Some("tok"),
                 after_job: None,
+                plan: None,
             })
             .unwrap()
     }

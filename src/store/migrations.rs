@@ -125,6 +125,9 @@ const MIGRATIONS: &[&str] = &[
     "DELETE FROM inbox WHERE status = 'unmatched' AND id NOT IN
         (SELECT min(id) FROM inbox WHERE status = 'unmatched' GROUP BY runner, uid);
     CREATE UNIQUE INDEX inbox_unmatched ON inbox (runner, uid) WHERE status = 'unmatched';",
+    // 6: jobs submitted as part of a runner's plan.
+    "ALTER TABLE jobs ADD COLUMN plan TEXT;
+    CREATE INDEX jobs_plan ON jobs (plan) WHERE plan IS NOT NULL;",
 ];
 
 /// The schema version this kbridge writes.

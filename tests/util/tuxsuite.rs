@@ -16,6 +16,8 @@ pub struct Received {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// Job rows in the observed database when the request arrived.
+    pub rows: Option<i64>,
 }
 
 impl Received {
@@ -53,6 +55,8 @@ struct State {
     jobs: std::collections::BTreeMap<String, Value>,
     /// The key `GET .../keys` gives as `ssh.pub`.
     key: Option<String>,
+    /// A kbridge database whose job rows are counted at each request.
+    observe: Option<std::path::PathBuf>,
 }
 
 /// A TuxSuite stand-in on 127.0.0.1 with an ephemeral port. Unless told
@@ -127,6 +131,11 @@ impl FakeTuxSuite {
     /// The job as TuxSuite describes it now.
     pub fn job(&self, uid: &str) -> Value {
         self.state.lock().unwrap().jobs[uid].clone()
+    }
+
+    /// Counts the job rows of this database as each request arrives.
+    pub fn observe(&self, db: &std::path::Path) {
+        self.state.lock().unwrap().observe = Some(db.to_path_buf());
     }
 
     /// A job started elsewhere (the tuxsuite client, the web UI).
@@ -212,7 +221,15 @@ fn answer(mut req: tiny_http::Request, st: &Mutex<State>) {
             .map(|h| (h.field.to_string(), h.value.to_string()))
             .collect(),
         body,
+        rows: None,
     };
+    let observed = st.lock().unwrap().observe.clone();
+    let mut received = received;
+    received.rows = observed.and_then(|db| {
+        let conn = rusqlite::Connection::open(db).ok()?;
+        conn.query_row("SELECT count(*) FROM jobs", [], |r| r.get(0))
+            .ok()
+    });
     let (scripted, warnings) = {
         let mut st = st.lock().unwrap();
         st.received.push(received.clone());
@@ -318,64 +335,67 @@ fn protocol_answer(r: &Received, st: &Mutex<State>) -> (u16, Value) {
         };
     }
     match r.path.strip_prefix(&prefix) {
-        Some("tests") => {
-            let waits = body["waiting_for"].as_str();
-            if body["device"].as_str().is_none()
-                || (body["kernel"].as_str().is_none() && waits.is_none())
-            {
-                return refuse(400, "device and kernel are required");
+        Some("tests") => match body.as_array() {
+            // A plan's tests come as one array.
+            Some(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match new_test(item, st) {
+                        Ok(a) => out.push(a),
+                        Err(e) => return e,
+                    }
+                }
+                (201, Value::Array(out))
             }
-            if waits.is_some() && body["kernel"].as_str().is_some() {
-                return refuse(400, "kernel and waiting_for are mutually exclusive");
+            None => match new_test(&body, st) {
+                Ok(a) => (201, a),
+                Err(e) => e,
+            },
+        },
+        Some("plans") => {
+            let keys = [
+                "name",
+                "description",
+                "is_public",
+                "plan_callback",
+                "plan_callback_headers",
+                "count",
+                "plan_file",
+                "notify_emails",
+            ];
+            if keys.iter().any(|k| body.get(*k).is_none()) {
+                return refuse(400, "a plan needs its eight keys");
             }
-            let tests = body.get("tests").cloned().unwrap_or(json!([]));
-            if tests
-                .as_array()
-                .is_some_and(|t| t.iter().any(|n| n == "boot"))
-            {
-                return refuse(400, "boot must not be listed");
-            }
-            let mut all = vec![json!("boot")];
-            all.extend(tests.as_array().cloned().unwrap_or_default());
-            let mut answer = body.clone();
-            answer["uid"] = json!(new_uid());
-            answer["tests"] = Value::Array(all);
-            answer["state"] = json!(if waits.is_some() {
-                "waiting"
-            } else {
-                "provisioning"
-            });
-            answer["result"] = json!("unknown");
-            answer["project"] = json!(format!("{GROUP}/{PROJECT}"));
-            let uid = answer["uid"].as_str().unwrap().to_string();
-            st.lock().unwrap().jobs.insert(uid, answer.clone());
-            (201, answer)
+            (201, json!({"uid": new_uid()}))
         }
         Some("builds") => {
-            let Some(builds) = body["builds"].as_array().filter(|b| b.len() == 1) else {
+            let Some(builds) = body["builds"].as_array().filter(|b| !b.is_empty()) else {
                 return refuse(400, "builds must be a list");
             };
-            let b = &builds[0];
-            let repo_ok = b["git_repo"].as_str().is_some_and(|u| {
-                ["https://", "http://", "git://"]
-                    .iter()
-                    .any(|p| u.starts_with(p))
-            });
-            let refs = b.get("git_ref").is_some() as u8 + b.get("git_sha").is_some() as u8;
-            if !repo_ok
-                || refs != 1
-                || !b["kconfig"].is_array()
-                || b["client_token"].as_str().is_none()
-            {
-                return refuse(400, "invalid build request");
+            let mut out = Vec::new();
+            for b in builds {
+                let repo_ok = b["git_repo"].as_str().is_some_and(|u| {
+                    ["https://", "http://", "git://"]
+                        .iter()
+                        .any(|p| u.starts_with(p))
+                });
+                let refs = b.get("git_ref").is_some() as u8 + b.get("git_sha").is_some() as u8;
+                if !repo_ok
+                    || refs != 1
+                    || !b["kconfig"].is_array()
+                    || b["client_token"].as_str().is_none()
+                {
+                    return refuse(400, "invalid build request");
+                }
+                let mut answer = b.clone();
+                answer["uid"] = json!(new_uid());
+                answer["state"] = json!("queued");
+                answer["result"] = json!("unknown");
+                let uid = answer["uid"].as_str().unwrap().to_string();
+                st.lock().unwrap().jobs.insert(uid, answer.clone());
+                out.push(answer);
             }
-            let mut answer = b.clone();
-            answer["uid"] = json!(new_uid());
-            answer["state"] = json!("queued");
-            answer["result"] = json!("unknown");
-            let uid = answer["uid"].as_str().unwrap().to_string();
-            st.lock().unwrap().jobs.insert(uid, answer.clone());
-            (201, json!([answer]))
+            (201, Value::Array(out))
         }
         _ => refuse(404, "no such project"),
     }
@@ -384,4 +404,38 @@ fn protocol_answer(r: &Received, st: &Mutex<State>) -> (u16, Value) {
 /// uuid3(NAMESPACE_DNS, name), computed independently of kbridge.
 fn uuid_v3_dns(name: &str) -> String {
     uuid::Uuid::new_v3(&uuid::Uuid::NAMESPACE_DNS, name.as_bytes()).to_string()
+}
+
+/// One test request, checked and created, or the refusal.
+fn new_test(body: &Value, st: &Mutex<State>) -> Result<Value, (u16, Value)> {
+    let refuse = |code: u16, msg: &str| (code, json!({"error": msg}));
+    let waits = body["waiting_for"].as_str();
+    if body["device"].as_str().is_none() || (body["kernel"].as_str().is_none() && waits.is_none()) {
+        return Err(refuse(400, "device and kernel are required"));
+    }
+    if waits.is_some() && body["kernel"].as_str().is_some() {
+        return Err(refuse(400, "kernel and waiting_for are mutually exclusive"));
+    }
+    let tests = body.get("tests").cloned().unwrap_or(json!([]));
+    if tests
+        .as_array()
+        .is_some_and(|t| t.iter().any(|n| n == "boot"))
+    {
+        return Err(refuse(400, "boot must not be listed"));
+    }
+    let mut all = vec![json!("boot")];
+    all.extend(tests.as_array().cloned().unwrap_or_default());
+    let mut answer = body.clone();
+    answer["uid"] = json!(new_uid());
+    answer["tests"] = Value::Array(all);
+    answer["state"] = json!(if waits.is_some() {
+        "waiting"
+    } else {
+        "provisioning"
+    });
+    answer["result"] = json!("unknown");
+    answer["project"] = json!(format!("{GROUP}/{PROJECT}"));
+    let uid = answer["uid"].as_str().unwrap().to_string();
+    st.lock().unwrap().jobs.insert(uid, answer.clone());
+    Ok(answer)
 }

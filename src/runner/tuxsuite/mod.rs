@@ -10,6 +10,7 @@
 //! and are retried with the same one.
 
 mod callback;
+mod plan;
 mod results;
 mod settings;
 mod signature;
@@ -340,6 +341,80 @@ impl TuxSuite {
         )
     }
 
+    /// POSTs JSON and returns the 2xx answer. A request that surely never
+    /// arrived is tried again; one that may have arrived only when
+    /// `idempotent` (builds carry their client_token).
+    fn post_once(
+        &self,
+        url: &str,
+        body: &Value,
+        idempotent: bool,
+        feedback: &dyn Feedback,
+    ) -> Result<Value, SubmitError> {
+        let bytes = serde_json::to_vec(body).expect("JSON values always serialise");
+        let token = &self.settings().token;
+        for attempt in 1..=MAX_TRIES {
+            let sent = self
+                .agent
+                .post(url)
+                .header("Authorization", token)
+                .header("Content-Type", "application/json")
+                .send(&bytes[..]);
+            let why = match sent {
+                Ok(mut resp) => {
+                    let status = resp.status().as_u16();
+                    let text = resp.body_mut().read_to_string().unwrap_or_default();
+                    let answer: Option<Value> = serde_json::from_str(&text).ok();
+                    if (200..300).contains(&status) {
+                        return answer.ok_or_else(|| SubmitError::Uncertain {
+                            message: format!("TuxSuite answered {url} with non-JSON"),
+                            response: None,
+                        });
+                    }
+                    let message = format!(
+                        "TuxSuite answered {status}: {}",
+                        error_message(answer.as_ref(), &text)
+                    );
+                    if status >= 500 && !idempotent {
+                        return Err(SubmitError::Uncertain {
+                            message: format!(
+                                "{message}; the jobs may have been created, check TuxSuite"
+                            ),
+                            response: answer,
+                        });
+                    }
+                    if status < 500 {
+                        return Err(SubmitError::Refused {
+                            message,
+                            response: answer,
+                        });
+                    }
+                    message
+                }
+                Err(e) => {
+                    let why = format!("TuxSuite: {}", http::describe(&e, self.timeout));
+                    if http::reach(&e) == Reach::Maybe && !idempotent {
+                        return Err(SubmitError::Uncertain {
+                            message: format!("{why}; the request may have reached TuxSuite, so it was not sent again"),
+                            response: None,
+                        });
+                    }
+                    why
+                }
+            };
+            if attempt == MAX_TRIES {
+                return Err(SubmitError::Unreachable { message: why });
+            }
+            let pause = self.backoff.delay(attempt);
+            feedback.progress(&format!(
+                "{why}; trying again in {:.1}s",
+                pause.as_secs_f64()
+            ));
+            std::thread::sleep(pause);
+        }
+        unreachable!("the last attempt returns")
+    }
+
     /// Where a job's files are (`download_url`, ending in `/`), and whether
     /// they are public; `what` names what was wanted, for the error.
     fn storage(&self, job: &Job, what: &str) -> Result<(String, bool), FetchError> {
@@ -443,7 +518,9 @@ impl TuxSuite {
         );
         // TuxSuite starts the test on the build's own kernel and modules
         // once the build succeeds.
-        if let Some(build) = &t.waits_for {
+        if let Some(test) = &t.waits_for_test {
+            body.insert("waiting_for".into(), json!(format!("TEST#{test}")));
+        } else if let Some(build) = &t.waits_for {
             body.insert("waiting_for".into(), json!(format!("BUILD#{build}")));
         }
         // Boot always runs on TuxSuite and must not be named; a boot-only
@@ -981,6 +1058,7 @@ impl Runner for TuxSuite {
             parameters: vec![],
             private: !public,
             waits_for: None,
+            waits_for_test: None,
             options: Default::default(),
         };
         let spec = if spec.tests.is_empty() {
@@ -993,6 +1071,124 @@ impl Runner for TuxSuite {
             build_uid,
             status,
         })
+    }
+
+    fn read_plan(
+        &self,
+        text: &str,
+        only: &[String],
+        private: bool,
+    ) -> Result<crate::runner::Plan, PrepareError> {
+        plan::read(text, only, private).map_err(PrepareError::Unsupported)
+    }
+
+    fn submit_plan(
+        &self,
+        plan: &crate::runner::Plan,
+        feedback: &dyn Feedback,
+    ) -> Result<String, SubmitError> {
+        let account = self.account().map_err(|message| SubmitError::Refused {
+            message,
+            response: None,
+        })?;
+        // The client's eight keys, nulls included.
+        let body = json!({
+            "name": plan.name, "description": plan.description, "is_public": !plan.private,
+            "plan_callback": null, "plan_callback_headers": null, "count": plan.count(),
+            "plan_file": plan.text, "notify_emails": null
+        });
+        let answer = self.post_once(
+            &format!("{}/plans", account.project_url()),
+            &body,
+            false,
+            feedback,
+        )?;
+        answer["uid"]
+            .as_str()
+            .filter(|u| crate::model::check_uid(u).is_ok())
+            .map(str::to_string)
+            .ok_or_else(|| SubmitError::Uncertain {
+                message: format!("TuxSuite created the plan but its answer has no uid: {answer}"),
+                response: Some(answer.clone()),
+            })
+    }
+
+    fn submit_jobs(
+        &self,
+        plan_uid: &str,
+        jobs: &[(JobSpec, Option<CallbackTarget>)],
+        feedback: &dyn Feedback,
+    ) -> Result<Vec<Accepted>, SubmitError> {
+        let account = self.account().map_err(|message| SubmitError::Refused {
+            message,
+            response: None,
+        })?;
+        let builds = matches!(jobs.first(), Some((JobSpec::Build(_), _)));
+        let (url, body) = if builds {
+            let mut entries = Vec::new();
+            let mut patches = Map::new();
+            for (spec, cb) in jobs {
+                let JobSpec::Build(b) = spec else {
+                    unreachable!("one kind per batch")
+                };
+                let mut one = TuxSuite::build_body(b, cb.as_ref());
+                if let Some(p) = one["patches"].as_object() {
+                    patches.extend(p.clone());
+                }
+                let mut entry = one["builds"][0].take();
+                entry["plan"] = json!(plan_uid);
+                // A plan's builds have no default targets, as in the client.
+                if b.targets.is_empty() {
+                    entry["targets"] = json!([]);
+                }
+                entries.push(entry);
+            }
+            (
+                format!("{}/builds", account.project_url()),
+                json!({"builds": entries, "patches": patches}),
+            )
+        } else {
+            let entries: Vec<Value> = jobs
+                .iter()
+                .map(|(spec, cb)| {
+                    let (JobSpec::Test(t) | JobSpec::Boot(t)) = spec else {
+                        unreachable!("one kind per batch")
+                    };
+                    let mut entry = TuxSuite::test_body(t, cb.as_ref());
+                    entry["plan"] = json!(plan_uid);
+                    entry
+                })
+                .collect();
+            (
+                format!("{}/tests", account.project_url()),
+                Value::Array(entries),
+            )
+        };
+        let answer = self.post_once(&url, &body, builds, feedback)?;
+        let items = answer.as_array().cloned().unwrap_or_default();
+        if items.len() != jobs.len() {
+            return Err(SubmitError::Uncertain {
+                message: format!(
+                    "TuxSuite answered {} job(s) for {} sent; check the plan {plan_uid} on TuxSuite",
+                    items.len(),
+                    jobs.len()
+                ),
+                response: Some(answer),
+            });
+        }
+        items
+            .into_iter()
+            .map(|item| match item["uid"].as_str() {
+                Some(uid) => Ok(Accepted {
+                    uid: uid.to_string(),
+                    response: item.clone(),
+                }),
+                None => Err(SubmitError::Uncertain {
+                    message: "TuxSuite accepted the jobs but one has no uid".into(),
+                    response: Some(item.clone()),
+                }),
+            })
+            .collect()
     }
 
     fn cancel(&self, job: &Job) -> Result<(), FetchError> {
@@ -1244,6 +1440,7 @@ mod tests {
         TestSpec {
             options: Default::default(),
             waits_for: None,
+            waits_for_test: None,
             definition: None,
             device: "qemu-riscv64".into(),
             kernel: Some("https://example.org/Image".into()),

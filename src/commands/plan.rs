@@ -1,0 +1,137 @@
+//! `kbridge schedule plan FILE`: a runner's plan of builds and the tests
+//! chained to them, each job recorded before the request that creates it.
+
+use crate::cli::PlanArgs;
+use crate::commands::wait::{self, WaitFor};
+use crate::commands::{json, open_runner, print, Context};
+use crate::config::keys;
+use crate::error::{exit, Error};
+use crate::runner::{self, Purpose};
+use crate::scheduler;
+use crate::store::Store;
+
+pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
+    let common = &args.common;
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| Error::Usage(format!("cannot read the plan {}: {e}", args.file.display())))?;
+    let config = ctx.load()?;
+    let code = config.text(keys::RUNNER).expect("runner has a default");
+    let info = runner::find(&code.value).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown runner '{}' (from {}); available runners: {}",
+            code.value,
+            code.source,
+            runner::available()
+        ))
+    })?;
+    let runner = open_runner(
+        &config,
+        info,
+        Purpose::Schedule {
+            dry_run: common.dry_run,
+        },
+    )?;
+    let plan = runner
+        .read_plan(&text, &args.jobs, common.private)
+        .map_err(|e| Error::Usage(format!("{}: {e}", args.file.display())))?;
+    if common.dry_run {
+        let mut lines = vec![format!(
+            "plan {} ({} jobs), nothing sent:",
+            plan.name,
+            plan.count()
+        )];
+        for e in &plan.entries {
+            if let Some(b) = &e.build {
+                lines.push(format!(
+                    "build {} {} {}",
+                    b.arch,
+                    b.toolchain,
+                    b.kconfig.join("+")
+                ));
+            }
+            if let Some(s) = &e.sanity {
+                lines.push(format!("  sanity test on {}, after the build", s.device));
+            }
+            let after = if e.sanity.is_some() {
+                "the sanity test"
+            } else {
+                "the build"
+            };
+            for t in &e.tests {
+                lines.push(format!(
+                    "  test {} on {}, after {after}",
+                    if t.tests.is_empty() {
+                        "boot".to_string()
+                    } else {
+                        t.tests.join(",")
+                    },
+                    t.device
+                ));
+            }
+        }
+        return print(&lines.join("\n")).map(|()| exit::SUCCESS);
+    }
+    let standalone = match &args.build_id {
+        Some(given) => {
+            let store = Store::open(&config.database())?;
+            Some(scheduler::resolve_build_id(
+                Some(store.read()),
+                &config.origin(),
+                given,
+            )?)
+        }
+        None => None,
+    };
+    let mut store = Store::open(&config.database())?;
+    let callback_base = config.text(keys::CALLBACK_URL).map(|s| s.value);
+    let origin = config.origin();
+    let outcome = scheduler::schedule_plan(
+        &mut store,
+        &scheduler::PlanRequest {
+            runner: runner.as_ref(),
+            runner_code: info.code,
+            plan: &plan,
+            callback_base: callback_base.as_deref(),
+            origin: &origin,
+            standalone: standalone.as_deref(),
+        },
+        &ctx.ui,
+    )?;
+    let line = format!(
+        "scheduled plan {} ({}): {} jobs; `kbridge wait --plan {}` follows them",
+        outcome.uid,
+        plan.name,
+        outcome.jobs.len(),
+        outcome.uid
+    );
+    if common.wait {
+        ctx.ui.note(&line);
+        return wait::wait(
+            &config,
+            ctx,
+            &WaitFor {
+                jobs: outcome.jobs.iter().map(i64::to_string).collect(),
+                timeout: common.timeout.iter().find_map(|t| match t {
+                    crate::cli::TimeoutArg::Wait(d) => Some(*d),
+                    _ => None,
+                }),
+                junit: common.junit.clone(),
+                bisect: common.bisect,
+                json: common.json,
+            },
+        );
+    }
+    if common.json {
+        let jobs: Vec<_> = store
+            .read()
+            .jobs_by_ids(&outcome.jobs)?
+            .into_iter()
+            .map(|j| j.redacted())
+            .collect();
+        return print(&json(
+            &serde_json::json!({"plan": outcome.uid, "jobs": jobs}),
+        ))
+        .map(|()| exit::SUCCESS);
+    }
+    print(&line).map(|()| exit::SUCCESS)
+}

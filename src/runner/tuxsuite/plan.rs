@@ -1,0 +1,348 @@
+//! TuxSuite plans: the tuxsuite client's plan YAML, read and expanded as
+//! the client does (every test of a job for every build of it, a sanity
+//! test per build, sharding), with kbridge's own callback and token per
+//! job rather than one for all.
+
+use serde_json::{Map, Value};
+
+use crate::model::{BuildOptions, BuildSpec, TestOptions, TestSpec};
+use crate::runner::{Plan, PlanEntry};
+
+/// The keys a plan build may carry.
+const BUILD_KEYS: [&str; 16] = [
+    "git_repo",
+    "git_ref",
+    "git_sha",
+    "target_arch",
+    "toolchain",
+    "kconfig",
+    "environment",
+    "make_variables",
+    "targets",
+    "kernel_image",
+    "image_sha",
+    "build_name",
+    "no_cache",
+    "is_public",
+    "notify_emails",
+    "name",
+];
+
+/// The keys a plan test may carry.
+const TEST_KEYS: [&str; 19] = [
+    "device",
+    "tests",
+    "parameters",
+    "timeouts",
+    "rootfs",
+    "dtb",
+    "bios",
+    "boot_args",
+    "overlay",
+    "commands",
+    "qemu_image",
+    "shared",
+    "host",
+    "test_name",
+    "sharding",
+    "kernel",
+    "modules",
+    "notify_emails",
+    "name",
+];
+
+/// `*` matches any run of characters; everything else itself.
+fn glob(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, rest)) => {
+            let Some(after) = name.strip_prefix(head) else {
+                return false;
+            };
+            (0..=after.len()).any(|i| after.is_char_boundary(i) && glob(rest, &after[i..]))
+        }
+    }
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    match &v[key] {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+fn pairs(v: &Value) -> Vec<(String, String)> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn check_keys(v: &Value, allowed: &[&str], what: &str) -> Result<(), String> {
+    let Some(m) = v.as_object() else {
+        return Err(format!("a {what} must be a mapping"));
+    };
+    match m.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(format!(
+            "a {what} does not take '{k}'; it takes {}",
+            allowed.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
+fn build(v: &Value, private: bool) -> Result<BuildSpec, String> {
+    check_keys(v, &BUILD_KEYS, "plan build")?;
+    let tree = text(v, "git_repo").ok_or("a plan build needs git_repo")?;
+    let (branch, sha) = (text(v, "git_ref"), text(v, "git_sha"));
+    if branch.is_some() == sha.is_some() {
+        return Err(format!(
+            "the build of {tree} needs exactly one of git_ref and git_sha"
+        ));
+    }
+    Ok(BuildSpec {
+        tree,
+        branch,
+        sha,
+        arch: text(v, "target_arch").ok_or("a plan build needs target_arch")?,
+        toolchain: text(v, "toolchain").ok_or("a plan build needs toolchain")?,
+        kconfig: strings(&v["kconfig"]),
+        targets: strings(&v["targets"]),
+        private: private || v["is_public"] == Value::Bool(false),
+        options: BuildOptions {
+            make_variables: pairs(&v["make_variables"]),
+            environment: pairs(&v["environment"]),
+            build_name: text(v, "build_name"),
+            kernel_image: text(v, "kernel_image"),
+            image_sha: text(v, "image_sha"),
+            no_cache: v["no_cache"] == Value::Bool(true),
+            notify_emails: strings(&v["notify_emails"]),
+            patch_series: None,
+        },
+    })
+}
+
+/// One test map, expanded by its `sharding`.
+fn tests(v: &Value, private: bool) -> Result<Vec<TestSpec>, String> {
+    check_keys(v, &TEST_KEYS, "plan test")?;
+    let device = text(v, "device").ok_or("a plan test needs device")?;
+    let overlays = match &v["overlay"] {
+        Value::String(u) => vec![(u.clone(), "/".to_string())],
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|o| match o {
+                Value::String(u) => Some((u.clone(), "/".to_string())),
+                Value::Array(pair) => Some((
+                    pair.first()?.as_str()?.to_string(),
+                    pair.get(1)
+                        .and_then(Value::as_str)
+                        .unwrap_or("/")
+                        .to_string(),
+                )),
+                _ => None,
+            })
+            .collect(),
+        _ => vec![],
+    };
+    let timeouts = v["timeouts"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, n)| Some((k.clone(), n.as_u64()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let base = TestSpec {
+        device,
+        definition: None,
+        kernel: text(v, "kernel"),
+        modules: text(v, "modules"),
+        build_id: String::new(),
+        tests: strings(&v["tests"])
+            .into_iter()
+            .filter(|t| t != "boot")
+            .collect(),
+        collection: None,
+        parameters: pairs(&v["parameters"]),
+        // A private plan's tests are private too (the client forgets).
+        private,
+        waits_for: None,
+        waits_for_test: None,
+        options: TestOptions {
+            rootfs: text(v, "rootfs"),
+            dtb: text(v, "dtb"),
+            bios: text(v, "bios"),
+            boot_args: text(v, "boot_args"),
+            timeouts,
+            overlays,
+            commands: strings(&v["commands"]),
+            qemu_image: text(v, "qemu_image"),
+            test_name: text(v, "test_name"),
+            shared: v["shared"] == Value::Bool(true),
+            host: text(v, "host"),
+            notify_emails: strings(&v["notify_emails"]),
+        },
+    };
+    let shards = v["sharding"].as_u64().unwrap_or(1).max(1);
+    if shards == 1 {
+        return Ok(vec![base]);
+    }
+    Ok((1..=shards)
+        .map(|i| {
+            let mut t = base.clone();
+            t.parameters
+                .retain(|(k, _)| k != "SHARD_NUMBER" && k != "SHARD_INDEX");
+            t.parameters
+                .push(("SHARD_NUMBER".into(), shards.to_string()));
+            t.parameters.push(("SHARD_INDEX".into(), i.to_string()));
+            t
+        })
+        .collect())
+}
+
+fn list<'a>(job: &'a Map<String, Value>, one: &str, many: &str) -> Vec<&'a Value> {
+    match (job.get(one), job.get(many)) {
+        (Some(v), _) => vec![v],
+        (None, Some(Value::Array(items))) => items.iter().collect(),
+        _ => vec![],
+    }
+}
+
+/// Reads a plan file; errors name what is wrong, and where.
+pub fn read(file: &str, only: &[String], private: bool) -> Result<Plan, String> {
+    let yaml: yaml_serde::Value =
+        yaml_serde::from_str(file).map_err(|e| format!("the plan is not valid YAML: {e}"))?;
+    let v: Value = serde_json::to_value(&yaml).map_err(|e| format!("the plan: {e}"))?;
+    if v["version"].as_u64() != Some(1) {
+        return Err("the plan has no `version: 1`".into());
+    }
+    let name = text(&v, "name").ok_or("the plan has no name")?;
+    let description = text(&v, "description").unwrap_or_default();
+    let jobs = v["jobs"].as_array().ok_or("the plan has no jobs list")?;
+    let mut entries = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let Some(m) = job.as_object() else {
+            return Err(format!("job {} of the plan is not a mapping", i + 1));
+        };
+        let job_name = m.get("name").and_then(Value::as_str).unwrap_or_default();
+        if !only.is_empty() && !only.iter().any(|p| glob(p, job_name)) {
+            continue;
+        }
+        let at = |e: String| format!("job {} ({}) of the plan: {e}", i + 1, job_name);
+        if let Some(k) = m.keys().find(|k| {
+            !["name", "build", "builds", "test", "tests", "sanity_test"].contains(&k.as_str())
+        }) {
+            return Err(at(format!(
+                "'{k}' is not a job key (build, builds, test, tests, sanity_test)"
+            )));
+        }
+        let builds = list(m, "build", "builds")
+            .into_iter()
+            .map(|b| build(b, private))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(at)?;
+        let mut job_tests = Vec::new();
+        for t in list(m, "test", "tests") {
+            job_tests.extend(tests(t, private).map_err(at)?);
+        }
+        let sanity = match m.get("sanity_test") {
+            Some(s) => {
+                let mut one = tests(s, private).map_err(at)?;
+                if one.len() != 1 {
+                    return Err(at("a sanity test cannot be sharded".into()));
+                }
+                one.pop()
+            }
+            None => None,
+        };
+        if builds.is_empty() {
+            entries.push(PlanEntry {
+                build: None,
+                sanity,
+                tests: job_tests,
+            });
+        } else {
+            // A matrix: every test of the job for every build of it.
+            for b in builds {
+                entries.push(PlanEntry {
+                    build: Some(b),
+                    sanity: sanity.clone(),
+                    tests: job_tests.clone(),
+                });
+            }
+        }
+    }
+    if entries.is_empty() {
+        return Err(if only.is_empty() {
+            "the plan has no jobs".into()
+        } else {
+            format!("no job of the plan is named {}", only.join(" or "))
+        });
+    }
+    Ok(Plan {
+        name,
+        description,
+        text: file.to_string(),
+        private,
+        entries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = "version: 1\nname: riscv-smoke\ndescription: d\njobs:\n- name: defconfig\n  builds:\n  - {toolchain: gcc-13, target_arch: riscv, kconfig: [defconfig], git_repo: 'https://git.example/l.git', git_ref: master}\n  - {toolchain: clang-18, target_arch: riscv, kconfig: [defconfig], git_repo: 'https://git.example/l.git', git_ref: master}\n  sanity_test: {device: qemu-riscv64}\n  tests:\n  - {device: qemu-riscv64, tests: [ltp-smoke], timeouts: {boot: 30}}\n  - {device: qemu-riscv64, tests: [kselftest-memfd], sharding: 2, parameters: {KSELFTEST: '$BUILD/kselftest.tar.xz'}}\n";
+
+    #[test]
+    fn a_plan_is_a_matrix_with_sanity_tests_and_shards() {
+        let p = read(PLAN, &[], true).unwrap();
+        assert_eq!(p.entries.len(), 2, "one entry per build");
+        assert_eq!(
+            p.count(),
+            2 + 2 + 2 * 3,
+            "builds, sanity tests, tests (one sharded in 2)"
+        );
+        let tests = &p.entries[1].tests;
+        assert_eq!(tests[0].options.timeouts, [("boot".to_string(), 30)]);
+        assert!(tests[2]
+            .parameters
+            .contains(&("SHARD_INDEX".into(), "2".into())));
+        assert!(
+            tests.iter().all(|t| t.private),
+            "a private plan's tests are private"
+        );
+        assert!(read(PLAN, &["nope*".into()], false)
+            .unwrap_err()
+            .contains("no job"));
+        assert!(read(PLAN, &["def*".into()], false).is_ok());
+        let bad = PLAN.replace("timeouts", "timeoutz");
+        assert!(read(&bad, &[], false)
+            .unwrap_err()
+            .contains("does not take 'timeoutz'"));
+        assert!(read("version: 2\n", &[], false)
+            .unwrap_err()
+            .contains("version: 1"));
+    }
+}
