@@ -137,6 +137,20 @@ impl From<ScheduleError> for Error {
     }
 }
 
+/// The runner the `runner` setting names (`--runner`, `KBRIDGE_RUNNER`,
+/// else the first registered), or a usage error listing them.
+fn chosen_runner(config: &Config) -> Result<&'static RunnerInfo, Error> {
+    let code = config.text(keys::RUNNER).expect("runner has a default");
+    runner::find(&code.value).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown runner '{}' (from {}); available runners: {}",
+            code.value,
+            code.source,
+            runner::available()
+        ))
+    })
+}
+
 /// Opens one runner with its share of the settings.
 fn open_runner(
     config: &Config,

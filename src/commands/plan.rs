@@ -6,7 +6,7 @@ use crate::commands::wait::{self, WaitFor};
 use crate::commands::{json, open_runner, print, Context};
 use crate::config::keys;
 use crate::error::{exit, Error};
-use crate::runner::{self, Purpose};
+use crate::runner::Purpose;
 use crate::scheduler;
 use crate::store::Store;
 
@@ -15,15 +15,7 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| Error::Usage(format!("cannot read the plan {}: {e}", args.file.display())))?;
     let config = ctx.load()?;
-    let code = config.text(keys::RUNNER).expect("runner has a default");
-    let info = runner::find(&code.value).ok_or_else(|| {
-        Error::Usage(format!(
-            "unknown runner '{}' (from {}); available runners: {}",
-            code.value,
-            code.source,
-            runner::available()
-        ))
-    })?;
+    let info = super::chosen_runner(&config)?;
     let runner = open_runner(
         &config,
         info,

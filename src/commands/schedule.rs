@@ -46,15 +46,7 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<u8, Error> {
         t.options.timeouts = test_timeouts;
     }
     let config = ctx.load()?;
-    let code = config.text(keys::RUNNER).expect("runner has a default");
-    let info = runner::find(&code.value).ok_or_else(|| {
-        Error::Usage(format!(
-            "unknown runner '{}' (from {}); available runners: {}",
-            code.value,
-            code.source,
-            runner::available()
-        ))
-    })?;
+    let info = super::chosen_runner(&config)?;
     let purpose = Purpose::Schedule {
         dry_run: common.dry_run,
     };

@@ -4,23 +4,14 @@
 
 use crate::cli::{TrackArgs, TrackKind};
 use crate::commands::{json, open_runner, print};
-use crate::config::{keys, Config};
+use crate::config::Config;
 use crate::error::Error;
 use crate::model::{check_uid, JobSpec};
-use crate::runner;
 use crate::runner::Purpose;
 use crate::store::{NewJob, Store};
 
 pub fn run(args: TrackArgs, config: &Config) -> Result<(), Error> {
-    let code = config.text(keys::RUNNER).expect("runner has a default");
-    let info = runner::find(&code.value).ok_or_else(|| {
-        Error::Usage(format!(
-            "unknown runner '{}' (from {}); available runners: {}",
-            code.value,
-            code.source,
-            runner::available()
-        ))
-    })?;
+    let info = super::chosen_runner(config)?;
     for uid in &args.uids {
         check_uid(uid).map_err(|why| Error::Usage(format!("'{uid}': {why}")))?;
     }
