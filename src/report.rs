@@ -190,10 +190,7 @@ pub fn sign(secret: &Secret, timestamp: i64, body: &[u8]) -> String {
     mac.update(b".");
     mac.update(body);
     let code = mac.finalize().into_bytes();
-    format!(
-        "sha256={}",
-        code.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
+    format!("sha256={}", crate::model::hex(&code))
 }
 
 /// Why a signed report was refused. Messages are safe to send back.

@@ -408,8 +408,8 @@ pub fn schedule_plan(
         created.map_err(|e| ScheduleError::Usage(format!("the plan was not created: {e}")))?;
     let mut jobs = Vec::new();
     let n = plan.entries.len();
-    // Per entry: the build's (job id, uid), then the sanity test's uid.
-    let mut built: Vec<Option<(i64, String)>> = vec![None; n];
+    // Per entry: the build's uid, then the sanity test's.
+    let mut built: Vec<Option<String>> = vec![None; n];
     let mut sane: Vec<Option<String>> = vec![None; n];
 
     let builds: Vec<(usize, JobSpec)> = plan
@@ -428,8 +428,8 @@ pub fn schedule_plan(
             callback_base,
             feedback,
         )?;
-        for ((i, _), (id, a)) in chunk.iter().zip(accepted) {
-            built[*i] = Some((id, a));
+        for ((i, _), (id, uid)) in chunk.iter().zip(accepted) {
+            built[*i] = Some(uid);
             jobs.push(id);
         }
     }
@@ -439,7 +439,10 @@ pub fn schedule_plan(
         .enumerate()
         .filter_map(|(i, e)| {
             let s = e.sanity.as_ref()?;
-            Some((i, plan_test(s, built[i].as_ref(), None, origin, standalone)))
+            Some((
+                i,
+                plan_test(s, built[i].as_deref(), None, origin, standalone),
+            ))
         })
         .collect();
     if !sanity.is_empty() {
@@ -469,7 +472,7 @@ pub fn schedule_plan(
                 .map(|t| {
                     (
                         i,
-                        plan_test(t, built[i].as_ref(), after, origin, standalone),
+                        plan_test(t, built[i].as_deref(), after, origin, standalone),
                     )
                 })
                 .collect::<Vec<_>>()
@@ -494,20 +497,20 @@ pub fn schedule_plan(
 /// one, else after its build (whose kernel the runner gives it).
 fn plan_test(
     t: &TestSpec,
-    build: Option<&(i64, String)>,
+    build: Option<&str>,
     sanity: Option<&str>,
     origin: &str,
     standalone: Option<&str>,
 ) -> JobSpec {
     let mut t = t.clone();
     match build {
-        Some((_, uid)) => {
+        Some(uid) => {
             t.build_id = format!("{origin}:{uid}");
             t.kernel = None;
             t.modules = None;
             match sanity {
                 Some(s) => t.waits_for_test = Some(s.to_string()),
-                None => t.waits_for = Some(uid.clone()),
+                None => t.waits_for = Some(uid.to_string()),
             }
         }
         None => {

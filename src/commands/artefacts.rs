@@ -6,22 +6,15 @@ use std::io::Write;
 
 use crate::cli::ArtefactsArgs;
 use crate::commands::jobs::find_job;
-use crate::commands::{open_existing, open_runner};
+use crate::commands::open_existing;
 use crate::config::Config;
 use crate::error::Error;
-use crate::runner::{self, Purpose};
 
 pub fn run(args: ArtefactsArgs, config: &Config) -> Result<(), Error> {
     let store = open_existing(config)?;
     let job = find_job(&store, &args.job)?;
     drop(store);
-    let info = runner::find(&job.runner).ok_or_else(|| {
-        Error::Failed(format!(
-            "job {} ran on '{}', a runner this kbridge does not know",
-            job.id, job.runner
-        ))
-    })?;
-    let runner = open_runner(config, info, Purpose::Process)?;
+    let runner = super::job_runner(config, &job)?;
     if let Some(dir) = &args.download {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("cannot create {}", dir.display()), &e))?;

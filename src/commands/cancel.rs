@@ -3,11 +3,10 @@
 
 use crate::cli::CancelArgs;
 use crate::commands::jobs::find_job;
-use crate::commands::{open_existing, open_runner};
+use crate::commands::open_existing;
 use crate::config::Config;
 use crate::error::{exit, Error};
 use crate::model::JobState;
-use crate::runner::{self, Purpose};
 
 pub fn run(args: CancelArgs, config: &Config) -> Result<u8, Error> {
     let store = open_existing(config)?;
@@ -17,6 +16,8 @@ pub fn run(args: CancelArgs, config: &Config) -> Result<u8, Error> {
     }
     drop(store);
     let mut refused = 0;
+    let mut runners: std::collections::BTreeMap<String, Box<dyn crate::runner::Runner>> =
+        Default::default();
     for job in jobs {
         let name = format!(
             "job {} ({})",
@@ -45,16 +46,20 @@ pub fn run(args: CancelArgs, config: &Config) -> Result<u8, Error> {
             refused += 1;
             continue;
         }
-        let Some(info) = runner::find(&job.runner) else {
-            eprintln!(
-                "kbridge: {name} ran on '{}', a runner this kbridge does not know",
-                job.runner
-            );
-            refused += 1;
-            continue;
-        };
-        let runner = open_runner(config, info, Purpose::Process)?;
-        match runner.cancel(&job) {
+        // Each runner is opened once, however many of its jobs are named.
+        if !runners.contains_key(&job.runner) {
+            match super::job_runner(config, &job) {
+                Ok(r) => {
+                    runners.insert(job.runner.clone(), r);
+                }
+                Err(e) => {
+                    eprintln!("kbridge: cannot cancel {name}: {e}");
+                    refused += 1;
+                    continue;
+                }
+            }
+        }
+        match runners[&job.runner].cancel(&job) {
             Ok(()) => println!(
                 "canceling {name} on {}: it ends canceled when {} says so (`kbridge wait {}` follows it)",
                 job.runner, job.runner, job.id

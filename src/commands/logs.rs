@@ -5,10 +5,9 @@ use std::io::Write;
 
 use crate::cli::LogsArgs;
 use crate::commands::jobs::find_job;
-use crate::commands::{open_existing, open_runner};
+use crate::commands::open_existing;
 use crate::config::Config;
 use crate::error::Error;
-use crate::runner::{self, Purpose};
 
 /// Stdout that remembers a closed pipe (`kbridge logs 3 | head`), which
 /// ends the copy and is no failure.
@@ -35,13 +34,7 @@ pub fn run(args: LogsArgs, config: &Config) -> Result<(), Error> {
     let store = open_existing(config)?;
     let job = find_job(&store, &args.job)?;
     drop(store);
-    let info = runner::find(&job.runner).ok_or_else(|| {
-        Error::Failed(format!(
-            "job {} ran on '{}', a runner this kbridge does not know",
-            job.id, job.runner
-        ))
-    })?;
-    let runner = open_runner(config, info, Purpose::Process)?;
+    let runner = super::job_runner(config, &job)?;
     let stdout = std::io::stdout();
     let mut out = Out {
         inner: std::io::BufWriter::with_capacity(64 * 1024, stdout.lock()),

@@ -151,6 +151,17 @@ fn chosen_runner(config: &Config) -> Result<&'static RunnerInfo, Error> {
     })
 }
 
+/// The runner a recorded job ran on, opened to process it.
+fn job_runner(config: &Config, job: &crate::model::Job) -> Result<Box<dyn Runner>, Error> {
+    let info = runner::find(&job.runner).ok_or_else(|| {
+        Error::Failed(format!(
+            "job {} ran on '{}', a runner this kbridge does not know",
+            job.id, job.runner
+        ))
+    })?;
+    open_runner(config, info, Purpose::Process)
+}
+
 /// Opens one runner with its share of the settings.
 fn open_runner(
     config: &Config,

@@ -63,20 +63,14 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
         }
         return print(&lines.join("\n")).map(|()| exit::SUCCESS);
     }
-    let standalone = match &args.build_id {
-        Some(given) => {
-            let store = Store::open(&config.database())?;
-            Some(scheduler::resolve_build_id(
-                Some(store.read()),
-                &config.origin(),
-                given,
-            )?)
-        }
-        None => None,
-    };
     let mut store = Store::open(&config.database())?;
-    let callback_base = config.text(keys::CALLBACK_URL).map(|s| s.value);
     let origin = config.origin();
+    let standalone = args
+        .build_id
+        .as_deref()
+        .map(|given| scheduler::resolve_build_id(Some(store.read()), &origin, given))
+        .transpose()?;
+    let callback_base = config.text(keys::CALLBACK_URL).map(|s| s.value);
     let outcome = scheduler::schedule_plan(
         &mut store,
         &scheduler::PlanRequest {

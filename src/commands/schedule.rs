@@ -7,7 +7,7 @@ use crate::commands::{json, open_runner, print, Context};
 use crate::config::keys;
 use crate::error::{exit, Error};
 use crate::model::{BuildOptions, BuildSpec, Job, JobSpec, TestOptions, TestSpec};
-use crate::runner::{self, Purpose};
+use crate::runner::Purpose;
 use crate::scheduler::{self, Outcome, Request};
 use crate::store::Store;
 
@@ -78,8 +78,8 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<u8, Error> {
         match (after.as_deref(), &store) {
             (Some(after), Some(store)) => {
                 let built_kernel = |build: &Job| {
-                    runner::find(&build.runner)
-                        .and_then(|info| open_runner(&config, info, Purpose::Process).ok())
+                    super::job_runner(&config, build)
+                        .ok()
                         .and_then(|r| r.built_kernel(build))
                 };
                 let origin = config.origin();

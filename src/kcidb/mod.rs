@@ -31,7 +31,6 @@ pub mod model;
 pub mod outbox;
 
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::model::{BuildResults, Job, JobKind, JobResults, Status, TestResults};
 use model::{Build, Checkout, Document, Environment, Number, Test, Version};
@@ -127,10 +126,7 @@ pub fn references_of(doc: &Value, origin: &str) -> (Vec<String>, Vec<String>) {
 }
 
 pub(crate) fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::model::sha256_hex(s.as_bytes())
 }
 
 /// The build's checkout: shared by every build of the same repository and

@@ -915,15 +915,7 @@ fn store_callback(
 
 /// What identifies a callback's stored bytes.
 fn digest(body: &[u8]) -> String {
-    use sha2::Digest;
-    use std::fmt::Write;
-    let hash = sha2::Sha256::digest(body);
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in hash {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    format!("sha256:{}", crate::model::sha256_hex(body))
 }
 
 #[cfg(test)]

@@ -639,11 +639,11 @@ pub trait Runner: Send + Sync {
 }
 
 /// The console lines of a LAVA-style log (one `- {"dt", "lvl", "msg"}`
-/// mapping per line, console output at `lvl: target`), copied to `out` a
-/// line at a time.
+/// mapping per line, console output at `lvl: target`), handed to `each` a
+/// line at a time, so a log is never held whole.
 pub fn console_lines(
     reader: impl std::io::BufRead,
-    out: &mut dyn std::io::Write,
+    mut each: impl FnMut(&str) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     for line in reader.lines() {
         let line = line?;
@@ -657,8 +657,8 @@ pub fn console_lines(
             continue;
         }
         match &entry["msg"] {
-            serde_json::Value::String(s) => writeln!(out, "{s}")?,
-            other => writeln!(out, "{other}")?,
+            serde_json::Value::String(s) => each(s)?,
+            other => each(&other.to_string())?,
         }
     }
     Ok(())
@@ -684,7 +684,7 @@ impl CallbackTarget {
         ring::rand::SystemRandom::new()
             .fill(&mut bytes)
             .expect("the OS random source is available");
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token = crate::model::hex(&bytes);
         // A runner's error answer may echo the callback headers it was
         // sent; the token must not reach the job's detail that way.
         crate::secrets::register(&token);

@@ -173,7 +173,7 @@ impl Client<'_> {
         let copied = if raw {
             std::io::copy(&mut reader, out).map(|_| ())
         } else {
-            crate::runner::console_lines(BufReader::new(reader), out)
+            crate::runner::console_lines(BufReader::new(reader), |l| writeln!(out, "{l}"))
         };
         copied.map_err(|e| FetchError::Transient(format!("reading {url}: {e}")))
     }
@@ -194,27 +194,16 @@ impl Client<'_> {
 pub fn console_tail(reader: impl BufRead) -> String {
     let mut kept: VecDeque<String> = VecDeque::new();
     let mut chars = 0;
-    for line in reader.lines().map_while(Result::ok) {
-        let Some(item) = line.trim_start().strip_prefix("- ") else {
-            continue;
-        };
-        let Ok(entry) = serde_json::from_str::<Value>(item) else {
-            continue;
-        };
-        if entry["lvl"] != "target" {
-            continue;
-        }
-        let msg = match &entry["msg"] {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
+    // A read error ends the log where it broke; what came before stands.
+    let _ = crate::runner::console_lines(reader, |msg| {
         chars += msg.chars().count() + 1;
-        kept.push_back(msg);
+        kept.push_back(msg.to_string());
         while chars > crate::model::LOG_EXCERPT_CHARS * 2 && kept.len() > 1 {
             let gone = kept.pop_front().expect("more than one line");
             chars -= gone.chars().count() + 1;
         }
-    }
+        Ok(())
+    });
     let text: Vec<String> = kept.into();
     crate::model::excerpt(text.join("\n").as_bytes())
 }

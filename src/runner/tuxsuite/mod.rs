@@ -69,12 +69,6 @@ pub const INFO: RunnerInfo = RunnerInfo {
     describe,
 };
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The make targets the official client asks for when none is named.
 const DEFAULT_TARGETS: [&str; 6] = [
     "config",
@@ -316,7 +310,8 @@ pub struct TuxSuite {
 
 /// What to do after one attempt.
 enum Next {
-    Done(Result<Accepted, SubmitError>),
+    /// A 2xx answer (parsed when it is JSON, and as text), or why not.
+    Done(Result<(Option<Value>, String), SubmitError>),
     /// Try again after the pause (`None`: the usual backoff). `maybe_sent`
     /// records that this attempt may have reached TuxSuite.
     Retry {
@@ -341,78 +336,61 @@ impl TuxSuite {
         )
     }
 
-    /// POSTs JSON and returns the 2xx answer. A request that surely never
-    /// arrived is tried again; one that may have arrived only when
-    /// `idempotent` (builds carry their client_token).
-    fn post_once(
+    /// Sends a request, retrying where that cannot create a duplicate
+    /// job, and returns TuxSuite's 2xx answer.
+    fn send(
         &self,
-        url: &str,
-        body: &Value,
-        idempotent: bool,
+        sub: &Submission,
         feedback: &dyn Feedback,
-    ) -> Result<Value, SubmitError> {
-        let bytes = serde_json::to_vec(body).expect("JSON values always serialise");
-        let token = &self.settings().token;
+    ) -> Result<(Option<Value>, String), SubmitError> {
+        let body = serde_json::to_vec(&sub.body).expect("JSON values always serialise");
+        let mut maybe_created = false;
         for attempt in 1..=MAX_TRIES {
-            let sent = self
-                .agent
-                .post(url)
-                .header("Authorization", token)
-                .header("Content-Type", "application/json")
-                .send(&bytes[..]);
-            let why = match sent {
-                Ok(mut resp) => {
-                    let status = resp.status().as_u16();
-                    let text = resp.body_mut().read_to_string().unwrap_or_default();
-                    let answer: Option<Value> = serde_json::from_str(&text).ok();
-                    if (200..300).contains(&status) {
-                        return answer.ok_or_else(|| SubmitError::Uncertain {
-                            message: format!("TuxSuite answered {url} with non-JSON"),
-                            response: None,
+            match self.attempt(sub, &body, feedback) {
+                Next::Done(result) => return result,
+                Next::Retry {
+                    after,
+                    why,
+                    maybe_sent,
+                } => {
+                    maybe_created |= maybe_sent;
+                    if attempt == MAX_TRIES {
+                        let message = format!("{why} (tried {MAX_TRIES} times)");
+                        return Err(if maybe_created {
+                            SubmitError::Uncertain {
+                                message: format!("{message}; the build may have been created, check TuxSuite before scheduling again"),
+                                response: None,
+                            }
+                        } else {
+                            SubmitError::Unreachable {
+                                message: format!("{message}; try again later"),
+                            }
                         });
                     }
-                    let message = format!(
-                        "TuxSuite answered {status}: {}",
-                        error_message(answer.as_ref(), &text)
-                    );
-                    if status >= 500 && !idempotent {
-                        return Err(SubmitError::Uncertain {
-                            message: format!(
-                                "{message}; the jobs may have been created, check TuxSuite"
-                            ),
-                            response: answer,
-                        });
-                    }
-                    if status < 500 {
-                        return Err(SubmitError::Refused {
-                            message,
-                            response: answer,
-                        });
-                    }
-                    message
+                    let pause = after.unwrap_or_else(|| self.backoff.delay(attempt - 1));
+                    feedback.progress(&format!(
+                        "{why}; retrying in {:.0}s (try {} of {MAX_TRIES})",
+                        pause.as_secs_f64(),
+                        attempt + 1
+                    ));
+                    std::thread::sleep(pause);
                 }
-                Err(e) => {
-                    let why = format!("TuxSuite: {}", http::describe(&e, self.timeout));
-                    if http::reach(&e) == Reach::Maybe && !idempotent {
-                        return Err(SubmitError::Uncertain {
-                            message: format!("{why}; the request may have reached TuxSuite, so it was not sent again"),
-                            response: None,
-                        });
-                    }
-                    why
-                }
-            };
-            if attempt == MAX_TRIES {
-                return Err(SubmitError::Unreachable { message: why });
             }
-            let pause = self.backoff.delay(attempt);
-            feedback.progress(&format!(
-                "{why}; trying again in {:.1}s",
-                pause.as_secs_f64()
-            ));
-            std::thread::sleep(pause);
         }
-        unreachable!("the last attempt returns")
+        unreachable!("the last attempt always returns")
+    }
+
+    /// A request of a plan, sent like any other.
+    fn plan_request(url: String, body: Value, idempotent: bool) -> Submission {
+        Submission {
+            method: "POST",
+            url,
+            headers: vec![],
+            body,
+            idempotent,
+            notes: vec![],
+            shown: None,
+        }
     }
 
     /// Where a job's files are (`download_url`, ending in `/`), and whether
@@ -430,17 +408,12 @@ impl TuxSuite {
                 Polled::Running { status, .. } => status,
             },
         };
-        let Some(base) = status["download_url"].as_str().filter(|u| !u.is_empty()) else {
+        let Some(base) = results::download_base(&status) else {
             return Err(FetchError::Permanent(format!(
                 "job {} has no {what} yet (TuxSuite says it is {})",
                 job.id,
                 status["state"].as_str().unwrap_or("not started")
             )));
-        };
-        let base = if base.ends_with('/') {
-            base.to_string()
-        } else {
-            format!("{base}/")
         };
         Ok((base, status["is_public"].as_bool().unwrap_or(true)))
     }
@@ -448,7 +421,7 @@ impl TuxSuite {
     /// What TuxSuite says of a build or test now.
     fn status(&self, build: bool, uid: &str) -> Result<Value, FetchError> {
         let account = self.account().map_err(FetchError::Permanent)?;
-        let what = if build { "builds" } else { "tests" };
+        let what = collection(build);
         let url = format!("{}/{what}/{uid}", account.project_url());
         let mut resp = self
             .agent
@@ -621,7 +594,7 @@ impl TuxSuite {
         let mut patches = Map::new();
         match &o.patch_series {
             Some(crate::model::PatchSeries::File { name, base64 }) => {
-                let key = format!("{}/{name}", sha256_hex(base64.as_bytes()));
+                let key = format!("{}/{name}", crate::model::sha256_hex(base64.as_bytes()));
                 entry.insert("kernel_patch_file".into(), json!(key));
                 patches.insert(key, json!(base64));
             }
@@ -680,7 +653,7 @@ impl TuxSuite {
         let answer: Option<Value> = serde_json::from_str(&text).ok();
 
         if (200..300).contains(&status) {
-            return Next::Done(accepted(answer, &text));
+            return Next::Done(Ok((answer, text)));
         }
         let message = error_message(answer.as_ref(), &text);
         let why = format!("TuxSuite answered {status}: {message}");
@@ -762,9 +735,9 @@ impl Runner for TuxSuite {
         }
         let account = self.account().map_err(PrepareError::Config)?;
         let (path, body, idempotent) = match spec {
-            JobSpec::Build(b) => ("builds", TuxSuite::build_body(b, callback), true),
+            JobSpec::Build(b) => (collection(true), TuxSuite::build_body(b, callback), true),
             JobSpec::Test(t) | JobSpec::Boot(t) => {
-                ("tests", TuxSuite::test_body(t, callback), false)
+                (collection(false), TuxSuite::test_body(t, callback), false)
             }
         };
         Ok(Submission {
@@ -783,41 +756,8 @@ impl Runner for TuxSuite {
     }
 
     fn submit(&self, sub: &Submission, feedback: &dyn Feedback) -> Result<Accepted, SubmitError> {
-        let body = serde_json::to_vec(&sub.body).expect("JSON values always serialise");
-        let mut maybe_created = false;
-        for attempt in 1..=MAX_TRIES {
-            match self.attempt(sub, &body, feedback) {
-                Next::Done(result) => return result,
-                Next::Retry {
-                    after,
-                    why,
-                    maybe_sent,
-                } => {
-                    maybe_created |= maybe_sent;
-                    if attempt == MAX_TRIES {
-                        let message = format!("{why} (tried {MAX_TRIES} times)");
-                        return Err(if maybe_created {
-                            SubmitError::Uncertain {
-                                message: format!("{message}; the build may have been created, check TuxSuite before scheduling again"),
-                                response: None,
-                            }
-                        } else {
-                            SubmitError::Unreachable {
-                                message: format!("{message}; try again later"),
-                            }
-                        });
-                    }
-                    let pause = after.unwrap_or_else(|| self.backoff.delay(attempt - 1));
-                    feedback.progress(&format!(
-                        "{why}; retrying in {:.0}s (try {} of {MAX_TRIES})",
-                        pause.as_secs_f64(),
-                        attempt + 1
-                    ));
-                    std::thread::sleep(pause);
-                }
-            }
-        }
-        unreachable!("the last attempt always returns")
+        let (answer, text) = self.send(sub, feedback)?;
+        accepted(answer, &text)
     }
 
     fn callback_auth(&self) -> CallbackAuth {
@@ -1097,12 +1037,9 @@ impl Runner for TuxSuite {
             "plan_callback": null, "plan_callback_headers": null, "count": plan.count(),
             "plan_file": plan.text, "notify_emails": null
         });
-        let answer = self.post_once(
-            &format!("{}/plans", account.project_url()),
-            &body,
-            false,
-            feedback,
-        )?;
+        let url = format!("{}/plans", account.project_url());
+        let (answer, text) = self.send(&TuxSuite::plan_request(url, body, false), feedback)?;
+        let answer = answer.unwrap_or(Value::String(text));
         answer["uid"]
             .as_str()
             .filter(|u| crate::model::check_uid(u).is_ok())
@@ -1124,7 +1061,8 @@ impl Runner for TuxSuite {
             response: None,
         })?;
         let builds = matches!(jobs.first(), Some((JobSpec::Build(_), _)));
-        let (url, body) = if builds {
+        let url = format!("{}/{}", account.project_url(), collection(builds));
+        let body = if builds {
             let mut entries = Vec::new();
             let mut patches = Map::new();
             for (spec, cb) in jobs {
@@ -1143,10 +1081,7 @@ impl Runner for TuxSuite {
                 }
                 entries.push(entry);
             }
-            (
-                format!("{}/builds", account.project_url()),
-                json!({"builds": entries, "patches": patches}),
-            )
+            json!({"builds": entries, "patches": patches})
         } else {
             let entries: Vec<Value> = jobs
                 .iter()
@@ -1159,12 +1094,10 @@ impl Runner for TuxSuite {
                     entry
                 })
                 .collect();
-            (
-                format!("{}/tests", account.project_url()),
-                Value::Array(entries),
-            )
+            Value::Array(entries)
         };
-        let answer = self.post_once(&url, &body, builds, feedback)?;
+        let (answer, text) = self.send(&TuxSuite::plan_request(url, body, builds), feedback)?;
+        let answer = answer.unwrap_or(Value::String(text));
         let items = answer.as_array().cloned().unwrap_or_default();
         if items.len() != jobs.len() {
             return Err(SubmitError::Uncertain {
@@ -1198,11 +1131,11 @@ impl Runner for TuxSuite {
             )
         })?;
         let account = self.account().map_err(FetchError::Permanent)?;
-        let kind = match job.kind {
-            JobKind::Build => "builds",
-            _ => "tests",
-        };
-        let url = format!("{}/{kind}/{uid}/cancel", account.project_url());
+        let url = format!(
+            "{}/{}/{uid}/cancel",
+            account.project_url(),
+            collection(job.kind == JobKind::Build)
+        );
         let mut resp = self
             .agent
             .post(&url)
@@ -1222,9 +1155,7 @@ impl Runner for TuxSuite {
             200..=299 => Ok(()),
             404 => Err(FetchError::Permanent(format!(
                 "TuxSuite has no {} {uid} in {}/{} (404)",
-                &kind[..kind.len() - 1],
-                account.group,
-                account.project
+                job.kind, account.group, account.project
             ))),
             _ => Err(FetchError::Permanent(format!(
                 "TuxSuite answered {status} to the cancel: {}",
@@ -1296,12 +1227,7 @@ impl Runner for TuxSuite {
 
     fn built_kernel(&self, build: &Job) -> Option<crate::runner::BuiltKernel> {
         let s = build.status.as_ref()?;
-        let base = s["download_url"].as_str()?;
-        let base = if base.ends_with('/') {
-            base.to_string()
-        } else {
-            format!("{base}/")
-        };
+        let base = results::download_base(s)?;
         let image = s["kernel_image_name"].as_str().filter(|i| !i.is_empty())?;
         // `modules` is `false` or a file name.
         let modules = s["modules"]
@@ -1316,6 +1242,15 @@ impl Runner for TuxSuite {
 
     fn can_wait_for(&self, build: &Job) -> bool {
         build.runner == INFO.code && build.kind == JobKind::Build && build.uid.is_some()
+    }
+}
+
+/// Where TuxSuite keeps builds, and tests and boots, under a project.
+fn collection(build: bool) -> &'static str {
+    if build {
+        "builds"
+    } else {
+        "tests"
     }
 }
 

@@ -202,7 +202,7 @@ impl Fetcher {
 
     fn build(&self, cb: &Callback) -> Result<BuildResults, FetchError> {
         let s = &cb.status;
-        let download = download_url(s)?;
+        let download = download_base(s);
         let mut missing = None;
         let mut out = BuildResults {
             canceled: text(s, "result").as_deref() == Some("canceled"),
@@ -286,7 +286,7 @@ impl Fetcher {
 
     fn test(&self, job: &Job, cb: &Callback) -> Result<TestResults, FetchError> {
         let s = &cb.status;
-        let download = download_url(s)?;
+        let download = download_base(s);
         let mut out = TestResults {
             device: text(s, "device").or_else(|| job.device.clone()),
             verdicts: s["results"]
@@ -442,7 +442,7 @@ impl Fetcher {
     ) -> Result<bool, FetchError> {
         let fetched = self.fetch(url, public, None, |r| {
             if console {
-                crate::runner::console_lines(std::io::BufReader::new(r), out)
+                crate::runner::console_lines(std::io::BufReader::new(r), |l| writeln!(out, "{l}"))
             } else {
                 std::io::copy(r, out).map(|_| ())
             }
@@ -721,8 +721,9 @@ fn strip_index(name: &str) -> &str {
     }
 }
 
-fn download_url(s: &Value) -> Result<Option<String>, FetchError> {
-    Ok(text(s, "download_url").map(|u| if u.ends_with('/') { u } else { format!("{u}/") }))
+/// A job's `download_url`, ending in `/` so file names can follow it.
+pub(super) fn download_base(s: &Value) -> Option<String> {
+    text(s, "download_url").map(|u| if u.ends_with('/') { u } else { format!("{u}/") })
 }
 
 fn public(s: &Value) -> bool {
