@@ -46,6 +46,9 @@ pub enum ScheduleError {
     Config(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The runner did not create the plan; nothing was recorded.
+    #[error("{0}")]
+    Plan(String),
     /// The job was recorded and its submission failed; the record says
     /// whether it may exist on the runner anyway.
     #[error("{message}; job {job_id} is recorded as '{state}'")]
@@ -404,8 +407,7 @@ pub fn schedule_plan(
     feedback.started(&format!("creating plan {} on {runner_code}", plan.name));
     let created = runner.submit_plan(plan, feedback);
     feedback.finished();
-    let uid =
-        created.map_err(|e| ScheduleError::Usage(format!("the plan was not created: {e}")))?;
+    let uid = created.map_err(|e| ScheduleError::Plan(format!("the plan was not created: {e}")))?;
     let mut jobs = Vec::new();
     let n = plan.entries.len();
     // Per entry: the build's uid, then the sanity test's.
@@ -563,16 +565,34 @@ fn submit_batch(
     match result {
         Ok(accepted) => {
             let mut out = Vec::new();
+            let mut refused = None;
             for (id, a) in ids.into_iter().zip(accepted) {
-                crate::model::check_uid(&a.uid).map_err(|e| ScheduleError::Submission {
-                    message: format!("{runner_code} accepted job {id} but {e}"),
-                    job_id: id,
-                    state: JobState::Unknown,
-                })?;
-                store.mark_submitted(id, &a.uid, &a.response)?;
-                out.push((id, a.uid));
+                // Every row is completed, even after a uid kbridge cannot use.
+                match crate::model::check_uid(&a.uid) {
+                    Ok(()) => {
+                        store.mark_submitted(id, &a.uid, &a.response)?;
+                        out.push((id, a.uid));
+                    }
+                    Err(e) => {
+                        let message = format!("{runner_code} accepted job {id} but {e}");
+                        store.mark_unsubmitted(
+                            id,
+                            JobState::Unknown,
+                            &message,
+                            Some(&a.response),
+                        )?;
+                        refused.get_or_insert((message, id));
+                    }
+                }
             }
-            Ok(out)
+            match refused {
+                None => Ok(out),
+                Some((message, job_id)) => Err(ScheduleError::Submission {
+                    message,
+                    job_id,
+                    state: JobState::Unknown,
+                }),
+            }
         }
         Err(e) => {
             for id in &ids {

@@ -740,3 +740,37 @@ fn logs_of_a_lava_job_are_its_console() {
     let raw = w.env.run(&["logs", &id.to_string(), "--raw"]).expect(0);
     assert!(raw.stdout.contains("\"lvl\": \"info\""), "{}", raw.stdout);
 }
+
+#[test]
+fn a_lab_kbridge_cannot_use_is_a_configuration_error() {
+    let mut env = Env::bare();
+    let file = env.path("kbridge.toml");
+    env.set("KBRIDGE_CONFIG", file.to_str().unwrap());
+    for (config, expected) in [
+        (
+            "[lava.labs.My-Lab]\nurl = \"https://lava.example\"\n",
+            "lab names are lower-case",
+        ),
+        ("[lava.labs.mylab]\ndevice_type = \"qemu\"\n", "has no url"),
+    ] {
+        std::fs::write(&file, config).unwrap();
+        let run = env
+            .run(&[
+                "schedule",
+                "boot",
+                "--runner",
+                "lava",
+                "--kernel",
+                KERNEL,
+                "--build-id",
+                "maestro:1",
+            ])
+            .expect(2);
+        assert!(
+            run.error_line().contains(expected),
+            "{expected}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(env.job_rows(), 0);
+}

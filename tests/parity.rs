@@ -841,3 +841,67 @@ fn a_plan_is_submitted_in_the_clients_order_each_job_recorded_first() {
         format!("kbridge:{}", uid_of(1))
     );
 }
+
+#[test]
+fn a_plan_kbridge_cannot_use_or_tuxsuite_refuses_leaves_nothing() {
+    let tux = FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    let file = env.path("plan.yaml");
+    let plan = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        env.run(&["schedule", "plan", file.to_str().unwrap()])
+    };
+    for (text, expected) in [
+        (
+            PLAN.replace("timeouts", "timeoutz"),
+            "does not take 'timeoutz'",
+        ),
+        (PLAN.replace("version: 1", "version: 2"), "version: 1"),
+        (
+            "version: 1\nname: n\njobs:\n- tests: [{device: qemu-riscv64, tests: [ltp-smoke]}]\n"
+                .to_string(),
+            "give --build-id",
+        ),
+    ] {
+        let run = plan(&text).expect(2);
+        assert!(
+            run.error_line().contains(expected),
+            "{expected}: {}",
+            run.stderr
+        );
+    }
+    let missing = env.run(&["schedule", "plan", "nowhere.yaml"]).expect(2);
+    assert!(
+        missing.error_line().contains("cannot read the plan"),
+        "{}",
+        missing.stderr
+    );
+    assert!(tux.submissions().is_empty());
+    // Refused by TuxSuite: a failure, and no job recorded.
+    tux.script([crate::util::Reply::Status(
+        400,
+        json!({"error": "invalid plan"}),
+        vec![],
+    )]);
+    let run = plan(PLAN).expect(1);
+    assert!(
+        run.error_line().contains("the plan was not created"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.job_rows(), 0);
+}
+
+#[test]
+fn a_uid_that_cannot_be_one_is_refused_before_tuxsuite_is_asked() {
+    let tux = FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    let run = env.run(&["track", "../etc/passwd"]).expect(2);
+    assert!(
+        run.error_line().contains("'../etc/passwd'"),
+        "{}",
+        run.stderr
+    );
+    assert!(tux.received().is_empty());
+    assert_eq!(env.job_rows(), 0);
+}

@@ -132,7 +132,9 @@ impl From<ScheduleError> for Error {
             ScheduleError::Usage(m) => Error::Usage(m),
             ScheduleError::Config(m) => Error::Config(ConfigError::Runner(m)),
             ScheduleError::Store(s) => Error::Store(s),
-            e @ ScheduleError::Submission { .. } => Error::Failed(e.to_string()),
+            e @ (ScheduleError::Submission { .. } | ScheduleError::Plan(_)) => {
+                Error::Failed(e.to_string())
+            }
         }
     }
 }
