@@ -46,6 +46,9 @@ _kbridge() {
             kbridge,outbox)
                 cmd="kbridge__subcmd__outbox"
                 ;;
+            kbridge,plans)
+                cmd="kbridge__subcmd__plans"
+                ;;
             kbridge,report)
                 cmd="kbridge__subcmd__report"
                 ;;
@@ -96,6 +99,9 @@ _kbridge() {
                 ;;
             kbridge__subcmd__help,outbox)
                 cmd="kbridge__subcmd__help__subcmd__outbox"
+                ;;
+            kbridge__subcmd__help,plans)
+                cmd="kbridge__subcmd__help__subcmd__plans"
                 ;;
             kbridge__subcmd__help,report)
                 cmd="kbridge__subcmd__help__subcmd__report"
@@ -215,7 +221,7 @@ _kbridge() {
 
     case "${cmd}" in
         kbridge)
-            opts="-q -v -h -V --config --quiet --verbose --db --help --version jobs show results logs artefacts cancel track report config doctor inbox submit outbox listen wait schedule help"
+            opts="-q -v -h -V --config --quiet --verbose --db --help --version jobs show plans results logs artefacts cancel track report config doctor inbox submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,12 +294,16 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__cancel)
-            opts="-q -v -h -V --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --plan --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -387,7 +397,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help)
-            opts="jobs show results logs artefacts cancel track report config doctor inbox submit outbox listen wait schedule help"
+            opts="jobs show plans results logs artefacts cancel track report config doctor inbox submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -585,6 +595,20 @@ _kbridge() {
         kbridge__subcmd__help__subcmd__outbox__subcmd__retry)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__help__subcmd__plans)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1242,6 +1266,43 @@ _kbridge() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbridge__subcmd__plans)
+            opts="-q -v -h -V --limit --json --config --quiet --verbose --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then

@@ -30,6 +30,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --version 'Print version'
             cand jobs 'List recorded jobs, newest first'
             cand show 'Show every stored field of one job'
+            cand plans 'List recorded plans, newest first, with how many of their jobs are done and what the runner''s plan callback said'
             cand results 'Show the KCIDB document produced for a job'
             cand logs 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed'
             cand artefacts 'List what a job produced, or download it'
@@ -67,6 +68,20 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print the job as one JSON object'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand --verbose 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;plans'= {
+            cand --limit 'Show at most this many plans'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print a JSON array instead of a table'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -116,6 +131,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --version 'Print version'
         }
         &'kbridge;cancel'= {
+            cand --plan 'Cancel every unfinished job of this plan instead (its uid, or kbridge''s plan id from `kbridge plans`)'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand -q 'Print no progress indicators or notes, only results and errors'
@@ -556,6 +572,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help'= {
             cand jobs 'List recorded jobs, newest first'
             cand show 'Show every stored field of one job'
+            cand plans 'List recorded plans, newest first, with how many of their jobs are done and what the runner''s plan callback said'
             cand results 'Show the KCIDB document produced for a job'
             cand logs 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed'
             cand artefacts 'List what a job produced, or download it'
@@ -575,6 +592,8 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;jobs'= {
         }
         &'kbridge;help;show'= {
+        }
+        &'kbridge;help;plans'= {
         }
         &'kbridge;help;results'= {
         }

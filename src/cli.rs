@@ -68,6 +68,10 @@ pub enum Command {
     /// Show every stored field of one job
     Show(ShowArgs),
 
+    /// List recorded plans, newest first, with how many of their jobs are
+    /// done and what the runner's plan callback said
+    Plans(PlansArgs),
+
     /// Receive runners' completion callbacks and write KCIDB documents
     Listen(ListenArgs),
 
@@ -531,8 +535,29 @@ pub enum TrackKind {
 #[derive(Debug, Args)]
 pub struct CancelArgs {
     /// The jobs to cancel (job ids or uids)
-    #[arg(value_name = "JOB", required = true)]
+    #[arg(
+        value_name = "JOB",
+        required_unless_present = "plan",
+        conflicts_with = "plan"
+    )]
     pub jobs: Vec<String>,
+
+    /// Cancel every unfinished job of this plan instead (its uid, or
+    /// kbridge's plan id from `kbridge plans`)
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<String>,
+}
+
+/// `kbridge plans`.
+#[derive(Debug, Args)]
+pub struct PlansArgs {
+    /// Show at most this many plans
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+
+    /// Print a JSON array instead of a table
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `kbridge logs`.

@@ -80,6 +80,13 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "kbridge-plans",
+        &[
+            ("The latest plans, with how many of their jobs are done:", "kbridge plans --limit 10"),
+            ("The plans whose callback has not come, for a script:", "kbridge plans --json | jq '.[] | select(.state == \"submitted\") | .uid'"),
+        ],
+    ),
+    (
         "kbridge-show",
         &[
             ("One job by kbridge's id or the runner's uid:", "kbridge show 2ZITcwA6wxeKxh9cZA5HBJ6FkSj"),
@@ -119,6 +126,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         &[
             ("Cancel two jobs:", "kbridge cancel 3 4"),
             ("Then follow them to their end:", "kbridge wait 3 4"),
+            ("Cancel what is left of a plan:", "kbridge cancel --plan 2Zk00052rdUGExAcikZAlwCOacI"),
         ],
     ),
     (

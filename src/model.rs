@@ -365,6 +365,86 @@ pub struct Job {
     pub updated_at: String,
 }
 
+/// Where a runner's plan stands, as far as kbridge knows. Its jobs have
+/// their own states; this is the plan's record itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanState {
+    /// Recorded, request under way (or kbridge stopped before hearing
+    /// back: the plan may exist on the runner).
+    Submitting,
+    /// The runner created the plan and gave it a uid.
+    Submitted,
+    /// The runner refused the plan or could not be reached.
+    Failed,
+    /// The request may have reached the runner but no usable answer came.
+    Unknown,
+    /// The runner's plan callback arrived: every job of the plan is done.
+    Finished,
+}
+
+impl PlanState {
+    pub const ALL: [PlanState; 5] = [
+        PlanState::Submitting,
+        PlanState::Submitted,
+        PlanState::Failed,
+        PlanState::Unknown,
+        PlanState::Finished,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanState::Submitting => "submitting",
+            PlanState::Submitted => "submitted",
+            PlanState::Failed => "failed",
+            PlanState::Unknown => "unknown",
+            PlanState::Finished => "finished",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PlanState> {
+        PlanState::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for PlanState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A runner's plan as recorded: written before the request that creates
+/// it, so a plan that may exist on the runner is always on record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanRecord {
+    /// kbridge's own id for the plan.
+    pub id: i64,
+    pub runner: String,
+    /// The runner's uid, once it answered.
+    pub uid: Option<String>,
+    /// The plan file's name (none for plans recorded before kbridge kept
+    /// plans, known only from their jobs).
+    pub name: Option<String>,
+    pub state: PlanState,
+    /// Why the plan is in its state, when that is not plain success.
+    pub detail: Option<String>,
+    /// The jobs recorded for the plan, and how many of them the runner
+    /// has reported on.
+    pub jobs: i64,
+    pub jobs_done: i64,
+    /// What the plan callback said, summarised (result counts per kind).
+    pub report: Option<serde_json::Value>,
+    /// The secret the plan callback must carry. Never printed.
+    #[serde(serialize_with = "redact")]
+    pub callback_token: Option<String>,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// When the plan callback arrived.
+    pub finished_at: Option<String>,
+    /// When `kbridge cancel --plan` asked the runner to cancel it.
+    pub canceled_at: Option<String>,
+}
+
 fn redact<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(_) => s.serialize_str("<redacted>"),

@@ -9,7 +9,7 @@
 //! so two `kbridge schedule` started together cannot both send the same
 //! test.
 
-use crate::model::{is_kcidb_id, Job, JobKind, JobSpec, JobState, TestSpec};
+use crate::model::{is_kcidb_id, Job, JobKind, JobSpec, JobState, PlanState, TestSpec};
 use crate::runner::{self, CallbackTarget, Feedback, PrepareError, Runner, Submission};
 use crate::store::{Db, NewJob, Store, StoreError};
 
@@ -355,6 +355,8 @@ pub fn schedule(
 /// What submitting a plan made.
 #[derive(Debug)]
 pub struct PlanOutcome {
+    /// kbridge's id for the plan.
+    pub id: i64,
     /// The runner's uid for the plan.
     pub uid: String,
     /// kbridge's ids of its jobs, in submission order.
@@ -404,10 +406,38 @@ pub fn schedule_plan(
             "the plan has tests without a build of its own: give --build-id for the build they test".into(),
         ));
     }
+    // The plan is on record before the request that creates it, with the
+    // token its own callback must carry.
+    let callback =
+        callback_base.map(|b| CallbackTarget::new(runner::plan_callback_url(b, runner_code)));
+    let plan_id = store.insert_plan(
+        runner_code,
+        &plan.name,
+        callback.as_ref().map(|c| c.token.as_str()),
+    )?;
     feedback.started(&format!("creating plan {} on {runner_code}", plan.name));
-    let created = runner.submit_plan(plan, feedback);
+    let created = runner.submit_plan(plan, callback.as_ref(), feedback);
     feedback.finished();
-    let uid = created.map_err(|e| ScheduleError::Plan(format!("the plan was not created: {e}")))?;
+    let uid = match created {
+        Ok(uid) => {
+            store.mark_plan(plan_id, Some(&uid), PlanState::Submitted, None)?;
+            uid
+        }
+        Err(e) => {
+            let state = match e.job_state() {
+                JobState::Unknown => PlanState::Unknown,
+                _ => PlanState::Failed,
+            };
+            store.mark_plan(plan_id, None, state, Some(&e.to_string()))?;
+            return Err(ScheduleError::Plan(match state {
+                PlanState::Unknown => format!(
+                    "the plan may exist on {runner_code} but no usable answer came: {e}; \
+                     check {runner_code} before submitting it again (`kbridge plans` lists it as plan {plan_id})"
+                ),
+                _ => format!("the plan was not created: {e}"),
+            }));
+        }
+    };
     let mut jobs = Vec::new();
     let n = plan.entries.len();
     // Per entry: the build's uid, then the sanity test's.
@@ -492,7 +522,11 @@ pub fn schedule_plan(
         )?;
         jobs.extend(accepted.into_iter().map(|(id, _)| id));
     }
-    Ok(PlanOutcome { uid, jobs })
+    Ok(PlanOutcome {
+        id: plan_id,
+        uid,
+        jobs,
+    })
 }
 
 /// A plan test as it is submitted: after the sanity test when there is
@@ -538,29 +572,42 @@ fn submit_batch(
     callback_base: Option<&str>,
     feedback: &dyn Feedback,
 ) -> Result<Vec<(i64, String)>, ScheduleError> {
+    let jobs: Vec<(JobSpec, Option<CallbackTarget>)> = chunk
+        .iter()
+        .map(|(_, spec)| {
+            let callback = callback_target(callback_base, runner_code, spec.kind());
+            (spec.clone(), callback)
+        })
+        .collect();
+    let prepared = runner.prepare_jobs(plan_uid, &jobs)?;
+    if prepared.entries.len() != jobs.len() {
+        return Err(ScheduleError::Plan(format!(
+            "{runner_code} prepared {} request entries for {} jobs of plan {plan_uid}; nothing more was sent",
+            prepared.entries.len(),
+            jobs.len()
+        )));
+    }
     let batch = store.batch()?;
-    let mut sent = Vec::new();
     let mut ids = Vec::new();
-    for (_, spec) in chunk {
-        let callback = callback_target(callback_base, runner_code, spec.kind());
+    for ((spec, callback), entry) in jobs.iter().zip(&prepared.entries) {
         let id = batch.insert_job(&NewJob {
             runner: runner_code,
             spec,
-            request: &serde_json::Value::Null,
+            // Each job keeps its own entry of the batch request.
+            request: entry,
             callback_url: callback.as_ref().map(|c| c.url.as_str()),
             callback_token: callback.as_ref().map(|c| c.token.as_str()),
             after_job: None,
             plan: Some(plan_uid),
         })?;
         ids.push(id);
-        sent.push((spec.clone(), callback));
     }
     batch.commit()?;
     feedback.started(&format!(
         "submitting {} job(s) of plan {plan_uid}",
-        sent.len()
+        jobs.len()
     ));
-    let result = runner.submit_jobs(plan_uid, &sent, feedback);
+    let result = runner.submit_jobs(&prepared, feedback);
     feedback.finished();
     match result {
         Ok(accepted) => {

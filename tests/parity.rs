@@ -814,6 +814,24 @@ fn a_plan_is_submitted_in_the_clients_order_each_job_recorded_first() {
         .collect();
     assert_eq!(tokens.len(), 8);
 
+    // Each job keeps its own entry of the batch, its token redacted.
+    let shown = env.run(&["show", "3", "--json"]).expect(0).json();
+    assert_eq!(
+        shown["request"]["waiting_for"],
+        format!("BUILD#{}", uid_of(1))
+    );
+    assert_eq!(shown["request"]["plan"], plan_uid.as_str());
+    assert_eq!(
+        shown["request"]["callback_headers"]["X-Kbridge-Token"],
+        "<redacted>"
+    );
+    let shown = env.run(&["show", "1", "--json"]).expect(0).json();
+    assert_eq!(shown["request"], {
+        let mut b = builds[0].clone();
+        b["callback_headers"]["X-Kbridge-Token"] = json!("<redacted>");
+        b
+    });
+
     // jobs --plan, and wait --plan once everything finished.
     let listed = env
         .run(&["jobs", "--plan", &plan_uid, "--json"])
@@ -890,6 +908,41 @@ fn a_plan_kbridge_cannot_use_or_tuxsuite_refuses_leaves_nothing() {
         run.stderr
     );
     assert_eq!(env.job_rows(), 0);
+    // The plan itself was on record before its request, and says why.
+    let plans = env.run(&["plans", "--json"]).expect(0).json();
+    assert_eq!(plans[0]["state"], "failed", "{plans}");
+    assert!(
+        plans[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("invalid plan"),
+        "{plans}"
+    );
+}
+
+#[test]
+fn a_plan_whose_creation_may_have_happened_is_recorded_unknown_and_not_resent() {
+    let tux = FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    env.set("KBRIDGE_HTTP_TIMEOUT", "0.5");
+    let file = env.path("plan.yaml");
+    std::fs::write(&file, PLAN).unwrap();
+    tux.script([crate::util::Reply::Hang(std::time::Duration::from_millis(
+        1500,
+    ))]);
+    let run = env
+        .run(&["schedule", "plan", file.to_str().unwrap()])
+        .expect(1);
+    let line = run.error_line();
+    assert!(line.contains("the plan may exist on tuxsuite"), "{line}");
+    assert!(
+        line.contains("`kbridge plans` lists it as plan 1"),
+        "{line}"
+    );
+    assert_eq!(tux.submissions().len(), 1, "a plan POST is never resent");
+    assert_eq!(env.job_rows(), 0);
+    let plans = env.run(&["plans"]).expect(0).stdout;
+    assert!(plans.contains("unknown"), "{plans}");
 }
 
 #[test]
@@ -904,4 +957,219 @@ fn a_uid_that_cannot_be_one_is_refused_before_tuxsuite_is_asked() {
     );
     assert!(tux.received().is_empty());
     assert_eq!(env.job_rows(), 0);
+}
+
+/// A plan callback as TuxSuite sends it: the plan as `GET …/plans/UID`
+/// gives it, with each job's full status.
+fn plan_callback(tux: &FakeTuxSuite, plan_uid: &str, uids: &[String]) -> String {
+    let (builds, tests): (Vec<_>, Vec<_>) = uids
+        .iter()
+        .map(|u| tux.job(u))
+        .partition(|j| j.get("builds").is_some() || j.get("git_repo").is_some());
+    json!({"kind": "plan", "status": {
+        "uid": plan_uid, "project": "riscv/kbridge", "name": "riscv-smoke",
+        "builds": {"results": builds, "next": null},
+        "tests": {"results": tests, "next": null},
+        "oebuilds": {"results": [], "next": null},
+    }})
+    .to_string()
+}
+
+#[test]
+fn a_plan_callback_is_verified_recorded_once_and_polls_the_plans_jobs() {
+    let mut w = crate::listen::World::new();
+    // Callbacks are trusted for an hour: only the plan's callback makes
+    // the listener ask about its jobs sooner.
+    w.env
+        .set("KBRIDGE_POLL_INTERVAL", "1")
+        .set("KBRIDGE_POLL_AFTER", "3600");
+    let env = &w.env;
+    let file = env.path("plan.yaml");
+    std::fs::write(&file, PLAN).unwrap();
+    let out = env
+        .run(&["schedule", "plan", file.to_str().unwrap(), "--json"])
+        .expect(0)
+        .json();
+    let plan_uid = out["plan"].as_str().unwrap().to_string();
+    let sent = w.tux.submissions()[0].json();
+    assert_eq!(
+        sent["plan_callback"],
+        "https://ci.example.org/kbridge/callback/tuxsuite/plan"
+    );
+    let token = sent["plan_callback_headers"]["X-Kbridge-Token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(token.len(), 64);
+    let uids: Vec<String> = out["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["uid"].as_str().unwrap().to_string())
+        .collect();
+    // Each job's token is its own, not the plan's.
+    assert!(!w.tux.submissions()[1].body.contains(&token));
+    let listed = env.run(&["plans", "--json"]).expect(0).json();
+    assert_eq!(listed[0]["uid"], plan_uid.as_str());
+    assert_eq!(listed[0]["state"], "submitted");
+    assert_eq!(listed[0]["jobs"], 8);
+    assert_eq!(listed[0]["callback_token"], "<redacted>");
+
+    let l = w.listen(&[]);
+    // Every job finishes on TuxSuite; none of their callbacks arrives.
+    for uid in &uids[..2] {
+        w.tux
+            .finish_build(uid, &format!("{}/builds/{uid}/", w.art.url()), true);
+    }
+    for uid in &uids[2..] {
+        let download = w.art.test_job(uid, crate::util::RESULTS_JSON, "boot\n");
+        w.tux.finish_test(
+            uid,
+            &download,
+            json!({"boot": "pass", "ltp-smoke": "pass", "kselftest-memfd": "fail"}),
+        );
+    }
+    let body = plan_callback(&w.tux, &plan_uid, &uids);
+    let sig = w.keys.sign(body.as_bytes());
+    let post = |body: &str, sig: &str, token: &str| {
+        let mut headers = vec![
+            ("x-tux-payload-signature", sig),
+            ("Content-Type", "application/json"),
+        ];
+        if !token.is_empty() {
+            headers.push(("X-Kbridge-Token", token));
+        }
+        l.post("/callback/tuxsuite/plan", body.as_bytes(), &headers)
+    };
+    // Refused, and nothing kept: no token, another token, a bad signature,
+    // another plan's uid under this plan's token, a job's kind.
+    let other = body.replace(&plan_uid, "2Zk00052rdUGExAcikZAlwCOacI");
+    let job_kind = body.replacen("\"plan\"", "\"test\"", 1);
+    for (what, body, sig, token, status) in [
+        ("no token", body.clone(), sig.clone(), "", 401),
+        (
+            "wrong token",
+            body.clone(),
+            sig.clone(),
+            &"0".repeat(64)[..],
+            401,
+        ),
+        (
+            "bad signature",
+            body.clone(),
+            w.keys.sign(b"x"),
+            &token[..],
+            401,
+        ),
+        (
+            "other plan",
+            other.clone(),
+            w.keys.sign(other.as_bytes()),
+            &token[..],
+            401,
+        ),
+        (
+            "job kind",
+            job_kind.clone(),
+            w.keys.sign(job_kind.as_bytes()),
+            &token[..],
+            400,
+        ),
+    ] {
+        let a = post(&body, &sig, token);
+        assert_eq!(a.status, status, "{what}: {}", a.body);
+    }
+    let plans = env.run(&["plans", "--json"]).expect(0).json();
+    assert_eq!(plans[0]["state"], "submitted", "{plans}");
+    assert!(w.inbox().is_empty());
+
+    let a = post(&body, &sig, &token);
+    assert_eq!(a.status, 202, "{}", a.body);
+    assert_eq!(a.json()["plan"], 1);
+    assert_eq!(a.json()["polling"], 8);
+    let again = post(&body, &sig, &token);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json()["result"], "duplicate");
+
+    let plans = env.run(&["plans", "--json"]).expect(0).json();
+    let p = &plans[0];
+    assert_eq!(p["state"], "finished");
+    assert!(p["finished_at"].is_string());
+    assert_eq!(p["report"]["builds"], json!({"pass": 2}));
+    assert_eq!(p["report"]["tests"], json!({"fail": 6}), "{p}");
+    // The plan's callback made the listener ask about its jobs at once.
+    crate::util::wait_until(
+        std::time::Duration::from_secs(20),
+        "the plan's jobs to be reported",
+        || {
+            let p = env.run(&["plans", "--json"]).expect(0).json();
+            p[0]["jobs_done"] == 8
+        },
+    );
+    let table = env.run(&["plans"]).expect(0).stdout;
+    assert!(table.contains("8/8 done"), "{table}");
+    assert!(table.contains("builds 2 pass, tests 6 fail"), "{table}");
+    assert!(l.stderr().contains("plan 1 ("), "{}", l.stderr());
+}
+
+#[test]
+fn cancel_plan_cancels_its_unfinished_jobs_and_says_so_when_done() {
+    let tux = FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    env.set("KBRIDGE_POLL_INTERVAL", "0.2");
+    let file = env.path("plan.yaml");
+    std::fs::write(&file, PLAN).unwrap();
+    let out = env
+        .run(&["schedule", "plan", file.to_str().unwrap(), "--json"])
+        .expect(0)
+        .json();
+    let plan_uid = out["plan"].as_str().unwrap().to_string();
+    let unknown = env.run(&["cancel", "--plan", "nope"]).expect(1);
+    assert!(
+        unknown.error_line().contains("no plan 'nope'"),
+        "{}",
+        unknown.stderr
+    );
+    let run = env.run(&["cancel", "--plan", &plan_uid]).expect(0);
+    assert!(
+        run.stdout.contains("8 of its 8 job(s) had not finished"),
+        "{}",
+        run.stdout
+    );
+    let cancel: Vec<_> = tux
+        .received()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/cancel"))
+        .collect();
+    assert_eq!(cancel.len(), 1);
+    assert_eq!(
+        cancel[0].path,
+        format!("/v1/groups/riscv/projects/kbridge/plans/{plan_uid}/cancel")
+    );
+    assert_eq!(cancel[0].body, "{}");
+    // Every job ends canceled, and wait says infrastructure.
+    let waited = env.run(&["wait", "--plan", &plan_uid, "--json"]).expect(3);
+    let jobs = waited.json()["jobs"].as_array().unwrap().clone();
+    assert_eq!(jobs.len(), 8);
+    assert!(jobs.iter().all(|j| j["state"] == "canceled"), "{jobs:?}");
+    // Now there is nothing left to cancel, and TuxSuite is not asked.
+    let again = env.run(&["cancel", "--plan", &plan_uid]).expect(1);
+    assert!(
+        again.error_line().contains("has already finished (8 of 8"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        tux.received()
+            .iter()
+            .filter(|r| r.path.ends_with("/cancel"))
+            .count(),
+        1
+    );
+    let usage = env.run(&["cancel", "1", "--plan", &plan_uid]).expect(2);
+    assert!(
+        usage.stderr.contains("cannot be used with"),
+        "{}",
+        usage.stderr
+    );
 }

@@ -1,6 +1,7 @@
-//! `kbridge jobs` and `kbridge show`: what the store knows.
+//! `kbridge jobs`, `kbridge show` and `kbridge plans`: what the store
+//! knows.
 
-use crate::cli::{JobsArgs, KindArg, ShowArgs};
+use crate::cli::{JobsArgs, KindArg, PlansArgs, ShowArgs};
 use crate::commands::{json, open_existing, print};
 use crate::config::Config;
 use crate::error::Error;
@@ -34,6 +35,46 @@ pub fn list(args: JobsArgs, config: &Config) -> Result<(), Error> {
         return print("no jobs");
     }
     print(&jobs_table(&jobs))
+}
+
+pub fn plans(args: PlansArgs, config: &Config) -> Result<(), Error> {
+    let store = open_existing(config)?;
+    let plans = store.read().plans(args.limit)?;
+    if args.json {
+        return print(&json(&plans));
+    }
+    if plans.is_empty() {
+        return print("no plans");
+    }
+    let header = [
+        "ID", "RUNNER", "UID", "NAME", "STATE", "JOBS", "CREATED", "FINISHED", "RESULTS",
+    ];
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let rows: Vec<Vec<String>> = plans
+        .iter()
+        .map(|p| {
+            vec![
+                p.id.to_string(),
+                p.runner.clone(),
+                dash(&p.uid),
+                dash(&p.name),
+                if p.canceled_at.is_some() && p.finished_at.is_none() {
+                    format!("{} (cancel asked)", p.state)
+                } else {
+                    p.state.to_string()
+                },
+                format!("{}/{} done", p.jobs_done, p.jobs),
+                p.created_at.clone(),
+                dash(&p.finished_at),
+                match (&p.report, &p.detail) {
+                    (Some(r), _) => crate::pipeline::plan_summary(r),
+                    (None, Some(d)) => d.clone(),
+                    (None, None) => "-".into(),
+                },
+            ]
+        })
+        .collect();
+    print(&super::table(&header, &rows))
 }
 
 pub fn show(args: ShowArgs, config: &Config) -> Result<(), Error> {

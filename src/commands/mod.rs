@@ -69,6 +69,7 @@ pub fn run(parsed: Parsed) -> Result<u8, Error> {
         Command::Wait(args) => wait::run(args, &ctx),
         Command::Jobs(args) => done(jobs::list(args, &ctx.load()?)),
         Command::Show(args) => done(jobs::show(args, &ctx.load()?)),
+        Command::Plans(args) => done(jobs::plans(args, &ctx.load()?)),
         Command::Listen(args) => listen::run(args, &ctx),
         Command::Results(args) => results::run(args, &ctx.load()?),
         Command::Logs(args) => done(logs::run(args, &ctx.load()?)),
@@ -155,10 +156,14 @@ fn chosen_runner(config: &Config) -> Result<&'static RunnerInfo, Error> {
 
 /// The runner a recorded job ran on, opened to process it.
 fn job_runner(config: &Config, job: &crate::model::Job) -> Result<Box<dyn Runner>, Error> {
-    let info = runner::find(&job.runner).ok_or_else(|| {
+    recorded_runner(config, &job.runner, &format!("job {}", job.id))
+}
+
+/// Opens the runner `what` (a recorded job or plan) was submitted to.
+fn recorded_runner(config: &Config, code: &str, what: &str) -> Result<Box<dyn Runner>, Error> {
+    let info = runner::find(code).ok_or_else(|| {
         Error::Failed(format!(
-            "job {} ran on '{}', a runner this kbridge does not know",
-            job.id, job.runner
+            "{what} ran on '{code}', a runner this kbridge does not know"
         ))
     })?;
     open_runner(config, info, Purpose::Process)

@@ -115,7 +115,7 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
             .map(|j| j.redacted())
             .collect();
         return print(&json(
-            &serde_json::json!({"plan": outcome.uid, "jobs": jobs}),
+            &serde_json::json!({"plan": outcome.uid, "plan_id": outcome.id, "jobs": jobs}),
         ))
         .map(|()| exit::SUCCESS);
     }

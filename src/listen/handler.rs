@@ -4,7 +4,7 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `POST /callback/{runner}/{kind}` | 202 stored, 200 duplicate, 400 unreadable, 401 rejected, 404 unknown or unconfigured runner or kind, 408 body too slow, 413 body too large, 503 store or queue full |
+//! | `POST /callback/{runner}/{kind}` (kind: build, test, boot, or plan for a runner with plans) | 202 stored, 200 duplicate, 400 unreadable, 401 rejected, 404 unknown or unconfigured runner or kind, 408 body too slow, 413 body too large, 503 store or queue full |
 //! | `POST /results` | a signed report: 202 stored, 200 duplicate, 400 unreadable, 401 rejected, 404 no sources configured |
 //! | `GET /healthz` | 200 when the process and its store writer are alive |
 //! | `GET /readyz` | 200 when callbacks can be stored and nothing is piling up, else 503 with the reasons |
@@ -35,7 +35,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::log::{Fields, Level, Log};
 use crate::metrics::Refusal;
 use crate::model::JobKind;
-use crate::pipeline::{Answer, Incoming, Intake, Matching, Runners};
+use crate::pipeline::{Answer, Incoming, IncomingPlan, Intake, Matching, Runners};
 use crate::runner::UNVERIFIED;
 
 /// What every request handler shares.
@@ -205,20 +205,30 @@ where
         runner: Some(code),
         ..fields
     };
-    let Some(kind) = JobKind::parse(kind) else {
-        let reason = format!(
-            "unknown kind '{}'; use build, test or boot",
-            kind.escape_default()
-        );
-        refuse(
-            shared,
-            Refusal::Route,
-            &format!("refused request from {peer}: {reason}"),
-            fields,
-        );
-        return early(req.into_body(), error(StatusCode::NOT_FOUND, &reason)).await;
+    // `None` is the route of the runner's plan callbacks.
+    let kind = match (kind, JobKind::parse(kind)) {
+        (_, Some(k)) => Some(k),
+        ("plan", None) if runner.has_plans() => None,
+        (kind, None) => {
+            let reason = format!(
+                "unknown kind '{}'; use build, test{}",
+                kind.escape_default(),
+                if runner.has_plans() {
+                    ", boot or plan"
+                } else {
+                    " or boot"
+                }
+            );
+            refuse(
+                shared,
+                Refusal::Route,
+                &format!("refused request from {peer}: {reason}"),
+                fields,
+            );
+            return early(req.into_body(), error(StatusCode::NOT_FOUND, &reason)).await;
+        }
     };
-    let route = format!("/callback/{code}/{kind}");
+    let route = format!("/callback/{code}/{}", kind.map_or("plan", JobKind::as_str));
     if shared.verify {
         // A request without the runner's authentication, or with one that
         // cannot be right, is refused before its body is read.
@@ -308,9 +318,14 @@ where
             Ok(v) => {
                 let stored = r.stored_body(Vec::from(body));
                 // Parsing only ever sees bytes whose authentication held.
-                let parsed = r
-                    .parse_callback(kind, &stored, v)
-                    .map(|cb| Matching::of(r.as_ref(), &cb));
+                let parsed = match kind {
+                    Some(kind) => Parsed::Job(
+                        kind,
+                        r.parse_callback(kind, &stored, v)
+                            .map(|cb| Matching::of(r.as_ref(), &cb)),
+                    ),
+                    None => Parsed::Plan(r.parse_plan_callback(&stored, v)),
+                };
                 Ok((v, stored, parsed))
             }
         }
@@ -335,20 +350,31 @@ where
             return error(StatusCode::UNAUTHORIZED, &reason);
         }
     };
-    let uid = parsed.as_ref().ok().and_then(|m| m.uid.clone());
+    let uid = match &parsed {
+        Parsed::Job(_, p) => p.as_ref().ok().and_then(|m| m.uid.clone()),
+        Parsed::Plan(p) => p.as_ref().ok().and_then(|r| r.uid.clone()),
+    };
     let fields = Fields {
         uid: uid.as_deref(),
         ..fields
     };
-    let answer = shared.intake.admit(Incoming {
-        runner: code,
-        kind,
-        headers: kept,
-        token,
-        body,
-        verified_as,
-        parsed,
-    });
+    let answer = match parsed {
+        Parsed::Job(kind, parsed) => shared.intake.admit(Incoming {
+            runner: code,
+            kind,
+            headers: kept,
+            token,
+            body,
+            verified_as,
+            parsed,
+        }),
+        // A plan callback is recorded on its plan; its body is not kept.
+        Parsed::Plan(parsed) => shared.intake.plan(IncomingPlan {
+            runner: code,
+            token,
+            parsed,
+        }),
+    };
     let m = crate::metrics::global();
     match answer.await {
         Ok(Answer::Accepted { inbox, job }) => {
@@ -371,6 +397,17 @@ where
                 StatusCode::OK,
                 json!({"result": "duplicate", "inbox": inbox}),
             )
+        }
+        Ok(Answer::PlanRecorded { plan, polled }) => {
+            m.accepted();
+            json_reply(
+                StatusCode::ACCEPTED,
+                json!({"result": "accepted", "plan": plan, "polling": polled}),
+            )
+        }
+        Ok(Answer::PlanDuplicate { plan }) => {
+            m.duplicate();
+            json_reply(StatusCode::OK, json!({"result": "duplicate", "plan": plan}))
         }
         Ok(Answer::Rejected(reason)) => {
             refuse(
@@ -398,6 +435,12 @@ where
             )
         }
     }
+}
+
+/// A verified callback's body, parsed for its route.
+enum Parsed {
+    Job(JobKind, Result<Matching, crate::runner::ParseError>),
+    Plan(Result<crate::runner::PlanReport, crate::runner::ParseError>),
 }
 
 /// `POST /results`: a signed report from a system that is not a runner.
@@ -564,7 +607,8 @@ where
             );
             error(StatusCode::BAD_REQUEST, &reason)
         }
-        Ok(Answer::Unavailable(_)) | Err(_) => {
+        Ok(Answer::Unavailable(_) | Answer::PlanRecorded { .. } | Answer::PlanDuplicate { .. })
+        | Err(_) => {
             m.refused(Refusal::Unavailable);
             error(
                 StatusCode::SERVICE_UNAVAILABLE,

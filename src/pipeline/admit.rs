@@ -8,7 +8,7 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::model::{check_uid, Callback, Job, JobKind};
+use crate::model::{check_uid, Callback, Job, JobKind, PlanRecord};
 use crate::runner::{CallbackAuth, ParseError, Runner};
 use crate::store::{Db, StoreError};
 
@@ -149,6 +149,67 @@ pub fn admit(
         return Ok(Admission::Duplicate(job));
     }
     Ok(Admission::Matched(job))
+}
+
+/// An authenticated plan callback on its way to its plan's record.
+#[derive(Debug)]
+pub struct IncomingPlan {
+    pub runner: &'static str,
+    /// The token it carried.
+    pub token: Option<String>,
+    pub parsed: Result<crate::runner::PlanReport, ParseError>,
+}
+
+/// Where a plan callback belongs.
+#[derive(Debug)]
+pub enum PlanAdmission {
+    Matched(PlanRecord),
+    Duplicate(PlanRecord),
+    Rejected(String),
+    Invalid(String),
+}
+
+/// Matches a plan callback to its plan by the token kbridge gave the
+/// plan (compared in constant time), and its uid to the plan's. Plans are
+/// recorded before they are created, so a callback whose token matches
+/// nothing is not one of kbridge's: it is refused and nothing is kept.
+pub fn admit_plan(db: Db<'_>, c: &IncomingPlan) -> Result<PlanAdmission, StoreError> {
+    let report = match &c.parsed {
+        Ok(r) => r,
+        Err(e) => return Ok(PlanAdmission::Invalid(e.to_string())),
+    };
+    if let Some(uid) = &report.uid {
+        if let Err(why) = check_uid(uid) {
+            return Ok(PlanAdmission::Invalid(why));
+        }
+    }
+    let header = crate::runner::CALLBACK_TOKEN_HEADER;
+    let Some(token) = c.token.as_deref() else {
+        return Ok(PlanAdmission::Rejected(format!(
+            "{header} header is missing"
+        )));
+    };
+    let plan = match db.plan_by_token(c.runner, token)? {
+        Some(p)
+            if p.callback_token
+                .as_deref()
+                .is_some_and(|t| bool::from(t.as_bytes().ct_eq(token.as_bytes()))) =>
+        {
+            p
+        }
+        _ => return Ok(PlanAdmission::Rejected(format!("{header} matches no plan"))),
+    };
+    if let (Some(theirs), Some(ours)) = (&report.uid, &plan.uid) {
+        if theirs != ours {
+            return Ok(PlanAdmission::Rejected(
+                "the callback's uid is not the uid of the plan its token belongs to".into(),
+            ));
+        }
+    }
+    if plan.finished_at.is_some() {
+        return Ok(PlanAdmission::Duplicate(plan));
+    }
+    Ok(PlanAdmission::Matched(plan))
 }
 
 /// Whether a test job's build is resolvable: not one of ours, or one of

@@ -23,9 +23,9 @@ pub mod poller;
 mod worker;
 mod writer;
 
-pub use admit::{Incoming, Matching};
+pub use admit::{Incoming, IncomingPlan, Matching};
 pub use worker::remove_stale_temporaries;
-pub use writer::report_key;
+pub use writer::{plan_summary, report_key};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -88,6 +88,11 @@ pub enum Answer {
     /// Already reported on, or already kept (the row, if one holds it);
     /// changes nothing and keeps nothing more.
     Duplicate { inbox: Option<i64> },
+    /// A plan's callback, recorded on plan `plan`; `polled` of its jobs,
+    /// not reported on yet, are polled now.
+    PlanRecorded { plan: i64, polled: usize },
+    /// A plan callback for a plan whose callback came before.
+    PlanDuplicate { plan: i64 },
     /// The token did not hold (nothing of it was kept as trusted).
     Rejected(String),
     /// Authenticated but unreadable.
@@ -133,6 +138,7 @@ enum Msg {
     /// `kbridge wait` or listener).
     Resume(Vec<i64>),
     Admit(Box<Incoming>, tokio::sync::oneshot::Sender<Answer>),
+    Plan(Box<IncomingPlan>, tokio::sync::oneshot::Sender<Answer>),
     Report(Box<SignedReport>, tokio::sync::oneshot::Sender<Answer>),
     Replay(i64, tokio::sync::oneshot::Sender<Result<Replayed, String>>),
     Finished {
@@ -212,6 +218,11 @@ impl Intake {
     /// stopped.
     pub fn admit(&self, item: Incoming) -> tokio::sync::oneshot::Receiver<Answer> {
         self.send(|reply| Msg::Admit(Box::new(item), reply))
+    }
+
+    /// Records a plan's callback on its plan.
+    pub fn plan(&self, item: IncomingPlan) -> tokio::sync::oneshot::Receiver<Answer> {
+        self.send(|reply| Msg::Plan(Box::new(item), reply))
     }
 
     /// Stores a signed report and queues its document.

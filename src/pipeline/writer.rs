@@ -19,7 +19,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::admit::{admit, build_known, Admission, Incoming, Matching};
+use super::admit::{
+    admit, admit_plan, build_known, Admission, Incoming, IncomingPlan, Matching, PlanAdmission,
+};
 use super::worker::{Finish, Work};
 use super::{now_ms, Answer, Health, Msg, PolledReport, Replayed, Runners, Settings, SignedReport};
 use crate::log::Log;
@@ -146,7 +148,12 @@ impl Writer {
             let stop = batch.iter().any(|m| matches!(m, Msg::Stop));
             let taken = batch
                 .iter()
-                .filter(|m| matches!(m, Msg::Admit(..) | Msg::Report(..) | Msg::Polled(..)))
+                .filter(|m| {
+                    matches!(
+                        m,
+                        Msg::Admit(..) | Msg::Plan(..) | Msg::Report(..) | Msg::Polled(..)
+                    )
+                })
                 .count();
             self.queued.fetch_sub(taken, Ordering::AcqRel);
             if !batch.is_empty() {
@@ -182,6 +189,13 @@ impl Writer {
                             *incoming,
                             &mut work,
                         )?;
+                        replies.push((reply, answer));
+                    }
+                    Msg::Plan(incoming, reply) => {
+                        let (answer, line) = store_plan_callback(&batch, &incoming)?;
+                        if let Some(line) = line {
+                            lines.push(line);
+                        }
                         replies.push((reply, answer));
                     }
                     Msg::Report(report, reply) => {
@@ -799,6 +813,65 @@ pub fn outbox_label(job: &Job) -> String {
 }
 
 /// Stores one authenticated callback and decides its answer.
+/// Records a plan callback on its plan, and says what became of it in a
+/// log line. Nothing of a refused one is kept.
+fn store_plan_callback(
+    batch: &Batch<'_>,
+    c: &IncomingPlan,
+) -> Result<(Answer, Option<String>), StoreError> {
+    Ok(match admit_plan(batch.read(), c)? {
+        PlanAdmission::Rejected(why) => (Answer::Rejected(why), None),
+        PlanAdmission::Invalid(why) => (Answer::Invalid(why), None),
+        PlanAdmission::Duplicate(plan) => (Answer::PlanDuplicate { plan: plan.id }, None),
+        PlanAdmission::Matched(plan) => {
+            let report = c
+                .parsed
+                .as_ref()
+                .expect("a matched plan callback was parsed");
+            let polled =
+                batch.finish_plan(&plan, report.uid.as_deref(), &report.summary, now_ms())?;
+            let uid = plan.uid.as_deref().or(report.uid.as_deref()).unwrap_or("-");
+            let line = format!(
+                "plan {} ({uid}) on {} finished: {}{}",
+                plan.id,
+                plan.runner,
+                plan_summary(&report.summary),
+                match polled {
+                    0 => String::new(),
+                    n => format!("; polling its {n} job(s) not reported on yet"),
+                }
+            );
+            (
+                Answer::PlanRecorded {
+                    plan: plan.id,
+                    polled,
+                },
+                Some(line),
+            )
+        }
+    })
+}
+
+/// `builds 2 pass, tests 3 pass 1 fail` from a plan callback's summary.
+pub fn plan_summary(summary: &serde_json::Value) -> String {
+    let parts: Vec<String> = ["builds", "tests", "oebuilds"]
+        .iter()
+        .filter_map(|kind| {
+            let counts = summary.get(*kind)?.as_object()?;
+            let words: Vec<String> = counts
+                .iter()
+                .filter_map(|(result, n)| Some(format!("{} {result}", n.as_u64()?)))
+                .collect();
+            (!words.is_empty()).then(|| format!("{kind} {}", words.join(" ")))
+        })
+        .collect();
+    if parts.is_empty() {
+        "no job results in the callback".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
 fn store_callback(
     batch: &Batch<'_>,
     runners: &Runners,

@@ -408,6 +408,22 @@ impl Plan {
     }
 }
 
+/// Jobs of a plan submitted in one request.
+#[derive(Debug, Clone)]
+pub struct JobBatch {
+    pub submission: Submission,
+    /// Each job's entry in the request, in order.
+    pub entries: Vec<serde_json::Value>,
+}
+
+/// What a plan callback says: which plan, and a short summary of how its
+/// jobs ended (what is recorded; the jobs' own reports carry the rest).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanReport {
+    pub uid: Option<String>,
+    pub summary: serde_json::Value,
+}
+
 /// A job found on the runner: what it is and what the runner says of it.
 #[derive(Debug, Clone)]
 pub struct Tracked {
@@ -580,29 +596,71 @@ pub trait Runner: Send + Sync {
         Err(PrepareError::Unsupported("this runner has no plans".into()))
     }
 
+    /// Whether the runner has plans: a listener serves
+    /// `/callback/{code}/plan` only for a runner that has.
+    fn has_plans(&self) -> bool {
+        false
+    }
+
     /// Creates the plan on the runner, returning its uid; its jobs are
-    /// submitted after, with [`Runner::submit_jobs`].
-    fn submit_plan(&self, plan: &Plan, feedback: &dyn Feedback) -> Result<String, SubmitError> {
-        let _ = (plan, feedback);
+    /// submitted after, with [`Runner::submit_jobs`]. `callback` is where
+    /// the runner reports the whole plan's end, when it does.
+    fn submit_plan(
+        &self,
+        plan: &Plan,
+        callback: Option<&CallbackTarget>,
+        feedback: &dyn Feedback,
+    ) -> Result<String, SubmitError> {
+        let _ = (plan, callback, feedback);
         Err(SubmitError::Refused {
             message: "this runner has no plans".into(),
             response: None,
         })
     }
 
-    /// Submits jobs of one kind, all at once, as part of plan `plan`,
-    /// returning the runner's acceptance of each, in order.
-    fn submit_jobs(
+    /// Builds the one request that submits jobs of one kind as part of
+    /// plan `plan`, and each job's own entry in it (what its record
+    /// keeps). Pure: nothing is sent.
+    fn prepare_jobs(
         &self,
         plan: &str,
         jobs: &[(JobSpec, Option<CallbackTarget>)],
+    ) -> Result<JobBatch, PrepareError> {
+        let _ = (plan, jobs);
+        Err(PrepareError::Unsupported("this runner has no plans".into()))
+    }
+
+    /// Sends a batch [`Runner::prepare_jobs`] built, returning the
+    /// runner's acceptance of each job, in order.
+    fn submit_jobs(
+        &self,
+        batch: &JobBatch,
         feedback: &dyn Feedback,
     ) -> Result<Vec<Accepted>, SubmitError> {
-        let _ = (plan, jobs, feedback);
+        let _ = (batch, feedback);
         Err(SubmitError::Refused {
             message: "this runner has no plans".into(),
             response: None,
         })
+    }
+
+    /// Parses a plan callback received on `/callback/{code}/plan`, after
+    /// `verify_callback` held.
+    fn parse_plan_callback(
+        &self,
+        body: &[u8],
+        verified_as: &str,
+    ) -> Result<PlanReport, ParseError> {
+        let _ = (body, verified_as);
+        Err(ParseError::Invalid("this runner has no plans".into()))
+    }
+
+    /// Asks the runner to cancel every unfinished job of plan `uid`.
+    fn cancel_plan(&self, uid: &str) -> Result<(), FetchError> {
+        let _ = uid;
+        Err(FetchError::Permanent(
+            "this runner cannot cancel plans from kbridge".into(),
+        ))
     }
 
     /// Asks the runner to cancel a job that has not finished. The job ends
@@ -673,6 +731,12 @@ pub const POLLED: &str = "polled";
 /// serves, for every runner.
 pub fn callback_url(base: &str, runner: &str, kind: JobKind) -> String {
     format!("{}/callback/{runner}/{kind}", base.trim_end_matches('/'))
+}
+
+/// `{base}/callback/{runner}/plan`: where a runner reports a whole plan's
+/// end.
+pub fn plan_callback_url(base: &str, runner: &str) -> String {
+    format!("{}/callback/{runner}/plan", base.trim_end_matches('/'))
 }
 
 impl CallbackTarget {

@@ -128,6 +128,28 @@ const MIGRATIONS: &[&str] = &[
     // 6: jobs submitted as part of a runner's plan.
     "ALTER TABLE jobs ADD COLUMN plan TEXT;
     CREATE INDEX jobs_plan ON jobs (plan) WHERE plan IS NOT NULL;",
+    // 7: plans recorded before they are created, with the token their
+    // callback carries; plans of earlier versions are known from their
+    // jobs only.
+    "CREATE TABLE plans (
+        id             INTEGER PRIMARY KEY,
+        runner         TEXT NOT NULL,
+        uid            TEXT,
+        name           TEXT,
+        state          TEXT NOT NULL,
+        detail         TEXT,
+        callback_token TEXT,
+        report         TEXT,
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL,
+        finished_at    TEXT,
+        canceled_at    TEXT
+    );
+    CREATE UNIQUE INDEX plans_uid ON plans (runner, uid) WHERE uid IS NOT NULL;
+    CREATE INDEX plans_token ON plans (callback_token) WHERE callback_token IS NOT NULL;
+    INSERT INTO plans (runner, uid, state, created_at, updated_at)
+        SELECT runner, plan, 'submitted', min(scheduled_at), min(scheduled_at)
+        FROM jobs WHERE plan IS NOT NULL GROUP BY runner, plan;",
 ];
 
 /// The schema version this kbridge writes.

@@ -13,6 +13,7 @@
 //! - `inbox`: received callbacks, documents, and [`Batch`], one write
 //!   transaction;
 //! - `outbox`: every KCIDB document's delivery;
+//! - `plans`: runners' plans (recording, their callback);
 //! - `checkpoint`: the thread that keeps the WAL short while a listener
 //!   runs;
 //! - `migrations`: the schema.
@@ -22,6 +23,7 @@ mod inbox;
 mod jobs;
 mod migrations;
 mod outbox;
+mod plans;
 
 pub use checkpoint::Checkpointer;
 pub use inbox::{Batch, NewInbox};

@@ -53,6 +53,8 @@ struct State {
     /// Every job created, by uid, as `GET .../tests/{uid}` and
     /// `.../builds/{uid}` answer it.
     jobs: std::collections::BTreeMap<String, Value>,
+    /// Every plan created, by uid, as its POST gave it.
+    plans: std::collections::BTreeMap<String, Value>,
     /// The key `GET .../keys` gives as `ssh.pub`.
     key: Option<String>,
     /// A kbridge database whose job rows are counted at each request.
@@ -334,6 +336,26 @@ fn protocol_answer(r: &Received, st: &Mutex<State>) -> (u16, Value) {
             None => refuse(404, "not found"),
         };
     }
+    // `POST …/plans/UID/cancel`: every unfinished job of the plan ends
+    // canceled.
+    if let Some(uid) = r
+        .path
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_prefix("plans/"))
+        .and_then(|rest| rest.strip_suffix("/cancel"))
+    {
+        let mut st = st.lock().unwrap();
+        if !st.plans.contains_key(uid) {
+            return refuse(404, "not found");
+        }
+        for job in st.jobs.values_mut() {
+            if job["plan"] == uid && job["state"] != "finished" {
+                job["state"] = json!("finished");
+                job["result"] = json!("canceled");
+            }
+        }
+        return (200, json!({}));
+    }
     match r.path.strip_prefix(&prefix) {
         Some("tests") => match body.as_array() {
             // A plan's tests come as one array.
@@ -366,7 +388,9 @@ fn protocol_answer(r: &Received, st: &Mutex<State>) -> (u16, Value) {
             if keys.iter().any(|k| body.get(*k).is_none()) {
                 return refuse(400, "a plan needs its eight keys");
             }
-            (201, json!({"uid": new_uid()}))
+            let uid = new_uid();
+            st.lock().unwrap().plans.insert(uid.clone(), body);
+            (201, json!({"uid": uid}))
         }
         Some("builds") => {
             let Some(builds) = body["builds"].as_array().filter(|b| !b.is_empty()) else {

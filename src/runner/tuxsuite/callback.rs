@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use crate::model::{Callback, JobKind};
-use crate::runner::{ParseError, POLLED, UNVERIFIED};
+use crate::runner::{ParseError, PlanReport, POLLED, UNVERIFIED};
 
 /// The raw body was signed.
 pub const RAW: &str = "raw";
@@ -27,6 +27,76 @@ pub fn parse(route: JobKind, body: &[u8], verified_as: &str) -> Result<Callback,
             status,
         });
     }
+    let (kind, status) = document(body, verified_as)?;
+    let expected = match route {
+        JobKind::Build => ["build", "kbuild"].contains(&kind.as_str()),
+        JobKind::Test | JobKind::Boot => kind == "test",
+    };
+    if !expected {
+        return Err(ParseError::WrongRoute {
+            got: kind.escape_default().to_string(),
+            route,
+        });
+    }
+    Ok(Callback {
+        uid: Some(valid_uid(&status)?),
+        status,
+    })
+}
+
+/// Parses a plan callback: `kind` is `plan` and the status is the plan as
+/// `GET …/plans/{uid}` gives it. What is kept is a summary: the plan's
+/// uid and name, and per kind of job how many ended with each result.
+pub fn parse_plan(body: &[u8], verified_as: &str) -> Result<PlanReport, ParseError> {
+    let (kind, status) = document(body, verified_as)?;
+    if kind != "plan" {
+        return Err(ParseError::Invalid(format!(
+            "callback of kind \"{}\" sent to the plan route",
+            kind.escape_default()
+        )));
+    }
+    let uid = valid_uid(&status)?;
+    let mut summary = serde_json::Map::new();
+    if let Some(name) = status.get("name").and_then(Value::as_str) {
+        summary.insert(
+            "name".into(),
+            name.chars().take(200).collect::<String>().into(),
+        );
+    }
+    for kind in ["builds", "tests", "oebuilds"] {
+        // Each is `{"results": [...], "next": …}`; a bare list is read too.
+        let list = match &status[kind] {
+            Value::Array(items) => Some(items),
+            other => other["results"].as_array(),
+        };
+        let Some(items) = list else { continue };
+        let mut counts = std::collections::BTreeMap::<String, u64>::new();
+        for item in items {
+            let result = item["result"].as_str().unwrap_or("unknown");
+            // Results are short words; anything else is counted as one.
+            let result = if result.len() <= 32 {
+                result
+            } else {
+                "unknown"
+            };
+            *counts.entry(result.to_string()).or_default() += 1;
+        }
+        let mut entry = serde_json::json!(counts);
+        if !status[kind]["next"].is_null() {
+            // More pages than the callback carried: the counts are partial.
+            entry["more"] = Value::Bool(true);
+        }
+        summary.insert(kind.into(), entry);
+    }
+    Ok(PlanReport {
+        uid: Some(uid),
+        summary: Value::Object(summary),
+    })
+}
+
+/// The kind and status object of a callback body whose signature held
+/// over `verified_as`.
+fn document(body: &[u8], verified_as: &str) -> Result<(String, Value), ParseError> {
     let inner = super::signature::inner_string(body);
     let payload: &[u8] = match (verified_as, &inner) {
         (INNER, Some(inner)) => inner.as_bytes(),
@@ -39,29 +109,18 @@ pub fn parse(route: JobKind, body: &[u8], verified_as: &str) -> Result<Callback,
         (UNVERIFIED, Some(inner)) => inner.as_bytes(),
         _ => body,
     };
-    let doc = parse_lenient(payload)?;
+    let mut doc = parse_lenient(payload)?;
     let kind = doc
         .get("kind")
         .and_then(Value::as_str)
-        .ok_or(ParseError::Missing("\"kind\""))?;
+        .ok_or(ParseError::Missing("\"kind\""))?
+        .to_string();
     let status = doc
-        .get("status")
+        .get_mut("status")
         .filter(|s| s.is_object())
-        .ok_or(ParseError::Missing("\"status\" object"))?;
-    let expected = match route {
-        JobKind::Build => ["build", "kbuild"].contains(&kind),
-        JobKind::Test | JobKind::Boot => kind == "test",
-    };
-    if !expected {
-        return Err(ParseError::WrongRoute {
-            got: kind.escape_default().to_string(),
-            route,
-        });
-    }
-    Ok(Callback {
-        uid: Some(valid_uid(status)?),
-        status: status.clone(),
-    })
+        .ok_or(ParseError::Missing("\"status\" object"))?
+        .take();
+    Ok((kind, status))
 }
 
 /// TuxSuite uids are base62 strings.
@@ -123,6 +182,35 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("tag 'riscv"));
+    }
+
+    #[test]
+    fn plan_callbacks_are_summarised_by_result() {
+        let body = serde_json::json!({"kind": "plan", "status": {
+            "uid": "2Zk00052rdUGExAcikZAlwCOacI", "name": "riscv-smoke",
+            "builds": {"results": [{"result": "pass"}, {"result": "fail"}], "next": null},
+            "tests": {"results": [{"result": "pass"}, {"result": "pass"}, {}], "next": "t0k"},
+        }})
+        .to_string();
+        for (bytes, verified) in [
+            (body.clone().into_bytes(), RAW),
+            (serde_json::to_vec(&body).unwrap(), INNER),
+        ] {
+            let r = parse_plan(&bytes, verified).unwrap();
+            assert_eq!(r.uid.as_deref(), Some("2Zk00052rdUGExAcikZAlwCOacI"));
+            assert_eq!(
+                r.summary["builds"],
+                serde_json::json!({"pass": 1, "fail": 1})
+            );
+            assert_eq!(
+                r.summary["tests"],
+                serde_json::json!({"pass": 2, "unknown": 1, "more": true})
+            );
+            assert!(r.summary.get("oebuilds").is_none());
+        }
+        let e = parse_plan(TEST.as_bytes(), RAW).unwrap_err().to_string();
+        assert!(e.contains("\"test\" sent to the plan route"), "{e}");
+        assert!(parse_plan(br#"{"kind":"plan","status":{}}"#, RAW).is_err());
     }
 
     #[test]

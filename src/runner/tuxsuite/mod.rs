@@ -381,6 +381,39 @@ impl TuxSuite {
     }
 
     /// A request of a plan, sent like any other.
+    /// `POST …/{collection}/{uid}/cancel` with the client's `{}` body;
+    /// `what` names the job or plan in messages.
+    fn post_cancel(&self, collection: &str, what: &str, uid: &str) -> Result<(), FetchError> {
+        let account = self.account().map_err(FetchError::Permanent)?;
+        let url = format!("{}/{collection}/{uid}/cancel", account.project_url());
+        let mut resp = self
+            .agent
+            .post(&url)
+            .header("Authorization", &account.token)
+            .header("Content-Type", "application/json")
+            .send(&b"{}"[..])
+            .map_err(|e| {
+                FetchError::Transient(format!(
+                    "TuxSuite at {}: {}",
+                    account.api_url,
+                    http::describe(&e, self.timeout)
+                ))
+            })?;
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        match status {
+            200..=299 => Ok(()),
+            404 => Err(FetchError::Permanent(format!(
+                "TuxSuite has no {what} {uid} in {}/{} (404)",
+                account.group, account.project
+            ))),
+            _ => Err(FetchError::Permanent(format!(
+                "TuxSuite answered {status} to the cancel: {}",
+                error_message(serde_json::from_str::<Value>(&text).ok().as_ref(), &text)
+            ))),
+        }
+    }
+
     fn plan_request(url: String, body: Value, idempotent: bool) -> Submission {
         Submission {
             method: "POST",
@@ -1022,9 +1055,14 @@ impl Runner for TuxSuite {
         plan::read(text, only, private).map_err(PrepareError::Unsupported)
     }
 
+    fn has_plans(&self) -> bool {
+        true
+    }
+
     fn submit_plan(
         &self,
         plan: &crate::runner::Plan,
+        callback: Option<&CallbackTarget>,
         feedback: &dyn Feedback,
     ) -> Result<String, SubmitError> {
         let account = self.account().map_err(|message| SubmitError::Refused {
@@ -1034,8 +1072,9 @@ impl Runner for TuxSuite {
         // The client's eight keys, nulls included.
         let body = json!({
             "name": plan.name, "description": plan.description, "is_public": !plan.private,
-            "plan_callback": null, "plan_callback_headers": null, "count": plan.count(),
-            "plan_file": plan.text, "notify_emails": null
+            "plan_callback": callback.map(|c| &c.url),
+            "plan_callback_headers": callback.map(|c| json!({ CALLBACK_TOKEN_HEADER: c.token })),
+            "count": plan.count(), "plan_file": plan.text, "notify_emails": null
         });
         let url = format!("{}/plans", account.project_url());
         let (answer, text) = self.send(&TuxSuite::plan_request(url, body, false), feedback)?;
@@ -1050,53 +1089,62 @@ impl Runner for TuxSuite {
             })
     }
 
-    fn submit_jobs(
+    fn prepare_jobs(
         &self,
         plan_uid: &str,
         jobs: &[(JobSpec, Option<CallbackTarget>)],
-        feedback: &dyn Feedback,
-    ) -> Result<Vec<Accepted>, SubmitError> {
-        let account = self.account().map_err(|message| SubmitError::Refused {
-            message,
-            response: None,
-        })?;
+    ) -> Result<crate::runner::JobBatch, PrepareError> {
+        let account = self.account().map_err(PrepareError::Config)?;
         let builds = matches!(jobs.first(), Some((JobSpec::Build(_), _)));
         let url = format!("{}/{}", account.project_url(), collection(builds));
-        let body = if builds {
-            let mut entries = Vec::new();
-            let mut patches = Map::new();
-            for (spec, cb) in jobs {
-                let JobSpec::Build(b) = spec else {
-                    unreachable!("one kind per batch")
-                };
-                let mut one = TuxSuite::build_body(b, cb.as_ref());
-                if let Some(p) = one["patches"].as_object() {
-                    patches.extend(p.clone());
-                }
-                let mut entry = one["builds"][0].take();
-                entry["plan"] = json!(plan_uid);
-                // A plan's builds have no default targets, as in the client.
-                if b.targets.is_empty() {
-                    entry["targets"] = json!([]);
-                }
-                entries.push(entry);
-            }
-            json!({"builds": entries, "patches": patches})
-        } else {
-            let entries: Vec<Value> = jobs
-                .iter()
-                .map(|(spec, cb)| {
-                    let (JobSpec::Test(t) | JobSpec::Boot(t)) = spec else {
-                        unreachable!("one kind per batch")
-                    };
-                    let mut entry = TuxSuite::test_body(t, cb.as_ref());
-                    entry["plan"] = json!(plan_uid);
+        let mut entries = Vec::new();
+        let mut patches = Map::new();
+        for (spec, cb) in jobs {
+            let entry = match spec {
+                JobSpec::Build(b) if builds => {
+                    let mut one = TuxSuite::build_body(b, cb.as_ref());
+                    if let Some(p) = one["patches"].as_object() {
+                        patches.extend(p.clone());
+                    }
+                    let mut entry = one["builds"][0].take();
+                    // A plan's builds have no default targets, as in the client.
+                    if b.targets.is_empty() {
+                        entry["targets"] = json!([]);
+                    }
                     entry
-                })
-                .collect();
-            Value::Array(entries)
+                }
+                JobSpec::Test(t) | JobSpec::Boot(t) if !builds => {
+                    TuxSuite::test_body(t, cb.as_ref())
+                }
+                _ => {
+                    return Err(PrepareError::Unsupported(
+                        "a batch of plan jobs holds one kind of job".into(),
+                    ))
+                }
+            };
+            let mut entry = entry;
+            entry["plan"] = json!(plan_uid);
+            entries.push(entry);
+        }
+        let body = if builds {
+            json!({"builds": entries.clone(), "patches": patches})
+        } else {
+            Value::Array(entries.clone())
         };
-        let (answer, text) = self.send(&TuxSuite::plan_request(url, body, builds), feedback)?;
+        Ok(crate::runner::JobBatch {
+            submission: TuxSuite::plan_request(url, body, builds),
+            entries,
+        })
+    }
+
+    fn submit_jobs(
+        &self,
+        batch: &crate::runner::JobBatch,
+        feedback: &dyn Feedback,
+    ) -> Result<Vec<Accepted>, SubmitError> {
+        let jobs = &batch.entries;
+        let plan_uid = jobs.first().and_then(|e| e["plan"].as_str()).unwrap_or("-");
+        let (answer, text) = self.send(&batch.submission, feedback)?;
         let answer = answer.unwrap_or(Value::String(text));
         let items = answer.as_array().cloned().unwrap_or_default();
         if items.len() != jobs.len() {
@@ -1124,46 +1172,30 @@ impl Runner for TuxSuite {
             .collect()
     }
 
+    fn parse_plan_callback(
+        &self,
+        body: &[u8],
+        verified_as: &str,
+    ) -> Result<crate::runner::PlanReport, ParseError> {
+        callback::parse_plan(body, verified_as)
+    }
+
+    fn cancel_plan(&self, uid: &str) -> Result<(), FetchError> {
+        self.post_cancel("plans", "plan", uid)
+    }
+
     fn cancel(&self, job: &Job) -> Result<(), FetchError> {
         let uid = job.uid.as_deref().ok_or_else(|| {
             FetchError::Permanent(
                 "the job has no TuxSuite uid (its submission did not go through)".into(),
             )
         })?;
-        let account = self.account().map_err(FetchError::Permanent)?;
-        let url = format!(
-            "{}/{}/{uid}/cancel",
-            account.project_url(),
-            collection(job.kind == JobKind::Build)
-        );
-        let mut resp = self
-            .agent
-            .post(&url)
-            .header("Authorization", &account.token)
-            .header("Content-Type", "application/json")
-            .send(&b"{}"[..])
-            .map_err(|e| {
-                FetchError::Transient(format!(
-                    "TuxSuite at {}: {}",
-                    account.api_url,
-                    http::describe(&e, self.timeout)
-                ))
-            })?;
-        let status = resp.status().as_u16();
-        let text = resp.body_mut().read_to_string().unwrap_or_default();
-        match status {
-            200..=299 => Ok(()),
-            404 => Err(FetchError::Permanent(format!(
-                "TuxSuite has no {} {uid} in {}/{} (404)",
-                job.kind, account.group, account.project
-            ))),
-            _ => Err(FetchError::Permanent(format!(
-                "TuxSuite answered {status} to the cancel: {}",
-                error_message(serde_json::from_str::<Value>(&text).ok().as_ref(), &text)
-            ))),
-        }
+        self.post_cancel(
+            collection(job.kind == JobKind::Build),
+            job.kind.as_str(),
+            uid,
+        )
     }
-
     fn artefacts(
         &self,
         job: &Job,
