@@ -55,7 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'Only jobs of this kind')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Only jobs in this state')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most this many jobs')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Only the jobs of this plan (its uid)')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Only the jobs of this plan (its uid, or its id from `kbridge plans`)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array instead of a table')
@@ -388,7 +388,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             break
         }
         'kbridge;wait' {
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Wait for every job of this plan (its uid)')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Wait for every job of this plan (its uid, or its id from `kbridge plans`)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop waiting after this long (exit status 124), such as 90m or 2h')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write the results as JUnit XML to this file (one testsuite per job, one testcase per KCIDB test)')
             [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]')
@@ -566,6 +566,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'With --wait: write the results as JUnit XML to this file')
             [CompletionResult]::new('--job', '--job', [CompletionResultType]::ParameterName, 'Only the plan''s jobs with this name (`*` matches anything); repeatable')
             [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'The build the plan''s standalone tests (those without a build of the plan) test: its KCIDB id, or a build kbridge knows')
+            [CompletionResult]::new('--notify-email', '--notify-email', [CompletionResultType]::ParameterName, 'Mail the whole plan''s result to this address (once, not per job); repeatable')
             [CompletionResult]::new('--callback-url', '--callback-url', [CompletionResultType]::ParameterName, 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]')
             [CompletionResult]::new('--runner', '--runner', [CompletionResultType]::ParameterName, 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]')
             [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]')

@@ -1837,7 +1837,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__plan)
-            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --job --build-id --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --job --build-id --notify-email --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1867,6 +1867,10 @@ _kbridge() {
                     return 0
                     ;;
                 --build-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notify-email)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

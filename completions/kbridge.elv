@@ -51,7 +51,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --kind 'Only jobs of this kind'
             cand --state 'Only jobs in this state'
             cand --limit 'Show at most this many jobs'
-            cand --plan 'Only the jobs of this plan (its uid)'
+            cand --plan 'Only the jobs of this plan (its uid, or its id from `kbridge plans`)'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print a JSON array instead of a table'
@@ -357,7 +357,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --version 'Print version'
         }
         &'kbridge;wait'= {
-            cand --plan 'Wait for every job of this plan (its uid)'
+            cand --plan 'Wait for every job of this plan (its uid, or its id from `kbridge plans`)'
             cand --timeout 'Stop waiting after this long (exit status 124), such as 90m or 2h'
             cand --junit 'Write the results as JUnit XML to this file (one testsuite per job, one testcase per KCIDB test)'
             cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
@@ -530,6 +530,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --junit 'With --wait: write the results as JUnit XML to this file'
             cand --job 'Only the plan''s jobs with this name (`*` matches anything); repeatable'
             cand --build-id 'The build the plan''s standalone tests (those without a build of the plan) test: its KCIDB id, or a build kbridge knows'
+            cand --notify-email 'Mail the whole plan''s result to this address (once, not per job); repeatable'
             cand --callback-url 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]'
             cand --runner 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]'
             cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'

@@ -60,7 +60,7 @@ completed\t'results are in and the KCIDB document is written (RESULT says whethe
 errored\t'the job finished but its results could not all be read; a document is written from what is known'
 canceled\t'the runner canceled the job before it finished (`kbridge cancel`); its KCIDB document says MISS'"
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l limit -d 'Show at most this many jobs' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l plan -d 'Only the jobs of this plan (its uid)' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l plan -d 'Only the jobs of this plan (its uid, or its id from `kbridge plans`)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l json -d 'Print a JSON array instead of a table'
@@ -240,7 +240,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s q -l quiet -d
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l plan -d 'Wait for every job of this plan (its uid)' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l plan -d 'Wait for every job of this plan (its uid, or its id from `kbridge plans`)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l timeout -d 'Stop waiting after this long (exit status 124), such as 90m or 2h' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l junit -d 'Write the results as JUnit XML to this file (one testsuite per job, one testcase per KCIDB test)' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
@@ -437,6 +437,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l job -d 'Only the plan\'s jobs with this name (`*` matches anything); repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l build-id -d 'The build the plan\'s standalone tests (those without a build of the plan) test: its KCIDB id, or a build kbridge knows' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l notify-email -d 'Mail the whole plan\'s result to this address (once, not per job); repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''
 lava\t''"

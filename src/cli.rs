@@ -158,6 +158,11 @@ pub struct PlanArgs {
     /// the plan) test: its KCIDB id, or a build kbridge knows
     #[arg(long, value_name = "ID", value_parser = non_empty)]
     pub build_id: Option<String>,
+
+    /// Mail the whole plan's result to this address (once, not per job);
+    /// repeatable
+    #[arg(long = "notify-email", value_name = "ADDRESS", value_parser = email)]
+    pub notify_emails: Vec<String>,
 }
 
 /// Flags shared by every `schedule` command.
@@ -451,7 +456,7 @@ pub struct JobsArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<u32>,
 
-    /// Only the jobs of this plan (its uid)
+    /// Only the jobs of this plan (its uid, or its id from `kbridge plans`)
     #[arg(long, value_name = "PLAN")]
     pub plan: Option<String>,
 
@@ -643,7 +648,7 @@ pub struct WaitArgs {
     #[arg(value_name = "JOB", conflicts_with = "plan")]
     pub jobs: Vec<String>,
 
-    /// Wait for every job of this plan (its uid)
+    /// Wait for every job of this plan (its uid, or its id from `kbridge plans`)
     #[arg(long, value_name = "PLAN")]
     pub plan: Option<String>,
 

@@ -316,6 +316,14 @@ fn logs_print_a_builds_log_and_a_tests_console_streamed() {
     );
 }
 
+/// How many cancel requests TuxSuite received.
+fn cancels(tux: &FakeTuxSuite) -> usize {
+    tux.received()
+        .iter()
+        .filter(|r| r.path.ends_with("/cancel"))
+        .count()
+}
+
 #[test]
 fn cancel_ends_a_running_job_canceled_and_says_so_for_a_finished_one() {
     let tux = FakeTuxSuite::start();
@@ -370,13 +378,7 @@ fn cancel_ends_a_running_job_canceled_and_says_so_for_a_finished_one() {
         "{}",
         again.stderr
     );
-    assert_eq!(
-        tux.received()
-            .iter()
-            .filter(|r| r.path.ends_with("/cancel"))
-            .count(),
-        1
-    );
+    assert_eq!(cancels(&tux), 1);
 }
 
 #[test]
@@ -739,6 +741,8 @@ fn a_plan_is_submitted_in_the_clients_order_each_job_recorded_first() {
             "plan",
             file.to_str().unwrap(),
             "--private",
+            "--notify-email",
+            "me@example.org",
             "--json",
         ])
         .expect(0)
@@ -759,6 +763,9 @@ fn a_plan_is_submitted_in_the_clients_order_each_job_recorded_first() {
     assert_eq!(plan["count"], 8);
     assert_eq!(plan["plan_file"], PLAN);
     assert_eq!(plan["is_public"], false);
+    // The address goes to the plan only, as the client sends it.
+    assert_eq!(plan["notify_emails"], json!(["me@example.org"]));
+    assert!(!posts[1].body.contains("me@example.org"));
     // Every job of a batch is recorded before the POST that creates it.
     let rows: Vec<Option<i64>> = posts.iter().map(|r| r.rows).collect();
     assert_eq!(
@@ -838,6 +845,9 @@ fn a_plan_is_submitted_in_the_clients_order_each_job_recorded_first() {
         .expect(0)
         .json();
     assert_eq!(listed.as_array().unwrap().len(), 8);
+    // kbridge's plan id names the same plan.
+    let by_id = env.run(&["jobs", "--plan", "1", "--json"]).expect(0).json();
+    assert_eq!(by_id, listed);
     for id in 1..=2 {
         let uid = uid_of(id);
         tux.finish_build(&uid, &format!("{}/builds/{uid}/", art.url()), true);
@@ -1159,13 +1169,7 @@ fn cancel_plan_cancels_its_unfinished_jobs_and_says_so_when_done() {
         "{}",
         again.stderr
     );
-    assert_eq!(
-        tux.received()
-            .iter()
-            .filter(|r| r.path.ends_with("/cancel"))
-            .count(),
-        1
-    );
+    assert_eq!(cancels(&tux), 1);
     let usage = env.run(&["cancel", "1", "--plan", &plan_uid]).expect(2);
     assert!(
         usage.stderr.contains("cannot be used with"),

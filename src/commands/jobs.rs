@@ -21,11 +21,16 @@ pub fn list(args: JobsArgs, config: &Config) -> Result<(), Error> {
         KindArg::Boot => JobKind::Boot,
     });
     let store = open_existing(config)?;
+    let plan = args
+        .plan
+        .as_deref()
+        .map(|key| plan_uid(&store, key))
+        .transpose()?;
     let jobs = store.read().list(&JobFilter {
         kind,
         state,
         limit: args.limit,
-        plan: args.plan,
+        plan,
     })?;
     if args.json {
         let shown: Vec<Job> = jobs.into_iter().map(Job::redacted).collect();
@@ -84,6 +89,17 @@ pub fn show(args: ShowArgs, config: &Config) -> Result<(), Error> {
         return print(&json(&job));
     }
     print(&details(&job))
+}
+
+/// The runner uid of the plan `key` names: a uid, or kbridge's plan id
+/// from `kbridge plans`. A key no plan record has is taken as a uid (plans
+/// of earlier versions are known from their jobs only).
+pub fn plan_uid(store: &crate::store::Store, key: &str) -> Result<String, Error> {
+    Ok(store
+        .read()
+        .find_plan(key)?
+        .and_then(|p| p.uid)
+        .unwrap_or_else(|| key.to_string()))
 }
 
 /// A job by kbridge's id or the runner's uid, or a message saying how to

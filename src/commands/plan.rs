@@ -23,9 +23,10 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
             dry_run: common.dry_run,
         },
     )?;
-    let plan = runner
+    let mut plan = runner
         .read_plan(&text, &args.jobs, common.private)
         .map_err(|e| Error::Usage(format!("{}: {e}", args.file.display())))?;
+    plan.notify_emails = args.notify_emails.clone();
     if common.dry_run {
         let mut lines = vec![format!(
             "plan {} ({} jobs), nothing sent:",

@@ -44,10 +44,11 @@ pub fn run(args: WaitArgs, ctx: &Context) -> Result<u8, Error> {
     let jobs = match &args.plan {
         Some(plan) => {
             let store = open_existing(&config)?;
+            let uid = super::jobs::plan_uid(&store, plan)?;
             let ids: Vec<String> = store
                 .read()
                 .list(&JobFilter {
-                    plan: Some(plan.clone()),
+                    plan: Some(uid),
                     ..JobFilter::default()
                 })?
                 .into_iter()
@@ -55,7 +56,7 @@ pub fn run(args: WaitArgs, ctx: &Context) -> Result<u8, Error> {
                 .collect();
             if ids.is_empty() {
                 return Err(Error::Usage(format!(
-                    "no job of plan '{plan}' in {}; `kbridge jobs --plan UID` lists them",
+                    "no job of plan '{plan}' in {}; `kbridge plans` lists the plans",
                     store.path().display()
                 )));
             }

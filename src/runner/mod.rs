@@ -385,6 +385,8 @@ pub struct Plan {
     /// The plan file as given (the runner keeps it with the plan).
     pub text: String,
     pub private: bool,
+    /// Who the runner mails when the whole plan ends (not each job).
+    pub notify_emails: Vec<String>,
     pub entries: Vec<PlanEntry>,
 }
 

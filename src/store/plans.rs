@@ -237,6 +237,8 @@ impl RawPlan {
 mod tests {
     use super::*;
 
+    const UID: &str = "2Zk00052rdUGExAcikZAlwCOacI";
+
     #[test]
     fn a_plan_is_recorded_completed_and_finished_once_known() {
         let mut store = Store::open_in_memory().unwrap();
@@ -253,18 +255,9 @@ mod tests {
         assert!(store.read().plan_by_token("lava", "tok").unwrap().is_none());
 
         store
-            .mark_plan(
-                id,
-                Some("2Zk00052rdUGExAcikZAlwCOacI"),
-                PlanState::Submitted,
-                None,
-            )
+            .mark_plan(id, Some(UID), PlanState::Submitted, None)
             .unwrap();
-        let p = store
-            .read()
-            .find_plan("2Zk00052rdUGExAcikZAlwCOacI")
-            .unwrap()
-            .unwrap();
+        let p = store.read().find_plan(UID).unwrap().unwrap();
         assert_eq!((p.state, p.jobs, p.jobs_done), (PlanState::Submitted, 0, 0));
         assert_eq!(
             store.read().find_plan(&id.to_string()).unwrap().unwrap().id,
@@ -283,12 +276,7 @@ mod tests {
         assert_eq!(p.report.unwrap()["tests"]["pass"], 2);
         // A late answer to the create request does not undo the callback.
         store
-            .mark_plan(
-                id,
-                Some("2Zk00052rdUGExAcikZAlwCOacI"),
-                PlanState::Submitted,
-                None,
-            )
+            .mark_plan(id, Some(UID), PlanState::Submitted, None)
             .unwrap();
         let p = store.read().find_plan(&id.to_string()).unwrap().unwrap();
         assert_eq!(p.state, PlanState::Finished);

@@ -1074,7 +1074,8 @@ impl Runner for TuxSuite {
             "name": plan.name, "description": plan.description, "is_public": !plan.private,
             "plan_callback": callback.map(|c| &c.url),
             "plan_callback_headers": callback.map(|c| json!({ CALLBACK_TOKEN_HEADER: c.token })),
-            "count": plan.count(), "plan_file": plan.text, "notify_emails": null
+            "count": plan.count(), "plan_file": plan.text,
+            "notify_emails": (!plan.notify_emails.is_empty()).then_some(&plan.notify_emails)
         });
         let url = format!("{}/plans", account.project_url());
         let (answer, text) = self.send(&TuxSuite::plan_request(url, body, false), feedback)?;

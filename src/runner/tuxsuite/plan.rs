@@ -305,6 +305,7 @@ pub fn read(file: &str, only: &[String], private: bool) -> Result<Plan, String> 
         description,
         text: file.to_string(),
         private,
+        notify_emails: vec![],
         entries,
     })
 }
