@@ -609,6 +609,9 @@ fn submit_batch(
     ));
     let result = runner.submit_jobs(&prepared, feedback);
     feedback.finished();
+    // The batch's rows are completed in one transaction, as they were
+    // recorded.
+    let done = store.batch()?;
     match result {
         Ok(accepted) => {
             let mut out = Vec::new();
@@ -617,21 +620,17 @@ fn submit_batch(
                 // Every row is completed, even after a uid kbridge cannot use.
                 match crate::model::check_uid(&a.uid) {
                     Ok(()) => {
-                        store.mark_submitted(id, &a.uid, &a.response)?;
+                        done.mark_submitted(id, &a.uid, &a.response)?;
                         out.push((id, a.uid));
                     }
                     Err(e) => {
                         let message = format!("{runner_code} accepted job {id} but {e}");
-                        store.mark_unsubmitted(
-                            id,
-                            JobState::Unknown,
-                            &message,
-                            Some(&a.response),
-                        )?;
+                        done.mark_unsubmitted(id, JobState::Unknown, &message, Some(&a.response))?;
                         refused.get_or_insert((message, id));
                     }
                 }
             }
+            done.commit()?;
             match refused {
                 None => Ok(out),
                 Some((message, job_id)) => Err(ScheduleError::Submission {
@@ -643,8 +642,9 @@ fn submit_batch(
         }
         Err(e) => {
             for id in &ids {
-                store.mark_unsubmitted(*id, e.job_state(), &e.to_string(), e.response())?;
+                done.mark_unsubmitted(*id, e.job_state(), &e.to_string(), e.response())?;
             }
+            done.commit()?;
             Err(ScheduleError::Submission {
                 message: format!("{e} (plan {plan_uid})"),
                 job_id: ids[0],

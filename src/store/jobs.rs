@@ -3,7 +3,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{classify, Batch, Db, Store, StoreError};
+use super::{Batch, Db, Store, StoreError};
 use crate::model::{now_rfc3339, Job, JobKind, JobSpec, JobState};
 
 /// A job about to be submitted: everything known before the runner
@@ -440,34 +440,20 @@ impl Store {
         Ok(id)
     }
 
-    /// Completes a job the runner accepted.
+    /// Completes a job the runner accepted, in a transaction of its own.
     pub fn mark_submitted(
         &mut self,
         id: i64,
         uid: &str,
         response: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "UPDATE jobs SET uid = ?2, response = ?4, updated_at = ?5,
-                     -- A callback may already have moved the job on.
-                     state = CASE WHEN state = ?6 THEN ?3 ELSE state END,
-                     detail = CASE WHEN state = ?6 THEN NULL ELSE detail END
-                 WHERE id = ?1",
-                params![
-                    id,
-                    uid,
-                    JobState::Submitted.as_str(),
-                    response.to_string(),
-                    now_rfc3339(),
-                    JobState::Submitting.as_str(),
-                ],
-            )
-            .map_err(|e| classify(&self.path, e))?;
-        Ok(())
+        let batch = self.batch()?;
+        batch.mark_submitted(id, uid, response)?;
+        batch.commit()
     }
 
-    /// Records that a submission did not succeed, and why.
+    /// Records that a submission did not succeed, and why, in a
+    /// transaction of its own.
     pub fn mark_unsubmitted(
         &mut self,
         id: i64,
@@ -475,20 +461,66 @@ impl Store {
         detail: &str,
         response: Option<&serde_json::Value>,
     ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
+        let batch = self.batch()?;
+        batch.mark_unsubmitted(id, state, detail, response)?;
+        batch.commit()
+    }
+}
+
+impl Batch<'_> {
+    /// Completes a job the runner accepted.
+    pub fn mark_submitted(
+        &self,
+        id: i64,
+        uid: &str,
+        response: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "UPDATE jobs SET uid = ?2, response = ?4, updated_at = ?5,
+                     -- A callback may already have moved the job on.
+                     state = CASE WHEN state = ?6 THEN ?3 ELSE state END,
+                     detail = CASE WHEN state = ?6 THEN NULL ELSE detail END
+                 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    uid,
+                    JobState::Submitted.as_str(),
+                    response.to_string(),
+                    now_rfc3339(),
+                    JobState::Submitting.as_str(),
+                ])
+            })
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Records that a submission did not succeed, and why.
+    pub fn mark_unsubmitted(
+        &self,
+        id: i64,
+        state: JobState,
+        detail: &str,
+        response: Option<&serde_json::Value>,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
                 "UPDATE jobs SET state = ?2, detail = ?3, response = ?4, updated_at = ?5
                  WHERE id = ?1 AND state = ?6",
-                params![
+            )
+            .and_then(|mut s| {
+                s.execute(params![
                     id,
                     state.as_str(),
                     crate::secrets::redact(detail),
                     response.map(|r| crate::secrets::redact(&r.to_string()).into_owned()),
                     now_rfc3339(),
                     JobState::Submitting.as_str(),
-                ],
-            )
-            .map_err(|e| classify(&self.path, e))?;
+                ])
+            })
+            .map_err(|e| self.fail(e))?;
         Ok(())
     }
 }

@@ -26,7 +26,7 @@ pub struct Artifacts {
 
 impl Artifacts {
     pub fn start() -> Artifacts {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let server = Arc::new(super::http_server("127.0.0.1:0"));
         let files: Arc<Mutex<BTreeMap<String, Vec<u8>>>> = Arc::default();
         let redirects: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
         let seen: Seen = Arc::default();

@@ -48,7 +48,7 @@ impl FakeKcidb {
 
     /// On a given address (to appear where a client already points).
     pub fn on(addr: &str) -> FakeKcidb {
-        let server = Arc::new(tiny_http::Server::http(addr).unwrap());
+        let server = Arc::new(super::http_server(addr));
         let state = Arc::new(Mutex::new(State::default()));
         let (s, st) = (server.clone(), state.clone());
         std::thread::spawn(move || {

@@ -77,7 +77,7 @@ pub struct FakeLava {
 impl FakeLava {
     /// A lab whose first job gets id `first_id`.
     pub fn start(first_id: u64) -> FakeLava {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let server = Arc::new(super::http_server("127.0.0.1:0"));
         let state = Arc::new(Mutex::new(State {
             next_id: first_id,
             ..State::default()

@@ -22,6 +22,27 @@ pub use lava::*;
 pub use listener::*;
 pub use tuxsuite::*;
 
+/// A stand-in's HTTP server on `addr` whose connections send at once:
+/// tiny_http writes an answer's headers and body separately, and with
+/// Nagle's algorithm the body then waits for the client's delayed ACK
+/// (about 40 ms on Linux), which no real service adds. Accepted sockets
+/// inherit TCP_NODELAY from the listening one.
+pub fn http_server(addr: &str) -> tiny_http::Server {
+    let addr: std::net::SocketAddr = addr.parse().expect("a socket address");
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )
+    .unwrap();
+    socket.set_reuse_address(true).unwrap();
+    socket.set_tcp_nodelay(true).unwrap();
+    socket.bind(&addr.into()).unwrap();
+    socket.listen(1024).unwrap();
+    let listener: std::net::TcpListener = socket.into();
+    tiny_http::Server::from_listener(listener, None).unwrap()
+}
+
 /// Polls `cond` until it holds, failing the test after `timeout`.
 #[track_caller]
 pub fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) {

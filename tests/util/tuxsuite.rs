@@ -73,7 +73,7 @@ pub struct FakeTuxSuite {
 
 impl FakeTuxSuite {
     pub fn start() -> FakeTuxSuite {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let server = Arc::new(super::http_server("127.0.0.1:0"));
         let state = Arc::new(Mutex::new(State::default()));
         let (s, st) = (server.clone(), state.clone());
         let thread = std::thread::spawn(move || {
