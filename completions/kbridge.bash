@@ -1837,7 +1837,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__plan)
-            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --job --build-id --notify-email --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --job --build-id --notify-email --tree --git-head --push --branch --sha --patch-series --no-cache --parameter --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1871,6 +1871,26 @@ _kbridge() {
                     return 0
                     ;;
                 --notify-email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tree)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --branch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sha)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --patch-series)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parameter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

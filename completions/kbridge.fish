@@ -438,6 +438,11 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l job -d 'Only the plan\'s jobs with this name (`*` matches anything); repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l build-id -d 'The build the plan\'s standalone tests (those without a build of the plan) test: its KCIDB id, or a build kbridge knows' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l notify-email -d 'Mail the whole plan\'s result to this address (once, not per job); repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l tree -d 'Repository of the plan\'s builds that name no git_repo (https://, http:// or git://)' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l branch -d 'Branch or tag of the builds that name neither git_ref nor git_sha' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l sha -d 'Commit of the builds that name neither git_ref nor git_sha' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l patch-series -d 'A patch series applied by every build that names no patch_series of its own (the forms `schedule build --patch-series` takes)' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l parameter -d 'Test parameter KEY=VALUE added to every test of the plan, sanity tests included, unless the test sets KEY itself; repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''
 lava\t''"
@@ -451,6 +456,9 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l git-head -d 'Builds that name no repository build the local checkout\'s HEAD (as `schedule build --git-head` does)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l push -d 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l no-cache -d 'Builds skip the runner\'s cache unless the plan says otherwise'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l validate -d 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'

@@ -163,6 +163,43 @@ pub struct PlanArgs {
     /// repeatable
     #[arg(long = "notify-email", value_name = "ADDRESS", value_parser = email)]
     pub notify_emails: Vec<String>,
+
+    /// Repository of the plan's builds that name no git_repo (https://,
+    /// http:// or git://)
+    #[arg(long, value_name = "URL", value_parser = git_url, value_hint = ValueHint::Url,
+          conflicts_with = "git_head")]
+    pub tree: Option<String>,
+
+    /// Builds that name no repository build the local checkout's HEAD (as
+    /// `schedule build --git-head` does)
+    #[arg(long, conflicts_with_all = ["branch", "sha"])]
+    pub git_head: bool,
+
+    /// With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first
+    #[arg(long, requires = "git_head")]
+    pub push: bool,
+
+    /// Branch or tag of the builds that name neither git_ref nor git_sha
+    #[arg(long, value_name = "REF", value_parser = non_empty, conflicts_with = "sha")]
+    pub branch: Option<String>,
+
+    /// Commit of the builds that name neither git_ref nor git_sha
+    #[arg(long, value_name = "SHA", value_parser = commit_sha)]
+    pub sha: Option<String>,
+
+    /// A patch series applied by every build that names no patch_series
+    /// of its own (the forms `schedule build --patch-series` takes)
+    #[arg(long, value_name = "SERIES", value_parser = non_empty)]
+    pub patch_series: Option<String>,
+
+    /// Builds skip the runner's cache unless the plan says otherwise
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Test parameter KEY=VALUE added to every test of the plan, sanity
+    /// tests included, unless the test sets KEY itself; repeatable
+    #[arg(long = "parameter", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub parameters: Vec<(String, String)>,
 }
 
 /// Flags shared by every `schedule` command.

@@ -70,6 +70,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         &[
             ("See what a plan would submit:", "kbridge schedule plan plan.yaml --dry-run"),
             ("Submit one job of it, and wait for it all:", "kbridge schedule plan plan.yaml --job defconfig --wait"),
+            ("Builds that name no repository take it from the command line:", "kbridge schedule plan plan.yaml --tree https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git --branch master --patch-series fixes.mbox"),
         ],
     ),
     (

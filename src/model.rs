@@ -224,6 +224,17 @@ pub struct TestOptions {
     pub host: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notify_emails: Vec<String>,
+    /// The lab the runner sends the test to, when not its default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lab: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lava_test_plans_project: Option<String>,
+    /// A build of the runner's own, tested instead of a kernel URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tuxbuild: Option<String>,
+    /// Firmware URLs by the runner's name for them (`fip`, `scp_fw`...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub firmware: Vec<(String, String)>,
 }
 
 impl TestOptions {

@@ -651,6 +651,22 @@ fn git_head_builds_the_checkouts_commit_once_the_remote_has_it() {
     assert!(entry.get("git_ref").is_none());
     // Now the remote has it, plain --git-head works.
     env.run_in(&work, &args).expect(0);
+    // A plan's builds that name no repository build it too.
+    let plan = env.path("plan.yaml");
+    std::fs::write(
+        &plan,
+        "version: 1\nname: head\njobs:\n- build: {toolchain: gcc-13, target_arch: riscv, kconfig: [defconfig]}\n",
+    )
+    .unwrap();
+    env.run_in(
+        &work,
+        &["schedule", "plan", plan.to_str().unwrap(), "--git-head"],
+    )
+    .expect(0);
+    let entry = &tux.submissions().last().unwrap().json()["builds"][0];
+    assert_eq!(entry["git_repo"], "https://git.example/linux.git");
+    assert_eq!(entry["git_sha"], sha.as_str());
+    assert!(entry["plan"].is_string());
 
     // A local path is no URL a runner can fetch.
     git(
@@ -807,6 +823,14 @@ fn a_plan_is_submitted_in_the_clients_order_each_job_recorded_first() {
         "a private plan's tests are private"
     );
     assert!(tests.iter().all(|t| t["plan"] == plan_uid.as_str()));
+    // The client's plan tests carry no host unless the plan names one.
+    assert!(
+        tests.iter().chain(sanity).all(|t| t.get("host").is_none()),
+        "{tests:?}"
+    );
+    assert!(tests
+        .iter()
+        .all(|t| t["lab"] == "https://lkft.validation.linaro.org"));
     // One token per job.
     let tokens: std::collections::BTreeSet<String> = builds
         .iter()
@@ -1176,4 +1200,113 @@ fn cancel_plan_cancels_its_unfinished_jobs_and_says_so_when_done() {
         "{}",
         usage.stderr
     );
+}
+
+/// The spec's example plan: its build names no repository, so the command
+/// line gives it, as with the client's `--git-repo`/`--git-ref`.
+const SMALL_PLAN: &str = "version: 1
+name: riscv-smoke
+description: defconfig build, boot sanity check, then LTP and kselftest
+jobs:
+- name: defconfig
+  build: {toolchain: gcc-13, target_arch: riscv, kconfig: [defconfig, CONFIG_KASAN=y]}
+  sanity_test: {device: qemu-riscv64}
+  tests:
+    - {device: qemu-riscv64, tests: [ltp-smoke], timeouts: {boot: 30}}
+    - {device: qemu-riscv64, tests: [kselftest-memfd], sharding: 2, parameters: {KSELFTEST: \"$BUILD/kselftest.tar.xz\"}}
+- name: fvp
+  tests:
+    - {device: fvp-aemva, kernel: 'https://storage.example/Image', fip: 'https://storage.example/fip.bin', lab: 'https://lab.example', lava_test_plans_project: lkft}
+";
+
+#[test]
+fn a_plan_takes_what_its_file_leaves_out_from_the_command_line() {
+    let tux = FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    let file = env.path("small-plan.yaml");
+    std::fs::write(&file, SMALL_PLAN).unwrap();
+    let mbox = b"From 1234 Mon Sep 17 00:00:00 2001\nSubject: [PATCH] fix\n\n---\n";
+    std::fs::write(env.path("fix.mbox"), mbox).unwrap();
+    let plan = |extra: &[&str]| {
+        let mut args = vec!["schedule", "plan", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    // Without a repository for the build, nothing is sent.
+    let run = plan(&["--build-id", "maestro:1"]).expect(2);
+    assert!(
+        run.error_line().contains("give --tree or --git-head"),
+        "{}",
+        run.stderr
+    );
+    let run = plan(&[
+        "--build-id",
+        "maestro:1",
+        "--tree",
+        "https://git.example/linux.git",
+        "--branch",
+        "master",
+        "--patch-series",
+        "nowhere.xz",
+    ])
+    .expect(2);
+    assert!(
+        run.error_line().contains("--patch-series"),
+        "{}",
+        run.stderr
+    );
+    assert!(tux.submissions().is_empty());
+    assert_eq!(env.job_rows(), 0);
+
+    plan(&[
+        "--build-id",
+        "maestro:1",
+        "--tree",
+        "https://git.example/linux.git",
+        "--branch",
+        "master",
+        "--no-cache",
+        "--patch-series",
+        "fix.mbox",
+        "--parameter",
+        "SKIPFILE=skipfile-lkft.yaml",
+        "--parameter",
+        "KSELFTEST=ignored",
+    ])
+    .expect(0);
+    let posts = tux.submissions();
+    assert_eq!(posts[0].json()["count"], 6);
+    let builds = posts[1].json();
+    let b = &builds["builds"][0];
+    assert_eq!(b["git_repo"], "https://git.example/linux.git");
+    assert_eq!(b["git_ref"], "master");
+    assert_eq!(b["no_cache"], true);
+    let (key, b64) = patch_key(mbox, "fix.mbox");
+    assert_eq!(b["kernel_patch_file"], key.as_str());
+    assert_eq!(builds["patches"][&key], b64.as_str());
+    let sanity = posts[2].json();
+    assert_eq!(
+        sanity[0]["parameters"],
+        json!({"SKIPFILE": "skipfile-lkft.yaml", "KSELFTEST": "ignored"})
+    );
+    let tests = posts[3].json();
+    let tests = tests.as_array().unwrap();
+    // The standalone FVP test, and the build's three (one sharded in 2).
+    assert_eq!(tests.len(), 4, "{tests:?}");
+    let memfd = tests
+        .iter()
+        .find(|t| t["tests"] == json!(["kselftest-memfd"]))
+        .unwrap();
+    assert_eq!(
+        memfd["parameters"]["KSELFTEST"], "$BUILD/kselftest.tar.xz",
+        "the file's own value wins"
+    );
+    assert_eq!(memfd["parameters"]["SKIPFILE"], "skipfile-lkft.yaml");
+    let fvp = tests.iter().find(|t| t["device"] == "fvp-aemva").unwrap();
+    assert_eq!(fvp["fip"], "https://storage.example/fip.bin");
+    assert!(fvp["scp_fw"].is_null());
+    assert_eq!(fvp["lab"], "https://lab.example");
+    assert_eq!(fvp["lava_test_plans_project"], "lkft");
+    assert_eq!(fvp["kernel"], "https://storage.example/Image");
+    assert!(fvp.get("waiting_for").is_none());
 }

@@ -6,7 +6,7 @@ use crate::commands::wait::{self, WaitFor};
 use crate::commands::{json, open_runner, print, Context};
 use crate::config::keys;
 use crate::error::{exit, Error};
-use crate::runner::Purpose;
+use crate::runner::{PlanDefaults, Purpose};
 use crate::scheduler;
 use crate::store::Store;
 
@@ -23,10 +23,48 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
             dry_run: common.dry_run,
         },
     )?;
+    let (tree, sha) = if args.git_head {
+        let head =
+            crate::githead::resolve(std::path::Path::new("."), args.push).map_err(Error::Usage)?;
+        (Some(head.repo), Some(head.sha))
+    } else {
+        (args.tree.clone(), args.sha.clone())
+    };
+    let defaults = PlanDefaults {
+        only: args.jobs.clone(),
+        private: common.private,
+        tree,
+        branch: args.branch.clone(),
+        sha,
+        no_cache: args.no_cache,
+        parameters: args.parameters.clone(),
+    };
     let mut plan = runner
-        .read_plan(&text, &args.jobs, common.private)
+        .read_plan(&text, &defaults)
         .map_err(|e| Error::Usage(format!("{}: {e}", args.file.display())))?;
     plan.notify_emails = args.notify_emails.clone();
+    // Series are read before anything is recorded: one that cannot be
+    // used stops the plan here.
+    let series = args
+        .patch_series
+        .as_deref()
+        .map(crate::patches::load)
+        .transpose()
+        .map_err(|e| Error::Usage(format!("--patch-series: {e}")))?;
+    for entry in &mut plan.entries {
+        let Some(build) = entry.build.as_mut() else {
+            continue;
+        };
+        build.options.patch_series = match &entry.patch_series {
+            Some(own) => Some(crate::patches::load(own).map_err(|e| {
+                Error::Usage(format!("{}: patch_series {own}: {e}", args.file.display()))
+            })?),
+            None => series.clone(),
+        };
+    }
+    for note in &plan.notes {
+        ctx.ui.note(note);
+    }
     if common.dry_run {
         let mut lines = vec![format!(
             "plan {} ({} jobs), nothing sent:",

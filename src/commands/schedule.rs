@@ -298,6 +298,7 @@ fn test_spec(
         shared: k.shared,
         host: k.host,
         notify_emails: k.notify_emails,
+        ..TestOptions::default()
     };
     TestSpec {
         options,

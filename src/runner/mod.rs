@@ -388,6 +388,28 @@ pub struct Plan {
     /// Who the runner mails when the whole plan ends (not each job).
     pub notify_emails: Vec<String>,
     pub entries: Vec<PlanEntry>,
+    /// What the user should know about how the file was read (settings
+    /// kbridge replaces with its own).
+    pub notes: Vec<String>,
+}
+
+/// What the command line gives the jobs of a plan; what the plan file
+/// says of a job comes first.
+#[derive(Debug, Clone, Default)]
+pub struct PlanDefaults {
+    /// Job names to keep (`*` matches anything); empty keeps every job.
+    pub only: Vec<String>,
+    /// Every job private, whatever the file says.
+    pub private: bool,
+    /// The repository of builds that name none.
+    pub tree: Option<String>,
+    /// The branch or commit of builds that name neither.
+    pub branch: Option<String>,
+    pub sha: Option<String>,
+    /// Builds skip the runner's cache unless the file says otherwise.
+    pub no_cache: bool,
+    /// Test parameters added to every test, below the file's own.
+    pub parameters: Vec<(String, String)>,
 }
 
 /// One build of a plan and the tests that follow it (or standalone tests
@@ -396,6 +418,9 @@ pub struct Plan {
 #[derive(Debug, Clone)]
 pub struct PlanEntry {
     pub build: Option<crate::model::BuildSpec>,
+    /// The build's own `patch_series` as the file gives it (a path, a URL
+    /// or a message-id), loaded by the command like `--patch-series`.
+    pub patch_series: Option<String>,
     pub sanity: Option<crate::model::TestSpec>,
     pub tests: Vec<crate::model::TestSpec>,
 }
@@ -591,10 +616,10 @@ pub trait Runner: Send + Sync {
         ))
     }
 
-    /// Reads a plan file (`only`: job names to keep, `*` matching
-    /// anything). Pure: nothing is sent.
-    fn read_plan(&self, text: &str, only: &[String], private: bool) -> Result<Plan, PrepareError> {
-        let _ = (text, only, private);
+    /// Reads a plan file, with what the command line gives every job of
+    /// it. Pure: nothing is read or sent.
+    fn read_plan(&self, text: &str, defaults: &PlanDefaults) -> Result<Plan, PrepareError> {
+        let _ = (text, defaults);
         Err(PrepareError::Unsupported("this runner has no plans".into()))
     }
 

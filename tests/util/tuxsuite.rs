@@ -434,7 +434,8 @@ fn uuid_v3_dns(name: &str) -> String {
 fn new_test(body: &Value, st: &Mutex<State>) -> Result<Value, (u16, Value)> {
     let refuse = |code: u16, msg: &str| (code, json!({"error": msg}));
     let waits = body["waiting_for"].as_str();
-    if body["device"].as_str().is_none() || (body["kernel"].as_str().is_none() && waits.is_none()) {
+    let kernel = body["kernel"].as_str().or(body["tuxbuild"].as_str());
+    if body["device"].as_str().is_none() || (kernel.is_none() && waits.is_none()) {
         return Err(refuse(400, "device and kernel are required"));
     }
     if waits.is_some() && body["kernel"].as_str().is_some() {

@@ -514,10 +514,21 @@ impl TuxSuite {
             body.insert(k.into(), json!(v));
         }
         for k in FIRMWARE {
-            body.insert(k.into(), Value::Null);
+            let url = o
+                .firmware
+                .iter()
+                .find(|(name, _)| name == k)
+                .map(|(_, u)| u);
+            body.insert(k.into(), json!(url));
         }
-        body.insert("lab".into(), json!(DEFAULT_LAB));
-        body.insert("lava_test_plans_project".into(), Value::Null);
+        body.insert("lab".into(), json!(o.lab.as_deref().unwrap_or(DEFAULT_LAB)));
+        body.insert(
+            "lava_test_plans_project".into(),
+            json!(o.lava_test_plans_project),
+        );
+        if let Some(b) = &o.tuxbuild {
+            body.insert("tuxbuild".into(), json!(b));
+        }
         body.insert(
             "host".into(),
             json!(o.host.as_deref().unwrap_or(DEFAULT_HOST)),
@@ -1049,10 +1060,9 @@ impl Runner for TuxSuite {
     fn read_plan(
         &self,
         text: &str,
-        only: &[String],
-        private: bool,
+        defaults: &crate::runner::PlanDefaults,
     ) -> Result<crate::runner::Plan, PrepareError> {
-        plan::read(text, only, private).map_err(PrepareError::Unsupported)
+        plan::read(text, defaults).map_err(PrepareError::Unsupported)
     }
 
     fn has_plans(&self) -> bool {
@@ -1115,7 +1125,15 @@ impl Runner for TuxSuite {
                     entry
                 }
                 JobSpec::Test(t) | JobSpec::Boot(t) if !builds => {
-                    TuxSuite::test_body(t, cb.as_ref())
+                    let mut entry = TuxSuite::test_body(t, cb.as_ref());
+                    // The client's plan tests carry a host only when the
+                    // plan names one.
+                    if t.options.host.is_none() {
+                        if let Some(o) = entry.as_object_mut() {
+                            o.remove("host");
+                        }
+                    }
+                    entry
                 }
                 _ => {
                     return Err(PrepareError::Unsupported(

@@ -6,10 +6,10 @@
 use serde_json::{Map, Value};
 
 use crate::model::{BuildOptions, BuildSpec, TestOptions, TestSpec};
-use crate::runner::{Plan, PlanEntry};
+use crate::runner::{Plan, PlanDefaults, PlanEntry};
 
 /// The keys a plan build may carry.
-const BUILD_KEYS: [&str; 16] = [
+const BUILD_KEYS: [&str; 19] = [
     "git_repo",
     "git_ref",
     "git_sha",
@@ -25,11 +25,14 @@ const BUILD_KEYS: [&str; 16] = [
     "no_cache",
     "is_public",
     "notify_emails",
+    "patch_series",
+    "callback",
+    "callback_headers",
     "name",
 ];
 
 /// The keys a plan test may carry.
-const TEST_KEYS: [&str; 19] = [
+const TEST_KEYS: [&str; 30] = [
     "device",
     "tests",
     "parameters",
@@ -43,12 +46,33 @@ const TEST_KEYS: [&str; 19] = [
     "qemu_image",
     "shared",
     "host",
+    "tuxbuild",
     "test_name",
+    "lab",
+    "lava_test_plans_project",
+    "notify_emails",
+    "callback",
+    "callback_header",
     "sharding",
     "kernel",
     "modules",
-    "notify_emails",
+    "ap_romfw",
+    "fip",
+    "mcp_fw",
+    "mcp_romfw",
+    "scp_fw",
+    "scp_romfw",
     "name",
+];
+
+/// The firmware keys of a standalone plan test.
+const FIRMWARE_KEYS: [&str; 6] = [
+    "ap_romfw",
+    "fip",
+    "mcp_fw",
+    "mcp_romfw",
+    "scp_fw",
+    "scp_romfw",
 ];
 
 /// `*` matches any run of characters; everything else itself.
@@ -112,15 +136,22 @@ fn check_keys(v: &Value, allowed: &[&str], what: &str) -> Result<(), String> {
     }
 }
 
-fn build(v: &Value, private: bool) -> Result<BuildSpec, String> {
+fn build(v: &Value, defaults: &PlanDefaults) -> Result<BuildSpec, String> {
     check_keys(v, &BUILD_KEYS, "plan build")?;
-    let tree = text(v, "git_repo").ok_or("a plan build needs git_repo")?;
-    let (branch, sha) = (text(v, "git_ref"), text(v, "git_sha"));
+    let tree = text(v, "git_repo")
+        .or_else(|| defaults.tree.clone())
+        .ok_or("a plan build needs git_repo (or give --tree or --git-head)")?;
+    // The build's own ref or commit replaces the command line's.
+    let (branch, sha) = match (text(v, "git_ref"), text(v, "git_sha")) {
+        (None, None) => (defaults.branch.clone(), defaults.sha.clone()),
+        own => own,
+    };
     if branch.is_some() == sha.is_some() {
         return Err(format!(
-            "the build of {tree} needs exactly one of git_ref and git_sha"
+            "the build of {tree} needs exactly one of git_ref and git_sha (or give --branch or --sha)"
         ));
     }
+    let private = defaults.private;
     Ok(BuildSpec {
         tree,
         branch,
@@ -136,7 +167,10 @@ fn build(v: &Value, private: bool) -> Result<BuildSpec, String> {
             build_name: text(v, "build_name"),
             kernel_image: text(v, "kernel_image"),
             image_sha: text(v, "image_sha"),
-            no_cache: v["no_cache"] == Value::Bool(true),
+            no_cache: match &v["no_cache"] {
+                Value::Bool(b) => *b,
+                _ => defaults.no_cache,
+            },
             notify_emails: strings(&v["notify_emails"]),
             patch_series: None,
         },
@@ -144,8 +178,15 @@ fn build(v: &Value, private: bool) -> Result<BuildSpec, String> {
 }
 
 /// One test map, expanded by its `sharding`.
-fn tests(v: &Value, private: bool) -> Result<Vec<TestSpec>, String> {
+fn tests(v: &Value, defaults: &PlanDefaults) -> Result<Vec<TestSpec>, String> {
     check_keys(v, &TEST_KEYS, "plan test")?;
+    let private = defaults.private;
+    let mut parameters = pairs(&v["parameters"]);
+    for (k, val) in &defaults.parameters {
+        if !parameters.iter().any(|(own, _)| own == k) {
+            parameters.push((k.clone(), val.clone()));
+        }
+    }
     let device = text(v, "device").ok_or("a plan test needs device")?;
     let overlays = match &v["overlay"] {
         Value::String(u) => vec![(u.clone(), "/".to_string())],
@@ -184,7 +225,7 @@ fn tests(v: &Value, private: bool) -> Result<Vec<TestSpec>, String> {
             .filter(|t| t != "boot")
             .collect(),
         collection: None,
-        parameters: pairs(&v["parameters"]),
+        parameters,
         // A private plan's tests are private too (the client forgets).
         private,
         waits_for: None,
@@ -202,6 +243,13 @@ fn tests(v: &Value, private: bool) -> Result<Vec<TestSpec>, String> {
             shared: v["shared"] == Value::Bool(true),
             host: text(v, "host"),
             notify_emails: strings(&v["notify_emails"]),
+            lab: text(v, "lab"),
+            lava_test_plans_project: text(v, "lava_test_plans_project"),
+            tuxbuild: text(v, "tuxbuild"),
+            firmware: FIRMWARE_KEYS
+                .iter()
+                .filter_map(|k| Some((k.to_string(), text(v, k)?)))
+                .collect(),
         },
     };
     let shards = v["sharding"].as_u64().unwrap_or(1).max(1);
@@ -230,7 +278,7 @@ fn list<'a>(job: &'a Map<String, Value>, one: &str, many: &str) -> Vec<&'a Value
 }
 
 /// Reads a plan file; errors name what is wrong, and where.
-pub fn read(file: &str, only: &[String], private: bool) -> Result<Plan, String> {
+pub fn read(file: &str, defaults: &PlanDefaults) -> Result<Plan, String> {
     let yaml: yaml_serde::Value =
         yaml_serde::from_str(file).map_err(|e| format!("the plan is not valid YAML: {e}"))?;
     let v: Value = serde_json::to_value(&yaml).map_err(|e| format!("the plan: {e}"))?;
@@ -240,7 +288,9 @@ pub fn read(file: &str, only: &[String], private: bool) -> Result<Plan, String> 
     let name = text(&v, "name").ok_or("the plan has no name")?;
     let description = text(&v, "description").unwrap_or_default();
     let jobs = v["jobs"].as_array().ok_or("the plan has no jobs list")?;
+    let only = &defaults.only;
     let mut entries = Vec::new();
+    let mut notes = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
         let Some(m) = job.as_object() else {
             return Err(format!("job {} of the plan is not a mapping", i + 1));
@@ -257,18 +307,17 @@ pub fn read(file: &str, only: &[String], private: bool) -> Result<Plan, String> 
                 "'{k}' is not a job key (build, builds, test, tests, sanity_test)"
             )));
         }
-        let builds = list(m, "build", "builds")
-            .into_iter()
-            .map(|b| build(b, private))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(at)?;
+        let mut builds = Vec::new();
+        for b in list(m, "build", "builds") {
+            builds.push((build(b, defaults).map_err(at)?, text(b, "patch_series")));
+        }
         let mut job_tests = Vec::new();
         for t in list(m, "test", "tests") {
-            job_tests.extend(tests(t, private).map_err(at)?);
+            job_tests.extend(tests(t, defaults).map_err(at)?);
         }
         let sanity = match m.get("sanity_test") {
             Some(s) => {
-                let mut one = tests(s, private).map_err(at)?;
+                let mut one = tests(s, defaults).map_err(at)?;
                 if one.len() != 1 {
                     return Err(at("a sanity test cannot be sharded".into()));
                 }
@@ -276,17 +325,34 @@ pub fn read(file: &str, only: &[String], private: bool) -> Result<Plan, String> 
             }
             None => None,
         };
+        // Every job reports to kbridge, with a token of its own.
+        let maps = list(m, "build", "builds")
+            .into_iter()
+            .chain(list(m, "test", "tests"))
+            .chain(m.get("sanity_test"));
+        if maps.into_iter().any(|j| {
+            j.get("callback").is_some()
+                || j.get("callback_header").is_some()
+                || j.get("callback_headers").is_some()
+        }) {
+            notes.push(format!(
+                "job {} ({job_name}) of the plan: its callback settings are replaced by kbridge's own (each job reports to `kbridge listen` with a token of its own)",
+                i + 1
+            ));
+        }
         if builds.is_empty() {
             entries.push(PlanEntry {
                 build: None,
+                patch_series: None,
                 sanity,
                 tests: job_tests,
             });
         } else {
             // A matrix: every test of the job for every build of it.
-            for b in builds {
+            for (b, patch_series) in builds {
                 entries.push(PlanEntry {
                     build: Some(b),
+                    patch_series,
                     sanity: sanity.clone(),
                     tests: job_tests.clone(),
                 });
@@ -304,9 +370,10 @@ pub fn read(file: &str, only: &[String], private: bool) -> Result<Plan, String> 
         name,
         description,
         text: file.to_string(),
-        private,
+        private: defaults.private,
         notify_emails: vec![],
         entries,
+        notes,
     })
 }
 
@@ -316,9 +383,17 @@ mod tests {
 
     const PLAN: &str = "version: 1\nname: riscv-smoke\ndescription: d\njobs:\n- name: defconfig\n  builds:\n  - {toolchain: gcc-13, target_arch: riscv, kconfig: [defconfig], git_repo: 'https://git.example/l.git', git_ref: master}\n  - {toolchain: clang-18, target_arch: riscv, kconfig: [defconfig], git_repo: 'https://git.example/l.git', git_ref: master}\n  sanity_test: {device: qemu-riscv64}\n  tests:\n  - {device: qemu-riscv64, tests: [ltp-smoke], timeouts: {boot: 30}}\n  - {device: qemu-riscv64, tests: [kselftest-memfd], sharding: 2, parameters: {KSELFTEST: '$BUILD/kselftest.tar.xz'}}\n";
 
+    fn only(names: &[&str], private: bool) -> PlanDefaults {
+        PlanDefaults {
+            only: names.iter().map(|n| n.to_string()).collect(),
+            private,
+            ..PlanDefaults::default()
+        }
+    }
+
     #[test]
     fn a_plan_is_a_matrix_with_sanity_tests_and_shards() {
-        let p = read(PLAN, &[], true).unwrap();
+        let p = read(PLAN, &only(&[], true)).unwrap();
         assert_eq!(p.entries.len(), 2, "one entry per build");
         assert_eq!(
             p.count(),
@@ -334,16 +409,65 @@ mod tests {
             tests.iter().all(|t| t.private),
             "a private plan's tests are private"
         );
-        assert!(read(PLAN, &["nope*".into()], false)
+        assert!(read(PLAN, &only(&["nope*"], false))
             .unwrap_err()
             .contains("no job"));
-        assert!(read(PLAN, &["def*".into()], false).is_ok());
+        assert!(read(PLAN, &only(&["def*"], false)).is_ok());
         let bad = PLAN.replace("timeouts", "timeoutz");
-        assert!(read(&bad, &[], false)
+        assert!(read(&bad, &only(&[], false))
             .unwrap_err()
             .contains("does not take 'timeoutz'"));
-        assert!(read("version: 2\n", &[], false)
+        assert!(read("version: 2\n", &only(&[], false))
             .unwrap_err()
             .contains("version: 1"));
+    }
+
+    /// The spec's own example: builds take their repository and ref from
+    /// the command line, which a build's own settings replace.
+    #[test]
+    fn the_command_line_gives_what_the_file_leaves_out() {
+        let file = "version: 1\nname: n\njobs:\n- builds:\n  - {toolchain: gcc-13, target_arch: riscv, kconfig: [defconfig]}\n  - {toolchain: gcc-13, target_arch: riscv, kconfig: [defconfig], git_sha: abc1234, no_cache: false, patch_series: fixes.mbox, callback: 'https://elsewhere.example/cb'}\n  tests:\n  - {device: qemu-riscv64, tests: [ltp-smoke], parameters: {SKIPFILE: own}, lab: 'https://lab.example', lava_test_plans_project: lkft}\n";
+        let missing = read(file, &only(&[], false)).unwrap_err();
+        assert!(missing.contains("give --tree or --git-head"), "{missing}");
+        let defaults = PlanDefaults {
+            tree: Some("https://git.example/l.git".into()),
+            branch: Some("master".into()),
+            no_cache: true,
+            parameters: vec![
+                ("SKIPFILE".into(), "cli".into()),
+                ("SHARD".into(), "1".into()),
+            ],
+            ..PlanDefaults::default()
+        };
+        let p = read(file, &defaults).unwrap();
+        let (a, b) = (
+            p.entries[0].build.as_ref().unwrap(),
+            p.entries[1].build.as_ref().unwrap(),
+        );
+        assert_eq!(a.tree, "https://git.example/l.git");
+        assert_eq!(
+            (a.branch.as_deref(), a.sha.as_deref()),
+            (Some("master"), None)
+        );
+        assert!(a.options.no_cache);
+        assert_eq!(
+            (b.branch.as_deref(), b.sha.as_deref()),
+            (None, Some("abc1234"))
+        );
+        assert!(!b.options.no_cache, "the build's own setting wins");
+        assert_eq!(p.entries[1].patch_series.as_deref(), Some("fixes.mbox"));
+        assert_eq!(p.entries[0].patch_series, None);
+        let t = &p.entries[0].tests[0];
+        assert_eq!(
+            t.parameters,
+            [
+                ("SKIPFILE".to_string(), "own".to_string()),
+                ("SHARD".to_string(), "1".to_string())
+            ]
+        );
+        assert_eq!(t.options.lab.as_deref(), Some("https://lab.example"));
+        assert_eq!(t.options.lava_test_plans_project.as_deref(), Some("lkft"));
+        assert_eq!(p.notes.len(), 1, "{:?}", p.notes);
+        assert!(p.notes[0].contains("replaced by kbridge's own"));
     }
 }
