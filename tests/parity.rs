@@ -1251,7 +1251,34 @@ fn a_plan_takes_what_its_file_leaves_out_from_the_command_line() {
     ])
     .expect(2);
     assert!(
-        run.error_line().contains("--patch-series"),
+        run.error_line()
+            .contains("--patch-series 'nowhere.xz' is not"),
+        "{}",
+        run.stderr
+    );
+    // A build's own series is read the same way, and named as the file's.
+    let own = env.path("own-plan.yaml");
+    std::fs::write(
+        &own,
+        SMALL_PLAN.replace("build: {", "build: {patch_series: gone.mbox, "),
+    )
+    .unwrap();
+    let run = env
+        .run(&[
+            "schedule",
+            "plan",
+            own.to_str().unwrap(),
+            "--build-id",
+            "maestro:1",
+            "--tree",
+            "https://git.example/linux.git",
+            "--branch",
+            "master",
+        ])
+        .expect(2);
+    assert!(
+        run.error_line()
+            .contains("own-plan.yaml: patch_series 'gone.mbox' is not"),
         "{}",
         run.stderr
     );

@@ -50,14 +50,16 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
         .as_deref()
         .map(crate::patches::load)
         .transpose()
-        .map_err(|e| Error::Usage(format!("--patch-series: {e}")))?;
+        .map_err(Error::Usage)?;
     for entry in &mut plan.entries {
         let Some(build) = entry.build.as_mut() else {
             continue;
         };
         build.options.patch_series = match &entry.patch_series {
+            // Its messages name the flag; here the value came from the file.
             Some(own) => Some(crate::patches::load(own).map_err(|e| {
-                Error::Usage(format!("{}: patch_series {own}: {e}", args.file.display()))
+                let e = e.replacen("--patch-series ", "patch_series ", 1);
+                Error::Usage(format!("{}: {e}", args.file.display()))
             })?),
             None => series.clone(),
         };
