@@ -206,6 +206,36 @@ mod tests {
     }
 
     #[test]
+    fn plans_of_a_version_6_store_are_kept_from_their_jobs() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch("PRAGMA user_version = 6").unwrap();
+        for (uid, at) in [
+            ("a1", "2026-01-02T00:00:00Z"),
+            ("a2", "2026-01-01T00:00:00Z"),
+        ] {
+            conn.execute(
+                "INSERT INTO jobs (runner, kind, uid, state, spec, request, scheduled_at, updated_at, plan)
+                 VALUES ('tuxsuite', 'build', ?1, 'completed', '{}', 'null', ?2, ?2, 'P1')",
+                [uid, at],
+            )
+            .unwrap();
+        }
+        assert_eq!(migrate(&mut conn).unwrap(), Outcome::Current);
+        let (uid, state, created): (String, String, String) = conn
+            .query_row("SELECT uid, state, created_at FROM plans", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(
+            (uid.as_str(), state.as_str(), created.as_str()),
+            ("P1", "submitted", "2026-01-01T00:00:00Z")
+        );
+    }
+
+    #[test]
     fn newer_schema_is_reported() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(&format!("PRAGMA user_version = {}", LATEST + 1))
