@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 
+use super::FIRMWARE;
 use crate::model::{BuildOptions, BuildSpec, TestOptions, TestSpec};
 use crate::runner::{Plan, PlanDefaults, PlanEntry};
 
@@ -31,8 +32,8 @@ const BUILD_KEYS: [&str; 19] = [
     "name",
 ];
 
-/// The keys a plan test may carry.
-const TEST_KEYS: [&str; 30] = [
+/// The keys a plan test may carry, besides the firmware keys.
+const TEST_KEYS: [&str; 24] = [
     "device",
     "tests",
     "parameters",
@@ -56,23 +57,7 @@ const TEST_KEYS: [&str; 30] = [
     "sharding",
     "kernel",
     "modules",
-    "ap_romfw",
-    "fip",
-    "mcp_fw",
-    "mcp_romfw",
-    "scp_fw",
-    "scp_romfw",
     "name",
-];
-
-/// The firmware keys of a standalone plan test.
-const FIRMWARE_KEYS: [&str; 6] = [
-    "ap_romfw",
-    "fip",
-    "mcp_fw",
-    "mcp_romfw",
-    "scp_fw",
-    "scp_romfw",
 ];
 
 /// `*` matches any run of characters; everything else itself.
@@ -123,7 +108,8 @@ fn pairs(v: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn check_keys(v: &Value, allowed: &[&str], what: &str) -> Result<(), String> {
+fn check_keys(v: &Value, allowed: &[&[&str]], what: &str) -> Result<(), String> {
+    let allowed: Vec<&str> = allowed.concat();
     let Some(m) = v.as_object() else {
         return Err(format!("a {what} must be a mapping"));
     };
@@ -137,7 +123,7 @@ fn check_keys(v: &Value, allowed: &[&str], what: &str) -> Result<(), String> {
 }
 
 fn build(v: &Value, defaults: &PlanDefaults) -> Result<BuildSpec, String> {
-    check_keys(v, &BUILD_KEYS, "plan build")?;
+    check_keys(v, &[&BUILD_KEYS], "plan build")?;
     let tree = text(v, "git_repo")
         .or_else(|| defaults.tree.clone())
         .ok_or("a plan build needs git_repo (or give --tree or --git-head)")?;
@@ -179,7 +165,7 @@ fn build(v: &Value, defaults: &PlanDefaults) -> Result<BuildSpec, String> {
 
 /// One test map, expanded by its `sharding`.
 fn tests(v: &Value, defaults: &PlanDefaults) -> Result<Vec<TestSpec>, String> {
-    check_keys(v, &TEST_KEYS, "plan test")?;
+    check_keys(v, &[&TEST_KEYS, &FIRMWARE], "plan test")?;
     let private = defaults.private;
     let mut parameters = pairs(&v["parameters"]);
     for (k, val) in &defaults.parameters {
@@ -246,7 +232,7 @@ fn tests(v: &Value, defaults: &PlanDefaults) -> Result<Vec<TestSpec>, String> {
             lab: text(v, "lab"),
             lava_test_plans_project: text(v, "lava_test_plans_project"),
             tuxbuild: text(v, "tuxbuild"),
-            firmware: FIRMWARE_KEYS
+            firmware: FIRMWARE
                 .iter()
                 .filter_map(|k| Some((k.to_string(), text(v, k)?)))
                 .collect(),
