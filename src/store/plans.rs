@@ -240,6 +240,18 @@ mod tests {
     const UID: &str = "2Zk00052rdUGExAcikZAlwCOacI";
 
     #[test]
+    fn a_job_is_done_once_reported_on_or_never_created() {
+        for state in JobState::ALL {
+            let done = state.reported() || state == JobState::Failed;
+            assert_eq!(
+                SELECT.contains(&format!("'{state}'")),
+                done,
+                "{state} in the done count"
+            );
+        }
+    }
+
+    #[test]
     fn a_plan_is_recorded_completed_and_finished_once_known() {
         let mut store = Store::open_in_memory().unwrap();
         let id = store.insert_plan("tuxsuite", "smoke", Some("tok")).unwrap();
