@@ -1,6 +1,7 @@
 //! `kbridge schedule plan` on a 100-job plan (10 builds, a sanity test
 //! each, and 8 tests after each sanity test) against the TuxSuite
-//! stand-in: wall time and the requests it made.
+//! stand-in: wall time and the requests it made; then the requests one
+//! round of `kbridge wait --plan` makes over its unfinished jobs.
 //!
 //! Run with `cargo bench --bench plan`.
 
@@ -45,5 +46,17 @@ fn main() {
         out["jobs"].as_array().unwrap().len(),
         elapsed.as_secs_f64() * 1000.0,
         tux.submissions().len()
+    );
+
+    // One round of polling over the plan's 100 unfinished jobs: the
+    // plan's pages (50 jobs each, per kind) rather than a request per job.
+    let plan = out["plan"].as_str().unwrap();
+    let before = tux.received().len();
+    env.set("KBRIDGE_POLL_INTERVAL", "600");
+    env.run(&["wait", "--plan", plan, "--timeout", "2s", "--quiet"])
+        .expect(124);
+    println!(
+        "wait --plan, one round over 100 unfinished jobs: {} requests",
+        tux.received().len() - before
     );
 }

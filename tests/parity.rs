@@ -1337,3 +1337,78 @@ fn a_plan_takes_what_its_file_leaves_out_from_the_command_line() {
     assert_eq!(fvp["kernel"], "https://storage.example/Image");
     assert!(fvp.get("waiting_for").is_none());
 }
+
+#[test]
+fn waiting_on_a_plan_reads_its_pages_rather_than_each_job() {
+    let tux = FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    let art = crate::util::Artifacts::start();
+    env.set("KBRIDGE_POLL_INTERVAL", "0.2")
+        .set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.host());
+    tux.set_plan_page(3);
+    let file = env.path("plan.yaml");
+    std::fs::write(&file, PLAN).unwrap();
+    let out = env
+        .run(&["schedule", "plan", file.to_str().unwrap(), "--json"])
+        .expect(0)
+        .json();
+    let plan_uid = out["plan"].as_str().unwrap().to_string();
+    let uids: Vec<String> = out["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["uid"].as_str().unwrap().to_string())
+        .collect();
+    for uid in &uids[..2] {
+        tux.finish_build(uid, &format!("{}/builds/{uid}/", art.url()), true);
+    }
+    for uid in &uids[2..] {
+        let download = art.test_job(uid, crate::util::RESULTS_JSON, "boot\n");
+        tux.finish_test(uid, &download, json!({"boot": "pass", "ltp-smoke": "pass"}));
+    }
+    let summary = env.run(&["wait", "--plan", &plan_uid, "--json"]).json();
+    assert_eq!(summary["jobs"].as_array().unwrap().len(), 8, "{summary}");
+    // 2 builds fit one page, 6 tests two: two requests, and none per job.
+    let gets = tux.plan_gets();
+    assert_eq!(gets.len(), 2, "{gets:?}");
+    assert!(gets[0].ends_with(&format!("/plans/{plan_uid}")), "{gets:?}");
+    assert!(gets[1].ends_with("?start_tests=3"), "{gets:?}");
+    let per_job: Vec<usize> = uids.iter().map(|u| tux.polls(u)).collect();
+    assert!(
+        per_job.iter().all(|n| *n == 0),
+        "{per_job:?} {:?}",
+        tux.received()
+            .iter()
+            .filter(|r| r.method == "GET")
+            .map(|r| r.path.clone())
+            .collect::<Vec<_>>()
+    );
+
+    // A job of no plan is asked about on its own.
+    let again = env
+        .run(&[
+            "schedule",
+            "test",
+            "--kernel",
+            KERNEL,
+            "--tests",
+            "ltp-smoke",
+            "--build-id",
+            "maestro:1",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    let uid = again["uid"].as_str().unwrap().to_string();
+    let download = art.test_job(&uid, crate::util::RESULTS_JSON, "boot\n");
+    tux.finish_test(
+        &uid,
+        &download,
+        json!({"boot": "pass", "ltp-smoke": "pass"}),
+    );
+    let waited = env
+        .run(&["wait", &again["id"].to_string(), "--json"])
+        .json();
+    assert_eq!(waited["jobs"][0]["state"], "completed", "{waited}");
+    assert_eq!(tux.polls(&uid), 1);
+}

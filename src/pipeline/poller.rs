@@ -55,6 +55,11 @@ pub struct Poller {
     pub concurrency: usize,
 }
 
+/// The fewest due jobs of one plan asked about together: below it, each
+/// is asked on its own (one request each, against at least one per page
+/// of the plan).
+const PLAN_POLL_MIN: usize = 4;
+
 /// A job queued this long is asked half as often, and four times less
 /// after [`QUEUED_LONGER`].
 const QUEUED_LONG: Duration = Duration::from_secs(600);
@@ -182,19 +187,57 @@ impl Poller {
     /// Polls jobs, `concurrency` at a time, on as many threads for the
     /// whole round.
     fn poll_all(&self, due: Vec<Job>) -> Vec<(Job, Result<Polled, FetchError>)> {
+        // Several due jobs of one plan are asked about together, when
+        // their runner can: a plan's pages cost fewer requests than its
+        // jobs one by one.
+        let mut plans: HashMap<(&str, &str), Vec<&Job>> = HashMap::new();
+        for job in &due {
+            if let Some(plan) = job.plan.as_deref() {
+                plans.entry((&job.runner, plan)).or_default().push(job);
+            }
+        }
+        let mut work: Vec<Vec<&Job>> = Vec::new();
+        for job in &due {
+            match job
+                .plan
+                .as_deref()
+                .and_then(|p| plans.get(&(job.runner.as_str(), p)))
+            {
+                Some(group) if group.len() >= PLAN_POLL_MIN => {
+                    if group[0].id == job.id {
+                        work.push(group.clone());
+                    }
+                }
+                _ => work.push(vec![job]),
+            }
+        }
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let threads = self.concurrency.clamp(1, due.len().max(1));
+        let threads = self.concurrency.clamp(1, work.len().max(1));
         let mut by_id: HashMap<i64, Result<Polled, FetchError>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|_| {
                     s.spawn(|| {
                         let mut mine = Vec::new();
-                        while let Some(job) = due.get(next.fetch_add(1, Ordering::Relaxed)) {
-                            let result = match self.runners.get(job.runner.as_str()) {
-                                Some(r) => r.poll(job),
-                                None => Err(FetchError::Permanent("runner not configured".into())),
+                        while let Some(jobs) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
+                            let Some(r) = self.runners.get(jobs[0].runner.as_str()) else {
+                                for job in jobs {
+                                    let why = FetchError::Permanent("runner not configured".into());
+                                    mine.push((job.id, Err(why)));
+                                }
+                                continue;
                             };
-                            mine.push((job.id, result));
+                            let together = match (jobs.len(), jobs[0].plan.as_deref()) {
+                                (2.., Some(plan)) => r
+                                    .poll_plan(plan, jobs)
+                                    .filter(|answers| answers.len() == jobs.len()),
+                                _ => None,
+                            };
+                            match together {
+                                Some(answers) => {
+                                    mine.extend(jobs.iter().map(|j| j.id).zip(answers));
+                                }
+                                None => mine.extend(jobs.iter().map(|j| (j.id, r.poll(j)))),
+                            }
                         }
                         mine
                     })

@@ -585,6 +585,14 @@ pub trait Runner: Send + Sync {
     /// Asks the runner where a job stands.
     fn poll(&self, job: &Job) -> Result<Polled, FetchError>;
 
+    /// Asks the runner where several jobs of plan `plan` stand in as few
+    /// requests as it allows: one answer per job, in order. `None`: the
+    /// runner cannot, and each job is polled on its own.
+    fn poll_plan(&self, plan: &str, jobs: &[&Job]) -> Option<Vec<Result<Polled, FetchError>>> {
+        let _ = (plan, jobs);
+        None
+    }
+
     /// How long the runner keeps a job's results; polling a job older than
     /// that is pointless.
     fn results_lifetime(&self) -> Option<Duration> {

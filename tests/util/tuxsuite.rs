@@ -55,6 +55,9 @@ struct State {
     jobs: std::collections::BTreeMap<String, Value>,
     /// Every plan created, by uid, as its POST gave it.
     plans: std::collections::BTreeMap<String, Value>,
+    /// How many builds or tests `GET …/plans/UID` gives per page (50 when
+    /// unset).
+    plan_page: Option<usize>,
     /// The key `GET .../keys` gives as `ssh.pub`.
     key: Option<String>,
     /// A kbridge database whose job rows are counted at each request.
@@ -130,6 +133,20 @@ impl FakeTuxSuite {
             .count()
     }
 
+    /// Sets how many builds or tests a plan's page holds.
+    pub fn set_plan_page(&self, n: usize) {
+        self.state.lock().unwrap().plan_page = Some(n);
+    }
+
+    /// The `GET …/plans/…` requests received.
+    pub fn plan_gets(&self) -> Vec<String> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.method == "GET" && r.path.contains("/plans/"))
+            .map(|r| r.path)
+            .collect()
+    }
+
     /// The job as TuxSuite describes it now.
     pub fn job(&self, uid: &str) -> Value {
         self.state.lock().unwrap().jobs[uid].clone()
@@ -178,7 +195,13 @@ impl FakeTuxSuite {
         let verdict = if pass { "pass" } else { "fail" };
         let example: Value = serde_json::from_str(super::BUILD_CALLBACK).unwrap();
         let mut fields = example["status"].clone();
-        for k in ["uid", "client_token", "callback", "callback_headers"] {
+        for k in [
+            "uid",
+            "client_token",
+            "callback",
+            "callback_headers",
+            "plan",
+        ] {
             fields.as_object_mut().unwrap().remove(k);
         }
         fields["state"] = json!("finished");
@@ -299,6 +322,46 @@ fn protocol_answer(r: &Received, st: &Mutex<State>) -> (u16, Value) {
                 Some(k) => (200, json!({"ssh": {"pub": k}})),
                 None => refuse(404, "no key"),
             };
+        }
+        // `GET …/plans/UID[?start_builds=N&start_tests=N]`: the plan with
+        // a page of its builds and of its tests, each with its `next`.
+        if let Some(rest) = r
+            .path
+            .strip_prefix(&prefix)
+            .and_then(|p| p.strip_prefix("plans/"))
+        {
+            let (uid, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let st = st.lock().unwrap();
+            let Some(plan) = st.plans.get(uid) else {
+                return refuse(404, "not found");
+            };
+            let size = st.plan_page.unwrap_or(50);
+            let page = |kind: &str, builds: bool| {
+                let all: Vec<&Value> = st
+                    .jobs
+                    .values()
+                    .filter(|j| j["plan"] == uid && j.get("git_repo").is_some() == builds)
+                    .collect();
+                let from = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix(&format!("start_{kind}=")))
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .unwrap_or(0)
+                    .min(all.len());
+                let to = (from + size).min(all.len());
+                let next = if to < all.len() {
+                    json!(to.to_string())
+                } else {
+                    Value::Null
+                };
+                json!({"results": all[from..to], "next": next})
+            };
+            return (
+                200,
+                json!({"uid": uid, "project": format!("{GROUP}/{PROJECT}"), "name": plan["name"],
+                       "builds": page("builds", true), "tests": page("tests", false),
+                       "oebuilds": {"results": [], "next": null}}),
+            );
         }
         let job = r
             .path

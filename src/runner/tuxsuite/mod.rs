@@ -453,12 +453,24 @@ impl TuxSuite {
 
     /// What TuxSuite says of a build or test now.
     fn status(&self, build: bool, uid: &str) -> Result<Value, FetchError> {
-        let account = self.account().map_err(FetchError::Permanent)?;
         let what = collection(build);
-        let url = format!("{}/{what}/{uid}", account.project_url());
+        self.get_json(&format!("{what}/{uid}"), &[], &format!("{what} {uid}"))
+    }
+
+    /// `GET {project}/{path}?{query}` with the token; `what` names the
+    /// object in messages.
+    fn get_json(
+        &self,
+        path: &str,
+        query: &[(String, String)],
+        what: &str,
+    ) -> Result<Value, FetchError> {
+        let account = self.account().map_err(FetchError::Permanent)?;
+        let url = format!("{}/{path}", account.project_url());
         let mut resp = self
             .agent
             .get(&url)
+            .query_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .header("Authorization", &account.token)
             .call()
             .map_err(|e| {
@@ -471,7 +483,7 @@ impl TuxSuite {
             200..=299 => {}
             404 => {
                 return Err(FetchError::Permanent(format!(
-                    "TuxSuite does not know {what} {uid} (404)"
+                    "TuxSuite does not know {what} (404)"
                 )))
             }
             403 => {
@@ -960,19 +972,67 @@ impl Runner for TuxSuite {
             FetchError::Permanent("the job has no TuxSuite uid to look up".into())
         })?;
         let status = self.status(job.kind == JobKind::Build, uid)?;
-        let state = status["state"].as_str().unwrap_or("unknown").to_string();
-        if state != "finished" {
-            let queued = matches!(state.as_str(), "waiting" | "queued" | "provisioning");
-            return Ok(Polled::Running {
-                state,
-                queued,
-                status,
-            });
+        Ok(polled(uid, status))
+    }
+
+    fn poll_plan(&self, plan: &str, jobs: &[&Job]) -> Option<Vec<Result<Polled, FetchError>>> {
+        // The plan's pages, as the client reads them: each list has its
+        // own `next`, and only the lists with one are asked on.
+        let mut statuses: std::collections::HashMap<String, Value> = Default::default();
+        let mut tokens: [(&str, Option<String>); 3] =
+            [("builds", None), ("tests", None), ("oebuilds", None)];
+        for page in 0..MAX_PLAN_PAGES {
+            let query: Vec<(String, String)> = tokens
+                .iter()
+                .filter_map(|(kind, t)| Some((format!("start_{kind}"), t.clone()?)))
+                .collect();
+            if page > 0 && query.is_empty() {
+                break;
+            }
+            let answer =
+                match self.get_json(&format!("plans/{plan}"), &query, &format!("plan {plan}")) {
+                    Ok(a) => a,
+                    // The plan cannot be read (gone, refused): each job is
+                    // asked on its own.
+                    Err(FetchError::Permanent(_)) => return None,
+                    // The same word for every job: asking each of them now
+                    // would only load the service more.
+                    Err(e) => return Some(jobs.iter().map(|_| Err(e.clone())).collect()),
+                };
+            let before = tokens.clone();
+            for (kind, token) in tokens.iter_mut() {
+                if page > 0 && token.is_none() {
+                    continue;
+                }
+                let list = &answer[*kind];
+                for status in list["results"].as_array().into_iter().flatten() {
+                    if let Some(uid) = status["uid"].as_str() {
+                        statuses.insert(uid.to_string(), status.clone());
+                    }
+                }
+                *token = match &list["next"] {
+                    Value::String(t) if !t.is_empty() => Some(t.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                };
+            }
+            // A service whose `next` does not move would be asked forever.
+            if tokens == before {
+                break;
+            }
         }
-        Ok(Polled::Finished(Callback {
-            uid: Some(uid.to_string()),
-            status,
-        }))
+        Some(
+            jobs.iter()
+                .map(|job| {
+                    let uid = job.uid.as_deref().unwrap_or_default();
+                    match statuses.remove(uid) {
+                        Some(status) => Ok(polled(uid, status)),
+                        // Not in the plan's answer: asked on its own.
+                        None => self.poll(job),
+                    }
+                })
+                .collect(),
+        )
     }
 
     fn track(&self, uid: &str, build: Option<bool>) -> Result<crate::runner::Tracked, FetchError> {
@@ -1314,6 +1374,27 @@ fn add_callback(body: &mut Map<String, Value>, callback: Option<&CallbackTarget>
         );
     }
 }
+
+/// Where a job stands from its status object.
+fn polled(uid: &str, status: Value) -> Polled {
+    let state = status["state"].as_str().unwrap_or("unknown").to_string();
+    if state != "finished" {
+        let queued = matches!(state.as_str(), "waiting" | "queued" | "provisioning");
+        return Polled::Running {
+            state,
+            queued,
+            status,
+        };
+    }
+    Polled::Finished(Callback {
+        uid: Some(uid.to_string()),
+        status,
+    })
+}
+
+/// The most pages of one plan read in one poll: a service whose `next`
+/// never ends cannot keep kbridge asking.
+const MAX_PLAN_PAGES: usize = 100;
 
 /// Takes the uid from a 2xx answer: a test object, or an array of builds.
 fn accepted(answer: Option<Value>, text: &str) -> Result<Accepted, SubmitError> {
