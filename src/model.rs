@@ -456,6 +456,27 @@ pub struct PlanRecord {
     pub canceled_at: Option<String>,
 }
 
+/// `builds 2 pass, tests 3 pass 1 fail`, from the summary a plan's
+/// callback left ([`PlanRecord::report`]).
+pub fn plan_results(summary: &serde_json::Value) -> String {
+    let parts: Vec<String> = ["builds", "tests", "oebuilds"]
+        .iter()
+        .filter_map(|kind| {
+            let counts = summary.get(*kind)?.as_object()?;
+            let words: Vec<String> = counts
+                .iter()
+                .filter_map(|(result, n)| Some(format!("{} {result}", n.as_u64()?)))
+                .collect();
+            (!words.is_empty()).then(|| format!("{kind} {}", words.join(" ")))
+        })
+        .collect();
+    if parts.is_empty() {
+        "no job results in the callback".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
 fn redact<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(_) => s.serialize_str("<redacted>"),

@@ -72,7 +72,7 @@ pub fn plans(args: PlansArgs, config: &Config) -> Result<(), Error> {
                 p.created_at.clone(),
                 dash(&p.finished_at),
                 match (&p.report, &p.detail) {
-                    (Some(r), _) => crate::pipeline::plan_summary(r),
+                    (Some(r), _) => crate::model::plan_results(r),
                     (None, Some(d)) => d.clone(),
                     (None, None) => "-".into(),
                 },

@@ -38,11 +38,11 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
         sha,
         no_cache: args.no_cache,
         parameters: args.parameters.clone(),
+        notify_emails: args.notify_emails.clone(),
     };
     let mut plan = runner
         .read_plan(&text, &defaults)
         .map_err(|e| Error::Usage(format!("{}: {e}", args.file.display())))?;
-    plan.notify_emails = args.notify_emails.clone();
     // Series are read before anything is recorded: one that cannot be
     // used stops the plan here.
     let series = args

@@ -25,7 +25,7 @@ mod writer;
 
 pub use admit::{Incoming, IncomingPlan, Matching};
 pub use worker::remove_stale_temporaries;
-pub use writer::{plan_summary, report_key};
+pub use writer::report_key;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

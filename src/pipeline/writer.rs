@@ -812,7 +812,6 @@ pub fn outbox_label(job: &Job) -> String {
     )
 }
 
-/// Stores one authenticated callback and decides its answer.
 /// Records a plan callback on its plan, and says what became of it in a
 /// log line. Nothing of a refused one is kept.
 fn store_plan_callback(
@@ -835,7 +834,7 @@ fn store_plan_callback(
                 "plan {} ({uid}) on {} finished: {}{}",
                 plan.id,
                 plan.runner,
-                plan_summary(&report.summary),
+                crate::model::plan_results(&report.summary),
                 match polled {
                     0 => String::new(),
                     n => format!("; polling its {n} job(s) not reported on yet"),
@@ -852,26 +851,7 @@ fn store_plan_callback(
     })
 }
 
-/// `builds 2 pass, tests 3 pass 1 fail` from a plan callback's summary.
-pub fn plan_summary(summary: &serde_json::Value) -> String {
-    let parts: Vec<String> = ["builds", "tests", "oebuilds"]
-        .iter()
-        .filter_map(|kind| {
-            let counts = summary.get(*kind)?.as_object()?;
-            let words: Vec<String> = counts
-                .iter()
-                .filter_map(|(result, n)| Some(format!("{} {result}", n.as_u64()?)))
-                .collect();
-            (!words.is_empty()).then(|| format!("{kind} {}", words.join(" ")))
-        })
-        .collect();
-    if parts.is_empty() {
-        "no job results in the callback".into()
-    } else {
-        parts.join(", ")
-    }
-}
-
+/// Stores one authenticated callback and decides its answer.
 fn store_callback(
     batch: &Batch<'_>,
     runners: &Runners,

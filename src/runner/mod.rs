@@ -410,6 +410,8 @@ pub struct PlanDefaults {
     pub no_cache: bool,
     /// Test parameters added to every test, below the file's own.
     pub parameters: Vec<(String, String)>,
+    /// Who the runner mails when the whole plan ends.
+    pub notify_emails: Vec<String>,
 }
 
 /// One build of a plan and the tests that follow it (or standalone tests
@@ -765,13 +767,17 @@ pub const POLLED: &str = "polled";
 /// `{base}/callback/{runner}/{kind}`: the one URL scheme `kbridge listen`
 /// serves, for every runner.
 pub fn callback_url(base: &str, runner: &str, kind: JobKind) -> String {
-    format!("{}/callback/{runner}/{kind}", base.trim_end_matches('/'))
+    route_url(base, runner, kind.as_str())
 }
 
 /// `{base}/callback/{runner}/plan`: where a runner reports a whole plan's
 /// end.
 pub fn plan_callback_url(base: &str, runner: &str) -> String {
-    format!("{}/callback/{runner}/plan", base.trim_end_matches('/'))
+    route_url(base, runner, "plan")
+}
+
+fn route_url(base: &str, runner: &str, route: &str) -> String {
+    format!("{}/callback/{runner}/{route}", base.trim_end_matches('/'))
 }
 
 impl CallbackTarget {

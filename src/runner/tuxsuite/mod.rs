@@ -380,7 +380,6 @@ impl TuxSuite {
         unreachable!("the last attempt always returns")
     }
 
-    /// A request of a plan, sent like any other.
     /// `POST …/{collection}/{uid}/cancel` with the client's `{}` body;
     /// `what` names the job or plan in messages.
     fn post_cancel(&self, collection: &str, what: &str, uid: &str) -> Result<(), FetchError> {
@@ -414,6 +413,7 @@ impl TuxSuite {
         }
     }
 
+    /// A request of a plan, sent like any other.
     fn plan_request(url: String, body: Value, idempotent: bool) -> Submission {
         Submission {
             method: "POST",
@@ -1054,14 +1054,7 @@ impl Runner for TuxSuite {
                 sha: text("git_sha"),
                 arch: text("target_arch").unwrap_or_default(),
                 toolchain: text("toolchain").unwrap_or_default(),
-                kconfig: status["kconfig"]
-                    .as_array()
-                    .map(|k| {
-                        k.iter()
-                            .filter_map(|v| v.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                kconfig: plan::strings(&status["kconfig"]),
                 targets: vec![],
                 private: !public,
                 options: Default::default(),
@@ -1072,16 +1065,10 @@ impl Runner for TuxSuite {
                 status,
             });
         }
-        let tests: Vec<String> = status["tests"]
-            .as_array()
-            .map(|t| {
-                t.iter()
-                    .filter_map(|v| v.as_str())
-                    .filter(|n| *n != "boot")
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let tests: Vec<String> = plan::strings(&status["tests"])
+            .into_iter()
+            .filter(|n| n != "boot")
+            .collect();
         // The build it ran on: the one it waited for, or the one whose
         // storage its kernel comes from.
         let build_uid = text("waiting_for")
@@ -1171,7 +1158,7 @@ impl Runner for TuxSuite {
         let mut entries = Vec::new();
         let mut patches = Map::new();
         for (spec, cb) in jobs {
-            let entry = match spec {
+            let mut entry = match spec {
                 JobSpec::Build(b) if builds => {
                     let mut one = TuxSuite::build_body(b, cb.as_ref());
                     if let Some(p) = one["patches"].as_object() {
@@ -1201,7 +1188,6 @@ impl Runner for TuxSuite {
                     ))
                 }
             };
-            let mut entry = entry;
             entry["plan"] = json!(plan_uid);
             entries.push(entry);
         }
@@ -1275,6 +1261,7 @@ impl Runner for TuxSuite {
             uid,
         )
     }
+
     fn artefacts(
         &self,
         job: &Job,

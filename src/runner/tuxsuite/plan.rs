@@ -81,7 +81,9 @@ fn text(v: &Value, key: &str) -> Option<String> {
     }
 }
 
-fn strings(v: &Value) -> Vec<String> {
+/// A string or a list of strings, as a list (what is not a string is
+/// left out).
+pub(super) fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
         Value::Array(a) => a
@@ -357,7 +359,7 @@ pub fn read(file: &str, defaults: &PlanDefaults) -> Result<Plan, String> {
         description,
         text: file.to_string(),
         private: defaults.private,
-        notify_emails: vec![],
+        notify_emails: defaults.notify_emails.clone(),
         entries,
         notes,
     })
