@@ -35,8 +35,10 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// Resolves HEAD in `dir`, pushing it first with `push`.
-pub fn resolve(dir: &Path, push: bool) -> Result<Head, String> {
+/// Resolves HEAD in `dir`, pushing it first with `push`. A dry run
+/// pushes nothing: with `push` it takes the commit as the push would
+/// leave it, on the remote.
+pub fn resolve(dir: &Path, push: bool, dry_run: bool) -> Result<Head, String> {
     let sha = git(dir, &["rev-parse", "HEAD"])
         .map_err(|e| format!("--git-head: not in a git checkout with a commit ({e})"))?;
     let remote = git(
@@ -50,7 +52,9 @@ pub fn resolve(dir: &Path, push: bool) -> Result<Head, String> {
     })?;
     let repo =
         public_url(&url).map_err(|why| format!("--git-head: remote '{remote}' ({url}) {why}"))?;
-    if push {
+    if push && dry_run {
+        // Nothing is sent in a dry run, to the runner or to the remote.
+    } else if push {
         git(
             dir,
             &["push", &remote, &format!("HEAD:refs/tuxsuite/{sha}")],

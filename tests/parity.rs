@@ -637,9 +637,21 @@ fn git_head_builds_the_checkouts_commit_once_the_remote_has_it() {
     );
     assert_eq!(env.job_rows(), 0);
 
-    // --push puts it there first.
+    // A dry run with --push shows the build and pushes nothing.
     let mut pushing = args.to_vec();
     pushing.push("--push");
+    let mut dry = pushing.clone();
+    dry.push("--dry-run");
+    let shown = env.run_in(&work, &dry).expect(0);
+    assert!(shown.stdout.contains(&sha), "{}", shown.stdout);
+    assert_eq!(
+        git(&bare, &["for-each-ref", "refs/tuxsuite"]),
+        "",
+        "a dry run pushed"
+    );
+    assert!(tux.submissions().is_empty());
+
+    // --push puts it there first.
     env.run_in(&work, &pushing).expect(0);
     assert_eq!(
         git(&bare, &["rev-parse", &format!("refs/tuxsuite/{sha}")]),

@@ -24,8 +24,8 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
         },
     )?;
     let (tree, sha) = if args.git_head {
-        let head =
-            crate::githead::resolve(std::path::Path::new("."), args.push).map_err(Error::Usage)?;
+        let head = crate::githead::resolve(std::path::Path::new("."), args.push, common.dry_run)
+            .map_err(Error::Usage)?;
         (Some(head.repo), Some(head.sha))
     } else {
         (args.tree.clone(), args.sha.clone())

@@ -41,7 +41,7 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<u8, Error> {
             "--timeout NAME=MINUTES limits a test; a build takes --timeout DURATION with --wait only".into(),
         ));
     }
-    let (mut spec, force, after) = request.into_spec(common.private)?;
+    let (mut spec, force, after) = request.into_spec(common.private, common.dry_run)?;
     if let JobSpec::Test(t) | JobSpec::Boot(t) = &mut spec {
         t.options.timeouts = test_timeouts;
     }
@@ -182,13 +182,17 @@ impl Args {
     /// Turns the arguments into a runner-neutral job, checking what clap
     /// cannot, and says whether `--force` was given and which build it runs
     /// after.
-    fn into_spec(self, private: bool) -> Result<(JobSpec, bool, Option<String>), Error> {
+    fn into_spec(
+        self,
+        private: bool,
+        dry_run: bool,
+    ) -> Result<(JobSpec, bool, Option<String>), Error> {
         match self {
             Args::Build(a) => {
                 let mut kconfig: Vec<String> = a.kconfig.into_iter().collect();
                 kconfig.extend(a.fragment);
                 let (tree, sha) = if a.git_head {
-                    let head = crate::githead::resolve(std::path::Path::new("."), a.push)
+                    let head = crate::githead::resolve(std::path::Path::new("."), a.push, dry_run)
                         .map_err(Error::Usage)?;
                     (head.repo, Some(head.sha))
                 } else {
