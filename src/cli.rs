@@ -865,11 +865,11 @@ fn setting_arg(def: &'static SettingDef) -> Arg {
         Some(name) => arg = arg.value_name(name),
     }
     arg = match def.kind {
-        Kind::List { .. } | Kind::Paths { .. } => arg.action(ArgAction::Append),
+        Kind::List { .. } => arg.action(ArgAction::Append),
         _ => arg.action(ArgAction::Set),
     };
     match def.kind {
-        Kind::Path | Kind::Paths { .. } => arg.value_hint(ValueHint::AnyPath),
+        Kind::Path => arg.value_hint(ValueHint::AnyPath),
         Kind::Url => arg.value_hint(ValueHint::Url),
         Kind::Choice(words) => arg.value_parser(PossibleValuesParser::new(words)),
         Kind::Bool => arg.value_parser(PossibleValuesParser::new(["true", "false"])),

@@ -189,7 +189,6 @@ pub struct Setting<T> {
 
 /// What kind of value a setting takes, with the bounds that are checked.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[allow(dead_code)] // wired up by the settings that follow (kcidb, wait)
 pub enum Kind {
     Text,
     /// A file or directory. In the TOML file, relative paths are relative
@@ -223,10 +222,6 @@ pub enum Kind {
     /// TOML array. With `append`, flags add to the file's list instead of
     /// replacing it.
     List {
-        append: bool,
-    },
-    /// Several paths, like [`Kind::List`].
-    Paths {
         append: bool,
     },
     /// One of a fixed set of words.
@@ -313,7 +308,6 @@ pub const fn setting(key: &'static str, kind: Kind, doc: &'static str) -> Settin
     }
 }
 
-#[allow(dead_code)] // wired up by the settings that follow (kcidb, wait)
 impl SettingDef {
     pub const fn flag(
         mut self,
@@ -776,7 +770,6 @@ pub enum Value {
     Number(u64),
     Bool(bool),
     List(Vec<String>),
-    Paths(Vec<PathBuf>),
 }
 
 impl Value {
@@ -789,11 +782,6 @@ impl Value {
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
             Value::List(l) => l.join(","),
-            Value::Paths(p) => p
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(","),
         }
     }
 }
@@ -810,7 +798,6 @@ pub struct Config {
     pub env: Environment,
 }
 
-#[allow(dead_code)] // wired up by the settings that follow (kcidb, wait)
 impl Config {
     /// Resolves every setting from the command line, the environment and
     /// the TOML file (`--config FILE`, else `KBRIDGE_CONFIG`, else the
@@ -941,13 +928,6 @@ impl Config {
         })
     }
 
-    pub fn paths(&self, key: &str) -> Option<Setting<Vec<PathBuf>>> {
-        self.typed(key, |v| match v {
-            Value::Paths(p) => Some(p.clone()),
-            _ => None,
-        })
-    }
-
     /// The SQLite database.
     pub fn database(&self) -> PathBuf {
         self.path(keys::DATABASE)
@@ -1028,9 +1008,7 @@ fn resolve_one(
     };
 
     // An appended list gathers the file's entries and the flags'.
-    if let (Kind::List { append: true } | Kind::Paths { append: true }, Some((f, given))) =
-        (def.kind, from_flag)
-    {
+    if let (Kind::List { append: true }, Some((f, given))) = (def.kind, from_flag) {
         let source = Source::Flag(f.long);
         let mut value = from_text_list(def, given, env).map_err(|m| invalid(source.clone(), m))?;
         if let Some(loc) = file_value {
@@ -1050,7 +1028,7 @@ fn resolve_one(
         if let Some(raw) = env.get(name) {
             let source = Source::Env(name);
             let parts: Vec<String> = match def.kind {
-                Kind::List { .. } | Kind::Paths { .. } => raw
+                Kind::List { .. } => raw
                     .split(',')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
@@ -1090,10 +1068,6 @@ fn merge_lists(a: Value, b: Value) -> Value {
             a.extend(b);
             Value::List(a)
         }
-        (Value::Paths(mut a), Value::Paths(b)) => {
-            a.extend(b);
-            Value::Paths(a)
-        }
         (_, b) => b,
     }
 }
@@ -1106,11 +1080,6 @@ fn from_text_list(def: &SettingDef, given: &[String], env: &Environment) -> Resu
             .map(|s| non_empty(s))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::List),
-        Kind::Paths { .. } => given
-            .iter()
-            .map(|s| non_empty(s).map(|s| env.expand_home(&s)))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Paths),
         _ => {
             // A single-valued flag given twice: the last one wins, as with
             // most tools.
@@ -1168,7 +1137,7 @@ pub fn from_text(def: &SettingDef, raw: &str, env: &Environment) -> Result<Value
             "false" | "no" | "0" | "off" => Ok(Value::Bool(false)),
             _ => Err(format!("'{raw}' is not true or false")),
         },
-        Kind::List { .. } | Kind::Paths { .. } => from_text_list(def, &[raw.to_string()], env),
+        Kind::List { .. } => from_text_list(def, &[raw.to_string()], env),
     }
 }
 
@@ -1233,7 +1202,7 @@ fn from_file(
         (Kind::Count { .. }, _) => Err(expected("a whole number")),
         (Kind::Bool, FileValue::Bool(b)) => Ok(Value::Bool(*b)),
         (Kind::Bool, _) => Err(expected("true or false")),
-        (Kind::List { .. } | Kind::Paths { .. }, FileValue::Array(items)) => {
+        (Kind::List { .. }, FileValue::Array(items)) => {
             let texts = items
                 .iter()
                 .map(|i| match i {
@@ -1244,23 +1213,12 @@ fn from_file(
                     )),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            if matches!(def.kind, Kind::Paths { .. }) {
-                texts
-                    .iter()
-                    .map(|s| non_empty(s).map(|s| file_path(&s)))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(Value::Paths)
-            } else {
-                from_text_list(def, &texts, env)
-            }
+            from_text_list(def, &texts, env)
         }
         (Kind::List { .. }, FileValue::String(s)) => {
             from_text_list(def, std::slice::from_ref(s), env)
         }
-        (Kind::Paths { .. }, FileValue::String(s)) => {
-            non_empty(s).map(|s| Value::Paths(vec![file_path(&s)]))
-        }
-        (Kind::List { .. } | Kind::Paths { .. }, _) => Err(expected("a list of strings")),
+        (Kind::List { .. }, _) => Err(expected("a list of strings")),
         (_, FileValue::String(s)) => from_text(def, s, env),
         (_, _) => Err(expected("a string in quotes")),
     }

@@ -17,7 +17,6 @@ use crate::config::ConfigError;
 use crate::store::StoreError;
 
 /// The exit statuses kbridge uses, each named once.
-#[allow(dead_code)] // INFRA, TIMEOUT and BISECT_SKIP come with `kbridge wait`
 pub mod exit {
     pub const SUCCESS: u8 = 0;
     pub const FAILURE: u8 = 1;
@@ -51,10 +50,6 @@ pub enum Error {
     /// cause once.
     #[error("{context}: {message}")]
     Io { context: String, message: String },
-    /// Stopped by Ctrl-C or SIGTERM before finishing.
-    #[allow(dead_code)] // comes with `kbridge wait`
-    #[error("interrupted")]
-    Interrupted,
 }
 
 impl Error {
@@ -73,7 +68,6 @@ impl Error {
             Error::Store(_) | Error::NotFound(_) | Error::Failed(_) | Error::Io { .. } => {
                 exit::FAILURE
             }
-            Error::Interrupted => exit::INTERRUPTED,
         }
     }
 

@@ -120,7 +120,6 @@ impl Log {
 
     /// The lines kept so far by a [`Log::memory`] log.
     #[cfg(test)]
-    #[allow(dead_code)]
     pub fn lines(&self) -> Vec<String> {
         match &*self.sink {
             Sink::Memory(lines) => lines.lock().map(|l| l.clone()).unwrap_or_default(),

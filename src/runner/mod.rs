@@ -233,7 +233,6 @@ impl fmt::Display for Submission {
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
     /// The runner does not do this (a kind, an option): a usage error.
-    #[allow(dead_code)] // the test runner's builds now; LAVA's next
     #[error("{0}")]
     Unsupported(String),
     /// The runner's settings do not allow it: a configuration error.
