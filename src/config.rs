@@ -942,6 +942,13 @@ impl Config {
             .value
     }
 
+    /// A number setting that has a default, so always a value.
+    pub fn required_number(&self, key: &str) -> u64 {
+        self.number(key)
+            .unwrap_or_else(|| panic!("{key} has a default"))
+            .value
+    }
+
     /// The KCIDB origin.
     pub fn origin(&self) -> String {
         self.text(keys::ORIGIN).expect("origin has a default").value

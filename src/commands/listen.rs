@@ -137,24 +137,15 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
 
     let ops = crate::listen::ops::Ops::open(
         &database,
-        config
-            .number(keys::READY_MAX_BACKLOG)
-            .map(|n| n.value)
-            .unwrap_or(1000),
+        config.required_number(keys::READY_MAX_BACKLOG),
         config.required_seconds(keys::READY_MAX_OVERDUE),
         poll_after,
     )?;
-    let buffered_kib = config
-        .number(keys::MAX_BUFFERED)
-        .map(|n| n.value / 1024)
-        .unwrap_or(65536);
+    let buffered_kib = config.required_number(keys::MAX_BUFFERED) / 1024;
     let shared = Arc::new(Shared {
         runners: std::sync::RwLock::new(runners),
         verify,
-        max_body: config
-            .number(keys::MAX_BODY)
-            .expect("max_body has a default")
-            .value,
+        max_body: config.required_number(keys::MAX_BODY),
         body_timeout: BODY_TIMEOUT,
         intake: pipeline.intake(),
         log: log.clone(),
@@ -168,14 +159,8 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
         requests: std::sync::atomic::AtomicU64::new(0),
     });
     let limits = Limits {
-        connections: config
-            .number(keys::MAX_CONNECTIONS)
-            .map(|n| n.value as usize)
-            .unwrap_or(1024),
-        per_client: config
-            .number(keys::MAX_CONNECTIONS_PER_CLIENT)
-            .map(|n| n.value as usize)
-            .unwrap_or(64),
+        connections: config.required_number(keys::MAX_CONNECTIONS) as usize,
+        per_client: config.required_number(keys::MAX_CONNECTIONS_PER_CLIENT) as usize,
         header_timeout: config.required_seconds(keys::HEADER_TIMEOUT),
     };
     // Scripts and tests read the address from the first line of stdout.

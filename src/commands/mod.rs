@@ -98,15 +98,9 @@ fn runner_context<'a>(config: &'a Config, purpose: Purpose) -> RunnerContext<'a>
         config,
         http_timeout: config.required_seconds(keys::HTTP_TIMEOUT),
         artifact_caps: crate::runner::ArtifactCaps {
-            bytes: config
-                .number(keys::ARTIFACT_MAX_BYTES)
-                .map(|n| n.value)
-                .unwrap_or(64 << 20),
+            bytes: config.required_number(keys::ARTIFACT_MAX_BYTES),
             time: config.required_seconds(keys::ARTIFACT_TIMEOUT),
-            cases: config
-                .number(keys::MAX_CASES)
-                .map(|n| n.value as usize)
-                .unwrap_or(50_000),
+            cases: config.required_number(keys::MAX_CASES) as usize,
         },
         backoff: Backoff::new(
             config.required_seconds(keys::RETRY_DELAY),
@@ -232,14 +226,8 @@ fn pipeline_settings(config: &Config, workers: usize) -> pipeline::Settings {
         grace: std::time::Duration::from_secs(5),
         service: true,
         unmatched_ttl: config.required_seconds(keys::UNMATCHED_TTL),
-        max_cases: config
-            .number(keys::MAX_CASES)
-            .map(|n| n.value as usize)
-            .unwrap_or(50_000),
-        max_document: config
-            .number(keys::MAX_DOCUMENT)
-            .map(|n| n.value as usize)
-            .unwrap_or(32 << 20),
+        max_cases: config.required_number(keys::MAX_CASES) as usize,
+        max_document: config.required_number(keys::MAX_DOCUMENT) as usize,
     }
 }
 

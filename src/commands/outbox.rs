@@ -34,10 +34,7 @@ pub fn delivery(config: &Config, endpoint: Endpoint) -> Delivery {
     let timeout = config.required_seconds(keys::HTTP_TIMEOUT);
     Delivery {
         client: Client::new(endpoint, timeout),
-        max_request: config
-            .number(keys::KCIDB_MAX_REQUEST)
-            .map(|s| s.value as usize)
-            .unwrap_or(5 << 20),
+        max_request: config.required_number(keys::KCIDB_MAX_REQUEST) as usize,
         backoff: Backoff::new(
             config.required_seconds(keys::RETRY_DELAY),
             Duration::from_secs(600),
@@ -169,10 +166,7 @@ fn dry_run(
     as_json: bool,
 ) -> Result<(), Error> {
     let pending = store.read().outbox(Some(OutboxState::Pending))?;
-    let max = config
-        .number(keys::KCIDB_MAX_REQUEST)
-        .map(|s| s.value as usize)
-        .unwrap_or(5 << 20);
+    let max = config.required_number(keys::KCIDB_MAX_REQUEST) as usize;
     let bytes: usize = pending.iter().map(|e| e.bytes).sum();
     let requests = if pending.is_empty() {
         0

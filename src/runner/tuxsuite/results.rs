@@ -78,9 +78,8 @@ impl AllowedHost {
 
     /// Whether artefacts may be fetched from `o`.
     pub fn admits(&self, o: &Origin) -> bool {
-        let default = if o.scheme == "https" { 443 } else { 80 };
         self.host == o.host
-            && self.port.unwrap_or(default) == o.port
+            && self.port.unwrap_or(o.default_port()) == o.port
             && (o.scheme == "https" || loopback(&o.host))
     }
 }
@@ -118,6 +117,15 @@ impl Origin {
         })
     }
 
+    /// The port its scheme implies.
+    fn default_port(&self) -> u16 {
+        if self.scheme == "https" {
+            443
+        } else {
+            80
+        }
+    }
+
     /// Where a token may travel in the clear: nowhere but this machine.
     fn private_channel(&self) -> bool {
         self.scheme == "https" || loopback(&self.host)
@@ -125,7 +133,7 @@ impl Origin {
 
     /// How the allow-list names this origin.
     fn as_host(&self) -> String {
-        let default = if self.scheme == "https" { 443 } else { 80 };
+        let default = self.default_port();
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {
