@@ -361,6 +361,19 @@ pub enum FetchError {
     Permanent(String),
 }
 
+impl FetchError {
+    /// What an HTTP answer that is neither a success nor a case the caller
+    /// names means: wait as asked (429/503 with `Retry-After`), try again
+    /// later (408, 429, 5xx), or give up; `why` says what happened.
+    pub fn from_status(status: u16, retry_after: Option<Duration>, why: String) -> FetchError {
+        match (status, retry_after) {
+            (429 | 503, Some(after)) => FetchError::Throttled { why, after },
+            (408 | 429 | 500..=599, _) => FetchError::Transient(why),
+            _ => FetchError::Permanent(why),
+        }
+    }
+}
+
 /// What polling a job found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Polled {
@@ -825,6 +838,33 @@ mod conformance {
             ("XDG_CONFIG_HOME", "/nonexistent"),
         ]);
         Config::load(None, &FlagValues::new(), env).unwrap()
+    }
+
+    #[test]
+    fn http_failures_are_waited_for_retried_or_final() {
+        let wait = Some(Duration::from_secs(7));
+        let e = |status, after| FetchError::from_status(status, after, "x".into());
+        assert_eq!(
+            e(503, wait),
+            FetchError::Throttled {
+                why: "x".into(),
+                after: Duration::from_secs(7)
+            }
+        );
+        for status in [408, 429, 500, 503, 599] {
+            assert_eq!(
+                e(status, None),
+                FetchError::Transient("x".into()),
+                "{status}"
+            );
+        }
+        for status in [400, 401, 410, 418] {
+            assert_eq!(
+                e(status, wait),
+                FetchError::Permanent("x".into()),
+                "{status}"
+            );
+        }
     }
 
     #[test]

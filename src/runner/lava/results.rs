@@ -62,7 +62,8 @@ impl Client<'_> {
                 http::describe(&e, self.timeout)
             ))
         })?;
-        match resp.status().as_u16() {
+        let status = resp.status().as_u16();
+        match status {
             200..=299 => Ok(resp),
             403 => Err(FetchError::Permanent(format!(
                 "the lab '{}' refused the API token (403) from {}; put a valid token there",
@@ -73,15 +74,11 @@ impl Client<'_> {
                 "the lab '{}' has no {url} (404)",
                 self.lab.name
             ))),
-            429 | 500..=599 => Err(FetchError::Transient(format!(
-                "the lab '{}' answered {} to {url}",
-                self.lab.name,
-                resp.status().as_u16()
-            ))),
-            other => Err(FetchError::Permanent(format!(
-                "the lab '{}' answered {other} to {url}",
-                self.lab.name
-            ))),
+            _ => Err(FetchError::from_status(
+                status,
+                http::retry_after(resp.headers()),
+                format!("the lab '{}' answered {status} to {url}", self.lab.name),
+            )),
         }
     }
 

@@ -492,20 +492,15 @@ impl TuxSuite {
                     account.token_source
                 )))
             }
-            429 | 503 if retry_after.is_some() => {
-                return Err(FetchError::Throttled {
-                    why: format!("TuxSuite answered {status}"),
-                    after: retry_after.unwrap_or_default(),
-                })
-            }
-            408 | 429 | 500..=599 => {
-                return Err(FetchError::Transient(format!("TuxSuite answered {status}")))
-            }
             _ => {
-                return Err(FetchError::Permanent(format!(
-                    "TuxSuite answered {status}: {}",
-                    error_message(serde_json::from_str(&text).ok().as_ref(), &text)
-                )))
+                return Err(FetchError::from_status(
+                    status,
+                    retry_after,
+                    format!(
+                        "TuxSuite answered {status}: {}",
+                        error_message(serde_json::from_str(&text).ok().as_ref(), &text)
+                    ),
+                ))
             }
         }
         serde_json::from_str(&text)

@@ -561,10 +561,13 @@ impl Fetcher {
                         .map(Fetched::Found)
                         .map_err(|e| FetchError::Transient(format!("{url}: {e}")));
                 }
-                408 | 429 | 500..=599 => {
-                    return Err(FetchError::Transient(format!("{url}: HTTP {status}")))
+                _ => {
+                    return Err(FetchError::from_status(
+                        status,
+                        http::retry_after(resp.headers()),
+                        format!("{url}: HTTP {status}"),
+                    ))
                 }
-                _ => return Err(FetchError::Permanent(format!("{url}: HTTP {status}"))),
             }
         }
         Err(FetchError::Permanent(format!(
