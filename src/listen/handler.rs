@@ -247,46 +247,12 @@ where
             "callback from {peer} on {route} accepted WITHOUT signature verification (--insecure-skip-verify)"
         ));
     }
-    let declared = declared_length(&req);
-    if declared.is_some_and(|n| n > shared.max_body) {
-        refuse(
-            shared,
-            Refusal::Oversize,
-            &format!(
-                "refused callback from {peer} on {route}: body larger than {} bytes",
-                shared.max_body
-            ),
-            fields,
-        );
-        return early(req.into_body(), too_large(shared.max_body)).await;
-    }
-    // Room in memory for the body, held until the answer is known.
-    let Some(_permit) = budget(shared, declared).await else {
-        refuse(
-            shared,
-            Refusal::Unavailable,
-            &format!("refused callback from {peer} on {route}: too many bodies in memory"),
-            fields,
-        );
-        let reply = error(StatusCode::SERVICE_UNAVAILABLE, "too busy; try again");
-        return early(req.into_body(), reply).await;
-    };
-
     let headers = req.headers().clone();
-    let body = match read_body(req, shared).await {
+    let what = format!("callback from {peer} on {route}");
+    // Room in memory for the body, held until the answer is known.
+    let (body, _permit) = match bounded_body(req, shared, &what, fields).await {
         Ok(b) => b,
-        Err((why, reply)) => {
-            refuse(
-                shared,
-                why,
-                &format!(
-                    "refused callback from {peer} on {route}: {}",
-                    reply.status()
-                ),
-                fields,
-            );
-            return reply;
-        }
+        Err(reply) => return reply,
     };
 
     let token = runner.callback_token(&headers).map(str::to_string);
@@ -486,42 +452,15 @@ where
         );
         return early(req.into_body(), error(StatusCode::UNAUTHORIZED, &reason)).await;
     }
-    let declared = declared_length(&req);
-    if declared.is_some_and(|n| n > shared.max_body) {
-        refuse(
-            shared,
-            Refusal::Oversize,
-            &format!("refused report from {peer}: too large"),
-            fields,
-        );
-        return early(req.into_body(), too_large(shared.max_body)).await;
-    }
-    let Some(_permit) = budget(shared, declared).await else {
-        refuse(
-            shared,
-            Refusal::Unavailable,
-            &format!("refused report from {peer}: too many bodies in memory"),
-            fields,
-        );
-        let reply = error(StatusCode::SERVICE_UNAVAILABLE, "too busy; try again");
-        return early(req.into_body(), reply).await;
-    };
     let (source, timestamp, signature) = (
         header(&req, SOURCE_HEADER),
         header(&req, TIMESTAMP_HEADER),
         header(&req, SIGNATURE_HEADER),
     );
-    let body = match read_body(req, shared).await {
+    let what = format!("report from {peer}");
+    let (body, _permit) = match bounded_body(req, shared, &what, fields).await {
         Ok(b) => b,
-        Err((why, reply)) => {
-            refuse(
-                shared,
-                why,
-                &format!("refused report from {peer}: {}", reply.status()),
-                fields,
-            );
-            return reply;
-        }
+        Err(reply) => return reply,
     };
     let now = jiff::Timestamp::now().as_second();
     let source = match reports.sources.verify(
@@ -626,6 +565,57 @@ fn declared_length<B>(req: &Request<B>) -> Option<u64> {
 
 /// Room in the memory budget for a body of `declared` bytes (the most a
 /// body may be when it does not say), waiting a moment for it.
+/// A request's body within the listener's limits, with the room it takes
+/// in memory (held until the permit is dropped). A declared size over
+/// `max_body` is refused unread (413), a body the memory budget cannot
+/// take waits briefly and then gets 503, and one too slow or too large as
+/// it arrives is refused as [`read_body`] says; each refusal is counted
+/// and logged as about `what`.
+async fn bounded_body<B>(
+    req: Request<B>,
+    shared: &Shared,
+    what: &str,
+    fields: Fields<'_>,
+) -> Result<(Bytes, OwnedSemaphorePermit), Reply>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let declared = declared_length(&req);
+    if declared.is_some_and(|n| n > shared.max_body) {
+        refuse(
+            shared,
+            Refusal::Oversize,
+            &format!("refused {what}: body larger than {} bytes", shared.max_body),
+            fields,
+        );
+        return Err(early(req.into_body(), too_large(shared.max_body)).await);
+    }
+    let Some(permit) = budget(shared, declared).await else {
+        refuse(
+            shared,
+            Refusal::Unavailable,
+            &format!("refused {what}: too many bodies in memory"),
+            fields,
+        );
+        let reply = error(StatusCode::SERVICE_UNAVAILABLE, "too busy; try again");
+        return Err(early(req.into_body(), reply).await);
+    };
+    match read_body(req, shared).await {
+        Ok(body) => Ok((body, permit)),
+        Err((why, reply)) => {
+            refuse(
+                shared,
+                why,
+                &format!("refused {what}: {}", reply.status()),
+                fields,
+            );
+            Err(reply)
+        }
+    }
+}
+
 async fn budget(shared: &Shared, declared: Option<u64>) -> Option<OwnedSemaphorePermit> {
     let bytes = declared.unwrap_or(shared.max_body).min(shared.max_body);
     let kib = u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX);
