@@ -8,6 +8,23 @@ use crate::util::{build_args, Env, FakeTuxSuite};
 
 const KERNEL: &str = "https://storage.example/b/Image";
 
+/// Schedules an LTP smoke test and gives its job record.
+fn schedule_smoke(env: &Env) -> serde_json::Value {
+    env.run(&[
+        "schedule",
+        "test",
+        "--kernel",
+        KERNEL,
+        "--tests",
+        "ltp-smoke",
+        "--build-id",
+        "maestro:1",
+        "--json",
+    ])
+    .expect(0)
+    .json()
+}
+
 #[test]
 fn every_build_option_reaches_the_build_entry() {
     let tux = FakeTuxSuite::start();
@@ -265,20 +282,7 @@ fn logs_print_a_builds_log_and_a_tests_console_streamed() {
     let run = env.run(&["logs", uid]).expect(0);
     assert_eq!(run.stdout, "make: Entering directory\nerror: it broke\n");
 
-    let test = env
-        .run(&[
-            "schedule",
-            "test",
-            "--kernel",
-            KERNEL,
-            "--tests",
-            "ltp-smoke",
-            "--build-id",
-            "maestro:1",
-            "--json",
-        ])
-        .expect(0)
-        .json();
+    let test = schedule_smoke(&env);
     let tuid = test["uid"].as_str().unwrap();
     let yaml = "- {\"dt\": \"2026-02-24T12:41:42.5\", \"lvl\": \"info\", \"msg\": \"start: 1 tftp-deploy\"}\n- {\"dt\": \"2026-02-24T12:41:43.0\", \"lvl\": \"target\", \"msg\": \"Linux version 6.12\"}\n- {\"dt\": \"2026-02-24T12:41:44.0\", \"lvl\": \"target\", \"msg\": \"/ # \"}\n";
     art.put(&format!("/tests/{tuid}/lava-logs.yaml"), yaml);
@@ -329,20 +333,7 @@ fn cancel_ends_a_running_job_canceled_and_says_so_for_a_finished_one() {
     let tux = FakeTuxSuite::start();
     let mut env = Env::new(&tux);
     env.set("KBRIDGE_POLL_INTERVAL", "0.2");
-    let running = env
-        .run(&[
-            "schedule",
-            "test",
-            "--kernel",
-            KERNEL,
-            "--tests",
-            "ltp-smoke",
-            "--build-id",
-            "maestro:1",
-            "--json",
-        ])
-        .expect(0)
-        .json();
+    let running = schedule_smoke(&env);
     let id = running["id"].to_string();
     let run = env.run(&["cancel", &id]).expect(0);
     assert!(run.stdout.contains("canceling job"), "{}", run.stdout);
@@ -1397,20 +1388,7 @@ fn waiting_on_a_plan_reads_its_pages_rather_than_each_job() {
     );
 
     // A job of no plan is asked about on its own.
-    let again = env
-        .run(&[
-            "schedule",
-            "test",
-            "--kernel",
-            KERNEL,
-            "--tests",
-            "ltp-smoke",
-            "--build-id",
-            "maestro:1",
-            "--json",
-        ])
-        .expect(0)
-        .json();
+    let again = schedule_smoke(&env);
     let uid = again["uid"].as_str().unwrap().to_string();
     let download = art.test_job(&uid, crate::util::RESULTS_JSON, "boot\n");
     tux.finish_test(
