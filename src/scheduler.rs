@@ -439,6 +439,27 @@ pub fn schedule_plan(
         }
     };
     let mut jobs = Vec::new();
+    // Submits one stage of the plan, in requests of at most `size` jobs,
+    // and gives each entry's runner uid.
+    let mut stage = |items: &[(usize, JobSpec)], size: usize| {
+        let mut uids = Vec::new();
+        for chunk in items.chunks(size.max(1)) {
+            let accepted = submit_batch(
+                store,
+                runner,
+                runner_code,
+                &uid,
+                chunk,
+                callback_base,
+                feedback,
+            )?;
+            for ((i, _), (id, job_uid)) in chunk.iter().zip(accepted) {
+                jobs.push(id);
+                uids.push((*i, job_uid));
+            }
+        }
+        Ok::<_, ScheduleError>(uids)
+    };
     let n = plan.entries.len();
     // Per entry: the build's uid, then the sanity test's.
     let mut built: Vec<Option<String>> = vec![None; n];
@@ -450,20 +471,8 @@ pub fn schedule_plan(
         .enumerate()
         .filter_map(|(i, e)| Some((i, JobSpec::Build(e.build.clone()?))))
         .collect();
-    for chunk in builds.chunks(PLAN_BATCH) {
-        let accepted = submit_batch(
-            store,
-            runner,
-            runner_code,
-            &uid,
-            chunk,
-            callback_base,
-            feedback,
-        )?;
-        for ((i, _), (id, uid)) in chunk.iter().zip(accepted) {
-            built[*i] = Some(uid);
-            jobs.push(id);
-        }
+    for (i, job_uid) in stage(&builds, PLAN_BATCH)? {
+        built[i] = Some(job_uid);
     }
     let sanity: Vec<(usize, JobSpec)> = plan
         .entries
@@ -477,21 +486,9 @@ pub fn schedule_plan(
             ))
         })
         .collect();
-    if !sanity.is_empty() {
-        // One request for every sanity test, as the client sends them.
-        let accepted = submit_batch(
-            store,
-            runner,
-            runner_code,
-            &uid,
-            &sanity,
-            callback_base,
-            feedback,
-        )?;
-        for ((i, _), (id, a)) in sanity.iter().zip(accepted) {
-            sane[*i] = Some(a);
-            jobs.push(id);
-        }
+    // One request for every sanity test, as the client sends them.
+    for (i, job_uid) in stage(&sanity, sanity.len())? {
+        sane[i] = Some(job_uid);
     }
     let rest: Vec<(usize, JobSpec)> = plan
         .entries
@@ -510,18 +507,7 @@ pub fn schedule_plan(
                 .collect::<Vec<_>>()
         })
         .collect();
-    for chunk in rest.chunks(PLAN_BATCH) {
-        let accepted = submit_batch(
-            store,
-            runner,
-            runner_code,
-            &uid,
-            chunk,
-            callback_base,
-            feedback,
-        )?;
-        jobs.extend(accepted.into_iter().map(|(id, _)| id));
-    }
+    stage(&rest, PLAN_BATCH)?;
     Ok(PlanOutcome {
         id: plan_id,
         uid,
