@@ -955,6 +955,24 @@ fn a_plan_kbridge_cannot_use_or_tuxsuite_refuses_leaves_nothing() {
             .contains("invalid plan"),
         "{plans}"
     );
+    // A plan TuxSuite never created has nothing to cancel or wait for.
+    let sent = tux.received().len();
+    let cancel = env.run(&["cancel", "--plan", "1"]).expect(1);
+    assert!(
+        cancel
+            .error_line()
+            .contains("has no tuxsuite id (it is 'failed')"),
+        "{}",
+        cancel.stderr
+    );
+    let wait = env.run(&["wait", "--plan", "1"]).expect(2);
+    assert!(
+        wait.error_line().contains("no job of plan '1'"),
+        "{}",
+        wait.stderr
+    );
+    assert_eq!(tux.received().len(), sent, "nothing was asked of TuxSuite");
+    assert_eq!(env.run(&["plans", "--json"]).expect(0).json(), plans);
 }
 
 #[test]
