@@ -36,13 +36,13 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('plans', 'plans', [CompletionResultType]::ParameterValue, 'List recorded plans, newest first, with how many of their jobs are done and what the runner''s plan callback said')
             [CompletionResult]::new('results', 'results', [CompletionResultType]::ParameterValue, 'Show the KCIDB document produced for a job')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed')
-            [CompletionResult]::new('artefacts', 'artefacts', [CompletionResultType]::ParameterValue, 'List what a job produced, or download it')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Ask the runner to cancel jobs that have not finished (exit status 1 if any could not be)')
             [CompletionResult]::new('track', 'track', [CompletionResultType]::ParameterValue, 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Queue results from a system that is not a runner, or send them, signed, to another kbridge')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings and where each one came from')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine')
             [CompletionResult]::new('inbox', 'inbox', [CompletionResultType]::ParameterValue, 'List received callbacks, or process one again')
+            [CompletionResult]::new('artefacts', 'artefacts', [CompletionResultType]::ParameterValue, 'List what a job produced, or download it')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Send pending KCIDB documents to KCIDB now, then exit')
             [CompletionResult]::new('outbox', 'outbox', [CompletionResultType]::ParameterValue, 'List KCIDB documents and their delivery; retry or check them')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Receive runners'' completion callbacks and write KCIDB documents')
@@ -116,20 +116,6 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'The log file as the runner keeps it (a test''s whole LAVA log)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'kbridge;artefacts' {
-            [CompletionResult]::new('--download', '--download', [CompletionResultType]::ParameterName, 'Fetch every file into DIR/UID/ instead of listing them')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
@@ -276,6 +262,23 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             break
         }
         'kbridge;inbox;help;help' {
+            break
+        }
+        'kbridge;artefacts' {
+            [CompletionResult]::new('--download', '--download', [CompletionResultType]::ParameterName, 'Fetch every file into DIR/UID/ instead of listing them (each within --max-file-bytes, all within --max-job-bytes); exit status 1 when any was not fetched, each named on stderr')
+            [CompletionResult]::new('--max-file-bytes', '--max-file-bytes', [CompletionResultType]::ParameterName, 'Most bytes `kbridge artefacts --download` writes of one file; a larger one is cut, removed and named [env: KBRIDGE_DOWNLOAD_MAX_FILE] [default: 4GiB]')
+            [CompletionResult]::new('--max-job-bytes', '--max-job-bytes', [CompletionResultType]::ParameterName, 'Most bytes `kbridge artefacts --download` writes of one job''s files together [env: KBRIDGE_DOWNLOAD_MAX_JOB] [default: 16GiB]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object (the files, and with --download what became of each) instead of lines')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'kbridge;submit' {
@@ -627,13 +630,13 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('plans', 'plans', [CompletionResultType]::ParameterValue, 'List recorded plans, newest first, with how many of their jobs are done and what the runner''s plan callback said')
             [CompletionResult]::new('results', 'results', [CompletionResultType]::ParameterValue, 'Show the KCIDB document produced for a job')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed')
-            [CompletionResult]::new('artefacts', 'artefacts', [CompletionResultType]::ParameterValue, 'List what a job produced, or download it')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Ask the runner to cancel jobs that have not finished (exit status 1 if any could not be)')
             [CompletionResult]::new('track', 'track', [CompletionResultType]::ParameterValue, 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Queue results from a system that is not a runner, or send them, signed, to another kbridge')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings and where each one came from')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine')
             [CompletionResult]::new('inbox', 'inbox', [CompletionResultType]::ParameterValue, 'List received callbacks, or process one again')
+            [CompletionResult]::new('artefacts', 'artefacts', [CompletionResultType]::ParameterValue, 'List what a job produced, or download it')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Send pending KCIDB documents to KCIDB now, then exit')
             [CompletionResult]::new('outbox', 'outbox', [CompletionResultType]::ParameterValue, 'List KCIDB documents and their delivery; retry or check them')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Receive runners'' completion callbacks and write KCIDB documents')
@@ -655,9 +658,6 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             break
         }
         'kbridge;help;logs' {
-            break
-        }
-        'kbridge;help;artefacts' {
             break
         }
         'kbridge;help;cancel' {
@@ -684,6 +684,9 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             break
         }
         'kbridge;help;inbox;replay' {
+            break
+        }
+        'kbridge;help;artefacts' {
             break
         }
         'kbridge;help;submit' {

@@ -221,7 +221,7 @@ _kbridge() {
 
     case "${cmd}" in
         kbridge)
-            opts="-q -v -h -V --config --quiet --verbose --db --help --version jobs show plans results logs artefacts cancel track report config doctor inbox submit outbox listen wait schedule help"
+            opts="-q -v -h -V --config --quiet --verbose --db --help --version jobs show plans results logs cancel track report config doctor inbox artefacts submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -254,7 +254,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__artefacts)
-            opts="-q -v -h -V --download --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --download --json --max-file-bytes --max-job-bytes --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -264,6 +264,20 @@ _kbridge() {
                     COMPREPLY=()
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --max-file-bytes)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --max-job-bytes)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
                     fi
                     return 0
                     ;;
@@ -397,7 +411,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help)
-            opts="jobs show plans results logs artefacts cancel track report config doctor inbox submit outbox listen wait schedule help"
+            opts="jobs show plans results logs cancel track report config doctor inbox artefacts submit outbox listen wait schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

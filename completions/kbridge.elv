@@ -33,13 +33,13 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand plans 'List recorded plans, newest first, with how many of their jobs are done and what the runner''s plan callback said'
             cand results 'Show the KCIDB document produced for a job'
             cand logs 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed'
-            cand artefacts 'List what a job produced, or download it'
             cand cancel 'Ask the runner to cancel jobs that have not finished (exit status 1 if any could not be)'
             cand track 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
             cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
             cand inbox 'List received callbacks, or process one again'
+            cand artefacts 'List what a job produced, or download it'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
             cand outbox 'List KCIDB documents and their delivery; retry or check them'
             cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
@@ -108,19 +108,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --raw 'The log file as the runner keeps it (a test''s whole LAVA log)'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
-            cand --verbose 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;artefacts'= {
-            cand --download 'Fetch every file into DIR/UID/ instead of listing them'
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -255,6 +242,22 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;inbox;help;replay'= {
         }
         &'kbridge;inbox;help;help'= {
+        }
+        &'kbridge;artefacts'= {
+            cand --download 'Fetch every file into DIR/UID/ instead of listing them (each within --max-file-bytes, all within --max-job-bytes); exit status 1 when any was not fetched, each named on stderr'
+            cand --max-file-bytes 'Most bytes `kbridge artefacts --download` writes of one file; a larger one is cut, removed and named [env: KBRIDGE_DOWNLOAD_MAX_FILE] [default: 4GiB]'
+            cand --max-job-bytes 'Most bytes `kbridge artefacts --download` writes of one job''s files together [env: KBRIDGE_DOWNLOAD_MAX_JOB] [default: 16GiB]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print a JSON object (the files, and with --download what became of each) instead of lines'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand --verbose 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'kbridge;submit'= {
             cand --file 'Queue this KCIDB document (made elsewhere; it is checked first) before sending'
@@ -584,13 +587,13 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand plans 'List recorded plans, newest first, with how many of their jobs are done and what the runner''s plan callback said'
             cand results 'Show the KCIDB document produced for a job'
             cand logs 'Print a job''s log from its runner: a build''s log, or a test''s console, streamed'
-            cand artefacts 'List what a job produced, or download it'
             cand cancel 'Ask the runner to cancel jobs that have not finished (exit status 1 if any could not be)'
             cand track 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
             cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
             cand inbox 'List received callbacks, or process one again'
+            cand artefacts 'List what a job produced, or download it'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
             cand outbox 'List KCIDB documents and their delivery; retry or check them'
             cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
@@ -607,8 +610,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;results'= {
         }
         &'kbridge;help;logs'= {
-        }
-        &'kbridge;help;artefacts'= {
         }
         &'kbridge;help;cancel'= {
         }
@@ -627,6 +628,8 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;inbox;prune'= {
         }
         &'kbridge;help;inbox;replay'= {
+        }
+        &'kbridge;help;artefacts'= {
         }
         &'kbridge;help;submit'= {
         }

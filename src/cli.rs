@@ -540,9 +540,16 @@ pub struct ArtefactsArgs {
     #[arg(value_name = "JOB")]
     pub job: String,
 
-    /// Fetch every file into DIR/UID/ instead of listing them
+    /// Fetch every file into DIR/UID/ instead of listing them (each within
+    /// --max-file-bytes, all within --max-job-bytes); exit status 1 when
+    /// any was not fetched, each named on stderr
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub download: Option<PathBuf>,
+
+    /// Print a JSON object (the files, and with --download what became of
+    /// each) instead of lines
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `kbridge track`.

@@ -428,6 +428,8 @@ pub mod keys {
     pub const MAX_DOCUMENT: &str = "max_document";
     pub const ARTIFACT_MAX_BYTES: &str = "artifact_max_bytes";
     pub const ARTIFACT_TIMEOUT: &str = "artifact_timeout";
+    pub const DOWNLOAD_MAX_FILE: &str = "download_max_file";
+    pub const DOWNLOAD_MAX_JOB: &str = "download_max_job";
 }
 
 /// The commands that talk to KCIDB.
@@ -623,6 +625,22 @@ pub const CORE: &[SettingDef] = &[
     )
     .env("KBRIDGE_ARTIFACT_TIMEOUT")
     .default("120"),
+    setting(
+        keys::DOWNLOAD_MAX_FILE,
+        Kind::Bytes { min: 1024, max: 1 << 44 },
+        "Most bytes `kbridge artefacts --download` writes of one file; a larger one is cut, removed and named",
+    )
+    .flag("max-file-bytes", "BYTES", &["artefacts"])
+    .env("KBRIDGE_DOWNLOAD_MAX_FILE")
+    .default("4GiB"),
+    setting(
+        keys::DOWNLOAD_MAX_JOB,
+        Kind::Bytes { min: 1024, max: 1 << 46 },
+        "Most bytes `kbridge artefacts --download` writes of one job's files together",
+    )
+    .flag("max-job-bytes", "BYTES", &["artefacts"])
+    .env("KBRIDGE_DOWNLOAD_MAX_JOB")
+    .default("16GiB"),
     setting(
         keys::KCIDB_REST,
         Kind::Text,

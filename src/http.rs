@@ -147,16 +147,9 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
 }
 
-/// A URL with any `user:password@` part replaced, for messages and logs.
+/// A URL with its user information replaced, for messages and logs.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://<redacted>@{}", &rest[at + 1..]),
-        None => url.to_string(),
-    }
+    crate::urls::redact(url).into_owned()
 }
 
 /// Cuts a response body to one short line for an error message.
@@ -198,7 +191,7 @@ mod tests {
     fn userinfo_is_redacted() {
         assert_eq!(
             redact_url("https://tok:en@db.example.org/x?a=b@c"),
-            "https://<redacted>@db.example.org/x?a=b@c"
+            "https://[redacted]@db.example.org/x?a=b@c"
         );
         assert_eq!(
             redact_url("https://db.example.org/a@b"),

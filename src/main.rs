@@ -15,11 +15,13 @@
 //!   runner, with or without an HTTP server in front;
 //! - `listen`: the HTTP side of `kbridge listen`;
 //! - `kcidb`: KCIDB documents and their checks;
-//! - `http`, `retry`, `log`, `progress`: shared plumbing.
+//! - `http`, `retry`, `log`, `progress`: shared plumbing;
+//! - `secrets`, `urls`: what never leaves kbridge in the clear.
 
 mod cli;
 mod commands;
 mod config;
+mod download;
 mod error;
 mod githead;
 mod http;
@@ -40,6 +42,7 @@ mod runner;
 mod scheduler;
 mod secrets;
 mod store;
+mod urls;
 
 use std::process::ExitCode;
 

@@ -695,10 +695,15 @@ pub enum InboxStatus {
     Duplicate,
     /// Fetching results kept failing; `kbridge inbox replay` tries again.
     Failed,
+    /// A callback whose runner said, when asked, that the job had not
+    /// finished: a notice that came early (or was sent by someone who read
+    /// the job's token). The job stays submitted and is polled; the row is
+    /// reused by the job's next callback.
+    Early,
 }
 
 impl InboxStatus {
-    pub const ALL: [InboxStatus; 7] = [
+    pub const ALL: [InboxStatus; 8] = [
         InboxStatus::Rejected,
         InboxStatus::Invalid,
         InboxStatus::Unmatched,
@@ -706,6 +711,7 @@ impl InboxStatus {
         InboxStatus::Processed,
         InboxStatus::Duplicate,
         InboxStatus::Failed,
+        InboxStatus::Early,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -717,6 +723,7 @@ impl InboxStatus {
             InboxStatus::Processed => "processed",
             InboxStatus::Duplicate => "duplicate",
             InboxStatus::Failed => "failed",
+            InboxStatus::Early => "early",
         }
     }
 
@@ -872,17 +879,20 @@ pub fn check_uid(uid: &str) -> Result<(), String> {
 impl Job {
     /// The job as it may be shown: the callback token is replaced wherever
     /// it appears in the stored request and response, whatever field the
-    /// runner put it in.
+    /// runner put it in, and inside any text (a LAVA job definition is
+    /// YAML in a JSON string, with the token in its `notify` block).
     pub fn redacted(mut self) -> Job {
         fn scrub(v: &mut serde_json::Value, secret: &str) {
             match v {
-                serde_json::Value::String(s) if s == secret => *s = "<redacted>".into(),
+                serde_json::Value::String(s) if s.contains(secret) => {
+                    *s = s.replace(secret, "<redacted>")
+                }
                 serde_json::Value::Array(items) => items.iter_mut().for_each(|i| scrub(i, secret)),
                 serde_json::Value::Object(map) => map.values_mut().for_each(|i| scrub(i, secret)),
                 _ => {}
             }
         }
-        if let Some(token) = self.callback_token.clone() {
+        if let Some(token) = self.callback_token.clone().filter(|t| !t.is_empty()) {
             scrub(&mut self.request, &token);
             for v in [&mut self.response, &mut self.status].into_iter().flatten() {
                 scrub(v, &token);

@@ -235,6 +235,49 @@ fn drop_duplicates(
     Ok(!t.tests.is_empty())
 }
 
+/// Removes the user information of a build's repository URL (a GitLab CI
+/// remote's `gitlab-ci-token:TOKEN@`, a password), and says so: the runner
+/// fetches the repository as a public URL, and KCIDB publishes it, so
+/// credentials in it are never recorded, sent or shown. Returns the note
+/// for the user, if anything was removed.
+pub fn public_repository(spec: &mut crate::model::BuildSpec) -> Option<String> {
+    let (tree, had) = crate::urls::without_userinfo(&spec.tree);
+    if !had {
+        return None;
+    }
+    let tree = tree.into_owned();
+    let note = format!(
+        "removed the user name and password from the repository URL {tree}: runners fetch it as a public URL and KCIDB publishes it, so credentials in it are never recorded, sent or shown"
+    );
+    spec.tree = tree;
+    Some(note)
+}
+
+/// [`public_repository`] for a job, with its note given to `feedback`.
+fn strip_credentials(spec: &mut JobSpec, feedback: &dyn Feedback) {
+    if let JobSpec::Build(b) = spec {
+        if let Some(note) = public_repository(b) {
+            feedback.note(&note);
+        }
+    }
+}
+
+/// Removes the user information of every repository URL in a plan, in its
+/// builds and in the plan file the runner keeps, with one note per URL.
+pub fn public_plan(plan: &mut runner::Plan, feedback: &dyn Feedback) {
+    let mut said = std::collections::BTreeSet::new();
+    for build in plan.entries.iter_mut().filter_map(|e| e.build.as_mut()) {
+        if let Some(note) = public_repository(build) {
+            if said.insert(note.clone()) {
+                feedback.note(&note);
+            }
+        }
+    }
+    if let std::borrow::Cow::Owned(text) = crate::urls::strip_all(&plan.text) {
+        plan.text = text;
+    }
+}
+
 /// The callback for a new job, when a base URL is set.
 fn callback_target(base: Option<&str>, runner: &str, kind: JobKind) -> Option<CallbackTarget> {
     base.map(|b| CallbackTarget::new(runner::callback_url(b, runner, kind)))
@@ -247,6 +290,7 @@ pub fn dry_run(
     feedback: &dyn Feedback,
 ) -> Result<Option<Submission>, ScheduleError> {
     let mut spec = req.spec.clone();
+    strip_credentials(&mut spec, feedback);
     if let (Some(db), false) = (db, req.force) {
         if !drop_duplicates(db, &mut spec, feedback)? {
             return Ok(None);
@@ -270,6 +314,7 @@ pub fn schedule(
     feedback: &dyn Feedback,
 ) -> Result<Outcome, ScheduleError> {
     let mut spec = req.spec;
+    strip_credentials(&mut spec, feedback);
     let batch = store.batch()?;
     if !req.force && !drop_duplicates(batch.read(), &mut spec, feedback)? {
         return Ok(Outcome::NothingLeft);

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::sync::RwLock;
 
 /// What stands in for a secret.
-pub const REDACTED: &str = "[redacted]";
+pub const REDACTED: &str = crate::urls::REDACTED;
 
 /// Shorter values are not treated as secrets: replacing them would mangle
 /// ordinary text, and no token kbridge handles is that short.
@@ -33,8 +33,9 @@ pub fn register(secret: &str) {
     }
 }
 
-/// `text` with every registered secret, and the user information of any
-/// URL (`https://user:password@host`), replaced by [`REDACTED`].
+/// `text` with every registered secret, and the user information of every
+/// URL in it (`https://user:password@host`, whatever the user part says),
+/// replaced by [`REDACTED`].
 pub fn redact(text: &str) -> Cow<'_, str> {
     let mut out = Cow::Borrowed(text);
     if let Ok(all) = SECRETS.read() {
@@ -44,40 +45,10 @@ pub fn redact(text: &str) -> Cow<'_, str> {
             }
         }
     }
-    if out.contains("://") && out.contains('@') {
-        out = Cow::Owned(redact_userinfo(&out));
+    match crate::urls::redact(&out) {
+        Cow::Borrowed(_) => out,
+        Cow::Owned(o) => Cow::Owned(o),
     }
-    out
-}
-
-/// Replaces `user:password@` after every `scheme://`.
-fn redact_userinfo(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let (head, tail) = rest.split_at(at + 3);
-        out.push_str(head);
-        // The authority ends at the first '/', '?', '#' or whitespace.
-        let end = tail
-            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '"')
-            .unwrap_or(tail.len());
-        let authority = &tail[..end];
-        // `TOKEN@HOST` in advice is a placeholder, not a secret.
-        let placeholder = |user: &str| {
-            user.bytes()
-                .all(|b| b.is_ascii_uppercase() || b == b':' || b == b'_')
-        };
-        match authority.rfind('@') {
-            Some(i) if i > 0 && !placeholder(&authority[..i]) => {
-                out.push_str(REDACTED);
-                out.push_str(&authority[i..]);
-            }
-            _ => out.push_str(authority),
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
@@ -95,9 +66,10 @@ mod tests {
         );
         assert!(matches!(redact("nothing here"), Cow::Borrowed(_)));
         assert_eq!(redact("mail me@example.org"), "mail me@example.org");
+        // No spelling of a user part is taken for a placeholder.
         assert_eq!(
             redact("set KCIDB_REST=https://TOKEN@HOST"),
-            "set KCIDB_REST=https://TOKEN@HOST"
+            "set KCIDB_REST=https://[redacted]@HOST"
         );
     }
 }

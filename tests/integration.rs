@@ -10,6 +10,7 @@ mod lava;
 mod listen;
 mod parity;
 mod schedule;
+mod security;
 #[allow(dead_code)]
 mod util;
 mod wait;

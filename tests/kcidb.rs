@@ -458,7 +458,7 @@ fn submit_without_a_kcidb_url_is_a_configuration_error() {
     let run = env.run(&["submit"]).expect(2);
     assert!(
         run.error_line()
-            .contains("no KCIDB URL is configured: set KCIDB_REST=https://TOKEN@HOST"),
+            .contains("no KCIDB URL is configured: set KCIDB_REST (KCIDB's URL with the token as its user part)"),
         "{}",
         run.stderr
     );
@@ -470,7 +470,8 @@ fn submit_without_a_kcidb_url_is_a_configuration_error() {
     env.set("KCIDB_REST", "db.example.org");
     let run = env.run(&["submit"]).expect(2);
     assert!(
-        run.error_line().contains("https://TOKEN@HOST[/PATH]"),
+        run.error_line()
+            .contains("with the token as its user part, before the host"),
         "{}",
         run.stderr
     );

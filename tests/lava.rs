@@ -12,17 +12,17 @@ const KERNEL: &str = "https://storage.example/riscv/Image";
 const ROOTFS: &str = "https://storage.example/rootfs/riscv64/rootfs.cpio.gz";
 
 /// Labs and an environment whose config.toml names them.
-struct World {
+pub(crate) struct World {
     labs: Vec<(String, FakeLava)>,
-    env: Env,
+    pub(crate) env: Env,
 }
 
 impl World {
-    fn new() -> World {
+    pub(crate) fn new() -> World {
         World::with_labs(&[("mylab", 1)])
     }
 
-    fn with_labs(labs: &[(&str, u64)]) -> World {
+    pub(crate) fn with_labs(labs: &[(&str, u64)]) -> World {
         let mut env = Env::bare();
         let token = env.path("mylab.token");
         std::fs::write(&token, format!("{LAVA_TOKEN}\n")).unwrap();
@@ -46,11 +46,11 @@ impl World {
         World { labs: started, env }
     }
 
-    fn lab(&self) -> &FakeLava {
+    pub(crate) fn lab(&self) -> &FakeLava {
         &self.labs[0].1
     }
 
-    fn schedule(&self, args: &[&str]) -> Value {
+    pub(crate) fn schedule(&self, args: &[&str]) -> Value {
         let mut all = vec!["schedule"];
         all.extend_from_slice(args);
         all.extend(["--runner", "lava", "--json"]);
@@ -58,30 +58,30 @@ impl World {
     }
 
     /// `kbridge schedule ARGS --runner lava`, whatever its exit status.
-    fn lava(&self, args: &[&str]) -> crate::util::Run {
+    pub(crate) fn lava(&self, args: &[&str]) -> crate::util::Run {
         let mut all = vec!["schedule"];
         all.extend_from_slice(args);
         all.extend(["--runner", "lava"]);
         self.env.run(&all)
     }
 
-    fn boot(&self) -> Value {
+    pub(crate) fn boot(&self) -> Value {
         self.schedule(&["boot", "--kernel", KERNEL, "--build-id", "maestro:1"])
     }
 
-    fn job(&self, id: i64) -> Value {
+    pub(crate) fn job(&self, id: i64) -> Value {
         self.env
             .run(&["show", &id.to_string(), "--json"])
             .expect(0)
             .json()
     }
 
-    fn document(&self, id: i64) -> Value {
+    pub(crate) fn document(&self, id: i64) -> Value {
         self.env.run(&["results", &id.to_string(), "--json"]).json()
     }
 
     /// The job's callback token, which only the store knows.
-    fn token(&self, id: i64) -> String {
+    pub(crate) fn token(&self, id: i64) -> String {
         let db = rusqlite::Connection::open(self.env.db()).unwrap();
         db.query_row("SELECT callback_token FROM jobs WHERE id = ?1", [id], |r| {
             r.get(0)
@@ -90,7 +90,7 @@ impl World {
     }
 
     /// A test from a minimal definition file of the user's own.
-    fn definition_test(&self, tests: &str) -> i64 {
+    pub(crate) fn definition_test(&self, tests: &str) -> i64 {
         let file = self.env.path("tests.yaml");
         std::fs::write(
             &file,
@@ -112,7 +112,7 @@ impl World {
             .unwrap()
     }
 
-    fn wait_state(&self, id: i64, state: &str) -> Value {
+    pub(crate) fn wait_state(&self, id: i64, state: &str) -> Value {
         let mut last = Value::Null;
         wait_until(
             Duration::from_secs(20),

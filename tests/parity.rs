@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::util::{build_args, Env, FakeTuxSuite};
+use crate::util::{build_args, git, Env, FakeTuxSuite};
 
 const KERNEL: &str = "https://storage.example/b/Image";
 
@@ -554,29 +554,6 @@ fn unusable_patch_series_are_refused_before_anything_is_recorded() {
     }
     assert!(tux.submissions().is_empty());
     assert_eq!(env.job_rows(), 0);
-}
-
-/// Runs git in `dir`, failing the test if it fails.
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=Dev",
-            "-c",
-            "user.email=dev@example.org",
-            "-c",
-            "init.defaultBranch=master",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git is installed");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 #[test]

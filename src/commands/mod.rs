@@ -37,6 +37,11 @@ use crate::runner::{self, OpenError, Purpose, Runner, RunnerContext, RunnerInfo}
 use crate::scheduler::ScheduleError;
 use crate::store::Store;
 
+/// The version of every `--json` object's format, in its `kbridge` key: it
+/// changes only when a field is removed or changes meaning (fields are
+/// added freely).
+pub const JSON_VERSION: u32 = 1;
+
 /// What every command starts from.
 pub struct Context {
     config_file: Option<PathBuf>,
@@ -231,9 +236,12 @@ fn pipeline_settings(config: &Config, workers: usize) -> pipeline::Settings {
     }
 }
 
-/// Writes command output to stdout. A closed pipe (`kbridge jobs | head`)
-/// is not an error: the reader has what it wanted.
+/// Writes command output to stdout, with every secret kbridge knows and
+/// the user information of every URL redacted: whatever a job, a setting
+/// or a runner's answer holds, this is the one way out. A closed pipe
+/// (`kbridge jobs | head`) is not an error: the reader has what it wanted.
 fn print(text: &str) -> Result<(), Error> {
+    let text = crate::secrets::redact(text);
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {

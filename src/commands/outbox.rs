@@ -24,7 +24,7 @@ const SUBMIT_TRIES: u32 = 5;
 pub fn endpoint(config: &Config) -> Result<Endpoint, Error> {
     Endpoint::resolve(config)?.ok_or_else(|| {
         Error::Config(ConfigError::Runner(
-            "no KCIDB URL is configured: set KCIDB_REST=https://TOKEN@HOST, or --kcidb-url with --kcidb-token-file, or KBRIDGE_KCIDB_URL with KBRIDGE_KCIDB_TOKEN, or url and token_file under [kcidb]".into(),
+            "no KCIDB URL is configured: set KCIDB_REST (KCIDB's URL with the token as its user part), or --kcidb-url with --kcidb-token-file, or KBRIDGE_KCIDB_URL with KBRIDGE_KCIDB_TOKEN, or url and token_file under [kcidb]".into(),
         ))
     })
 }

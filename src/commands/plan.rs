@@ -67,6 +67,7 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
     for note in &plan.notes {
         ctx.ui.note(note);
     }
+    scheduler::public_plan(&mut plan, &ctx.ui);
     if common.dry_run {
         let mut lines = vec![format!(
             "plan {} ({} jobs), nothing sent:",

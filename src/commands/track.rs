@@ -82,6 +82,13 @@ fn record(
     spec: &JobSpec,
     status: &serde_json::Value,
 ) -> Result<crate::model::Job, Error> {
+    let mut spec = spec.clone();
+    if let JobSpec::Build(b) = &mut spec {
+        if let Some(note) = crate::scheduler::public_repository(b) {
+            eprintln!("note: {note}");
+        }
+    }
+    let spec = &spec;
     let batch = store.batch()?;
     let id = batch.insert_job(&NewJob {
         runner,

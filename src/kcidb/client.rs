@@ -72,7 +72,7 @@ impl Endpoint {
             }
             (None, None, None) => {
                 return Err(ConfigError::Runner(format!(
-                    "the KCIDB URL is set ({url_source}) but no token: give --kcidb-token-file FILE, KBRIDGE_KCIDB_TOKEN, token_file under [kcidb], or KCIDB_REST=https://TOKEN@HOST"
+                    "the KCIDB URL is set ({url_source}) but no token: give --kcidb-token-file FILE, KBRIDGE_KCIDB_TOKEN, token_file under [kcidb], or KCIDB_REST (KCIDB's URL with the token as its user part)"
                 )))
             }
         };
@@ -92,29 +92,25 @@ const TOKEN_CREDENTIAL: &str = "kcidb-token";
 fn parse_rest(raw: &str) -> Result<(String, Secret), ConfigError> {
     let bad = |why: &str| {
         ConfigError::Runner(format!(
-            "KCIDB_REST ({}) {why}; give it as https://TOKEN@HOST[/PATH]",
+            "KCIDB_REST ({}) {why}; give KCIDB's https URL with the token as its user part, before the host",
             http::redact_url(raw)
         ))
     };
-    let (scheme, rest) = raw
-        .trim()
-        .split_once("://")
-        .ok_or_else(|| bad("is not a URL"))?;
+    let raw = raw.trim();
+    let (scheme, _) = raw.split_once("://").ok_or_else(|| bad("is not a URL"))?;
     if !matches!(scheme, "https" | "http") {
         return Err(bad("is not an http(s) URL"));
     }
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (userinfo, host) = rest[..authority_end]
-        .rsplit_once('@')
-        .ok_or_else(|| bad("has no token before the host"))?;
+    let userinfo = crate::urls::userinfo(raw).ok_or_else(|| bad("has no token before the host"))?;
     // A token given as user:password keeps both parts, as KernelCI's tools
     // send the whole userinfo.
-    let token = userinfo.trim();
-    if token.is_empty() || host.is_empty() {
+    let token = raw[userinfo].trim();
+    let (url, _) = crate::urls::without_userinfo(raw);
+    let url = url.trim_end_matches('/');
+    if token.is_empty() || url.len() <= scheme.len() + 3 {
         return Err(bad("has no token or no host"));
     }
-    let path = rest[authority_end..].trim_end_matches('/');
-    Ok((format!("{scheme}://{host}{path}"), Secret::new(token)))
+    Ok((url.to_string(), Secret::new(token)))
 }
 
 /// Why a request to KCIDB did not succeed; the variant decides what
@@ -322,7 +318,7 @@ mod tests {
             .to_string();
         assert!(err.contains("no token"), "{err}");
         let err = parse_rest("db.kernelci.org").unwrap_err().to_string();
-        assert!(err.contains("https://TOKEN@HOST"), "{err}");
+        assert!(err.contains("the token as its user part"), "{err}");
         let err = parse_rest("ftp://s3cret@x").unwrap_err().to_string();
         assert!(!err.contains("s3cret"), "{err}");
         assert!(!format!("{token:?}").contains("tok"));

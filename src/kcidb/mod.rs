@@ -132,7 +132,11 @@ pub(crate) fn sha256_hex(s: &str) -> String {
 /// The build's checkout: shared by every build of the same repository and
 /// commit, so its fields are only those that do not depend on the build.
 fn checkout(origin: &str, uid: &str, job: &Job, b: &BuildResults) -> Checkout {
-    let repo = b.git_repo.clone().unwrap_or_default();
+    // KCIDB publishes the URL: whatever credentials a runner echoed in it
+    // stay here.
+    let repo = crate::urls::without_userinfo(b.git_repo.as_deref().unwrap_or_default())
+        .0
+        .into_owned();
     let hash = b
         .git_sha
         .as_ref()

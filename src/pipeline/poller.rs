@@ -131,7 +131,9 @@ impl Poller {
                 Err(FetchError::Throttled { after, .. }) => {
                     after.max(pause_for(pace, &job, age, false))
                 }
-                Err(FetchError::Transient(_)) => pause_for(pace, &job, age, false),
+                Err(FetchError::Transient(_) | FetchError::NotFinished(_)) => {
+                    pause_for(pace, &job, age, false)
+                }
                 Err(FetchError::Permanent(why)) => {
                     if job.poll_note.as_deref() != Some(why.as_str()) {
                         round.notes.push(format!(

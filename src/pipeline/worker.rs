@@ -48,8 +48,14 @@ pub enum Finish {
         /// The worst status in the document.
         worst: Option<crate::model::Status>,
     },
-    /// Fetching failed in a way worth retrying.
-    Retry { error: String },
+    /// Fetching failed in a way worth retrying. `notice`: the report alone
+    /// does not prove the job finished (a token-only callback, a poll), so
+    /// when retrying gives up the job goes back to being polled instead of
+    /// waiting for `kbridge inbox replay`.
+    Retry { error: String, notice: bool },
+    /// The runner says the job has not finished: the report was a notice
+    /// that came early. The job goes back to being polled.
+    Early { why: String },
     /// The results cannot be turned into a document.
     Errored { reason: String },
 }
@@ -103,6 +109,7 @@ impl Processor {
             // write: the uid arrives with that write.
             return Finish::Retry {
                 error: "the job's uid is not recorded yet".into(),
+                notice: false,
             };
         };
         if let Err(reason) = check_uid(&uid) {
@@ -110,12 +117,15 @@ impl Processor {
         }
         let fetched = runner.fetch_results(&job, &callback);
         crate::metrics::global().fetched(fetched.is_err());
+        let notice = runner.callback_auth() == crate::runner::CallbackAuth::TokenOnly
+            || w.verified_as == crate::runner::POLLED;
         let mut results = match fetched {
             Ok(r) => r,
             Err(FetchError::Transient(error) | FetchError::Throttled { why: error, .. }) => {
-                return Finish::Retry { error }
+                return Finish::Retry { error, notice }
             }
             Err(FetchError::Permanent(reason)) => return Finish::Errored { reason },
+            Err(FetchError::NotFinished(why)) => return Finish::Early { why },
         };
         // Bounded whatever the runner sent: beyond the caps the cases go and
         // the verdicts stay.
@@ -155,6 +165,7 @@ impl Processor {
         if let Err(e) = write_atomically(&path, &bytes) {
             return Finish::Retry {
                 error: format!("cannot write {}: {e}", path.display()),
+                notice: false,
             };
         }
         let problem = results.problem().map(str::to_string);

@@ -38,6 +38,17 @@ const TICK: Duration = Duration::from_millis(200);
 /// How often unmatched callbacks past `unmatched_ttl` are removed.
 const EXPIRE_EVERY: Duration = Duration::from_secs(600);
 
+/// What a token can make kbridge do and keep. A token-only callback (LAVA)
+/// authenticates with a secret anyone who can read a public job's
+/// definition can see, so what it makes kbridge keep is bounded per job:
+/// one notice row (reused by the job's next notice), and at most
+/// [`MAX_INVALID_PER_JOB`] unreadable bodies of [`KEPT_INVALID_BYTES`]
+/// each, and nothing once the job is final. A notice makes kbridge ask the
+/// runner at most once per [`NOTICE_PAUSE`].
+const NOTICE_PAUSE: Duration = Duration::from_secs(10);
+const MAX_INVALID_PER_JOB: i64 = 3;
+const KEPT_INVALID_BYTES: usize = 4096;
+
 /// The writer thread's state.
 pub(super) struct Writer {
     store: Store,
@@ -651,10 +662,28 @@ fn record_finish(
             batch.set_inbox(inbox_id, InboxStatus::Failed, None, Some(reason))?;
             Ok(format!("job {job_id}: errored: {reason}"))
         }
-        Finish::Retry { error } => {
+        Finish::Early { why } => {
+            let reason =
+                format!("{why}: the callback was a notice that came early; the job is polled until it finishes");
+            batch.set_early(inbox_id, now_ms + NOTICE_PAUSE.as_millis() as i64, &reason)?;
+            batch.reopen_job(job_id, &reason)?;
+            Ok(format!("job {job_id}: {reason}"))
+        }
+        Finish::Retry { error, notice } => {
             let (first_fetch_ms, attempts) = batch.read().inbox_fetch_state(inbox_id)?;
             let first = first_fetch_ms.unwrap_or(now_ms);
             let elapsed = Duration::from_millis((now_ms - first).max(0) as u64);
+            if elapsed >= settings.retry_for && *notice {
+                // The report did not prove the job finished: polling (or
+                // the job's next callback) will bring it again.
+                let reason = format!(
+                    "gave up fetching results after {}s: {error}; the job is polled again",
+                    elapsed.as_secs()
+                );
+                batch.set_inbox(inbox_id, InboxStatus::Failed, None, Some(&reason))?;
+                batch.reopen_job(job_id, &reason)?;
+                return Ok(format!("job {job_id}: {reason}"));
+            }
             if elapsed >= settings.retry_for {
                 let reason = format!(
                     "gave up fetching results after {}s: {error}; `kbridge inbox replay {inbox_id}` tries again",
@@ -883,33 +912,7 @@ fn store_callback(
     };
     let cb = match &c.parsed {
         Ok(cb) => cb,
-        Err(why) => {
-            // A token-only callback is authenticated only once its token is
-            // known to belong to a job.
-            if auth == CallbackAuth::TokenOnly {
-                let known = match c.token.as_deref() {
-                    Some(t) => batch.read().job_by_token(c.runner, t)?.is_some(),
-                    None => false,
-                };
-                if !known {
-                    return Ok(Answer::Rejected(format!(
-                        "{} matches no job",
-                        crate::runner::CALLBACK_TOKEN_HEADER
-                    )));
-                }
-            }
-            // The same unreadable bytes are kept once, however often sent.
-            let digest = digest(&c.body);
-            if let Some(inbox) = batch.read().digest_row(&digest)? {
-                return Ok(Answer::Duplicate { inbox: Some(inbox) });
-            }
-            let why = why.to_string();
-            row.status = InboxStatus::Invalid;
-            row.reason = Some(&why);
-            row.digest = Some(&digest);
-            batch.insert_inbox(&row)?;
-            return Ok(Answer::Invalid(why));
-        }
+        Err(why) => return keep_invalid(batch, auth, &c, &row, why.to_string()),
     };
     match admit(
         batch.read(),
@@ -927,6 +930,46 @@ fn store_callback(
             }
             let id = batch.insert_inbox(&row)?;
             Ok(Answer::Unmatched { inbox: id })
+        }
+        Admission::Matched(job) if auth == CallbackAuth::TokenOnly => {
+            // A notice: the job's one notice row is reused, and the runner
+            // is asked no more often than NOTICE_PAUSE.
+            let now = now_ms();
+            let id = match batch.read().notice_row(job.id)? {
+                Some((id, not_before)) => {
+                    let wait = not_before.filter(|t| *t > now);
+                    batch.renew_notice(id, &c.headers, &c.body, wait)?;
+                    mark_received(batch, &job, uid.as_deref())?;
+                    if wait.is_some() {
+                        // The writer's retry timer hands it out then.
+                        return Ok(Answer::Accepted {
+                            inbox: id,
+                            job: Some(job.id),
+                        });
+                    }
+                    id
+                }
+                None => {
+                    row.status = InboxStatus::Pending;
+                    row.job_id = Some(job.id);
+                    let id = batch.insert_inbox(&row)?;
+                    mark_received(batch, &job, uid.as_deref())?;
+                    id
+                }
+            };
+            let job_id = job.id;
+            let build_known = build_known(batch.read(), &settings.origin, &job)?;
+            work.push(Work {
+                inbox_id: id,
+                job,
+                body: c.body,
+                verified_as: c.verified_as.to_string(),
+                build_known,
+            });
+            Ok(Answer::Accepted {
+                inbox: id,
+                job: Some(job_id),
+            })
         }
         Admission::Matched(job) => {
             row.status = InboxStatus::Pending;
@@ -952,18 +995,57 @@ fn store_callback(
         // fill the disk.
         Admission::Duplicate(_) => Ok(Answer::Duplicate { inbox: None }),
         Admission::Rejected(why) => Ok(Answer::Rejected(why)),
-        Admission::Invalid(why) => {
-            let digest = digest(&c.body);
-            if let Some(inbox) = batch.read().digest_row(&digest)? {
-                return Ok(Answer::Duplicate { inbox: Some(inbox) });
-            }
-            row.status = InboxStatus::Invalid;
-            row.reason = Some(&why);
-            row.digest = Some(&digest);
-            batch.insert_inbox(&row)?;
-            Ok(Answer::Invalid(why))
-        }
+        Admission::Invalid(why) => keep_invalid(batch, auth, &c, &row, why),
     }
+}
+
+/// Keeps an authenticated but unreadable callback (or one sent to the
+/// wrong route) for diagnosis, once per digest of its bytes. A token-only
+/// callback is kept only while its token's job is not final, bound to that
+/// job, at most [`MAX_INVALID_PER_JOB`] times and cut to
+/// [`KEPT_INVALID_BYTES`]: whoever read a public job's token cannot fill
+/// the disk with it.
+fn keep_invalid(
+    batch: &Batch<'_>,
+    auth: CallbackAuth,
+    c: &Incoming,
+    row: &NewInbox<'_>,
+    why: String,
+) -> Result<Answer, StoreError> {
+    let mut body = c.body.as_slice();
+    let mut job_id = None;
+    if auth == CallbackAuth::TokenOnly {
+        // Authenticated only once its token is known to belong to a job.
+        let job = match c.token.as_deref() {
+            Some(t) => batch.read().job_by_token(c.runner, t)?,
+            None => None,
+        };
+        let Some(job) = job else {
+            return Ok(Answer::Rejected(format!(
+                "{} matches no job",
+                crate::runner::CALLBACK_TOKEN_HEADER
+            )));
+        };
+        if job.state.reported() || batch.read().invalid_rows(job.id)? >= MAX_INVALID_PER_JOB {
+            return Ok(Answer::Invalid(why));
+        }
+        job_id = Some(job.id);
+        body = &body[..body.len().min(KEPT_INVALID_BYTES)];
+    }
+    // The same unreadable bytes are kept once, however often sent.
+    let digest = digest(&c.body);
+    if let Some(inbox) = batch.read().digest_row(&digest)? {
+        return Ok(Answer::Duplicate { inbox: Some(inbox) });
+    }
+    batch.insert_inbox(&NewInbox {
+        status: InboxStatus::Invalid,
+        reason: Some(&why),
+        digest: Some(&digest),
+        body: Some(body),
+        job_id: job_id.or(row.job_id),
+        ..row.clone()
+    })?;
+    Ok(Answer::Invalid(why))
 }
 
 /// What identifies a callback's stored bytes.

@@ -359,6 +359,11 @@ pub enum FetchError {
     /// Retrying cannot help: a host that is not allowed, a missing field.
     #[error("{0}")]
     Permanent(String),
+    /// The runner says the job has not finished: whatever led here (a
+    /// callback authenticated by a token anyone reading the job can see)
+    /// came early. Nothing is fetched; the job is polled until it finishes.
+    #[error("{0}")]
+    NotFinished(String),
 }
 
 impl FetchError {
@@ -463,6 +468,27 @@ pub struct JobBatch {
 pub struct PlanReport {
     pub uid: Option<String>,
     pub summary: serde_json::Value,
+}
+
+/// A file a job produced, as its runner lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Artefact {
+    /// Its path below the job's files; downloads go to `DIR/UID/NAME`.
+    pub name: String,
+    pub url: String,
+    /// Why kbridge will not fetch it (a host that is not allowed, a path
+    /// outside the job's folder), if it will not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+}
+
+/// Every file of a job a runner lists.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub files: Vec<Artefact>,
+    /// Why the listing is not complete, when a bound on what a listing may
+    /// cost (folders, requests, entries, time) was reached.
+    pub cut: Option<String>,
 }
 
 /// A job found on the runner: what it is and what the runner says of it.
@@ -721,17 +747,27 @@ pub trait Runner: Send + Sync {
         ))
     }
 
-    /// What a job produced: with `download` each file is fetched into
-    /// that directory (under the job's uid), else listed on `out`.
-    fn artefacts(
-        &self,
-        job: &Job,
-        download: Option<&std::path::Path>,
-        out: &mut dyn std::io::Write,
-    ) -> Result<(), FetchError> {
-        let _ = (job, download, out);
+    /// What a job produced: every file its runner lists, each saying
+    /// whether kbridge will fetch it, and whether the listing was cut.
+    fn artefacts(&self, job: &Job) -> Result<Listing, FetchError> {
+        let _ = job;
         Err(FetchError::Permanent(
             "this runner does not list its artefacts to kbridge".into(),
+        ))
+    }
+
+    /// Fetches one file [`Runner::artefacts`] listed into `out`, with the
+    /// runner's token only where its own rules send it; returns the bytes
+    /// written. `out` may refuse more bytes (a cap): the copy then fails.
+    fn download(
+        &self,
+        job: &Job,
+        file: &Artefact,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64, FetchError> {
+        let _ = (job, file, out);
+        Err(FetchError::Permanent(
+            "this runner does not give kbridge its artefacts".into(),
         ))
     }
 
@@ -745,30 +781,116 @@ pub trait Runner: Send + Sync {
     }
 }
 
+/// The longest log line handed on whole: a longer one is cut, with a
+/// marker, so a log with no line breaks (or a gzip-encoded one that
+/// inflates to gigabytes on one line) costs no more memory than this.
+pub const MAX_LOG_LINE: usize = 64 * 1024;
+
+/// What ends a line that was cut.
+pub const CUT_MARKER: &str = " [… line cut: longer than 64 KiB]";
+
+/// Reads `reader` a line at a time, each at most `max` bytes: a longer
+/// line is handed to `each` cut to its first `max` bytes, with `true`, and
+/// the rest of it is skipped unread into memory.
+pub fn bounded_lines(
+    mut reader: impl std::io::BufRead,
+    max: usize,
+    mut each: impl FnMut(&[u8], bool) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let (mut cut, mut any, mut ended) = (false, false, false);
+        while !ended {
+            let buf = match reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                break;
+            }
+            any = true;
+            let (chunk, used) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    ended = true;
+                    (&buf[..i], i + 1)
+                }
+                None => (buf, buf.len()),
+            };
+            let room = max.saturating_sub(line.len());
+            cut |= chunk.len() > room;
+            line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            reader.consume(used);
+        }
+        if !any {
+            return Ok(());
+        }
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        each(&line, cut)?;
+    }
+}
+
 /// The console lines of a LAVA-style log (one `- {"dt", "lvl", "msg"}`
 /// mapping per line, console output at `lvl: target`), handed to `each` a
-/// line at a time, so a log is never held whole.
+/// line at a time, so a log is never held whole. A line longer than
+/// [`MAX_LOG_LINE`] is cut, its message ending in [`CUT_MARKER`].
 pub fn console_lines(
     reader: impl std::io::BufRead,
     mut each: impl FnMut(&str) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    for line in reader.lines() {
-        let line = line?;
+    bounded_lines(reader, MAX_LOG_LINE, |bytes, cut| {
+        let line = String::from_utf8_lossy(bytes);
         let Some(item) = line.trim_start().strip_prefix("- ") else {
-            continue;
+            return Ok(());
         };
+        if cut {
+            return match cut_message(item) {
+                Some(msg) => each(&format!("{msg}{CUT_MARKER}")),
+                None => Ok(()),
+            };
+        }
         let Ok(entry) = serde_json::from_str::<serde_json::Value>(item) else {
-            continue;
+            return Ok(());
         };
         if entry["lvl"] != "target" {
-            continue;
+            return Ok(());
         }
         match &entry["msg"] {
-            serde_json::Value::String(s) => each(s)?,
-            other => each(&other.to_string())?,
+            serde_json::Value::String(s) => each(s),
+            other => each(&other.to_string()),
         }
+    })
+}
+
+/// The start of a console message from the first bytes of a log entry too
+/// long to read whole: the text after `"msg": "`, unescaped as far as it
+/// goes, if the entry is console output.
+fn cut_message(item: &str) -> Option<String> {
+    let compact: String = item.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !compact.contains("\"lvl\": \"target\"") {
+        return None;
     }
-    Ok(())
+    let start = item.find("\"msg\"")?;
+    let rest = item[start + 5..]
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
+    let text = rest.strip_prefix('"')?;
+    // The cut may fall inside an escape: drop a few characters until what
+    // is left reads as a JSON string.
+    let mut candidate = text;
+    for _ in 0..8 {
+        if let Ok(s) = serde_json::from_str::<String>(&format!("\"{candidate}\"")) {
+            return Some(s);
+        }
+        let mut chars = candidate.chars();
+        chars.next_back();
+        candidate = chars.as_str();
+    }
+    Some(text.to_string())
 }
 
 /// What `verify_callback` is replaced by under `--insecure-skip-verify`.
@@ -977,5 +1099,47 @@ mod conformance {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod log_lines {
+    use super::*;
+
+    #[test]
+    fn a_line_too_long_is_cut_with_a_marker_and_the_next_ones_follow() {
+        let huge = "y".repeat(3 * MAX_LOG_LINE);
+        let log = format!(
+            "- {{\"dt\": \"1\", \"lvl\": \"target\", \"msg\": \"a\\\"b\"}}\r\n\
+             - {{\"dt\": \"2\", \"lvl\": \"target\", \"msg\": \"{huge}\"}}\n\
+             - {{\"dt\": \"3\", \"lvl\": \"info\", \"msg\": \"{huge}\"}}\n\
+             - {{\"dt\": \"4\", \"lvl\": \"target\", \"msg\": \"end\"}}"
+        );
+        let mut got = Vec::new();
+        console_lines(
+            std::io::BufReader::with_capacity(1000, log.as_bytes()),
+            |l| {
+                got.push(l.to_string());
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            got.len(),
+            3,
+            "{:?}",
+            got.iter().map(|g| g.len()).collect::<Vec<_>>()
+        );
+        assert_eq!(got[0], "a\"b");
+        assert!(got[1].starts_with("yyyy") && got[1].ends_with(CUT_MARKER));
+        assert!(got[1].len() < MAX_LOG_LINE + CUT_MARKER.len());
+        assert_eq!(got[2], "end");
+    }
+
+    #[test]
+    fn a_cut_inside_an_escape_still_reads() {
+        let item = "{\"dt\": \"1\", \"lvl\": \"target\", \"msg\": \"ab\\u00";
+        assert_eq!(cut_message(item).as_deref(), Some("ab"));
+        assert_eq!(cut_message("{\"lvl\": \"info\", \"msg\": \"x"), None);
     }
 }

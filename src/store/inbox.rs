@@ -29,10 +29,11 @@ pub struct NewInbox<'a> {
     pub digest: Option<&'a str>,
 }
 
-/// The rows `kbridge inbox prune` removes, given `?1` (refused and
-/// duplicate rows before it) and `?2` (unmatched rows before it). Nothing
+/// The rows `kbridge inbox prune` removes, given `?1` (refused, duplicate,
+/// unreadable and early rows before it) and `?2` (unmatched rows before it). Nothing
 /// refers to an inbox row, so removing one loses nothing else.
-const PRUNABLE: &str = "(status IN ('rejected', 'duplicate') AND received_at < ?1)
+const PRUNABLE: &str =
+    "(status IN ('rejected', 'duplicate', 'invalid', 'early') AND received_at < ?1)
     OR (status = 'unmatched' AND received_at < ?2)";
 
 /// A stored KCIDB document.
@@ -159,6 +160,34 @@ impl Db<'_> {
             |r| r.get(0),
         )
         .optional()
+        .map_err(|e| self.fail(e))
+    }
+
+    /// The row a job's earlier notice left (a token-only callback that came
+    /// before the job finished, or one whose fetching gave up), and when it
+    /// may be acted on again (ms; none: at once).
+    pub fn notice_row(&self, job_id: i64) -> Result<Option<(i64, Option<i64>)>, StoreError> {
+        self.one(
+            "SELECT id, next_attempt_ms FROM inbox WHERE job_id = ?1 AND status IN (?2, ?3)
+             ORDER BY id DESC LIMIT 1",
+            params![
+                job_id,
+                InboxStatus::Early.as_str(),
+                InboxStatus::Failed.as_str()
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(|e| self.fail(e))
+    }
+
+    /// How many unreadable callbacks are kept for a job.
+    pub fn invalid_rows(&self, job_id: i64) -> Result<i64, StoreError> {
+        self.one(
+            "SELECT count(*) FROM inbox WHERE job_id = ?1 AND status = ?2",
+            params![job_id, InboxStatus::Invalid.as_str()],
+            |r| r.get(0),
+        )
         .map_err(|e| self.fail(e))
     }
 
@@ -371,6 +400,60 @@ impl<'a> Batch<'a> {
                     id,
                     now_ms,
                     next_ms,
+                    crate::secrets::redact(reason),
+                    now_rfc3339()
+                ])
+            })
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Reuses a job's notice row for its next notice: the new body and
+    /// headers, pending again from the start, acted on at `not_before_ms`
+    /// (none: at once).
+    pub fn renew_notice(
+        &self,
+        id: i64,
+        headers: &str,
+        body: &[u8],
+        not_before_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "UPDATE inbox SET status = ?2, headers = ?3, body = ?4, body_bytes = ?5,
+                                  attempts = 0, first_fetch_ms = NULL, next_attempt_ms = ?6,
+                                  reason = NULL, updated_at = ?7
+                 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    InboxStatus::Pending.as_str(),
+                    headers,
+                    body,
+                    body.len() as i64,
+                    not_before_ms,
+                    now_rfc3339()
+                ])
+            })
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Records that a notice came before its job finished: the row waits
+    /// for the job's next notice, which is acted on no sooner than
+    /// `not_before_ms`.
+    pub fn set_early(&self, id: i64, not_before_ms: i64, reason: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "UPDATE inbox SET status = ?2, next_attempt_ms = ?3, reason = ?4, updated_at = ?5
+                 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    InboxStatus::Early.as_str(),
+                    not_before_ms,
                     crate::secrets::redact(reason),
                     now_rfc3339()
                 ])

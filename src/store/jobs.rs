@@ -407,6 +407,28 @@ impl Batch<'_> {
         Ok(())
     }
 
+    /// Puts a job whose report turned out not to be the verdict (a notice
+    /// that came early, or one whose fetching gave up) back among the jobs
+    /// waiting for their runner: it is polled, and its next callback is
+    /// acted on. A job already past `received` is left alone.
+    pub fn reopen_job(&self, job_id: i64, detail: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "UPDATE jobs SET state = ?2, detail = ?3, updated_at = ?4 WHERE id = ?1 AND state = ?5",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    job_id,
+                    JobState::Submitted.as_str(),
+                    crate::secrets::redact(detail),
+                    now_rfc3339(),
+                    JobState::Received.as_str()
+                ])
+            })
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
     pub fn set_job_state(
         &self,
         job_id: i64,

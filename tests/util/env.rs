@@ -198,3 +198,26 @@ impl Drop for Env {
         keep_documents(&self.path("kcidb"));
     }
 }
+
+/// Runs git in `dir`, failing the test if it fails.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Dev",
+            "-c",
+            "user.email=dev@example.org",
+            "-c",
+            "init.defaultBranch=master",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git is installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

@@ -66,6 +66,8 @@ struct State {
     script: Vec<(u16, Value)>,
     invalid: Option<String>,
     requests: Vec<String>,
+    /// The REST API answers every GET with 503 (maintenance).
+    down: bool,
 }
 
 pub struct FakeLava {
@@ -116,6 +118,11 @@ impl FakeLava {
     /// `validate/` says the definition is invalid, for this reason.
     pub fn invalid(&self, why: &str) {
         self.state.lock().unwrap().invalid = Some(why.into());
+    }
+
+    /// Makes the REST API answer every GET with 503, or serve again.
+    pub fn set_down(&self, down: bool) {
+        self.state.lock().unwrap().down = down;
     }
 
     /// Moves a job to Running.
@@ -327,6 +334,9 @@ fn answer(mut req: tiny_http::Request, st: &Mutex<State>) {
                 201,
                 json!({"message": "job(s) successfully submitted", "job_ids": [id]}),
             )
+        }
+        ("GET", ["api", "v0.2", "jobs", ..]) if st.lock().unwrap().down => {
+            reply(req, 503, json!({"detail": "maintenance"}))
         }
         ("GET", ["api", "v0.2", "jobs", id, rest @ ..]) => {
             let Some(id) = id.parse::<u64>().ok() else {

@@ -91,6 +91,37 @@ const SETTINGS: &[SettingDef] = &[
     ),
 ];
 
+/// What is kept of a callback body: which job, and where LAVA says it
+/// stands.
+const NOTICE_FIELDS: [&str; 14] = [
+    "id",
+    "status",
+    "status_string",
+    "state",
+    "state_string",
+    "health",
+    "health_string",
+    "submit_time",
+    "start_time",
+    "end_time",
+    "actual_device_id",
+    "description",
+    "failure_comment",
+    "submitter_username",
+];
+
+/// A scalar cut to a length worth showing; anything else is dropped.
+fn short(v: &Value) -> Option<Value> {
+    const MAX: usize = 200;
+    match v {
+        Value::String(s) if s.chars().count() > MAX => {
+            Some(Value::String(s.chars().take(MAX).collect::<String>() + "…"))
+        }
+        Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => Some(v.clone()),
+        _ => None,
+    }
+}
+
 /// How many times a request that surely never reached the lab is sent.
 const MAX_TRIES: u32 = 3;
 
@@ -487,10 +518,16 @@ impl Runner for Lava {
     fn stored_body(&self, body: Vec<u8>) -> Vec<u8> {
         // LAVA repeats the secret in the body (and in the definition); an
         // unreadable body could hold it anywhere, so nothing of it stays.
+        // The body is a notice and only says which job changed state: what
+        // is kept of it is that, and a few short facts worth showing,
+        // whatever size the sender made it.
         match serde_json::from_slice::<Value>(&body) {
-            Ok(mut v) if v.is_object() => {
-                results::strip(&mut v);
-                serde_json::to_vec(&v).expect("JSON values always serialise")
+            Ok(Value::Object(o)) => {
+                let kept: serde_json::Map<String, Value> = NOTICE_FIELDS
+                    .iter()
+                    .filter_map(|k| Some((k.to_string(), short(o.get(*k)?)?)))
+                    .collect();
+                serde_json::to_vec(&kept).expect("JSON values always serialise")
             }
             _ => Vec::new(),
         }

@@ -126,7 +126,7 @@ impl Client<'_> {
     ) -> Result<TestResults, FetchError> {
         let job = self.job(id)?;
         if job["state"].as_str() != Some("Finished") {
-            return Err(FetchError::Transient(format!(
+            return Err(FetchError::NotFinished(format!(
                 "LAVA job {id} is {}, not finished yet",
                 job["state"].as_str().unwrap_or("in an unknown state")
             )));

@@ -1257,36 +1257,24 @@ impl Runner for TuxSuite {
         )
     }
 
-    fn artefacts(
+    fn artefacts(&self, job: &Job) -> Result<crate::runner::Listing, FetchError> {
+        let (base, public) = self.storage(job, "artefacts")?;
+        self.artifacts.listing(&base, public)
+    }
+
+    fn download(
         &self,
         job: &Job,
-        download: Option<&std::path::Path>,
+        file: &crate::runner::Artefact,
         out: &mut dyn std::io::Write,
-    ) -> Result<(), FetchError> {
-        let (base, public) = self.storage(job, "artefacts")?;
-        let files = self.artifacts.listing(&base, public)?;
-        let io = |e: std::io::Error| FetchError::Permanent(e.to_string());
-        let Some(dir) = download else {
-            for (rel, _) in &files {
-                writeln!(out, "{rel}").map_err(io)?;
-            }
-            return Ok(());
-        };
-        let uid = job.uid.as_deref().unwrap_or("job");
-        for (rel, url) in &files {
-            // Names come from the storage: nothing may climb out of DIR.
-            if rel.split('/').any(|p| p == ".." || p.is_empty()) {
-                continue;
-            }
-            let path = dir.join(uid).join(rel);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(io)?;
-            }
-            let mut file = std::fs::File::create(&path).map_err(io)?;
-            self.artifacts.stream(url, public, false, &mut file)?;
-            writeln!(out, "{}", path.display()).map_err(io)?;
+    ) -> Result<u64, FetchError> {
+        if let Some(why) = &file.refused {
+            return Err(FetchError::Permanent(why.clone()));
         }
-        Ok(())
+        let (_, public) = self.storage(job, "artefacts")?;
+        self.artifacts
+            .stream(&file.url, public, false, out)?
+            .ok_or_else(|| FetchError::Permanent("the storage no longer has it (404)".into()))
     }
 
     fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
@@ -1299,6 +1287,7 @@ impl Runner for TuxSuite {
         if self
             .artifacts
             .stream(&format!("{base}{file}"), public, console, out)?
+            .is_some()
         {
             Ok(())
         } else {

@@ -17,11 +17,14 @@ use crate::model::{
     excerpt, BuildResults, Callback, CaseResult, Job, JobKind, JobResults, OutputFile, Status,
     TestResults,
 };
-use crate::runner::{ArtifactCaps as Caps, FetchError};
+use crate::runner::{Artefact, ArtifactCaps as Caps, FetchError, Listing};
 
 /// How much of a log's end is asked for with a Range request.
 const TAIL_BYTES: u64 = 256 * 1024;
 const MAX_REDIRECTS: usize = 5;
+/// The most files one listing names, and folders it reads.
+const MAX_LISTED: usize = 10_000;
+const MAX_FOLDERS: usize = 200;
 
 /// Where an artefact comes from: a scheme, a host and a port.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,6 +205,14 @@ impl Fetcher {
 
     /// Reads a finished job's results.
     pub fn results(&self, job: &Job, cb: &Callback) -> Result<JobResults, FetchError> {
+        // A report on a job that has not finished has no results to read.
+        if let Some(state) = cb.status["state"].as_str().filter(|s| *s != "finished") {
+            return Err(FetchError::NotFinished(format!(
+                "TuxSuite says {} {} is {state}, not finished",
+                job.kind,
+                job.uid.as_deref().unwrap_or("-")
+            )));
+        }
         match job.kind {
             JobKind::Build => self.build(cb).map(JobResults::Build),
             JobKind::Test | JobKind::Boot => self.test(job, cb).map(JobResults::Test),
@@ -383,15 +394,36 @@ impl Fetcher {
         })
     }
 
-    /// Every file under a job's `download_url`, as `(path relative to it,
-    /// URL)`, from the storage's `?export=json` listing (`files` and
-    /// `folders`, each with a `Url`), folders followed to a bounded depth.
-    pub fn listing(&self, base: &str, public: bool) -> Result<Vec<(String, String)>, FetchError> {
+    /// Every file under a job's `download_url` (`base`), named by its path
+    /// below it, from the storage's `?export=json` listing (`files` and
+    /// `folders`, each with a `Url`), folders followed below `base` only.
+    /// A hostile storage cannot make a listing endless: it stops, saying
+    /// why, at [`MAX_LISTED`] files, [`MAX_FOLDERS`] folders, 8 levels or
+    /// the artefact time limit. A file kbridge will not fetch is listed
+    /// with the reason.
+    pub fn listing(&self, base: &str, public: bool) -> Result<Listing, FetchError> {
         const MAX_DEPTH: usize = 8;
-        const MAX_FILES: usize = 10_000;
-        let mut out = Vec::new();
+        let started = std::time::Instant::now();
+        let mut out = Listing::default();
         let mut folders = vec![(base.to_string(), 0)];
+        let mut seen = std::collections::HashSet::new();
+        let mut asked = 0;
         while let Some((folder, depth)) = folders.pop() {
+            if asked == MAX_FOLDERS {
+                out.cut = Some(format!(
+                    "the listing stopped after {MAX_FOLDERS} folders; {} more were not read",
+                    folders.len() + 1
+                ));
+                break;
+            }
+            if started.elapsed() > self.caps.time {
+                out.cut = Some(format!(
+                    "the listing stopped after {}s (artifact_timeout) and {asked} folders",
+                    self.caps.time.as_secs()
+                ));
+                break;
+            }
+            asked += 1;
             let url = format!("{folder}?export=json");
             let bytes = match self.get(&url, public, self.caps.bytes)? {
                 Fetched::Found(b) => b,
@@ -412,50 +444,108 @@ impl Fetcher {
             };
             for f in listing["files"].as_array().into_iter().flatten() {
                 let Some(u) = url_of(f) else { continue };
-                let rel = u
-                    .strip_prefix(base)
-                    .unwrap_or(&u)
-                    .trim_start_matches('/')
-                    .to_string();
-                out.push((rel, u));
-                if out.len() >= MAX_FILES {
-                    return Ok(out);
+                if out.files.len() == MAX_LISTED {
+                    out.cut = Some(format!(
+                        "the listing stopped at {MAX_LISTED} files; the job has more"
+                    ));
+                    break;
                 }
+                let (name, outside) = match u.strip_prefix(base) {
+                    Some(rel) => (rel.to_string(), None),
+                    None => (
+                        u.rsplit('/').next().unwrap_or(&u).to_string(),
+                        Some(format!("it is outside the job's folder {base}")),
+                    ),
+                };
+                let refused = outside
+                    .or_else(|| {
+                        (name.is_empty()
+                            || name
+                                .split('/')
+                                .any(|p| p == ".." || p == "." || p.is_empty()))
+                        .then(|| "its path has an empty, '.' or '..' part".to_string())
+                    })
+                    .or_else(|| self.refusal(&u).err());
+                out.files.push(Artefact {
+                    name,
+                    url: u,
+                    refused,
+                });
             }
-            if depth < MAX_DEPTH {
-                for d in listing["folders"].as_array().into_iter().flatten() {
-                    if let Some(u) = url_of(d) {
-                        let u = if u.ends_with('/') { u } else { format!("{u}/") };
-                        // Only below the job's own folder.
-                        if u.starts_with(base) && u != folder {
-                            folders.push((u, depth + 1));
-                        }
+            if out.cut.is_some() {
+                break;
+            }
+            for d in listing["folders"].as_array().into_iter().flatten() {
+                let Some(u) = url_of(d) else { continue };
+                let u = if u.ends_with('/') { u } else { format!("{u}/") };
+                // Only below the job's own folder, each once.
+                if u.starts_with(base) && u.len() > base.len() && seen.insert(u.clone()) {
+                    if depth + 1 > MAX_DEPTH {
+                        out.cut = Some(format!(
+                            "folders deeper than {MAX_DEPTH} levels were not read ({u})"
+                        ));
+                        continue;
                     }
+                    folders.push((u, depth + 1));
                 }
             }
         }
-        out.sort();
+        out.files.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
 
-    /// Copies an artefact to `out` as it arrives (never held whole), or
-    /// with `console` only the console lines of a `lava-logs.yaml`.
-    /// `false` when the artefact is not there.
+    /// Why an artefact URL may not be fetched from, if it may not: not
+    /// http(s), plain http from another machine, or a host not allowed.
+    fn refusal(&self, url: &str) -> Result<Origin, String> {
+        let uri: ::http::Uri = url
+            .parse()
+            .map_err(|_| format!("artefact URL {url} is not valid"))?;
+        let Some(origin) = Origin::of(&uri) else {
+            return Err(format!("artefact URL {url} is not http or https"));
+        };
+        // The API's own origin is trusted as much as the API itself.
+        let allowed =
+            self.api.as_ref() == Some(&origin) || self.allowed.iter().any(|a| a.admits(&origin));
+        if !allowed && origin.scheme == "http" && !loopback(&origin.host) {
+            return Err(format!(
+                "artefact URL {url} is plain http from another machine; artefacts are fetched over https only"
+            ));
+        }
+        if !allowed {
+            return Err(format!(
+                "artefacts from {} are not allowed; add it with --allow-artifact-host {} or tuxsuite.artifact_hosts",
+                origin.host,
+                origin.as_host()
+            ));
+        }
+        Ok(origin)
+    }
+
+    /// Copies a file to `out` as it arrives (`console`: the console lines
+    /// of a LAVA-style log); `None` when the storage does not have it, else
+    /// the bytes read.
     pub fn stream(
         &self,
         url: &str,
         public: bool,
         console: bool,
         out: &mut dyn std::io::Write,
-    ) -> Result<bool, FetchError> {
+    ) -> Result<Option<u64>, FetchError> {
         let fetched = self.fetch(url, public, None, |r| {
             if console {
-                crate::runner::console_lines(std::io::BufReader::new(r), |l| writeln!(out, "{l}"))
+                let mut counted = Counted { inner: r, n: 0 };
+                crate::runner::console_lines(std::io::BufReader::new(&mut counted), |l| {
+                    writeln!(out, "{l}")
+                })?;
+                Ok(counted.n)
             } else {
-                std::io::copy(r, out).map(|_| ())
+                std::io::copy(r, out)
             }
         })?;
-        Ok(matches!(fetched, Fetched::Found(())))
+        Ok(match fetched {
+            Fetched::Found(n) => Some(n),
+            Fetched::NotFound => None,
+        })
     }
 
     /// The last [`crate::model::LOG_EXCERPT_CHARS`] characters of a log, NULs removed.
@@ -494,29 +584,8 @@ impl Fetcher {
     ) -> Result<Fetched<T>, FetchError> {
         let mut url = url.to_string();
         for hop in 0..=MAX_REDIRECTS {
-            let uri: ::http::Uri = url
-                .parse()
-                .map_err(|_| FetchError::Permanent(format!("artefact URL {url} is not valid")))?;
-            let Some(origin) = Origin::of(&uri) else {
-                return Err(FetchError::Permanent(format!(
-                    "artefact URL {url} is not http or https"
-                )));
-            };
-            // The API's own origin is trusted as much as the API itself.
-            let allowed = self.api.as_ref() == Some(&origin)
-                || self.allowed.iter().any(|a| a.admits(&origin));
-            if !allowed && origin.scheme == "http" && !loopback(&origin.host) {
-                return Err(FetchError::Permanent(format!(
-                    "artefact URL {url} is plain http from another machine; artefacts are fetched over https only"
-                )));
-            }
-            if !allowed {
-                return Err(FetchError::Permanent(format!(
-                    "artefacts from {} are not allowed; add it with --allow-artifact-host {} or tuxsuite.artifact_hosts",
-                    origin.host,
-                    origin.as_host()
-                )));
-            }
+            let origin = self.refusal(&url).map_err(FetchError::Permanent)?;
+            let uri: ::http::Uri = url.parse().expect("refusal parsed it");
             let mut req = self.agent.get(&url);
             // The token goes to TuxSuite's API only, over a private channel,
             // and never to where it redirects.
@@ -573,6 +642,20 @@ impl Fetcher {
         Err(FetchError::Permanent(format!(
             "{url}: more than {MAX_REDIRECTS} redirects"
         )))
+    }
+}
+
+/// A reader that counts what passes through it.
+struct Counted<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n += n as u64;
+        Ok(n)
     }
 }
 
