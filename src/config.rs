@@ -973,41 +973,53 @@ impl Config {
     }
 }
 
+/// The longest part of a user's text an error message repeats.
+const SHOWN_CHARS: usize = 80;
+
+/// `text` as an error message repeats it: at most [`SHOWN_CHARS`]
+/// characters, control characters escaped.
+pub fn shown(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(SHOWN_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    if text.chars().nth(SHOWN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// The known name closest to `given` (at most three edits away), for
+/// "did you mean". Names whose lengths differ by more than that cannot be
+/// that close, so a long `given` costs nothing.
+pub fn closest<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    const MAX_EDITS: usize = 3;
+    let len = given.chars().count();
+    known
+        .into_iter()
+        .filter(|k| k.chars().count().abs_diff(len) <= MAX_EDITS)
+        .map(|k| (strsim::levenshtein(k, given), k))
+        .filter(|(d, _)| *d <= MAX_EDITS)
+        .min()
+        .map(|(_, k)| k)
+}
+
 fn unknown_key(
     file: &FileSettings,
     key: &str,
     loc: &Located,
     defs: &[&'static SettingDef],
 ) -> ConfigError {
-    let closest = defs
-        .iter()
-        .filter(|d| !d.is_pattern())
-        .map(|d| (edit_distance(d.key, key), d.key))
-        .min()
-        .filter(|(d, _)| *d <= 3)
-        .map(|(_, k)| format!("; did you mean '{k}'?"))
+    let hint = closest(key, defs.iter().filter(|d| !d.is_pattern()).map(|d| d.key))
+        .map(|k| format!("; did you mean '{k}'?"))
         .unwrap_or_else(|| "; docs/configuration.md lists every key".into());
     ConfigError::Parse {
         path: file.path.clone().unwrap_or_default(),
         line: loc.line,
         column: loc.column,
-        message: format!("unknown key '{key}'{closest}"),
+        message: format!("unknown key '{}'{hint}", shown(key)),
     }
-}
-
-/// Levenshtein distance, for "did you mean" on short keys.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Flag, then environment, then file, then default.
@@ -1392,7 +1404,10 @@ fn read_file(config_file: Option<&Path>, env: &Environment) -> Result<FileSettin
         message: e.to_string(),
     })?;
     let table = toml::de::DeTable::parse(&text).map_err(|e| {
-        let (line, column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
+        let (line, column) = e
+            .span()
+            .map(|s| Lines::new(&text).at(s.start))
+            .unwrap_or((1, 1));
         ConfigError::Parse {
             path: path.clone(),
             line,
@@ -1408,7 +1423,7 @@ fn read_file(config_file: Option<&Path>, env: &Environment) -> Result<FileSettin
         }
     })?;
     let mut values = BTreeMap::new();
-    flatten(&text, "", table.get_ref(), &mut values);
+    flatten(&Lines::new(&text), "", table.get_ref(), &mut values);
     Ok(FileSettings {
         path: Some(path),
         values,
@@ -1416,7 +1431,7 @@ fn read_file(config_file: Option<&Path>, env: &Environment) -> Result<FileSettin
 }
 
 fn flatten(
-    text: &str,
+    lines: &Lines<'_>,
     prefix: &str,
     table: &toml::de::DeTable<'_>,
     out: &mut BTreeMap<String, Located>,
@@ -1428,17 +1443,17 @@ fn flatten(
             format!("{prefix}.{}", key.get_ref())
         };
         if let Some(inner) = value.get_ref().as_table() {
-            flatten(text, &full, inner, out);
+            flatten(lines, &full, inner, out);
             continue;
         }
-        let (line, column) = line_col(text, key.span().start);
+        let (line, column) = lines.at(key.span().start);
         out.insert(
             full,
             Located {
                 value: convert(value.get_ref()),
                 line,
                 column,
-                value_at: line_col(text, value.span().start),
+                value_at: lines.at(value.span().start),
             },
         );
     }
@@ -1464,12 +1479,34 @@ fn convert(v: &toml::de::DeValue<'_>) -> FileValue {
     }
 }
 
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+/// Where each line of a text starts, so a byte offset becomes a line and
+/// column in logarithmic time: a file with many keys costs no more than
+/// reading it.
+struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { text, starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    fn at(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |l| l.chars().count())
+            + 1;
+        (line, column)
+    }
 }
 
 #[cfg(test)]
@@ -1644,7 +1681,9 @@ mod tests {
         assert!(d.matches("lava.labs.mylab.url"));
         assert!(!d.matches("lava.labs.url"));
         assert!(!d.matches("lava.labs.a.b.url"));
-        assert_eq!(edit_distance("databse", "database"), 1);
+        assert_eq!(closest("databse", ["database", "bind"]), Some("database"));
+        assert_eq!(closest(&"x".repeat(100_000), ["database"]), None);
+        assert_eq!(shown(&"y".repeat(200)).chars().count(), SHOWN_CHARS + 1);
     }
 }
 

@@ -43,6 +43,7 @@ mod scheduler;
 mod secrets;
 mod store;
 mod urls;
+mod yaml;
 
 use std::process::ExitCode;
 

@@ -186,6 +186,36 @@ pub enum PatchSeries {
     File { name: String, base64: String },
     /// Fetched by the runner itself.
     Url(String),
+    /// A file series as the job's record keeps it: the bytes went into the
+    /// request (kept with the job as sent), so the record names them by
+    /// size and the SHA-256 of their base64 text instead of holding them
+    /// twice.
+    Recorded {
+        name: String,
+        bytes: u64,
+        sha256: String,
+    },
+}
+
+impl JobSpec {
+    /// The job as its record keeps it: a patch series' bytes are in the
+    /// request sent, so the spec keeps only what names them.
+    pub fn recorded(&self) -> std::borrow::Cow<'_, JobSpec> {
+        let JobSpec::Build(b) = self else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let Some(PatchSeries::File { name, base64 }) = &b.options.patch_series else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let mut b = b.clone();
+        b.options.patch_series = Some(PatchSeries::Recorded {
+            name: name.clone(),
+            bytes: (base64.len() / 4 * 3 - base64.bytes().rev().take_while(|&c| c == b'=').count())
+                as u64,
+            sha256: sha256_hex(base64.as_bytes()),
+        });
+        std::borrow::Cow::Owned(JobSpec::Build(b))
+    }
 }
 
 impl BuildOptions {

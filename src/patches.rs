@@ -9,6 +9,21 @@ use std::path::{Path, PathBuf};
 
 use crate::model::PatchSeries;
 
+/// The largest series kbridge sends: the runner publishes it with the
+/// build, and the job's record keeps it.
+pub const MAX_BYTES: u64 = 16 << 20;
+
+/// Refuses a series over [`MAX_BYTES`], naming it and its size.
+fn within_limit(what: &str, bytes: u64) -> Result<(), String> {
+    if bytes > MAX_BYTES {
+        return Err(format!(
+            "--patch-series {what}: {bytes} bytes is more than kbridge sends ({} MiB); send the series as a URL the runner fetches",
+            MAX_BYTES >> 20
+        ));
+    }
+    Ok(())
+}
+
 /// What `--patch-series` names, read and checked.
 pub fn load(arg: &str) -> Result<PatchSeries, String> {
     if arg.contains("lore.kernel.org") {
@@ -46,6 +61,10 @@ fn from_file(path: &Path) -> Result<PatchSeries, String> {
         .to_string();
     let lower = name.to_ascii_lowercase();
     let read = || {
+        let size = std::fs::metadata(path)
+            .map_err(|e| format!("--patch-series {}: cannot read it: {e}", path.display()))?
+            .len();
+        within_limit(&path.display().to_string(), size)?;
         std::fs::read(path)
             .map_err(|e| format!("--patch-series {}: cannot read it: {e}", path.display()))
     };
@@ -127,7 +146,9 @@ fn from_dir(dir: &Path) -> Result<PatchSeries, String> {
         .unwrap_or_else(|| "patches".into());
     let fail = |e: std::io::Error| format!("--patch-series {}: cannot pack it: {e}", dir.display());
     let mut files: Vec<PathBuf> = Vec::new();
-    collect(dir, &mut files).map_err(fail)?;
+    let mut total = 0;
+    collect(dir, &mut files, &mut total)?;
+    within_limit(&dir.display().to_string(), total)?;
     files.sort();
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut builder = tar::Builder::new(gz);
@@ -143,12 +164,26 @@ fn from_dir(dir: &Path) -> Result<PatchSeries, String> {
     Ok(file(format!("{dirname}.tgz"), &bytes))
 }
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for e in std::fs::read_dir(dir)? {
-        let path = e?.path();
-        if path.is_dir() {
-            collect(&path, out)?;
+/// The files of a quilt directory, and their total size. A symbolic link
+/// is refused, naming it: the series is published with the build, and a
+/// link could pack any file (a token) or loop forever.
+fn collect(dir: &Path, out: &mut Vec<PathBuf>, total: &mut u64) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("--patch-series {}: cannot read it: {e}", dir.display());
+    for e in std::fs::read_dir(dir).map_err(fail)? {
+        let e = e.map_err(fail)?;
+        let path = e.path();
+        let kind = e.file_type().map_err(fail)?;
+        if kind.is_symlink() {
+            return Err(format!(
+                "--patch-series: {} is a symbolic link; a series directory holds its own files only (copy the file in instead)",
+                path.display()
+            ));
+        }
+        if kind.is_dir() {
+            collect(&path, out, total)?;
         } else {
+            *total += e.metadata().map_err(fail)?.len();
+            within_limit(&dir.display().to_string(), *total)?;
             out.push(path);
         }
     }
@@ -182,8 +217,9 @@ fn from_b4(arg: &str) -> Result<PatchSeries, String> {
                 Some(p) => {
                     let mut bytes = Vec::new();
                     std::fs::File::open(&p)
-                        .and_then(|mut f| f.read_to_end(&mut bytes))
+                        .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
                         .map_err(|e| format!("reading what b4 fetched: {e}"))?;
+                    within_limit(arg, bytes.len() as u64)?;
                     Ok(file("series.mbox".into(), &bytes))
                 }
                 None => Err(format!("--patch-series {arg}: b4 wrote no mbox")),

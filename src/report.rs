@@ -193,7 +193,12 @@ pub fn sign(secret: &Secret, timestamp: i64, body: &[u8]) -> String {
     format!("sha256={}", crate::model::hex(&code))
 }
 
-/// Why a signed report was refused. Messages are safe to send back.
+/// Why a signed report was refused. The log says which ([`Display`]); the
+/// sender hears [`RefusedReport::answer`], which says the same to a sender
+/// that named a source this listener does not know as to one whose
+/// signature did not hold, so no stranger learns which sources exist.
+///
+/// [`Display`]: std::fmt::Display
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RefusedReport {
     #[error("missing {0} header")]
@@ -206,6 +211,27 @@ pub enum RefusedReport {
     Mismatch,
     #[error("{TIMESTAMP_HEADER} is more than 5 minutes from this listener's clock; send it at once, with a synchronised clock")]
     Stale,
+}
+
+impl RefusedReport {
+    /// What the sender is told.
+    pub fn answer(&self) -> String {
+        match self {
+            RefusedReport::UnknownSource(_) | RefusedReport::Mismatch => format!(
+                "{SIGNATURE_HEADER} does not hold for {SOURCE_HEADER}: sign timestamp.body with that source's secret"
+            ),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// A report whose signature held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub source: String,
+    /// The signature in one canonical form (`sha256=` and lower-case hex),
+    /// so a replay that only changes its spelling is still a replay.
+    pub signature: String,
 }
 
 /// The reporting sources this kbridge accepts, with their secrets.
@@ -243,42 +269,47 @@ impl Sources {
         signature: Option<&str>,
         body: &[u8],
         now: i64,
-    ) -> Result<String, RefusedReport> {
+    ) -> Result<Verified, RefusedReport> {
         let source = source.ok_or(RefusedReport::Missing(SOURCE_HEADER))?;
         let timestamp = timestamp.ok_or(RefusedReport::Missing(TIMESTAMP_HEADER))?;
         let signature = signature.ok_or(RefusedReport::Missing(SIGNATURE_HEADER))?;
-        let shown: String = source
-            .chars()
-            .take(64)
-            .flat_map(char::escape_default)
-            .collect();
-        let secret = self
-            .0
-            .get(source)
-            .ok_or(RefusedReport::UnknownSource(shown))?;
         let code = signature
             .trim()
             .strip_prefix("sha256=")
             .and_then(unhex)
             .ok_or(RefusedReport::Malformed)?;
         let ts: i64 = timestamp.trim().parse().map_err(|_| RefusedReport::Stale)?;
-        let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes())
-            .expect("HMAC takes any key length");
+        // An unknown source costs the same work as a known one: how long
+        // the answer takes says nothing about which names exist.
+        let (secret, known) = match self.0.get(source) {
+            Some(s) => (s.expose(), true),
+            None => ("an unknown source has no secret", false),
+        };
+        let mut mac =
+            HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
         mac.update(timestamp.trim().as_bytes());
         mac.update(b".");
         mac.update(body);
         // verify_slice compares in constant time.
-        mac.verify_slice(&code)
-            .map_err(|_| RefusedReport::Mismatch)?;
+        let held = mac.verify_slice(&code).is_ok();
+        if !known {
+            return Err(RefusedReport::UnknownSource(crate::config::shown(source)));
+        }
+        if !held {
+            return Err(RefusedReport::Mismatch);
+        }
         if (now - ts).abs() > MAX_SKEW_SECS {
             return Err(RefusedReport::Stale);
         }
-        Ok(source.to_string())
+        Ok(Verified {
+            source: source.to_string(),
+            signature: format!("sha256={}", crate::model::hex(&code)),
+        })
     }
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || s.len() > 256 {
+    if !s.len().is_multiple_of(2) || s.len() > 256 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..s.len())
@@ -332,9 +363,25 @@ mod tests {
         let sources = Sources(map);
         let body = b"{}";
         let sig = sign(&Secret::new("s3cret"), 1000, body);
+        let ok = Ok(Verified {
+            source: "lab1".into(),
+            signature: sig.clone(),
+        });
         assert_eq!(
             sources.verify(Some("lab1"), Some("1000"), Some(&sig), body, 1100),
-            Ok("lab1".into())
+            ok
+        );
+        // Another spelling of the same signature is the same signature.
+        let upper = sig.replace("sha256=", "").to_ascii_uppercase();
+        assert_eq!(
+            sources.verify(
+                Some("lab1"),
+                Some("1000"),
+                Some(&format!(" sha256={upper} ")),
+                body,
+                1100
+            ),
+            ok
         );
         assert_eq!(
             sources.verify(Some("lab1"), Some("1000"), Some(&sig), b"{ }", 1100),
@@ -348,9 +395,12 @@ mod tests {
             sources.verify(Some("lab1"), Some("1000"), Some(&sig), body, 1400),
             Err(RefusedReport::Stale)
         );
+        let unknown = sources.verify(Some("lab2"), Some("1000"), Some(&sig), body, 1100);
+        assert_eq!(unknown, Err(RefusedReport::UnknownSource("lab2".into())));
         assert_eq!(
-            sources.verify(Some("lab2"), Some("1000"), Some(&sig), body, 1100),
-            Err(RefusedReport::UnknownSource("lab2".into()))
+            unknown.unwrap_err().answer(),
+            RefusedReport::Mismatch.answer(),
+            "a stranger cannot tell an unknown source from a bad signature"
         );
         assert_eq!(
             sources.verify(Some("lab1"), Some("1000"), Some("md5=00"), body, 1100),

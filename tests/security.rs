@@ -440,3 +440,344 @@ fn a_notice_whose_fetching_gives_up_leaves_the_job_polled() {
         .run(&["wait", &id.to_string(), "--timeout", "60"])
         .expect(0);
 }
+
+/// A TuxSuite stand-in, an artefact server and a finished build whose
+/// files are there.
+struct Storage {
+    tux: FakeTuxSuite,
+    art: crate::util::Artifacts,
+    env: Env,
+    uid: String,
+    base: String,
+}
+
+impl Storage {
+    fn new() -> Storage {
+        let tux = FakeTuxSuite::start();
+        let mut env = Env::new(&tux);
+        let art = crate::util::Artifacts::start();
+        env.set("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS", &art.host());
+        let build = env
+            .run(&crate::util::build_args(&["--json"]))
+            .expect(0)
+            .json();
+        let uid = build["uid"].as_str().unwrap().to_string();
+        let base = format!("{}/builds/{uid}/", art.url());
+        tux.finish_build(&uid, &base, true);
+        Storage {
+            tux,
+            art,
+            env,
+            uid,
+            base,
+        }
+    }
+
+    fn list(&self, files: &[&str]) {
+        let files: Vec<Value> = files.iter().map(|f| json!({ "Url": f })).collect();
+        self.art.put(
+            &format!("/builds/{}/?export=json", self.uid),
+            json!({"files": files, "folders": []}).to_string(),
+        );
+    }
+}
+
+#[test]
+fn a_download_stays_within_its_caps_and_names_what_it_cut() {
+    let s = Storage::new();
+    let uid = &s.uid;
+    s.art
+        .put(&format!("/builds/{uid}/config"), "CONFIG_RISCV=y\n");
+    s.art
+        .put(&format!("/builds/{uid}/Image"), vec![b'k'; 300_000]);
+    // 50 MB of zeros, about 50 KB on the wire.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut gz, &vec![0u8; 50 << 20]).unwrap();
+    s.art
+        .put_gzipped(&format!("/builds/{uid}/vmlinux"), gz.finish().unwrap());
+    s.art.endless(&format!("/builds/{uid}/endless.log"));
+    s.list(&[
+        &format!("{}config", s.base),
+        &format!("{}Image", s.base),
+        &format!("{}vmlinux", s.base),
+        &format!("{}endless.log", s.base),
+        "https://elsewhere.example/builds/x/secret",
+        &format!("{}a//b", s.base),
+    ]);
+    let listed = s.env.run(&["artefacts", uid]).expect(0);
+    assert!(
+        listed
+            .stdout
+            .contains("secret  (not fetched: it is outside the job's folder"),
+        "{}",
+        listed.stdout
+    );
+    assert!(listed
+        .stdout
+        .contains("a//b  (not fetched: its path has an empty"));
+    assert!(listed.stdout.lines().any(|l| l == "config"));
+
+    let out = s.env.path("out");
+    let run = s
+        .env
+        .run(&[
+            "artefacts",
+            uid,
+            "--download",
+            out.to_str().unwrap(),
+            "--max-file-bytes",
+            "256KiB",
+            "--json",
+        ])
+        .expect(1);
+    let dir = out.join(uid);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("config")).unwrap(),
+        "CONFIG_RISCV=y\n"
+    );
+    for cut in ["Image", "vmlinux", "endless.log"] {
+        assert!(!dir.join(cut).exists(), "{cut} was left under its name");
+        assert!(
+            run.stderr.contains(&format!(
+                "not fetched: {cut}: cut: larger than download_max_file (262144 bytes)"
+            )),
+            "{cut}: {}",
+            run.stderr
+        );
+    }
+    assert!(run.stderr.contains("not fetched: secret: it is outside"));
+    assert!(
+        run.error_line_last()
+            .contains("5 problem(s) among 6 file(s)"),
+        "{}",
+        run.stderr
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, ["config"], "no partial file is left");
+    let doc = run.json();
+    assert_eq!(doc["kbridge"], 1);
+    let by_name = |n: &str| {
+        doc["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_name("config")["outcome"], "written");
+    assert_eq!(by_name("Image")["outcome"], "skipped");
+
+    // The job's total is capped too.
+    let out = s.env.path("out2");
+    let run = s
+        .env
+        .run(&[
+            "artefacts",
+            uid,
+            "--download",
+            out.to_str().unwrap(),
+            "--max-job-bytes",
+            "100KiB",
+        ])
+        .expect(1);
+    assert!(run.stderr.contains("download_max_job"), "{}", run.stderr);
+}
+
+#[test]
+fn an_endless_folder_tree_is_read_within_a_bound_and_said_to_be_cut() {
+    let s = Storage::new();
+    s.art.endless_folders(&format!("/builds/{}/", s.uid));
+    let before = s.art.hits.load(std::sync::atomic::Ordering::SeqCst);
+    let run = s.env.run(&["artefacts", &s.uid]).expect(1);
+    let asked = s.art.hits.load(std::sync::atomic::Ordering::SeqCst) - before;
+    assert!(asked <= 201, "{asked} requests for one listing");
+    assert!(
+        run.stderr
+            .contains("the listing of job 1 is incomplete: the listing stopped after 200 folders"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.is_empty(), "what was read is listed");
+    drop(s.tux);
+}
+
+#[test]
+fn a_log_with_one_endless_line_is_cut_not_held() {
+    let s = Storage::new();
+    let test = s
+        .env
+        .run(&[
+            "schedule",
+            "test",
+            "--kernel",
+            "https://storage.example/Image",
+            "--tests",
+            "ltp-smoke",
+            "--build-id",
+            "maestro:1",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    let uid = test["uid"].as_str().unwrap();
+    let line = "z".repeat(8 << 20);
+    s.art.put(
+        &format!("/tests/{uid}/lava-logs.yaml"),
+        format!(
+            "- {{\"dt\": \"1\", \"lvl\": \"target\", \"msg\": \"{line}\"}}\n- {{\"dt\": \"2\", \"lvl\": \"target\", \"msg\": \"login:\"}}\n"
+        ),
+    );
+    s.tux.finish_test(
+        uid,
+        &format!("{}/tests/{uid}/", s.art.url()),
+        json!({"boot": "pass"}),
+    );
+    let run = s.env.run(&["logs", uid]).expect(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", &run.stdout[..200]);
+    assert!(lines[0].ends_with("[… line cut: longer than 64 KiB]"));
+    assert!(lines[0].len() < 70_000);
+    assert_eq!(lines[1], "login:");
+}
+
+#[test]
+fn hostile_plans_and_series_are_refused_before_anything_is_recorded() {
+    let tux = FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    let plan = env.path("plan.yaml");
+    let refused = |text: &str, want: &str| {
+        std::fs::write(&plan, text).unwrap();
+        let run = env
+            .run(&[
+                "schedule",
+                "plan",
+                plan.to_str().unwrap(),
+                "--build-id",
+                "maestro:1",
+            ])
+            .expect(2);
+        assert!(run.error_line().contains(want), "{want}: {}", run.stderr);
+    };
+    refused(
+        "version: 1\nname: n\njobs:\n- tests: [{device: qemu-x86_64, kernel: 'https://k/I', tests: [ltp-smoke], sharding: 18446744073709551615}]\n",
+        "more shards than kbridge makes of one test (at most 100)",
+    );
+    refused(
+        &format!("version: 1\nname: n\njobs: {}\n", "[".repeat(200_000)),
+        "nests deeper than 64 levels (at line 3)",
+    );
+    assert!(tux.submissions().is_empty());
+    assert_eq!(env.job_rows(), 0);
+
+    // A quilt directory with a link to the TuxSuite token file.
+    let series = env.path("series-dir");
+    std::fs::create_dir_all(&series).unwrap();
+    std::fs::write(series.join("series"), "0001.patch\n").unwrap();
+    std::fs::write(series.join("0001.patch"), "--- a\n+++ b\n").unwrap();
+    let secret = env.path("home/.config/tuxsuite/config.ini");
+    std::fs::create_dir_all(secret.parent().unwrap()).unwrap();
+    std::fs::write(&secret, "[default]\ntoken=tux-secret\n").unwrap();
+    std::os::unix::fs::symlink(&secret, series.join("0002.patch")).unwrap();
+    let args = |series: &str| {
+        let mut a = crate::util::build_args(&["--patch-series"]);
+        a.push(Box::leak(series.to_string().into_boxed_str()));
+        a
+    };
+    for extra in [vec![], vec!["--dry-run"]] {
+        let mut a = args(series.to_str().unwrap());
+        a.extend(extra);
+        let run = env.run(&a).expect(2);
+        assert!(
+            run.error_line().contains(&format!(
+                "{} is a symbolic link",
+                series.join("0002.patch").display()
+            )),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            !run.stdout.contains("dHV4LXNlY3JldA"),
+            "the token is not printed"
+        );
+    }
+    // A link to the directory itself would make the walk endless.
+    std::fs::remove_file(series.join("0002.patch")).unwrap();
+    std::os::unix::fs::symlink(&series, series.join("loop")).unwrap();
+    let run = env.run(&args(series.to_str().unwrap())).expect(2);
+    assert!(
+        run.error_line().contains("loop is a symbolic link"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(series.join("loop")).unwrap();
+
+    // Too large a series, named with its size and the limit.
+    let big = env.path("big.mbox");
+    std::fs::write(&big, vec![b'x'; (16 << 20) + 1]).unwrap();
+    let run = env.run(&args(big.to_str().unwrap())).expect(2);
+    assert!(
+        run.error_line()
+            .contains("16777217 bytes is more than kbridge sends (16 MiB)"),
+        "{}",
+        run.stderr
+    );
+    assert!(tux.submissions().is_empty());
+    assert_eq!(env.job_rows(), 0);
+
+    // A series that fits is kept once, in the request as sent.
+    let fits = env.path("fits.mbox");
+    std::fs::write(&fits, "From x\n".repeat(150_000)).unwrap();
+    env.run(&args(fits.to_str().unwrap())).expect(0);
+    let db = rusqlite::Connection::open(env.db()).unwrap();
+    let (spec, request): (String, String) = db
+        .query_row("SELECT spec, request FROM jobs", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(
+        spec.len() < 2000,
+        "the spec holds the series: {} bytes",
+        spec.len()
+    );
+    assert!(spec.contains("\"recorded\""), "{spec}");
+    assert!(request.len() > 1_000_000, "the request holds it");
+}
+
+#[test]
+fn a_config_file_made_to_hurt_is_answered_at_once() {
+    let env = Env::bare();
+    let file = env.path("c.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[report.sources.{}]\nsecret_file = \"/nonexistent\"\n",
+            "s".repeat(1_000_000)
+        ),
+    )
+    .unwrap();
+    let run = env
+        .run(&["--config", file.to_str().unwrap(), "config"])
+        .expect(0);
+    assert!(run.stdout.contains("report.sources.sss"));
+    let keys: String = (0..80_000).map(|i| format!("unknown_{i} = 1\n")).collect();
+    std::fs::write(&file, keys).unwrap();
+    let run = env
+        .run(&["--config", file.to_str().unwrap(), "config"])
+        .expect(2);
+    assert!(
+        run.error_line()
+            .contains("line 1 column 1: unknown key 'unknown_0'"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(&file, format!("{} = 1\n", "k".repeat(1_000_000))).unwrap();
+    let run = env
+        .run(&["--config", file.to_str().unwrap(), "config"])
+        .expect(2);
+    assert!(run.error_line().len() < 300, "{}", run.error_line());
+}

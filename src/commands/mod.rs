@@ -254,9 +254,15 @@ fn print(text: &str) -> Result<(), Error> {
 /// Renders a left-aligned table; the last column is not padded.
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    // A column is as wide as its widest cell of a sensible length; a longer
+    // cell just pushes its row out (and format! refuses widths past u16).
+    const WIDEST: usize = 100;
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            let n = cell.chars().count();
+            if n <= WIDEST {
+                *w = (*w).max(n);
+            }
         }
     }
     let line = |cells: Vec<&str>| {

@@ -76,7 +76,15 @@ pub fn show(args: ConfigArgs, config: &Config) -> Result<(), Error> {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "(none)".into());
-    let width = rows.iter().map(|r| r.key.len()).max().unwrap_or(0).max(24);
+    // Columns line up for keys of a sensible length; a longer one (a
+    // report source with a very long name) just pushes its row out.
+    let width = rows
+        .iter()
+        .map(|r| r.key.chars().count())
+        .filter(|&n| n <= 60)
+        .max()
+        .unwrap_or(0)
+        .max(24);
     let mut text = format!("config file: {file}");
     for r in rows {
         text.push_str(&format!(

@@ -463,14 +463,14 @@ where
         Err(reply) => return reply,
     };
     let now = jiff::Timestamp::now().as_second();
-    let source = match reports.sources.verify(
+    let verified = match reports.sources.verify(
         source.as_deref(),
         timestamp.as_deref(),
         signature.as_deref(),
         &body,
         now,
     ) {
-        Ok(s) => s,
+        Ok(v) => v,
         Err(why) => {
             refuse(
                 shared,
@@ -478,9 +478,10 @@ where
                 &format!("refused report from {peer}: {why}"),
                 fields,
             );
-            return error(StatusCode::UNAUTHORIZED, &why.to_string());
+            return error(StatusCode::UNAUTHORIZED, &why.answer());
         }
     };
+    let source = verified.source;
     let report = match crate::report::parse(&body) {
         Ok(r) => r,
         Err(why) => {
@@ -498,7 +499,7 @@ where
     document.push('\n');
     let answer = shared.intake.report(crate::pipeline::SignedReport {
         source: source.clone(),
-        signature: signature.unwrap_or_default(),
+        signature: verified.signature,
         body: body.to_vec(),
         test_uid: report.test_uid.clone(),
         document,

@@ -298,7 +298,8 @@ impl Batch<'_> {
     pub fn insert_job(&self, job: &NewJob<'_>) -> Result<i64, StoreError> {
         let now = now_rfc3339();
         let tests = job.spec.tests();
-        let spec = serde_json::to_string(job.spec).expect("a job spec always serialises");
+        let spec = serde_json::to_string(job.spec.recorded().as_ref())
+            .expect("a job spec always serialises");
         let test_names = serde_json::to_string(&tests.map(|t| &t.tests[..]).unwrap_or(&[]))
             .expect("a list of strings always serialises");
         self.tx

@@ -22,6 +22,11 @@ pub struct Artifacts {
     pub delay: Arc<Mutex<Duration>>,
     /// Paths answered with a body that never ends.
     endless: Arc<Mutex<std::collections::BTreeSet<String>>>,
+    /// Path prefixes under which every folder listing names three more
+    /// folders, forever.
+    folders: Arc<Mutex<Vec<String>>>,
+    /// Paths whose stored bytes are sent as `Content-Encoding: gzip`.
+    gzipped: Arc<Mutex<std::collections::BTreeSet<String>>>,
 }
 
 impl Artifacts {
@@ -43,10 +48,15 @@ impl Artifacts {
         let (rd, sn) = (redirects.clone(), seen.clone());
         let endless: Arc<Mutex<std::collections::BTreeSet<String>>> = Arc::default();
         let en = endless.clone();
+        let folders: Arc<Mutex<Vec<String>>> = Arc::default();
+        let gzipped: Arc<Mutex<std::collections::BTreeSet<String>>> = Arc::default();
+        let (fo, gz) = (folders.clone(), gzipped.clone());
+        let origin = format!("http://{}", server.server_addr().to_ip().unwrap());
         std::thread::spawn(move || {
             while let Ok(req) = s.recv() {
                 let (f, d, h, dl) = (f.clone(), d.clone(), h.clone(), dl.clone());
                 let (rd, sn, en) = (rd.clone(), sn.clone(), en.clone());
+                let (fo, gz, origin) = (fo.clone(), gz.clone(), origin.clone());
                 std::thread::spawn(move || {
                     h.fetch_add(1, Ordering::SeqCst);
                     let auth = req
@@ -74,6 +84,39 @@ impl Artifacts {
                         let _ = req.respond(resp);
                         return;
                     }
+                    let url = req.url().to_string();
+                    if let Some(dir) = url.strip_suffix("?export=json") {
+                        if fo
+                            .lock()
+                            .unwrap()
+                            .iter()
+                            .any(|p| dir.starts_with(p.as_str()))
+                        {
+                            let more: Vec<Value> = ["a", "b", "c"]
+                                .iter()
+                                .map(|n| json!({"Url": format!("{origin}{dir}{n}/")}))
+                                .collect();
+                            let listing = json!({
+                                "files": [{"Url": format!("{origin}{dir}f")}],
+                                "folders": more,
+                            });
+                            super::respond(
+                                req,
+                                tiny_http::Response::from_data(listing.to_string()),
+                            );
+                            return;
+                        }
+                    }
+                    if gz.lock().unwrap().contains(&url) {
+                        let body = f.lock().unwrap().get(&url).cloned().unwrap_or_default();
+                        let header =
+                            tiny_http::Header::from_bytes("Content-Encoding", "gzip").unwrap();
+                        super::respond(
+                            req,
+                            tiny_http::Response::from_data(body).with_header(header),
+                        );
+                        return;
+                    }
                     let pause = *dl.lock().unwrap();
                     std::thread::sleep(pause);
                     let resp = if d.load(Ordering::SeqCst) {
@@ -98,7 +141,22 @@ impl Artifacts {
             hits,
             delay,
             endless,
+            folders,
+            gzipped,
         }
+    }
+
+    /// Answers every folder listing under `prefix` with three more
+    /// folders, forever.
+    pub fn endless_folders(&self, prefix: &str) {
+        self.folders.lock().unwrap().push(prefix.to_string());
+    }
+
+    /// Serves `gzip`, already compressed, at `path` as
+    /// `Content-Encoding: gzip`.
+    pub fn put_gzipped(&self, path: &str, gzip: Vec<u8>) {
+        self.put(path, gzip);
+        self.gzipped.lock().unwrap().insert(path.to_string());
     }
 
     /// Answers `path` with a body that never ends.

@@ -86,6 +86,15 @@ impl Run {
         lines[0]
     }
 
+    /// The `error: ...` line that ends stderr, after the lines that named
+    /// each problem.
+    #[track_caller]
+    pub fn error_line_last(&self) -> &str {
+        let last = self.stderr.lines().last().unwrap_or_default();
+        assert!(last.starts_with("error: "), "{}", self.stderr);
+        last
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))

@@ -150,7 +150,7 @@ fn fill_value(v: &mut Value, fill: &Fill<'_>) -> Result<(), String> {
 pub fn from_file(path: &Path, fill: &Fill<'_>) -> Result<Mapping, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read the job definition {}: {e}", path.display()))?;
-    let mut value: Value = yaml_serde::from_str(&text).map_err(|e| {
+    let mut value: Value = crate::yaml::parse(&text).map_err(|e| {
         let at = e
             .location()
             .map(|l| format!(" at line {} column {}", l.line(), l.column()))

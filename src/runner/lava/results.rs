@@ -287,7 +287,7 @@ pub fn map(
     let meta = |c: &Value| -> yaml_serde::Value {
         c["metadata"]
             .as_str()
-            .and_then(|m| yaml_serde::from_str(m).ok())
+            .and_then(|m| crate::yaml::parse(m).ok())
             .unwrap_or(yaml_serde::Value::Null)
     };
     let text =

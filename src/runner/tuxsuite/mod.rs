@@ -653,7 +653,9 @@ impl TuxSuite {
                 entry.insert("kernel_patch_file".into(), json!(url));
                 patches.insert(url.clone(), json!(""));
             }
-            None => {}
+            // Only a stored job has this form, and stored jobs are never
+            // sent again.
+            Some(crate::model::PatchSeries::Recorded { .. }) | None => {}
         }
         add_callback(&mut entry, callback);
         json!({"builds": [entry], "patches": patches})

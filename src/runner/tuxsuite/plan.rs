@@ -165,6 +165,11 @@ fn build(v: &Value, defaults: &PlanDefaults) -> Result<BuildSpec, String> {
     })
 }
 
+/// The most shards one test of a plan is split into.
+pub const MAX_SHARDS: u64 = 100;
+/// The most jobs one plan makes.
+pub const MAX_JOBS: usize = 5000;
+
 /// One test map, expanded by its `sharding`.
 fn tests(v: &Value, defaults: &PlanDefaults) -> Result<Vec<TestSpec>, String> {
     check_keys(v, &[&TEST_KEYS, &FIRMWARE], "plan test")?;
@@ -240,7 +245,20 @@ fn tests(v: &Value, defaults: &PlanDefaults) -> Result<Vec<TestSpec>, String> {
                 .collect(),
         },
     };
-    let shards = v["sharding"].as_u64().unwrap_or(1).max(1);
+    let shards = match v.get("sharding") {
+        None | Some(Value::Null) => 1,
+        Some(n) => match n.as_u64() {
+            Some(n @ 1..=MAX_SHARDS) => n,
+            Some(0) | None => {
+                return Err(format!(
+                    "sharding {n} is not a number of shards; give 1 to {MAX_SHARDS}"
+                ))
+            }
+            Some(n) => return Err(format!(
+                "sharding {n} is more shards than kbridge makes of one test (at most {MAX_SHARDS})"
+            )),
+        },
+    };
     if shards == 1 {
         return Ok(vec![base]);
     }
@@ -268,7 +286,7 @@ fn list<'a>(job: &'a Map<String, Value>, one: &str, many: &str) -> Vec<&'a Value
 /// Reads a plan file; errors name what is wrong, and where.
 pub fn read(file: &str, defaults: &PlanDefaults) -> Result<Plan, String> {
     let yaml: yaml_serde::Value =
-        yaml_serde::from_str(file).map_err(|e| format!("the plan is not valid YAML: {e}"))?;
+        crate::yaml::parse(file).map_err(|e| format!("the plan is not valid YAML: {e}"))?;
     let v: Value = serde_json::to_value(&yaml).map_err(|e| format!("the plan: {e}"))?;
     if v["version"].as_u64() != Some(1) {
         return Err("the plan has no `version: 1`".into());
@@ -279,6 +297,7 @@ pub fn read(file: &str, defaults: &PlanDefaults) -> Result<Plan, String> {
     let only = &defaults.only;
     let mut entries = Vec::new();
     let mut notes = Vec::new();
+    let mut total = 0usize;
     for (i, job) in jobs.iter().enumerate() {
         let Some(m) = job.as_object() else {
             return Err(format!("job {} of the plan is not a mapping", i + 1));
@@ -302,6 +321,23 @@ pub fn read(file: &str, defaults: &PlanDefaults) -> Result<Plan, String> {
         let mut job_tests = Vec::new();
         for t in list(m, "test", "tests") {
             job_tests.extend(tests(t, defaults).map_err(at)?);
+            if job_tests.len() > MAX_JOBS {
+                return Err(at(format!(
+                    "its tests make more than {MAX_JOBS} jobs; kbridge submits at most {MAX_JOBS} jobs per plan"
+                )));
+            }
+        }
+        // Counted before the matrix is made: a few hundred bytes of plan
+        // must not become a million jobs in memory.
+        let made = builds.len().max(1)
+            * (usize::from(m.contains_key("sanity_test")) + job_tests.len())
+            + builds.len();
+        total += made;
+        if total > MAX_JOBS {
+            return Err(format!(
+                "the plan makes more than {MAX_JOBS} jobs (job {} ({job_name}) alone makes {made}); kbridge submits at most {MAX_JOBS} jobs per plan: split the plan, or choose jobs with --job NAME",
+                i + 1
+            ));
         }
         let sanity = match m.get("sanity_test") {
             Some(s) => {
@@ -377,6 +413,36 @@ mod tests {
             private,
             ..PlanDefaults::default()
         }
+    }
+
+    #[test]
+    fn shards_and_jobs_are_bounded_before_anything_is_made() {
+        let plan = |jobs: &str| format!("version: 1\nname: big\njobs:\n{jobs}");
+        for (sharding, want) in [
+            ("18446744073709551615", "at most 100"),
+            ("1000000", "at most 100"),
+            ("0", "give 1 to 100"),
+            ("-3", "give 1 to 100"),
+            ("two", "give 1 to 100"),
+        ] {
+            let p = plan(&format!(
+                "- tests: [{{device: qemu-x86_64, kernel: 'https://k/Image', tests: [ltp-smoke], sharding: {sharding}}}]\n"
+            ));
+            let e = read(&p, &PlanDefaults::default()).unwrap_err();
+            assert!(e.contains(want), "{sharding}: {e}");
+        }
+        // 60 builds, each with 100 shards of one test: 6,060 jobs.
+        let builds: String = (0..60)
+            .map(|i| format!("  - {{toolchain: gcc-{i}, target_arch: riscv, kconfig: [defconfig], git_repo: 'https://g/l.git', git_ref: master}}\n"))
+            .collect();
+        let p = plan(&format!(
+            "- builds:\n{builds}  tests: [{{device: qemu-riscv64, tests: [ltp-smoke], sharding: 100}}]\n"
+        ));
+        let e = read(&p, &PlanDefaults::default()).unwrap_err();
+        assert!(
+            e.contains("more than 5000 jobs") && e.contains("6060"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -408,16 +408,17 @@ impl Fetcher {
         let mut folders = vec![(base.to_string(), 0)];
         let mut seen = std::collections::HashSet::new();
         let mut asked = 0;
+        let (mut cuts, mut full, mut too_deep) = (Vec::new(), false, 0);
         while let Some((folder, depth)) = folders.pop() {
             if asked == MAX_FOLDERS {
-                out.cut = Some(format!(
+                cuts.push(format!(
                     "the listing stopped after {MAX_FOLDERS} folders; {} more were not read",
                     folders.len() + 1
                 ));
                 break;
             }
             if started.elapsed() > self.caps.time {
-                out.cut = Some(format!(
+                cuts.push(format!(
                     "the listing stopped after {}s (artifact_timeout) and {asked} folders",
                     self.caps.time.as_secs()
                 ));
@@ -445,9 +446,7 @@ impl Fetcher {
             for f in listing["files"].as_array().into_iter().flatten() {
                 let Some(u) = url_of(f) else { continue };
                 if out.files.len() == MAX_LISTED {
-                    out.cut = Some(format!(
-                        "the listing stopped at {MAX_LISTED} files; the job has more"
-                    ));
+                    full = true;
                     break;
                 }
                 let (name, outside) = match u.strip_prefix(base) {
@@ -472,7 +471,10 @@ impl Fetcher {
                     refused,
                 });
             }
-            if out.cut.is_some() {
+            if full {
+                cuts.push(format!(
+                    "the listing stopped at {MAX_LISTED} files; the job has more"
+                ));
                 break;
             }
             for d in listing["folders"].as_array().into_iter().flatten() {
@@ -481,15 +483,19 @@ impl Fetcher {
                 // Only below the job's own folder, each once.
                 if u.starts_with(base) && u.len() > base.len() && seen.insert(u.clone()) {
                     if depth + 1 > MAX_DEPTH {
-                        out.cut = Some(format!(
-                            "folders deeper than {MAX_DEPTH} levels were not read ({u})"
-                        ));
+                        too_deep += 1;
                         continue;
                     }
                     folders.push((u, depth + 1));
                 }
             }
         }
+        if too_deep > 0 {
+            cuts.push(format!(
+                "{too_deep} folder(s) deeper than {MAX_DEPTH} levels were not read"
+            ));
+        }
+        out.cut = (!cuts.is_empty()).then(|| cuts.join("; "));
         out.files.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
