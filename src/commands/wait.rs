@@ -201,7 +201,7 @@ pub fn wait(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
         interrupted: interrupted.load(Ordering::Relaxed) && !timed_out,
     };
     if let Some(path) = &w.junit {
-        std::fs::write(path, summary.junit())
+        std::fs::write(path, crate::secrets::redact(&summary.junit()).as_bytes())
             .map_err(|e| Error::io(format!("cannot write {}", path.display()), &e))?;
     }
     if w.json {

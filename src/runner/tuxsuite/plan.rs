@@ -254,9 +254,11 @@ fn tests(v: &Value, defaults: &PlanDefaults) -> Result<Vec<TestSpec>, String> {
                     "sharding {n} is not a number of shards; give 1 to {MAX_SHARDS}"
                 ))
             }
-            Some(n) => return Err(format!(
+            Some(n) => {
+                return Err(format!(
                 "sharding {n} is more shards than kbridge makes of one test (at most {MAX_SHARDS})"
-            )),
+            ))
+            }
         },
     };
     if shards == 1 {
