@@ -350,6 +350,18 @@ fn a_lava_callback_for_a_running_job_is_a_notice_and_loses_nothing() {
     w.lab().run(1);
     // Someone who read the public definition sends the token while the job
     // runs.
+    // The token is in the stored definition; nothing kbridge prints shows
+    // it.
+    for cmd in [
+        vec!["show".to_string(), id.to_string()],
+        vec!["show".to_string(), id.to_string(), "--json".to_string()],
+        vec!["jobs".to_string(), "--json".to_string()],
+    ] {
+        let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        let run = w.env.run(&cmd).expect(0);
+        hides(&run, &token, &cmd.join(" "));
+        assert!(run.stdout.contains("<redacted>"), "{}", run.stdout);
+    }
     let early = l.post(
         "/callback/lava/boot",
         json!({"id": 1, "state_string": "Running"})
@@ -780,4 +792,25 @@ fn a_config_file_made_to_hurt_is_answered_at_once() {
         .run(&["--config", file.to_str().unwrap(), "config"])
         .expect(2);
     assert!(run.error_line().len() < 300, "{}", run.error_line());
+}
+
+#[test]
+fn a_signed_callback_for_a_job_still_running_changes_nothing_for_good() {
+    let w = World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    let mut body: Value = serde_json::from_str(&w.test_body(&job.uid)).unwrap();
+    body["status"]["state"] = json!("running");
+    w.deliver(&l, &job, &body.to_string());
+    wait_until(
+        Duration::from_secs(15),
+        "the report to be looked at",
+        || w.inbox()[0]["status"] == "early",
+    );
+    assert_eq!(w.job(job.id)["state"], "submitted");
+    // The real one is processed.
+    let done = w.test_body(&job.uid);
+    let a = w.send(&l, &job, done.as_bytes(), done.as_bytes());
+    assert_eq!(a.status, 202, "{}", a.body);
+    w.wait_state(job.id, "completed");
 }
