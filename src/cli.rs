@@ -226,7 +226,7 @@ pub struct ScheduleCommon {
     /// With --wait: stop waiting after this long (exit status 124), such as
     /// 90m or 2h. For a test, NAME=MINUTES is the runner's time limit for
     /// one of its tests (boot=30); repeatable
-    #[arg(long, value_name = "DURATION|NAME=MINUTES", value_parser = timeout_arg)]
+    #[arg(long, value_name = "DURATION|NAME=MINUTES", value_parser = timeout_arg, allow_negative_numbers = true)]
     pub timeout: Vec<TimeoutArg>,
 
     /// With --wait: write the results as JUnit XML to this file
@@ -524,7 +524,7 @@ pub struct ListenArgs {
 
     /// With --exit-when-done: stop after this long (exit status 124), such
     /// as 2h
-    #[arg(long, value_name = "DURATION", value_parser = duration, requires = "exit_when_done")]
+    #[arg(long, value_name = "DURATION", value_parser = duration, requires = "exit_when_done", allow_negative_numbers = true)]
     pub timeout: Option<std::time::Duration>,
 
     /// Accept callbacks without checking their signatures. For development
@@ -664,7 +664,7 @@ pub enum InboxAction {
 pub struct PruneArgs {
     /// Only refused and duplicate callbacks received longer ago than this,
     /// such as 30d [default: all of them]
-    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", value_parser = duration, allow_negative_numbers = true)]
     pub older_than: Option<std::time::Duration>,
 
     /// Say how many would go, and remove nothing
@@ -697,7 +697,7 @@ pub struct WaitArgs {
     pub plan: Option<String>,
 
     /// Stop waiting after this long (exit status 124), such as 90m or 2h
-    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", value_parser = duration, allow_negative_numbers = true)]
     pub timeout: Option<std::time::Duration>,
 
     /// Write the results as JUnit XML to this file (one testsuite per job,
@@ -1012,13 +1012,25 @@ fn git_url(value: &str) -> Result<String, String> {
     absolute_url(value, &["https", "http", "git"])
 }
 
+/// The longest duration a flag takes: a year and a day, far past any wait
+/// and far below what a clock can add without overflowing.
+const MAX_DURATION_SECS: f64 = 366.0 * 86400.0;
+
 fn duration(value: &str) -> Result<std::time::Duration, String> {
-    config::parse_duration(value)
-        .filter(|s| *s > 0.0)
-        .map(std::time::Duration::from_secs_f64)
-        .ok_or_else(|| {
-            "not a duration; give seconds (90) or a number with s, m, h or d (90s, 30m, 2h)".into()
-        })
+    const FORMS: &str = "give seconds (90) or a number with s, m, h or d (90s, 30m, 2h)";
+    let secs = config::parse_duration(value).ok_or_else(|| format!("not a duration; {FORMS}"))?;
+    if secs < 0.0 {
+        return Err(format!("durations are positive; {FORMS}"));
+    }
+    if secs == 0.0 {
+        return Err(format!("must be more than zero; {FORMS}"));
+    }
+    if secs > MAX_DURATION_SECS {
+        return Err(format!(
+            "is longer than kbridge waits; give more than 0 and at most 366d ({MAX_DURATION_SECS} seconds)"
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 fn commit_sha(value: &str) -> Result<String, String> {

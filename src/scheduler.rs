@@ -56,6 +56,9 @@ pub enum ScheduleError {
         message: String,
         job_id: i64,
         state: JobState,
+        /// Whether the runner answered and refused (a bad token, a bad
+        /// request): asking again the same way cannot help.
+        refused: bool,
     },
 }
 
@@ -356,6 +359,7 @@ pub fn schedule(
                     message,
                     job_id: id,
                     state: JobState::Unknown,
+                    refused: false,
                 });
             }
             store
@@ -367,6 +371,7 @@ pub fn schedule(
                     ),
                     job_id: id,
                     state: JobState::Submitting,
+                    refused: false,
                 })?;
             let job = store
                 .read()
@@ -380,6 +385,7 @@ pub fn schedule(
         }
         Err(e) => {
             let state = e.job_state();
+            let refused = matches!(e, runner::SubmitError::Refused { .. });
             store.mark_unsubmitted(id, state, &e.to_string(), e.response())?;
             // A callback may have moved the job on meanwhile; say what the
             // record says now.
@@ -392,6 +398,7 @@ pub fn schedule(
                 message: e.to_string(),
                 job_id: id,
                 state,
+                refused,
             })
         }
     }
@@ -668,6 +675,7 @@ fn submit_batch(
                     message,
                     job_id,
                     state: JobState::Unknown,
+                    refused: false,
                 }),
             }
         }
@@ -680,6 +688,7 @@ fn submit_batch(
                 message: format!("{e} (plan {plan_uid})"),
                 job_id: ids[0],
                 state: e.job_state(),
+                refused: matches!(e, runner::SubmitError::Refused { .. }),
             })
         }
     }

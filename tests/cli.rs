@@ -108,7 +108,9 @@ fn read_only_commands_never_create_a_database() {
         vec!["inbox"],
         vec!["inbox", "replay", "1"],
     ] {
-        let run = env.run(&args).expect(1);
+        // Nothing recorded here is a usage error, as a job that does not
+        // exist is, in every command.
+        let run = env.run(&args).expect(2);
         let line = run.error_line();
         assert!(
             line.contains(&format!("no database at {}", env.db().display())),
@@ -218,7 +220,9 @@ fn corrupt_stored_rows_are_reported_not_shown_as_empty() {
         "{}",
         run.stderr
     );
-    let run = env.run(&["results", "1"]).expect(1);
+    // results' 1 is a FAIL: a store it cannot read is an operational
+    // problem, 3.
+    let run = env.run(&["results", "1"]).expect(3);
     assert!(
         run.error_line()
             .contains("stored document of job 1 is unreadable"),

@@ -484,10 +484,10 @@ fn a_database_kbridge_may_not_open_says_permission_denied() {
             .output()
             .expect("setpriv (util-linux) runs kbridge as nobody");
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
         (stderr, copy)
     } else {
-        let run = env.run(&["jobs"]).expect(1);
+        let run = env.run(&["jobs"]).expect(2);
         (run.stderr, db.clone())
     };
     let (stderr, path) = run;

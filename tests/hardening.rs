@@ -377,7 +377,7 @@ fn a_store_that_cannot_be_written_is_refused_at_start() {
     let run = cmd.output().unwrap();
     set_mode(db.parent().unwrap(), 0o755);
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(
         !String::from_utf8_lossy(&run.stdout).contains("listening on"),
         "it never listened"

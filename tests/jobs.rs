@@ -9,7 +9,7 @@ fn jobs_lists_newest_first_with_filters() {
     let tux = FakeTuxSuite::start();
     let env = Env::new(&tux);
     // Listing creates nothing: without a database there is nothing to list.
-    let run = env.run(&["jobs"]).expect(1);
+    let run = env.run(&["jobs"]).expect(2);
     assert!(
         run.error_line().contains("no database at"),
         "{}",
@@ -104,6 +104,6 @@ fn show_finds_by_uid_or_id_and_says_when_missing() {
         env.run(&["show", "1", "--json"]).expect(0).json()["uid"],
         uid
     );
-    let run = env.run(&["show", "42"]).expect(1);
+    let run = env.run(&["show", "42"]).expect(2);
     assert!(run.error_line().contains("no job '42'"), "{}", run.stderr);
 }

@@ -401,7 +401,7 @@ fn failed_documents_can_be_put_back_in_the_queue() {
     assert!(run.stdout.contains("1 document(s) back in the queue"));
     env.run(&["submit"]).expect(0);
     assert_eq!(states(&env), ["submitted"]);
-    let run = env.run(&["outbox", "retry", "42"]).expect(1);
+    let run = env.run(&["outbox", "retry", "42"]).expect(2);
     assert!(
         run.error_line().contains("no outbox document 42"),
         "{}",

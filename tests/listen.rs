@@ -730,7 +730,7 @@ fn artefacts_from_hosts_not_allowed_are_not_fetched() {
     assert_eq!(w.inbox()[0]["status"], "processed");
 
     // An unknown callback is named.
-    let run = w.env.run(&["inbox", "replay", "99"]).expect(1);
+    let run = w.env.run(&["inbox", "replay", "99"]).expect(2);
     assert!(
         run.error_line().contains("no callback 99"),
         "{}",

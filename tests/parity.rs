@@ -1,5 +1,5 @@
 //! The TuxSuite request for every option, field for field as the official
-//! client sends it (`../shared/spec/tuxsuite-more.md`), without its bugs:
+//! client sends it (`docs/tuxsuite.md`), without its bugs:
 //! every KEY=VALUE of a repeated flag is kept.
 
 use serde_json::json;
@@ -1156,7 +1156,7 @@ fn cancel_plan_cancels_its_unfinished_jobs_and_says_so_when_done() {
         .expect(0)
         .json();
     let plan_uid = out["plan"].as_str().unwrap().to_string();
-    let unknown = env.run(&["cancel", "--plan", "nope"]).expect(1);
+    let unknown = env.run(&["cancel", "--plan", "nope"]).expect(2);
     assert!(
         unknown.error_line().contains("no plan 'nope'"),
         "{}",

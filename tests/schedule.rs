@@ -751,7 +751,7 @@ fn unusable_database_paths_fail_cleanly() {
     ] {
         let path = env.path(db);
         let run = env.run(&test_args(&["--db", path.to_str().unwrap()]));
-        let run = run.expect(1);
+        let run = run.expect(2);
         assert!(run.error_line().contains(expected), "{db}: {}", run.stderr);
     }
     assert!(tux.submissions().is_empty());

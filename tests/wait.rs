@@ -628,3 +628,126 @@ fn a_test_after_a_failed_build_is_a_miss_with_the_reason_not_a_hang() {
         run.stderr
     );
 }
+
+#[test]
+fn exit_status_1_means_a_fail_and_nothing_else() {
+    let w = World::new();
+    let boot = [
+        "schedule",
+        "boot",
+        "--kernel",
+        KERNEL,
+        "--build-id",
+        BUILD,
+        "--force",
+        "--wait",
+    ];
+    // The runner cannot be reached: an infrastructure problem, skipped by
+    // git bisect run.
+    let mut down = Env::new(&w.tux);
+    down.vars = w.env.vars.clone();
+    down.set("TUXAPI_URL", "http://127.0.0.1:9");
+    let run = down.run(&boot).expect(3);
+    assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
+    let mut bisect = boot.to_vec();
+    bisect.push("--bisect");
+    down.run(&bisect).expect(125);
+    // The runner refuses the token: the setup is wrong, 2.
+    w.tux.script([Reply::Status(
+        403,
+        json!({"error": "invalid token"}),
+        vec![],
+    )]);
+    let run = w.env.run(&bisect).expect(2);
+    assert!(
+        run.error_line().contains("refused the token"),
+        "{}",
+        run.stderr
+    );
+
+    // A JUnit file that could not be written is said before waiting.
+    for args in [vec!["wait", "--junit", "/nonexistent/dir/junit.xml"], {
+        let mut b = boot.to_vec();
+        b.extend(["--junit", "/nonexistent/dir/junit.xml"]);
+        b
+    }] {
+        let run = w.env.run(&args).expect(2);
+        assert!(
+            run.error_line().contains(
+                "--junit /nonexistent/dir/junit.xml: the directory /nonexistent/dir does not exist"
+            ),
+            "{}",
+            run.stderr
+        );
+    }
+    let dir = w.env.path("junit-dir");
+    std::fs::create_dir(&dir).unwrap();
+    let run = w
+        .env
+        .run(&["wait", "--junit", dir.to_str().unwrap()])
+        .expect(2);
+    assert!(
+        run.error_line().contains("is a directory"),
+        "{}",
+        run.stderr
+    );
+
+    // Durations out of range are usage errors that give the range, in
+    // every command that takes one.
+    for cmd in [
+        vec!["wait"],
+        vec!["listen", "--exit-when-done"],
+        boot.to_vec(),
+    ] {
+        for (value, want) in [
+            ("99999999999999999999", "at most 366d"),
+            ("0", "must be more than zero"),
+            ("-5", "durations are positive"),
+        ] {
+            let mut args = cmd.clone();
+            args.extend(["--timeout", value]);
+            let run = w.env.run(&args).expect(2);
+            assert!(run.stderr.contains(want), "{args:?}: {}", run.stderr);
+        }
+    }
+}
+
+#[test]
+fn no_such_job_is_the_same_status_everywhere() {
+    let tux = FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    // Nothing recorded yet.
+    for cmd in [
+        vec!["wait", "7"],
+        vec!["wait"],
+        vec!["show", "7"],
+        vec!["results", "7"],
+        vec!["cancel", "7"],
+        vec!["logs", "7"],
+        vec!["artefacts", "7"],
+    ] {
+        let run = env.run(&cmd).expect(2);
+        assert!(
+            run.error_line().contains("no database at"),
+            "{cmd:?}: {}",
+            run.stderr
+        );
+    }
+    env.run(&["schedule", "boot", "--kernel", KERNEL, "--build-id", BUILD])
+        .expect(0);
+    for cmd in [
+        vec!["wait", "7"],
+        vec!["show", "7"],
+        vec!["results", "7"],
+        vec!["cancel", "7"],
+        vec!["logs", "7"],
+        vec!["artefacts", "7"],
+    ] {
+        let run = env.run(&cmd).expect(2);
+        assert!(
+            run.error_line().contains("no job '7'"),
+            "{cmd:?}: {}",
+            run.stderr
+        );
+    }
+}

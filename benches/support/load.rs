@@ -14,7 +14,7 @@ use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use serde_json::{json, Value};
 
 /// A sample test callback, as TuxSuite sends it.
-pub const SAMPLE: &str = include_str!("../../tests/data/test-callback.json");
+pub const SAMPLE: &str = include_str!("../../tests/fixtures/tuxsuite/test-callback.json");
 
 /// One prepared request.
 pub struct Request {

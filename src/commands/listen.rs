@@ -26,6 +26,18 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 const OPS_CONNECTIONS: usize = 64;
 
 pub fn run(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
+    // With --exit-when-done the exit status is a verdict, as wait's is.
+    let verdict = args.exit_when_done;
+    serve(args, ctx).map_err(|e| {
+        if verdict {
+            e.in_verdict_command(false)
+        } else {
+            e
+        }
+    })
+}
+
+fn serve(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
     let config = ctx.load()?;
     let format = config
         .text(keys::LOG_FORMAT)

@@ -12,6 +12,9 @@ use crate::store::Store;
 
 pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
     let common = &args.common;
+    if let (true, Some(junit)) = (common.wait, &common.junit) {
+        wait::check_junit_path(junit)?;
+    }
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| Error::Usage(format!("cannot read the plan {}: {e}", args.file.display())))?;
     let config = ctx.load()?;
@@ -124,7 +127,8 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
             standalone: standalone.as_deref(),
         },
         &ctx.ui,
-    )?;
+    )
+    .map_err(|e| super::schedule::submission_error(e, common.wait))?;
     let line = format!(
         "scheduled plan {} ({}): {} jobs; `kbridge wait --plan {}` follows them",
         outcome.uid,

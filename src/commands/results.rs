@@ -42,6 +42,10 @@ fn no_document(job: &Job) -> String {
 /// Prints a job's document and exits as `kbridge wait` would for it alone:
 /// 0 pass, 1 FAIL, 3 an infrastructure problem or no results yet.
 pub fn run(args: ResultsArgs, config: &Config) -> Result<u8, Error> {
+    document(args, config).map_err(|e| e.in_verdict_command(false))
+}
+
+fn document(args: ResultsArgs, config: &Config) -> Result<u8, Error> {
     let store = open_existing(config)?;
     let job = find_job(&store, &args.job)?;
     let Some(doc) = store.read().document(job.id)? else {

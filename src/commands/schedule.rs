@@ -16,8 +16,42 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<u8, Error> {
         Schedule::Build(a) => (a.common.clone(), Args::Build(a)),
         Schedule::Test(a) => (a.common.clone(), Args::Test(a)),
         Schedule::Boot(a) => (a.common.clone(), Args::Boot(a)),
-        Schedule::Plan(a) => return super::plan::run(a, ctx),
+        Schedule::Plan(a) => {
+            let (wait, bisect) = (a.common.wait, a.common.bisect);
+            return super::plan::run(a, ctx).map_err(|e| verdict(e, wait, bisect));
+        }
     };
+    let (wait, bisect) = (common.wait, common.bisect);
+    schedule(common, request, ctx).map_err(|e| verdict(e, wait, bisect))
+}
+
+/// With `--wait`, exit status 1 means a FAIL and nothing else: a failed
+/// operation is an infrastructure problem (3, or 125 with `--bisect`).
+fn verdict(e: Error, wait: bool, bisect: bool) -> Error {
+    if wait {
+        e.in_verdict_command(bisect)
+    } else {
+        e
+    }
+}
+
+/// What a submission that failed is, for a command that waits for its
+/// verdict: a runner that refused it (a bad token, a bad request) is told
+/// the same the next time, a usage or configuration error; anything else
+/// is the runner's trouble.
+pub fn submission_error(e: scheduler::ScheduleError, wait: bool) -> Error {
+    match e {
+        scheduler::ScheduleError::Submission { refused: true, .. } if wait => {
+            Error::Usage(e.to_string())
+        }
+        e => e.into(),
+    }
+}
+
+fn schedule(common: crate::cli::ScheduleCommon, request: Args, ctx: &Context) -> Result<u8, Error> {
+    if let (true, Some(junit)) = (common.wait, &common.junit) {
+        wait::check_junit_path(junit)?;
+    }
     // One --timeout flag, two meanings: a duration bounds --wait, NAME=MINUTES
     // limits one of a test's tests.
     let mut wait_timeout = None;
@@ -138,9 +172,10 @@ pub fn run(cmd: Schedule, ctx: &Context) -> Result<u8, Error> {
             if let Some(job) = store.read().job_by_id(job_id)? {
                 print(&json(&job.redacted()))?;
             }
-            return Err(e.into());
+            return Err(submission_error(e, common.wait));
         }
-        other => other?,
+        Err(e) => return Err(submission_error(e, common.wait)),
+        Ok(outcome) => outcome,
     };
     let job = match outcome {
         Outcome::NothingLeft => {

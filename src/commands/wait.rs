@@ -40,6 +40,14 @@ const LOOK_SOON: Duration = Duration::from_millis(25);
 const REDRAW: Duration = Duration::from_secs(1);
 
 pub fn run(args: WaitArgs, ctx: &Context) -> Result<u8, Error> {
+    let bisect = args.bisect;
+    find_and_wait(args, ctx).map_err(|e| e.in_verdict_command(bisect))
+}
+
+fn find_and_wait(args: WaitArgs, ctx: &Context) -> Result<u8, Error> {
+    if let Some(junit) = &args.junit {
+        check_junit_path(junit)?;
+    }
     let config = ctx.load()?;
     let jobs = match &args.plan {
         Some(plan) => {
@@ -83,7 +91,42 @@ fn settled(job: &Job) -> bool {
     !matches!(job.state, JobState::Submitted | JobState::Received)
 }
 
+/// Checks, before waiting, that the JUnit file can be written: a wait of
+/// hours must not end in an error about a directory that does not exist.
+pub fn check_junit_path(path: &std::path::Path) -> Result<(), Error> {
+    let bad = |why: String| Error::Usage(format!("--junit {}: {why}", path.display()));
+    if path.is_dir() {
+        return Err(bad("is a directory; give a file name".into()));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(bad(format!(
+            "the directory {} does not exist; create it first",
+            dir.display()
+        )));
+    }
+    // Can a file be made there (permissions, a read-only file system)?
+    let probe = dir.join(format!(".kbridge-junit-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+        }
+        Err(e) => return Err(bad(format!("cannot write in {}: {e}", dir.display()))),
+    }
+    if path.exists() && std::fs::OpenOptions::new().append(true).open(path).is_err() {
+        return Err(bad("cannot be overwritten; check its permissions".into()));
+    }
+    Ok(())
+}
+
 pub fn wait(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
+    wait_for(config, ctx, w).map_err(|e| e.in_verdict_command(w.bisect))
+}
+
+fn wait_for(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
     let store = open_existing(config)?;
     let targets = targets(&store, &w.jobs)?;
     let log = Log::stderr();
@@ -200,14 +243,23 @@ pub fn wait(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
         timed_out,
         interrupted: interrupted.load(Ordering::Relaxed) && !timed_out,
     };
-    if let Some(path) = &w.junit {
-        std::fs::write(path, crate::secrets::redact(&summary.junit()).as_bytes())
-            .map_err(|e| Error::io(format!("cannot write {}", path.display()), &e))?;
-    }
+    // The summary first: whatever happens to the JUnit file, the verdict
+    // has been said.
     if w.json {
         print(&json(&summary.json(w.bisect)))?;
     } else {
         print(&summary.human())?;
+    }
+    if let Some(path) = &w.junit {
+        std::fs::write(path, crate::secrets::redact(&summary.junit()).as_bytes()).map_err(|e| {
+            Error::Infra {
+                message: format!(
+                    "cannot write the JUnit file {}: {e}; the summary above stands",
+                    path.display()
+                ),
+                bisect: w.bisect,
+            }
+        })?;
     }
     Ok(summary.exit_status(w.bisect))
 }

@@ -211,9 +211,9 @@ impl Drop for Artifacts {
     }
 }
 
-pub const RESULTS_JSON: &str = include_str!("../data/results.json");
-pub const TEST_CALLBACK: &str = include_str!("../data/test-callback.json");
-pub const BUILD_CALLBACK: &str = include_str!("../data/build-callback.json");
+pub const RESULTS_JSON: &str = include_str!("../fixtures/tuxsuite/results.json");
+pub const TEST_CALLBACK: &str = include_str!("../fixtures/tuxsuite/test-callback.json");
+pub const BUILD_CALLBACK: &str = include_str!("../fixtures/tuxsuite/build-callback.json");
 
 /// A test job's callback body for `uid`, its artefacts at `download`, with
 /// the job's `results`.

@@ -1,4 +1,4 @@
-//! A LAVA lab stand-in that follows `../shared/spec/lava.md` and answers
+//! A LAVA lab stand-in that follows `docs/lava.md` and answers
 //! with the captured shapes: `Token` auth with 403 (never 401), `job_ids`
 //! as a list, REST times with `Z`, paginated `suites/` and `tests/` whose
 //! `next` points at the lab's internal address, YAML-string metadata, and

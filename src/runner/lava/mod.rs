@@ -7,7 +7,7 @@
 //! `{lab}.{id}`); callbacks are unsigned and sent once with no retry, so
 //! only the per-job token (bound to one job) authenticates them, their
 //! bodies are a notice and nothing more, and polling is the safety net;
-//! results come from the lab's REST API. See `../shared/spec/lava.md`.
+//! results come from the lab's REST API. See `docs/lava.md`.
 //!
 //! A public job's definition shows its callback token to anyone who can
 //! read the lab. That is acceptable only because a callback body is never

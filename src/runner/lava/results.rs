@@ -1,6 +1,6 @@
 //! A finished LAVA job's results, read from the lab's REST API with
 //! kbridge's own token (never from a callback body, which is unsigned),
-//! and mapped to kbridge's results as `../shared/spec/lava.md` says.
+//! and mapped to kbridge's results as `docs/lava.md` says.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read};
@@ -496,7 +496,7 @@ mod tests {
 
     fn capture(name: &str) -> Value {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/spec/examples/lava")
+            .join("tests/fixtures/lava")
             .join(name);
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }

@@ -152,8 +152,8 @@ fn parse_lenient(bytes: &[u8]) -> Result<Value, ParseError> {
 mod tests {
     use super::*;
 
-    const TEST: &str = include_str!("../../../tests/data/test-callback.json");
-    const BUILD: &str = include_str!("../../../tests/data/build-callback.json");
+    const TEST: &str = include_str!("../../../tests/fixtures/tuxsuite/test-callback.json");
+    const BUILD: &str = include_str!("../../../tests/fixtures/tuxsuite/build-callback.json");
 
     #[test]
     fn example_callbacks_parse() {

@@ -899,8 +899,11 @@ mod tests {
 
     #[test]
     fn example_results_json_gives_cases_without_lava() {
-        let (cases, dropped) =
-            parse_results(include_bytes!("../../../tests/data/results.json"), 100).unwrap();
+        let (cases, dropped) = parse_results(
+            include_bytes!("../../../tests/fixtures/tuxsuite/results.json"),
+            100,
+        )
+        .unwrap();
         assert_eq!(dropped, 0);
         let names: Vec<(&str, &str, Status)> = cases
             .iter()
@@ -920,8 +923,11 @@ mod tests {
         assert!(parse_results(b"{\"a\": 3}", 100).is_err());
         assert!(parse_results(b"{nope", 100).is_err());
         // Beyond the cap no case is kept, and the total is said.
-        let (cases, total) =
-            parse_results(include_bytes!("../../../tests/data/results.json"), 3).unwrap();
+        let (cases, total) = parse_results(
+            include_bytes!("../../../tests/fixtures/tuxsuite/results.json"),
+            3,
+        )
+        .unwrap();
         assert_eq!((cases.len(), total), (0, 5));
     }
 
