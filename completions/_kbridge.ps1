@@ -40,13 +40,13 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('track', 'track', [CompletionResultType]::ParameterValue, 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Queue results from a system that is not a runner, or send them, signed, to another kbridge')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings and where each one came from')
-            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine')
             [CompletionResult]::new('inbox', 'inbox', [CompletionResultType]::ParameterValue, 'List received callbacks, or process one again')
             [CompletionResult]::new('artefacts', 'artefacts', [CompletionResultType]::ParameterValue, 'List what a job produced, or download it')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Send pending KCIDB documents to KCIDB now, then exit')
             [CompletionResult]::new('outbox', 'outbox', [CompletionResultType]::ParameterValue, 'List KCIDB documents and their delivery; retry or check them')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Receive runners'' completion callbacks and write KCIDB documents')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine')
             [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Submit a build, test or boot test to a runner and record it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -177,20 +177,6 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the settings as one JSON object')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'kbridge;doctor' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object instead of one line per check')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
@@ -400,6 +386,27 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--bisect', '--bisect', [CompletionResultType]::ParameterName, 'Exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as one JSON object')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kbridge;doctor' {
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Address `kbridge listen` listens on; port 0 picks a free port [env: KBRIDGE_BIND] [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('--output-dir', '--output-dir', [CompletionResultType]::ParameterName, 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]')
+            [CompletionResult]::new('--ops-bind', '--ops-bind', [CompletionResultType]::ParameterName, 'A second address serving only /healthz, /readyz and /metrics, out of reach of callback traffic [env: KBRIDGE_OPS_BIND]')
+            [CompletionResult]::new('--kcidb-url', '--kcidb-url', [CompletionResultType]::ParameterName, 'KCIDB''s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]')
+            [CompletionResult]::new('--kcidb-token-file', '--kcidb-token-file', [CompletionResultType]::ParameterName, 'File holding the KCIDB token (a JWT from KernelCI)')
+            [CompletionResult]::new('--tuxsuite-public-key', '--tuxsuite-public-key', [CompletionResultType]::ParameterName, 'TuxSuite''s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation')
+            [CompletionResult]::new('--allow-artifact-host', '--allow-artifact-host', [CompletionResultType]::ParameterName, 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object instead of one line per check')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
@@ -634,13 +641,13 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('track', 'track', [CompletionResultType]::ParameterValue, 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Queue results from a system that is not a runner, or send them, signed, to another kbridge')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings and where each one came from')
-            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine')
             [CompletionResult]::new('inbox', 'inbox', [CompletionResultType]::ParameterValue, 'List received callbacks, or process one again')
             [CompletionResult]::new('artefacts', 'artefacts', [CompletionResultType]::ParameterValue, 'List what a job produced, or download it')
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Send pending KCIDB documents to KCIDB now, then exit')
             [CompletionResult]::new('outbox', 'outbox', [CompletionResultType]::ParameterValue, 'List KCIDB documents and their delivery; retry or check them')
             [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Receive runners'' completion callbacks and write KCIDB documents')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine')
             [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Submit a build, test or boot test to a runner and record it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -670,9 +677,6 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             break
         }
         'kbridge;help;config' {
-            break
-        }
-        'kbridge;help;doctor' {
             break
         }
         'kbridge;help;inbox' {
@@ -707,6 +711,9 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             break
         }
         'kbridge;help;wait' {
+            break
+        }
+        'kbridge;help;doctor' {
             break
         }
         'kbridge;help;schedule' {

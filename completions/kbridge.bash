@@ -221,7 +221,7 @@ _kbridge() {
 
     case "${cmd}" in
         kbridge)
-            opts="-q -v -h -V --config --quiet --verbose --db --help --version jobs show plans results logs cancel track report config doctor inbox artefacts submit outbox listen wait schedule help"
+            opts="-q -v -h -V --config --quiet --verbose --db --help --version jobs show plans results logs cancel track report config inbox artefacts submit outbox listen wait doctor schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -378,12 +378,52 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__doctor)
-            opts="-q -v -h -V --json --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --json --bind --output-dir --ops-bind --kcidb-url --kcidb-token-file --tuxsuite-public-key --allow-artifact-host --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --bind)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --output-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ops-bind)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --kcidb-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kcidb-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tuxsuite-public-key)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --allow-artifact-host)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
                 --config)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -411,7 +451,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help)
-            opts="jobs show plans results logs cancel track report config doctor inbox artefacts submit outbox listen wait schedule help"
+            opts="jobs show plans results logs cancel track report config inbox artefacts submit outbox listen wait doctor schedule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

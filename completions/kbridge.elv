@@ -37,13 +37,13 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand track 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
-            cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
             cand inbox 'List received callbacks, or process one again'
             cand artefacts 'List what a job produced, or download it'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
             cand outbox 'List KCIDB documents and their delivery; retry or check them'
             cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
             cand wait 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
+            cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
             cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -165,19 +165,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print the settings as one JSON object'
-            cand -q 'Print no progress indicators or notes, only results and errors'
-            cand --quiet 'Print no progress indicators or notes, only results and errors'
-            cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
-            cand --verbose 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kbridge;doctor'= {
-            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
-            cand --json 'Print a JSON object instead of one line per check'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -369,6 +356,26 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --bisect 'Exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
             cand --json 'Print the summary as one JSON object'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand --verbose 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;doctor'= {
+            cand --bind 'Address `kbridge listen` listens on; port 0 picks a free port [env: KBRIDGE_BIND] [default: 127.0.0.1:8080]'
+            cand --output-dir 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]'
+            cand --ops-bind 'A second address serving only /healthz, /readyz and /metrics, out of reach of callback traffic [env: KBRIDGE_OPS_BIND]'
+            cand --kcidb-url 'KCIDB''s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]'
+            cand --kcidb-token-file 'File holding the KCIDB token (a JWT from KernelCI)'
+            cand --tuxsuite-public-key 'TuxSuite''s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation'
+            cand --allow-artifact-host 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print a JSON object instead of one line per check'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -591,13 +598,13 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand track 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
-            cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
             cand inbox 'List received callbacks, or process one again'
             cand artefacts 'List what a job produced, or download it'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
             cand outbox 'List KCIDB documents and their delivery; retry or check them'
             cand listen 'Receive runners'' completion callbacks and write KCIDB documents'
             cand wait 'Wait for jobs to finish, polling their runners, and sum up their results (exit status 0 pass, 1 fail, 3 infrastructure, 124 timeout)'
+            cand doctor 'Check the setup: one line per check with what to do; exit status 0 only when everything the configuration needs is fine'
             cand schedule 'Submit a build, test or boot test to a runner and record it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -618,8 +625,6 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;report'= {
         }
         &'kbridge;help;config'= {
-        }
-        &'kbridge;help;doctor'= {
         }
         &'kbridge;help;inbox'= {
             cand prune 'Remove what need not be kept: refused and duplicate callbacks, and unmatched ones past unmatched_ttl; never a pending one'
@@ -644,6 +649,8 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;listen'= {
         }
         &'kbridge;help;wait'= {
+        }
+        &'kbridge;help;doctor'= {
         }
         &'kbridge;help;schedule'= {
             cand build 'Build a kernel tree'

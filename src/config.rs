@@ -433,7 +433,7 @@ pub mod keys {
 }
 
 /// The commands that talk to KCIDB.
-const KCIDB_COMMANDS: &[&str] = &["listen", "submit", "outbox check"];
+const KCIDB_COMMANDS: &[&str] = &["listen", "submit", "outbox check", "doctor"];
 
 const SCHEDULE: &[&str] = &["schedule *"];
 
@@ -496,11 +496,11 @@ pub const CORE: &[SettingDef] = &[
     .env("KBRIDGE_RETRY_DELAY")
     .default("2"),
     setting(keys::BIND, Kind::Addr, "Address `kbridge listen` listens on; port 0 picks a free port")
-        .flag("bind", "ADDR", &["listen"])
+        .flag("bind", "ADDR", &["listen", "doctor"])
         .env("KBRIDGE_BIND")
         .default("127.0.0.1:8080"),
     setting(keys::OUTPUT_DIR, Kind::Path, "Where KCIDB documents are written")
-        .flag("output-dir", "DIR", &["listen", "inbox replay"])
+        .flag("output-dir", "DIR", &["listen", "inbox replay", "doctor"])
         .env("KBRIDGE_OUTPUT_DIR")
         .computed("$XDG_DATA_HOME/kbridge/kcidb", default_output_dir),
     setting(
@@ -575,7 +575,7 @@ pub const CORE: &[SettingDef] = &[
         Kind::Addr,
         "A second address serving only /healthz, /readyz and /metrics, out of reach of callback traffic",
     )
-    .flag("ops-bind", "ADDR", &["listen"])
+    .flag("ops-bind", "ADDR", &["listen", "doctor"])
     .env("KBRIDGE_OPS_BIND"),
     setting(
         keys::LOG_FORMAT,

@@ -112,3 +112,78 @@ fn without_a_callback_url_no_key_is_needed() {
         run.stdout
     );
 }
+
+#[test]
+fn doctor_checks_what_listen_is_given_and_tells_kcidb_apart() {
+    let tux = FakeTuxSuite::start();
+    let kcidb = FakeKcidb::start();
+    let keys = Keys::new();
+    tux.publish_key(&keys.line);
+    let mut env = Env::new(&tux);
+    keys.write(&env.path("tuxsuite.pub"));
+    std::fs::write(env.path("kcidb.token"), KCIDB_TOKEN).unwrap();
+    env.set("KBRIDGE_CALLBACK_URL", "https://ci.example.org/kbridge");
+    let key = env.path("tuxsuite.pub");
+    let token = env.path("kcidb.token");
+    // What the listener would run with, given as its flags.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let args = |kcidb_url: &str| {
+        vec![
+            "doctor".to_string(),
+            "--tuxsuite-public-key".into(),
+            key.to_str().unwrap().into(),
+            "--kcidb-url".into(),
+            kcidb_url.into(),
+            "--kcidb-token-file".into(),
+            token.to_str().unwrap().into(),
+            "--bind".into(),
+            addr.clone(),
+        ]
+    };
+    let run = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        env.run(&a)
+    };
+    let ok = run(args(&kcidb.url()));
+    assert_eq!(ok.code, 0, "{}", ok.stdout);
+    assert!(
+        ok.stdout.contains(
+            "✓ tuxsuite public key: 1 key(s) configured; one is the key TuxSuite publishes"
+        ),
+        "{}",
+        ok.stdout
+    );
+    assert!(
+        ok.stdout.contains("✓ kcidb: ") && ok.stdout.contains("reachable, and the token works"),
+        "{}",
+        ok.stdout
+    );
+    assert!(
+        ok.stdout
+            .contains(&format!("- listen address: {addr} is in use")),
+        "{}",
+        ok.stdout
+    );
+
+    // A URL that answers, but is not KCIDB (a file server here).
+    let files = crate::util::Artifacts::start();
+    let wrong = run(args(&files.url()));
+    assert_eq!(wrong.code, 1, "{}", wrong.stdout);
+    assert!(
+        wrong.stdout.contains("so it is not KCIDB's REST API"),
+        "{}",
+        wrong.stdout
+    );
+
+    // A token KCIDB refuses.
+    std::fs::write(&token, "expired-token-0000").unwrap();
+    let refused = run(args(&kcidb.url()));
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stdout.contains("✗ kcidb: ") && refused.stdout.contains("token refused"),
+        "{}",
+        refused.stdout
+    );
+    drop(taken);
+}

@@ -27,6 +27,7 @@ pub fn run(args: DoctorArgs, config: &Config) -> Result<u8, Error> {
     checks.push(origin(&config.origin()));
     let callback = config.text(keys::CALLBACK_URL).map(|u| u.value);
     checks.push(callback_url(callback.as_deref()));
+    checks.extend(bind(config));
     for info in runner::RUNNERS {
         // Opened as a listener that does not verify: the runner says itself
         // what verifying would lack.
@@ -176,12 +177,45 @@ fn kcidb(config: &Config) -> Check {
     );
     let client = Client::new(endpoint, config.required_seconds(keys::HTTP_TIMEOUT));
     // Asking about a submission that does not exist needs the token and
-    // changes nothing.
-    match client.status("kbridge-doctor") {
-        Ok(_) => Check::ok("kcidb", format!("{shown}: token accepted")),
-        Err(e @ SendError::Unauthorized { .. }) => {
-            Check::fail("kcidb", format!("{shown}: {e}; get a new token"))
+    // changes nothing. KCIDB takes only letters and digits in an id.
+    const KNOWN: [&str; 5] = ["inprogress", "ready", "processed", "failed", "notfound"];
+    let not_kcidb = |what: String| {
+        Check::fail(
+            "kcidb",
+            format!("{shown}: {what}, so it is not KCIDB's REST API; check KCIDB_REST or --kcidb-url (the base, without /submit)"),
+        )
+    };
+    match client.status("kbridgedoctor0") {
+        Ok(i) if KNOWN.contains(&i.status.as_str()) => {
+            Check::ok("kcidb", format!("{shown}: reachable, and the token works"))
+        }
+        Ok(i) => not_kcidb(format!("its /status answered '{}'", i.status)),
+        Err(e @ SendError::Unauthorized { .. }) => Check::fail(
+            "kcidb",
+            format!("{shown}: token refused ({e}); get a new token"),
+        ),
+        Err(SendError::WrongUrl { status, .. }) => {
+            not_kcidb(format!("it has no /status ({status})"))
+        }
+        Err(SendError::Rejected { status, message }) => {
+            not_kcidb(format!("its /status answered {status} ({message})"))
         }
         Err(e) => Check::fail("kcidb", format!("{shown}: {e}")),
     }
+}
+
+/// The address `kbridge listen` would listen on: free, or taken.
+fn bind(config: &Config) -> Option<Check> {
+    let addr = config.text(keys::BIND)?.value;
+    Some(match std::net::TcpListener::bind(&addr) {
+        Ok(_) => Check::ok("listen address", format!("{addr} is free to listen on")),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Check::note(
+            "listen address",
+            format!("{addr} is in use: by a kbridge listen already running, or another program (`ss -ltnp` says which)"),
+        ),
+        Err(e) => Check::fail(
+            "listen address",
+            format!("cannot listen on {addr}: {e}; choose another with --bind"),
+        ),
+    })
 }

@@ -224,7 +224,8 @@ fn answer(mut req: tiny_http::Request, st: &Mutex<State>) {
                 );
                 return;
             };
-            let id = format!("sub-{}", uuid::Uuid::new_v4());
+            // KCIDB's submission ids are letters and digits only.
+            let id = format!("sub{}", uuid::Uuid::new_v4().simple());
             keep_sent(&body);
             st.lock().unwrap().accepted.push((id.clone(), doc));
             super::respond(
@@ -241,6 +242,14 @@ fn answer(mut req: tiny_http::Request, st: &Mutex<State>) {
                 return;
             }
             let id = url.split("id=").nth(1).unwrap_or("").to_string();
+            // As the real API: an id that is not alphanumeric is refused.
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                super::respond(
+                    req,
+                    reply(400, json!({"status": "error", "message": "Invalid id"})),
+                );
+                return;
+            }
             let s = st.lock().unwrap();
             let known = s.accepted.iter().any(|(a, _)| *a == id);
             let answer = match (known, s.statuses.get(&id)) {

@@ -314,14 +314,32 @@ fn protocol_answer(r: &Received, st: &Mutex<State>) -> (u16, Value) {
             }
             return refuse(404, "unknown token");
         }
-        if r.header("Authorization") != Some(TOKEN) {
-            return refuse(403, "invalid token");
-        }
+        // The group's keys are served to anyone, token or not.
         if r.path.strip_prefix(&prefix) == Some("keys") {
             return match st.lock().unwrap().key.clone() {
                 Some(k) => (200, json!({"ssh": {"pub": k}})),
                 None => refuse(404, "no key"),
             };
+        }
+        if r.header("Authorization") != Some(TOKEN) {
+            return refuse(403, "invalid token");
+        }
+        // `GET …/tests[?…]`: the first page of the project's tests.
+        if let Some(query) = r
+            .path
+            .strip_prefix(&prefix)
+            .and_then(|p| p.strip_prefix("tests"))
+        {
+            if query.is_empty() || query.starts_with('?') {
+                let st = st.lock().unwrap();
+                let tests: Vec<&Value> = st
+                    .jobs
+                    .values()
+                    .filter(|j| j.get("git_repo").is_none())
+                    .take(50)
+                    .collect();
+                return (200, json!({"results": tests, "next": null}));
+            }
         }
         // `GET …/plans/UID[?start_builds=N&start_tests=N]`: the plan with
         // a page of its builds and of its tests, each with its `next`.

@@ -42,13 +42,13 @@ const SETTINGS: &[SettingDef] = &[
         Kind::List { append: true },
         "TuxSuite's OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation",
     )
-    .flag("tuxsuite-public-key", "FILE", &["listen"]),
+    .flag("tuxsuite-public-key", "FILE", &["listen", "doctor"]),
     setting(
         ARTIFACT_HOSTS,
         Kind::List { append: false },
         "Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API's own host is always allowed",
     )
-    .flag("allow-artifact-host", "HOST", &["listen", "wait", "schedule *"])
+    .flag("allow-artifact-host", "HOST", &["listen", "wait", "schedule *", "doctor"])
     .env("KBRIDGE_TUXSUITE_ARTIFACT_HOSTS")
     .described("storage.tuxsuite.com"),
 ];
@@ -858,55 +858,60 @@ impl Runner for TuxSuite {
                 return checks;
             }
         };
-        // One authenticated GET says whether the token is accepted, and
-        // gives the key TuxSuite signs this group's callbacks with.
-        let url = format!("{}/keys", account.project_url());
-        let published = match self
+        // The first page of the project's tests: a request only the token
+        // opens (the group's keys may be served to anyone, so asking for
+        // them proves nothing about the token).
+        let url = format!("{}/tests", account.project_url());
+        match self
             .agent
             .get(&url)
+            .query("limit", "1")
             .header("Authorization", &account.token)
             .call()
         {
-            Err(e) => {
-                checks.push(Check::fail(
+            Err(e) => checks.push(Check::fail(
+                "tuxsuite token",
+                format!(
+                    "TuxSuite could not be asked ({}); check the network and TUXAPI_URL",
+                    http::describe(&e, self.timeout)
+                ),
+            )),
+            Ok(resp) => match resp.status().as_u16() {
+                200..=299 => checks.push(Check::ok(
+                    "tuxsuite token",
+                    format!("accepted by TuxSuite for {}/{}", account.group, account.project),
+                )),
+                status @ (401 | 403) => checks.push(Check::fail(
                     "tuxsuite token",
                     format!(
-                        "TuxSuite could not be asked ({}); check the network and TUXAPI_URL",
-                        http::describe(&e, self.timeout)
+                        "refused by TuxSuite ({status}); get a new one and set it in {}",
+                        account.token_source
                     ),
-                ));
-                None
-            }
-            Ok(mut resp) => {
-                let status = resp.status().as_u16();
-                let text = resp.body_mut().read_to_string().unwrap_or_default();
-                match status {
-                    200..=299 => {
-                        checks.push(Check::ok("tuxsuite token", "accepted by TuxSuite"));
-                        serde_json::from_str::<Value>(&text)
-                            .ok()
-                            .and_then(|v| v["ssh"]["pub"].as_str().map(String::from))
-                    }
-                    401 | 403 => {
-                        checks.push(Check::fail(
-                            "tuxsuite token",
-                            format!(
-                                "refused by TuxSuite ({status}); get a new one and set it in {}",
-                                account.token_source
-                            ),
-                        ));
-                        None
-                    }
-                    _ => {
-                        checks.push(Check::note(
-                            "tuxsuite token",
-                            format!("TuxSuite answered {status} to {url}; the token could not be checked"),
-                        ));
-                        None
-                    }
-                }
-            }
-        };
+                )),
+                404 => checks.push(Check::fail(
+                    "tuxsuite token",
+                    format!(
+                        "TuxSuite has no project {}/{} (404); check TUXSUITE_GROUP and TUXSUITE_PROJECT",
+                        account.group, account.project
+                    ),
+                )),
+                status => checks.push(Check::note(
+                    "tuxsuite token",
+                    format!("TuxSuite answered {status} to {url}; the token could not be checked"),
+                )),
+            },
+        }
+        // The key TuxSuite signs this group's callbacks with.
+        let published = self
+            .agent
+            .get(&format!("{}/keys", account.project_url()))
+            .header("Authorization", &account.token)
+            .call()
+            .ok()
+            .filter(|r| r.status().is_success())
+            .and_then(|mut r| r.body_mut().read_to_string().ok())
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .and_then(|v| v["ssh"]["pub"].as_str().map(String::from));
         if !listening {
             return checks;
         }
