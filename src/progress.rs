@@ -216,6 +216,15 @@ impl WaitView {
         }
     }
 
+    /// A warning above the job lines, shown even under `--quiet`.
+    pub fn warn(&self, message: &str) {
+        let message = crate::secrets::redact(message);
+        match self {
+            WaitView::Live { multi, .. } => multi.suspend(|| eprintln!("warning: {message}")),
+            WaitView::Plain { .. } => eprintln!("warning: {message}"),
+        }
+    }
+
     /// Leaves the screen for the summary.
     pub fn finish(&mut self) {
         if let WaitView::Live { multi, overall, .. } = self {

@@ -751,3 +751,53 @@ fn no_such_job_is_the_same_status_everywhere() {
         );
     }
 }
+
+#[test]
+fn callbacks_the_listener_refuses_are_said_and_their_jobs_polled() {
+    let w = Listening::new();
+    // The listener was given another key than the one TuxSuite signs with.
+    let wrong = Keys::new();
+    let key = w.env.path("wrong.pub");
+    wrong.write(&key);
+    let l = w
+        .env
+        .listen(&["--tuxsuite-public-key", key.to_str().unwrap()]);
+    let download = w.art.test_job(&w.uid, "{}", "login:\n");
+    let refused = w.call_back(&l, &download, "pass");
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    let said = "the listener refused 1 callback(s) from tuxsuite in the last hour: signature does not match any configured key; check --tuxsuite-public-key";
+    wait_until(
+        Duration::from_secs(15),
+        "the refusal to be recorded",
+        || w.env.run(&["jobs"]).stderr.contains(said),
+    );
+    let doctor = w.env.run(&["doctor"]);
+    assert!(
+        doctor
+            .stdout
+            .contains(&format!("✗ tuxsuite callbacks: {said}")),
+        "{}",
+        doctor.stdout
+    );
+    // `wait` says so, and does not wait poll_after for a callback that
+    // will not land: it polls, and the job TuxSuite finished is found.
+    w.tux
+        .finish_test(&w.uid, &download, json!({"boot": "pass"}));
+    let run = w
+        .env
+        .run(&["wait", &w.id.to_string(), "--timeout", "60"])
+        .expect(0);
+    assert!(run.stderr.contains(said), "{}", run.stderr);
+    assert!(w.tux.polls(&w.uid) >= 1);
+    // Nothing of the request was kept.
+    let inbox = w.env.run(&["inbox", "--json"]).expect(0).json();
+    assert!(
+        inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] != "rejected"),
+        "{inbox}"
+    );
+    drop(l);
+}

@@ -40,6 +40,7 @@ pub fn run(args: DoctorArgs, config: &Config) -> Result<u8, Error> {
         }
     }
     checks.push(kcidb(config));
+    checks.extend(refusals(&config.database()));
 
     let ok = checks.iter().all(|c| c.verdict != Verdict::Fail);
     if args.json {
@@ -202,6 +203,18 @@ fn kcidb(config: &Config) -> Check {
         }
         Err(e) => Check::fail("kcidb", format!("{shown}: {e}")),
     }
+}
+
+/// Callbacks a listener on this database refused in the last hour, one
+/// line per runner and reason.
+fn refusals(path: &Path) -> Vec<Check> {
+    let Ok(store) = Store::open_existing(path) else {
+        return vec![];
+    };
+    super::wait::refused_lately(&store)
+        .into_iter()
+        .map(|r| Check::fail(format!("{} callbacks", r.runner), r.line()))
+        .collect()
 }
 
 /// The address `kbridge listen` would listen on: free, or taken.

@@ -32,6 +32,10 @@ pub fn list(args: JobsArgs, config: &Config) -> Result<(), Error> {
         limit: args.limit,
         plan,
     })?;
+    // On stderr, so the listing itself stays as scripts read it.
+    for r in super::wait::refused_lately(&store) {
+        eprintln!("warning: {}", crate::secrets::redact(&r.line()));
+    }
     if args.json {
         let shown: Vec<Job> = jobs.into_iter().map(Job::redacted).collect();
         return print(&json(&shown));

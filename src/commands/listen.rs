@@ -102,6 +102,7 @@ fn serve(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
     let interval = config.required_seconds(keys::POLL_INTERVAL);
     let poll_after = config.required_seconds(keys::POLL_AFTER);
     let seen_log = log.clone();
+    let refusals = crate::pipeline::poller::RefusalTally::default();
     let watch = Watch::start(
         &database,
         Poller {
@@ -119,6 +120,7 @@ fn serve(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
             only: None,
             listener: Some(addr.to_string()),
             trust_while_listening: None,
+            refusals: Some(refusals.clone()),
         },
         move |seen| match seen {
             Seen::Note(note) => seen_log.info(&note),
@@ -169,6 +171,7 @@ fn serve(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
         )),
         ops: Some(Arc::new(ops)),
         requests: std::sync::atomic::AtomicU64::new(0),
+        refusals,
     });
     let limits = Limits {
         connections: config.required_number(keys::MAX_CONNECTIONS) as usize,

@@ -179,6 +179,7 @@ fn wait_for(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
             listener: None,
             // With a listener alive, callbacks are given time to arrive.
             trust_while_listening: Some((poll_after, (interval * 10).min(MAX_PAUSE).max(interval))),
+            refusals: None,
         },
         move |s| {
             let _ = seen_tx.send(s);
@@ -187,6 +188,10 @@ fn wait_for(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
     )?;
 
     let mut timed_out = false;
+    // What a listener refused is said once per runner and reason, as soon
+    // as it is seen: a wrong key otherwise looks like a slow runner.
+    let mut refusals_said = std::collections::HashSet::new();
+    let mut refusals_looked: Option<Instant> = None;
     // The jobs are read again only when the store changed (a listener, the
     // pipeline, or a poll wrote to it).
     let mut seen_version = None;
@@ -207,6 +212,14 @@ fn wait_for(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
         let waiting = current.iter().filter(|j| !settled(j)).count();
         if waiting == 0 || interrupted.load(Ordering::Relaxed) {
             break;
+        }
+        if refusals_looked.is_none_or(|t| t.elapsed() >= REFUSALS_EVERY) {
+            refusals_looked = Some(Instant::now());
+            for r in refused_lately(&store) {
+                if refusals_said.insert((r.runner.clone(), r.reason.clone())) {
+                    view.warn(&format!("{}; its jobs are polled meanwhile", r.line()));
+                }
+            }
         }
         if w.timeout.is_some_and(|t| start.elapsed() >= t) {
             timed_out = true;
@@ -262,6 +275,18 @@ fn wait_for(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
         })?;
     }
     Ok(summary.exit_status(w.bisect))
+}
+
+/// How often `wait` looks for callbacks a listener refused.
+const REFUSALS_EVERY: Duration = Duration::from_secs(5);
+
+/// Callbacks a listener refused in the last hour, by runner and reason
+/// (nothing when the store cannot say).
+pub fn refused_lately(store: &Store) -> Vec<crate::store::Refused> {
+    store
+        .read()
+        .refusals(now_ms() - 3_600_000)
+        .unwrap_or_default()
 }
 
 /// The jobs to wait for: those named, or every job not yet final.

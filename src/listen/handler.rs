@@ -58,6 +58,9 @@ pub struct Shared {
     pub ops: Option<Arc<super::ops::Ops>>,
     /// Numbers requests for log lines.
     pub requests: AtomicU64,
+    /// Callbacks refused for a reason that says a runner's setup here is
+    /// wrong, counted for `wait`, `jobs` and `doctor`.
+    pub refusals: crate::pipeline::poller::RefusalTally,
 }
 
 /// What `POST /results` needs.
@@ -164,6 +167,15 @@ async fn metrics(shared: &Shared) -> Reply {
 }
 
 /// Counts a refused request and logs it at a bounded rate.
+/// Counts a refused callback whose signature was there but did not hold:
+/// what a wrong key on this side looks like (a request without one is
+/// anyone's, and says nothing about the setup).
+fn counted(shared: &Shared, runner: &str, e: &crate::runner::VerifyError) {
+    if !matches!(e, crate::runner::VerifyError::Missing(_)) {
+        shared.refusals.record(runner, &e.to_string());
+    }
+}
+
 fn refuse(shared: &Shared, why: Refusal, message: &str, fields: Fields<'_>) {
     crate::metrics::global().refused(why);
     shared.log.limited("refused", Level::Info, message, fields);
@@ -234,6 +246,7 @@ where
         // cannot be right, is refused before its body is read.
         if let Err(e) = runner.precheck(req.headers()) {
             let reason = e.to_string();
+            counted(shared, code, &e);
             refuse(
                 shared,
                 Refusal::Signature,
@@ -305,8 +318,9 @@ where
     };
     let (verified_as, body, parsed) = match checked {
         Ok(ok) => ok,
-        Err(reason) => {
-            let reason = reason.to_string();
+        Err(e) => {
+            let reason = e.to_string();
+            counted(shared, code, &e);
             refuse(
                 shared,
                 Refusal::Signature,

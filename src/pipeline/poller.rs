@@ -72,6 +72,7 @@ impl Poller {
         store: &mut Store,
         only: Option<&HashSet<i64>>,
         pace: &Pace,
+        distrusted: &HashSet<String>,
     ) -> Result<Round, StoreError> {
         let now = now_ms();
         let mut round = Round {
@@ -88,7 +89,11 @@ impl Poller {
             {
                 continue;
             }
-            let at = slot.next_poll_ms.unwrap_or_else(|| first_poll(&slot, pace));
+            let at = match slot.next_poll_ms {
+                Some(at) => at,
+                None if distrusted.contains(&slot.runner) => 0,
+                None => first_poll(&slot, pace),
+            };
             if at > now {
                 round.next_due_ms = Some(round.next_due_ms.map_or(at, |n: i64| n.min(at)));
                 continue;
@@ -104,6 +109,11 @@ impl Poller {
         let mut updates = Vec::new();
         for (job, result) in results {
             let age = age(&job, now);
+            let mut pace = *pace;
+            if distrusted.contains(&job.runner) {
+                pace.trust_callbacks = None;
+            }
+            let pace = &pace;
             let lifetime = self
                 .runners
                 .get(job.runner.as_str())
@@ -307,6 +317,52 @@ fn pause_for(pace: &Pace, job: &Job, age: Duration, queued: bool) -> Duration {
     jitter_up(base.min(pace.max).max(pace.interval.min(pace.max)), 0.2)
 }
 
+/// Callbacks refused since the last heartbeat, counted by runner and
+/// reason in memory (a flood of refusals costs no write each), and written
+/// to the store with the listener's heartbeat.
+#[derive(Clone, Default)]
+pub struct RefusalTally(Arc<std::sync::Mutex<HashMap<(String, String), (i64, i64)>>>);
+
+/// The most distinct reasons counted between two heartbeats: reasons are
+/// fixed texts, so more means something odd, and it is not worth memory.
+const MAX_REASONS: usize = 64;
+
+impl RefusalTally {
+    /// Counts one refused callback of `runner` for `reason` (a fixed text
+    /// that holds nothing of the request).
+    pub fn record(&self, runner: &str, reason: &str) {
+        let Ok(mut all) = self.0.lock() else { return };
+        let key = (runner.to_string(), reason.chars().take(300).collect());
+        if all.len() >= MAX_REASONS && !all.contains_key(&key) {
+            return;
+        }
+        let entry = all.entry(key).or_insert((0, 0));
+        entry.0 += 1;
+        entry.1 = now_ms();
+    }
+
+    /// What was counted, emptied.
+    fn take(&self) -> Vec<crate::store::Refused> {
+        let Ok(mut all) = self.0.lock() else {
+            return vec![];
+        };
+        all.drain()
+            .map(
+                |((runner, reason), (count, last_ms))| crate::store::Refused {
+                    runner,
+                    reason,
+                    count,
+                    last_ms,
+                },
+            )
+            .collect()
+    }
+}
+
+/// How recent a refusal makes a runner's callbacks untrusted: its jobs are
+/// polled as if their callbacks were overdue.
+pub const DISTRUST_FOR: Duration = Duration::from_secs(900);
+
 /// What a [`Watch`] tells the command that started it.
 #[derive(Debug, Clone)]
 pub enum Seen {
@@ -327,6 +383,9 @@ pub struct Plan {
     /// For a command that is not a listener: the pace to use instead of
     /// `pace.trust_callbacks` while some listener is alive.
     pub trust_while_listening: Option<(Duration, Duration)>,
+    /// For a listener: the callbacks it refused, written with each
+    /// heartbeat.
+    pub refusals: Option<RefusalTally>,
 }
 
 /// Polls jobs from its own thread, so a runner slow to answer never holds
@@ -383,8 +442,12 @@ impl Watch {
                         .as_deref()
                         .filter(|_| Instant::now() >= next_beat)
                     {
+                        let refused = plan.refusals.as_ref().map(RefusalTally::take);
                         let beat = store.batch().and_then(|b| {
                             b.heartbeat(&id, bind, now_ms())?;
+                            if let Some(r) = &refused {
+                                b.add_refusals(r, now_ms())?;
+                            }
                             b.commit()
                         });
                         if let Err(e) = beat {
@@ -400,8 +463,19 @@ impl Watch {
                                 pace.trust_callbacks = Some(trust);
                             }
                         }
+                        // A runner whose callbacks a listener refuses (a
+                        // wrong key) will not report back: its jobs are
+                        // polled as if their callbacks were overdue.
+                        let since = now_ms() - DISTRUST_FOR.as_millis() as i64;
+                        let distrusted: HashSet<String> = store
+                            .read()
+                            .refusals(since)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|r| r.runner)
+                            .collect();
                         next_round = Instant::now() + rescan;
-                        match poller.round(&mut store, plan.only.as_ref(), &pace) {
+                        match poller.round(&mut store, plan.only.as_ref(), &pace, &distrusted) {
                             Ok(round) => {
                                 round.notes.into_iter().for_each(|n| seen(Seen::Note(n)));
                                 round

@@ -60,6 +60,7 @@ impl World {
             buffered: Arc::new(tokio::sync::Semaphore::new(1 << 16)),
             ops: None,
             requests: Default::default(),
+            refusals: Default::default(),
         });
         World {
             _dir: dir,

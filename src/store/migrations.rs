@@ -150,6 +150,17 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO plans (runner, uid, state, created_at, updated_at)
         SELECT runner, plan, 'submitted', min(scheduled_at), min(scheduled_at)
         FROM jobs WHERE plan IS NOT NULL GROUP BY runner, plan;",
+    // 8: callbacks the listener refused lately, counted by runner, reason
+    // and minute (nothing of the requests themselves), so `wait`, `jobs`
+    // and `doctor` can say that a runner's callbacks are being refused.
+    "CREATE TABLE refusals (
+        runner  TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        minute  INTEGER NOT NULL,
+        count   INTEGER NOT NULL,
+        last_ms INTEGER NOT NULL,
+        PRIMARY KEY (runner, reason, minute)
+    );",
 ];
 
 /// The schema version this kbridge writes.

@@ -14,6 +14,7 @@
 //!   transaction;
 //! - `outbox`: every KCIDB document's delivery;
 //! - `plans`: runners' plans (recording, their callback);
+//! - `refusals`: callbacks the listener refused lately, as counts;
 //! - `checkpoint`: the thread that keeps the WAL short while a listener
 //!   runs;
 //! - `migrations`: the schema.
@@ -24,11 +25,13 @@ mod jobs;
 mod migrations;
 mod outbox;
 mod plans;
+mod refusals;
 
 pub use checkpoint::Checkpointer;
 pub use inbox::{Batch, NewInbox};
 pub use jobs::{JobFilter, NewJob, PollSlot};
 pub use outbox::{NewDocument, Pending, Queued};
+pub use refusals::Refused;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

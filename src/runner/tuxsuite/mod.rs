@@ -836,7 +836,9 @@ impl Runner for TuxSuite {
                 Err(VerifyError::Missing(signature::SIGNATURE_HEADER))
             }
             Err(e @ signature::VerifyError::Encoding) => Err(VerifyError::Malformed(e.to_string())),
-            Err(e @ signature::VerifyError::Mismatch) => Err(VerifyError::Mismatch(e.to_string())),
+            Err(e @ signature::VerifyError::Mismatch) => Err(VerifyError::Mismatch(format!(
+                "{e}; check --tuxsuite-public-key (`tuxsuite keys get` prints TuxSuite's)"
+            ))),
         }
     }
 
