@@ -73,6 +73,9 @@ const WINDOW: Duration = Duration::from_secs(10);
 
 enum Sink {
     Stderr,
+    /// Handed to a function that writes it where it will not tear a
+    /// display apart (above `kbridge wait`'s live job lines).
+    To(Box<dyn Fn(&str) + Send + Sync>),
     #[cfg(test)]
     Memory(Mutex<Vec<String>>),
 }
@@ -108,6 +111,15 @@ impl Log {
         }
     }
 
+    /// Lines handed to `write`, human format.
+    pub fn to(write: impl Fn(&str) + Send + Sync + 'static) -> Log {
+        Log {
+            sink: Arc::new(Sink::To(Box::new(write))),
+            format: Format::Human,
+            windows: Arc::default(),
+        }
+    }
+
     /// Lines kept in memory, for tests.
     #[cfg(test)]
     pub fn memory() -> Log {
@@ -123,7 +135,7 @@ impl Log {
     pub fn lines(&self) -> Vec<String> {
         match &*self.sink {
             Sink::Memory(lines) => lines.lock().map(|l| l.clone()).unwrap_or_default(),
-            Sink::Stderr => vec![],
+            Sink::Stderr | Sink::To(_) => vec![],
         }
     }
 
@@ -173,6 +185,7 @@ impl Log {
         };
         match &*self.sink {
             Sink::Stderr => eprintln!("{text}"),
+            Sink::To(write) => write(&text),
             #[cfg(test)]
             Sink::Memory(lines) => {
                 if let Ok(mut l) = lines.lock() {

@@ -111,7 +111,10 @@ pub struct JobLine {
     pub label: String,
     /// kbridge's state, and the runner's when it says more.
     pub state: String,
+    /// Nothing more will be learnt of it here (its line stops moving).
     pub done: bool,
+    /// It finished: the overall bar counts it.
+    pub finished: bool,
 }
 
 /// How `kbridge wait` shows its jobs: lines redrawn in place with an
@@ -180,7 +183,7 @@ impl WaitView {
                         bar.finish_with_message(l.state.clone());
                     }
                 }
-                overall.set_position(lines.iter().filter(|l| l.done).count() as u64);
+                overall.set_position(lines.iter().filter(|l| l.finished).count() as u64);
             }
             WaitView::Plain { last, start } => {
                 for l in lines {
@@ -225,10 +228,25 @@ impl WaitView {
         }
     }
 
-    /// Leaves the screen for the summary.
+    /// A log that writes its lines above the live job lines, so a line
+    /// never lands in the middle of a redraw.
+    pub fn log(&self) -> crate::log::Log {
+        match self {
+            WaitView::Live { multi, .. } => {
+                let multi = multi.clone();
+                crate::log::Log::to(move |line| {
+                    let _ = multi.println(line);
+                })
+            }
+            WaitView::Plain { .. } => crate::log::Log::stderr(),
+        }
+    }
+
+    /// Leaves the screen for the summary; the bar keeps its count (jobs
+    /// still pending after Ctrl-C are not counted as finished).
     pub fn finish(&mut self) {
         if let WaitView::Live { multi, overall, .. } = self {
-            overall.finish();
+            overall.abandon();
             let _ = multi.clear();
         }
     }

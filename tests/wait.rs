@@ -801,3 +801,51 @@ fn callbacks_the_listener_refuses_are_said_and_their_jobs_polled() {
     );
     drop(l);
 }
+
+#[test]
+fn on_a_terminal_notes_go_above_the_job_lines_and_the_bar_stays_true() {
+    let w = World::new();
+    let tests = [
+        "ltp-smoke",
+        "ltp-fsx",
+        "ltp-math",
+        "ltp-dio",
+        "ltp-nptl",
+        "ltp-cve",
+    ];
+    let jobs: Vec<(i64, String)> = tests.iter().map(|t| w.test(t)).collect();
+    for (_, uid) in &jobs {
+        w.finish(uid, json!({"boot": "pass", "ltp-smoke": "fail"}));
+    }
+    // wait fetches the results itself, and its pipeline says so while the
+    // job lines are live.
+    let raw = crate::util::on_terminal(&w.env, 120, "", &["wait"]);
+    let screen = crate::util::screen(&raw, 120);
+    let shown = screen.join("\n");
+    let wrote: Vec<&String> = screen.iter().filter(|l| l.contains("; wrote ")).collect();
+    assert_eq!(wrote.len(), jobs.len(), "each note once, whole:\n{shown}");
+    assert!(
+        wrote.iter().all(|l| l.starts_with("kbridge: job ")),
+        "{shown}"
+    );
+    for (_, uid) in &jobs {
+        let label = format!("test {uid} qemu-riscv64");
+        assert!(
+            screen.iter().filter(|l| l.contains(&label)).count() <= 1,
+            "no stale copy of the job's line:\n{shown}"
+        );
+    }
+    assert!(shown.contains("FAIL"), "{shown}");
+
+    // Interrupted: the bar never counts a pending job as finished.
+    let (pending, _) = w.boot();
+    let raw = crate::util::on_terminal(
+        &w.env,
+        120,
+        "timeout -s INT 2",
+        &["wait", &pending.to_string()],
+    );
+    let shown = crate::util::screen(&raw, 120).join("\n");
+    assert!(!shown.contains("1/1 finished"), "{shown}");
+    assert!(shown.contains("pending"), "{shown}");
+}

@@ -11,7 +11,6 @@ use crate::cli::WaitArgs;
 use crate::commands::{json, open_configured, open_existing, pipeline_settings, print, Context};
 use crate::config::{keys, Config};
 use crate::error::Error;
-use crate::log::Log;
 use crate::model::{Job, JobSpec, JobState};
 use crate::outcome::{JobOutcome, Summary};
 use crate::pipeline::poller::{Pace, Plan, Poller, Seen, Watch, LISTENER_FRESH};
@@ -129,7 +128,9 @@ pub fn wait(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
 fn wait_for(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
     let store = open_existing(config)?;
     let targets = targets(&store, &w.jobs)?;
-    let log = Log::stderr();
+    let mut view = WaitView::new(ctx.ui.is_quiet(), targets.len());
+    // Everything the pipeline says goes above the live job lines.
+    let log = view.log();
     // Jobs whose runner is not configured here are still waited for: a
     // listener may report them.
     let runners = match open_configured(config, Purpose::Process, &log) {
@@ -143,7 +144,6 @@ fn wait_for(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
     let poll_after = config.required_seconds(keys::POLL_AFTER);
     let interrupted = interrupt_flag();
     let start = Instant::now();
-    let mut view = WaitView::new(ctx.ui.is_quiet(), targets.len());
 
     // What a stopped `kbridge wait` or listener left half-processed, when no
     // listener is there to finish it.
@@ -355,6 +355,7 @@ fn line(j: &Job) -> JobLine {
         label: format!("{} {} {target}", j.kind, j.uid.as_deref().unwrap_or("-")),
         state,
         done: settled(j),
+        finished: final_state(j.state),
     }
 }
 

@@ -4,13 +4,15 @@
 //! - `tuxsuite`: a TuxSuite stand-in that follows the documented protocol;
 //! - `listener`: TuxSuite's signing keys, and a running `kbridge listen`;
 //! - `artifacts`: an artefact server, and the example callbacks and results;
-//! - `kcidb`: a KCIDB REST API stand-in.
+//! - `kcidb`: a KCIDB REST API stand-in;
+//! - `terminal`: a program on a pseudo-terminal, and the screen it leaves.
 
 pub mod artifacts;
 pub mod env;
 pub mod kcidb;
 pub mod lava;
 pub mod listener;
+pub mod terminal;
 pub mod tuxsuite;
 
 use std::time::Duration;
@@ -20,6 +22,7 @@ pub use env::*;
 pub use kcidb::*;
 pub use lava::*;
 pub use listener::*;
+pub use terminal::*;
 pub use tuxsuite::*;
 
 /// A stand-in's HTTP server on `addr` whose connections send at once:
