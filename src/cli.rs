@@ -167,7 +167,7 @@ pub struct PlanArgs {
     /// Repository of the plan's builds that name no git_repo (https://,
     /// http:// or git://)
     #[arg(long, value_name = "URL", value_parser = git_url, value_hint = ValueHint::Url,
-          conflicts_with = "git_head")]
+          conflicts_with = "git_head", alias = "git-repo")]
     pub tree: Option<String>,
 
     /// Builds that name no repository build the local checkout's HEAD (as
@@ -180,11 +180,11 @@ pub struct PlanArgs {
     pub push: bool,
 
     /// Branch or tag of the builds that name neither git_ref nor git_sha
-    #[arg(long, value_name = "REF", value_parser = non_empty, conflicts_with = "sha")]
+    #[arg(long, value_name = "REF", value_parser = non_empty, conflicts_with = "sha", alias = "git-ref")]
     pub branch: Option<String>,
 
     /// Commit of the builds that name neither git_ref nor git_sha
-    #[arg(long, value_name = "SHA", value_parser = commit_sha)]
+    #[arg(long, value_name = "SHA", value_parser = commit_sha, alias = "git-sha")]
     pub sha: Option<String>,
 
     /// A patch series applied by every build that names no patch_series
@@ -226,7 +226,7 @@ pub struct ScheduleCommon {
     /// With --wait: stop waiting after this long (exit status 124), such as
     /// 90m or 2h. For a test, NAME=MINUTES is the runner's time limit for
     /// one of its tests (boot=30); repeatable
-    #[arg(long, value_name = "DURATION|NAME=MINUTES", value_parser = timeout_arg, allow_negative_numbers = true)]
+    #[arg(long, value_name = "DURATION|NAME=MINUTES", value_parser = timeout_arg, allow_negative_numbers = true, alias = "timeouts")]
     pub timeout: Vec<TimeoutArg>,
 
     /// With --wait: write the results as JUnit XML to this file
@@ -274,7 +274,7 @@ pub struct BuildArgs {
 
     /// Git repository to build (https://, http:// or git://)
     #[arg(long, value_name = "URL", value_parser = git_url, value_hint = ValueHint::Url,
-          required_unless_present = "git_head", conflicts_with = "git_head")]
+          required_unless_present = "git_head", conflicts_with = "git_head", alias = "git-repo")]
     pub tree: Option<String>,
 
     /// Build the local checkout's HEAD: the repository is its remote
@@ -288,15 +288,15 @@ pub struct BuildArgs {
     pub push: bool,
 
     /// Branch or tag to build
-    #[arg(long, value_name = "REF", value_parser = non_empty)]
+    #[arg(long, value_name = "REF", value_parser = non_empty, alias = "git-ref")]
     pub branch: Option<String>,
 
     /// Commit to build (full or abbreviated hash)
-    #[arg(long, value_name = "SHA", value_parser = commit_sha)]
+    #[arg(long, value_name = "SHA", value_parser = commit_sha, alias = "git-sha")]
     pub sha: Option<String>,
 
     /// Target architecture
-    #[arg(long, default_value = "riscv", value_name = "ARCH", value_parser = non_empty)]
+    #[arg(long, default_value = "riscv", value_name = "ARCH", value_parser = non_empty, alias = "target-arch")]
     pub arch: String,
 
     /// Toolchain, such as gcc-13 or clang-18
@@ -309,7 +309,7 @@ pub struct BuildArgs {
 
     /// Configuration fragment applied on top (CONFIG_X=y or a fragment URL);
     /// repeatable
-    #[arg(long, value_name = "FRAGMENT", value_parser = non_empty)]
+    #[arg(long, value_name = "FRAGMENT", value_parser = fragment)]
     pub fragment: Vec<String>,
 
     /// Make target to build instead of the runner's default; repeatable
@@ -933,8 +933,38 @@ pub fn usage_line(e: &clap::Error) -> Option<String> {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => None,
+        ErrorKind::UnknownArgument => {
+            Some(client_habit(e).unwrap_or_else(|| one_line_usage_error(&e.render().to_string())))
+        }
         _ => Some(one_line_usage_error(&e.render().to_string())),
     }
+}
+
+/// What to say to a `tuxsuite` client habit whose meaning kbridge spells
+/// differently (its same-meaning spellings are accepted as aliases).
+fn client_habit(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let arg = match e.get(ContextKind::InvalidArg)? {
+        ContextValue::String(s) => s.clone(),
+        _ => return None,
+    };
+    let usage = e
+        .get(ContextKind::Usage)
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let name = arg.split('=').next().unwrap_or(&arg);
+    let advice = match name {
+        "--wait-for" => "a test runs after a build with --after JOB (the build's job id or uid, as `kbridge jobs --kind build` lists it)",
+        "--no-wait" => "kbridge does not wait unless you pass --wait; drop --no-wait",
+        "--tests" if usage.contains("schedule boot") => {
+            "a boot runs no tests; `kbridge schedule test --tests …` boots and runs them"
+        }
+        "--git-head" if usage.contains("schedule test") || usage.contains("schedule boot") => {
+            "--git-head builds the local checkout: use it with `kbridge schedule build`"
+        }
+        _ => return None,
+    };
+    Some(format!("error: unexpected argument '{arg}': {advice}"))
 }
 
 /// Any non-empty value, with `known` offered by shell completion: the
@@ -1031,6 +1061,19 @@ fn duration(value: &str) -> Result<std::time::Duration, String> {
         ));
     }
     Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+/// A configuration fragment: `CONFIG_X=VALUE`, a fragment's URL, or a
+/// named fragment (`kvm_guest.config`). A bare `CONFIG_X` is a slip: it
+/// says neither on nor off.
+fn fragment(value: &str) -> Result<String, String> {
+    let v = non_empty(value)?;
+    if v.starts_with("CONFIG_") && !v.contains('=') {
+        return Err(format!(
+            "{v} gives no value; write {v}=y (built in), {v}=m (a module), {v}=n (off) or {v}=VALUE"
+        ));
+    }
+    Ok(v)
 }
 
 fn commit_sha(value: &str) -> Result<String, String> {

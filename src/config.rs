@@ -868,6 +868,13 @@ impl Config {
         if defs.iter().any(|d| d.key == keys::DATABASE) && config.get(keys::DATABASE).is_none() {
             return Err(ConfigError::NoDataHome);
         }
+        if let Some(cb) = config.text(keys::CALLBACK_URL) {
+            check_callback_base(&cb.value).map_err(|message| ConfigError::Invalid {
+                key: keys::CALLBACK_URL.into(),
+                from: cb.source.clone(),
+                message,
+            })?;
+        }
         Ok(config)
     }
 
@@ -1359,6 +1366,36 @@ fn validate_addr(raw: &str) -> Result<String, String> {
         return Err(format!("'{raw}' is not an address; {expected}"));
     }
     Ok(raw.to_string())
+}
+
+/// A callback base URL a runner can reach, and that kbridge can append
+/// its routes to.
+fn check_callback_base(url: &str) -> Result<(), String> {
+    let shown = crate::http::redact_url(url);
+    let uri: http::Uri = url.parse().map_err(|_| format!("'{shown}' is not a URL"))?;
+    let host = uri.host().unwrap_or("").trim_matches(['[', ']']);
+    let unspecified = host == "0"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_unspecified());
+    if unspecified {
+        return Err(format!(
+            "'{shown}': {host} is where `kbridge listen --bind` listens, not an address a runner can reach; give the listener's public URL (https://ci.example.org/kbridge)"
+        ));
+    }
+    let parts: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
+    if let [.., "callback", _, _] = parts[..] {
+        let base = url
+            .trim_end_matches('/')
+            .rsplitn(4, '/')
+            .last()
+            .unwrap_or(url);
+        return Err(format!(
+            "'{shown}' already ends in /callback/RUNNER/KIND, which kbridge adds to each job's; give the listener's base URL ({})",
+            crate::http::redact_url(base)
+        ));
+    }
+    Ok(())
 }
 
 fn validate_url(value: &str) -> Result<String, String> {

@@ -106,6 +106,9 @@ pub enum Reach {
 pub fn reach(e: &ureq::Error) -> Reach {
     use ureq::Error as E;
     use ureq::Timeout as T;
+    if plain_http(e) {
+        return Reach::NotReached;
+    }
     match e {
         E::HostNotFound | E::ConnectionFailed | E::BadUri(_) | E::Tls(_) => Reach::NotReached,
         E::Timeout(T::Resolve | T::Connect) => Reach::NotReached,
@@ -124,8 +127,22 @@ pub fn reach(e: &ureq::Error) -> Reach {
     }
 }
 
+/// Whether a request that asked for https met a server that answers in
+/// plain HTTP (TLS read an HTTP answer where a handshake should be):
+/// asking again cannot help, so it is said once, not retried.
+pub fn plain_http(e: &ureq::Error) -> bool {
+    match e {
+        ureq::Error::Io(io) => io.to_string().contains("InvalidContentType"),
+        ureq::Error::Tls(why) => why.contains("InvalidContentType"),
+        _ => false,
+    }
+}
+
 /// Describes a transport error in words a user can act on.
 pub fn describe(e: &ureq::Error, timeout: Duration) -> String {
+    if plain_http(e) {
+        return "the server speaks plain HTTP, not https: give its http:// URL, or the port where it serves TLS".into();
+    }
     match e {
         ureq::Error::Timeout(_) => format!("no answer within {}s", timeout.as_secs_f64()),
         ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => {

@@ -230,3 +230,317 @@ fn corrupt_stored_rows_are_reported_not_shown_as_empty() {
         run.stderr
     );
 }
+
+#[test]
+fn tuxsuite_client_habits_lead_to_the_right_flag() {
+    let tux = crate::util::FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    // The client's spellings of the same thing are taken as they are.
+    let run = env
+        .run(&[
+            "schedule",
+            "build",
+            "--git-repo",
+            "https://git.example/l.git",
+            "--git-ref",
+            "master",
+            "--target-arch",
+            "arm64",
+            "--toolchain",
+            "gcc-13",
+            "--kconfig",
+            "defconfig",
+            "--json",
+        ])
+        .expect(0);
+    let sent = &tux.submissions()[0].json()["builds"][0];
+    assert_eq!(sent["git_repo"], "https://git.example/l.git");
+    assert_eq!(sent["git_ref"], "master");
+    assert_eq!(sent["target_arch"], "arm64");
+    assert_eq!(run.json()["kind"], "build");
+    env.run(&[
+        "schedule",
+        "build",
+        "--git-repo",
+        "https://git.example/l.git",
+        "--git-sha",
+        "5e3f5b81de80c98338bcb47c233aebefee5a4801",
+        "--toolchain",
+        "gcc-13",
+        "--kconfig",
+        "defconfig",
+    ])
+    .expect(0);
+    assert_eq!(
+        tux.submissions()[1].json()["builds"][0]["git_sha"],
+        "5e3f5b81de80c98338bcb47c233aebefee5a4801"
+    );
+    let test = [
+        "schedule",
+        "test",
+        "--kernel",
+        "https://k/Image",
+        "--tests",
+        "ltp-smoke",
+        "--build-id",
+        "maestro:1",
+    ];
+    let mut timeouts = test.to_vec();
+    timeouts.extend(["--timeouts", "boot=30"]);
+    env.run(&timeouts).expect(0);
+    assert_eq!(
+        tux.submissions()[2].json()["timeouts"],
+        serde_json::json!({"boot": 30})
+    );
+
+    // Where the meaning differs, what kbridge does instead.
+    for (extra, sub, want) in [
+        (vec!["--wait-for", "BUILD#2MBY"], "test", "with --after JOB"),
+        (
+            vec!["--no-wait"],
+            "test",
+            "kbridge does not wait unless you pass --wait",
+        ),
+        (
+            vec!["--tests", "ltp-smoke"],
+            "boot",
+            "`kbridge schedule test --tests …`",
+        ),
+    ] {
+        let mut args = vec![
+            "schedule",
+            sub,
+            "--kernel",
+            "https://k/Image",
+            "--build-id",
+            "maestro:1",
+        ];
+        if sub == "test" {
+            args.extend(["--tests", "ltp-fsx"]);
+        }
+        args.extend(extra);
+        let run = env.run(&args).expect(2);
+        assert!(run.error_line().contains(want), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn settings_that_cannot_be_right_are_refused_or_named() {
+    let tux = crate::util::FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    let test = [
+        "schedule",
+        "test",
+        "--kernel",
+        "https://k/Image",
+        "--tests",
+        "ltp-smoke",
+        "--build-id",
+        "maestro:1",
+        "--dry-run",
+    ];
+    for (url, want) in [
+        (
+            "https://ci.example.org/kbridge/callback/tuxsuite/test",
+            "already ends in /callback/RUNNER/KIND, which kbridge adds to each job's; give the listener's base URL (https://ci.example.org/kbridge)",
+        ),
+        (
+            "http://0.0.0.0:8080",
+            "0.0.0.0 is where `kbridge listen --bind` listens, not an address a runner can reach",
+        ),
+        ("http://[::]:8080/kb", ":: is where `kbridge listen --bind` listens"),
+    ] {
+        env.set("KBRIDGE_CALLBACK_URL", url);
+        let run = env.run(&test).expect(2);
+        assert!(run.error_line().contains(want), "{url}: {}", run.stderr);
+    }
+    env.unset("KBRIDGE_CALLBACK_URL");
+
+    // KCIDB's URL given with the /submit kbridge adds.
+    env.set("KCIDB_REST", "https://tok1234567@db.example.org/submit");
+    let run = env.run(&["submit"]).expect(2);
+    assert!(
+        run.error_line()
+            .contains("ends in /submit, which kbridge adds itself: drop /submit and give https://db.example.org"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("tok1234567"));
+    env.unset("KCIDB_REST");
+
+    // A fragment that says neither on nor off.
+    let run = env
+        .run(&[
+            "schedule",
+            "build",
+            "--tree",
+            "https://g/l.git",
+            "--branch",
+            "m",
+            "--toolchain",
+            "gcc-13",
+            "--kconfig",
+            "defconfig",
+            "--fragment",
+            "CONFIG_KASAN",
+        ])
+        .expect(2);
+    assert!(
+        run.error_line().contains(
+            "CONFIG_KASAN gives no value; write CONFIG_KASAN=y (built in), CONFIG_KASAN=m (a module), CONFIG_KASAN=n (off) or CONFIG_KASAN=VALUE"
+        ),
+        "{}",
+        run.stderr
+    );
+
+    // A plan with a slip in it.
+    let plan = env.path("plan.yaml");
+    for (text, want) in [
+        (
+            "version: 1\nname: p\njobs:\n- name: smoke\n  tests:\n  - {device: qemu-riscv64, kernel: 'https://k/I', test: [ltp-smoke]}\n",
+            "a plan test does not take 'test'; did you mean 'tests'?",
+        ),
+        (
+            "version: 1\nname: p\njobs:\n- name: smoke\n  testz: []\n",
+            "a plan job does not take 'testz'; did you mean 'test'?",
+        ),
+        (
+            "version: 1\nname: p\njobs:\n-\tname: smoke\n",
+            "line 4 column 2 indents with a tab; YAML indents with spaces only",
+        ),
+    ] {
+        std::fs::write(&plan, text).unwrap();
+        let run = env
+            .run(&["schedule", "plan", plan.to_str().unwrap(), "--build-id", "maestro:1"])
+            .expect(2);
+        assert!(run.error_line().contains(want), "{text}: {}", run.stderr);
+    }
+    std::fs::write(
+        &plan,
+        "version: 1\nname: p\njobs:\n- name: smoke\n  tests: [{device: qemu-riscv64, kernel: 'https://k/I', tests: [ltp-smoke]}]\n- name: full\n  tests: [{device: qemu-riscv64, kernel: 'https://k/I', tests: [ltp-fsx]}]\n",
+    )
+    .unwrap();
+    let run = env
+        .run(&[
+            "schedule",
+            "plan",
+            plan.to_str().unwrap(),
+            "--build-id",
+            "maestro:1",
+            "--job",
+            "smok",
+        ])
+        .expect(2);
+    assert!(
+        run.error_line().contains(
+            "no job of the plan is named smok; did you mean 'smoke'? its jobs are smoke, full"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(tux.submissions().is_empty());
+}
+
+/// A server that answers whatever it is sent, a TLS handshake included,
+/// with a plain HTTP 400, as most HTTP servers do.
+fn plain_http_server() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad request",
+            );
+        }
+    });
+    format!("https://{addr}")
+}
+
+#[test]
+fn https_to_a_plain_http_server_is_said_once() {
+    let tux = crate::util::FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    let plain = plain_http_server();
+    env.set("TUXAPI_URL", &plain);
+    let run = env
+        .run(&[
+            "schedule",
+            "build",
+            "--tree",
+            "https://g/l.git",
+            "--branch",
+            "m",
+            "--toolchain",
+            "gcc-13",
+            "--kconfig",
+            "defconfig",
+        ])
+        .expect(1);
+    assert!(
+        run.error_line()
+            .contains("the server speaks plain HTTP, not https: give its http:// URL"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("retrying"),
+        "said once: {}",
+        run.stderr
+    );
+    env.set(
+        "KCIDB_REST",
+        &plain.replace(
+            "https://",
+            &format!("https://{}@", crate::util::KCIDB_TOKEN),
+        ),
+    );
+    std::fs::write(
+        env.path("doc.json"),
+        r#"{"version": {"major": 5, "minor": 3}}"#,
+    )
+    .unwrap();
+    let doc = env.path("doc.json");
+    let run = env.run(&["submit", "--file", doc.to_str().unwrap()]);
+    assert!(
+        run.stderr.contains("the server speaks plain HTTP"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("retrying"),
+        "said once: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_kcidb_token_for_another_origin_is_named() {
+    use base64::Engine;
+    let tux = crate::util::FakeTuxSuite::start();
+    let kcidb = crate::util::FakeKcidb::start();
+    let mut env = Env::new(&tux);
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(br#"{"origin": "theirlab", "sub": "ci"}"#);
+    let jwt = format!("eyJhbGciOiJIUzI1NiJ9.{claims}.c2lnbmF0dXJl");
+    env.set("KBRIDGE_KCIDB_URL", &kcidb.url())
+        .set("KBRIDGE_KCIDB_TOKEN", &jwt)
+        .set("KBRIDGE_ORIGIN", "mylab");
+    let doctor = env.run(&["doctor"]);
+    assert!(
+        doctor.stdout.contains(
+            "was issued for origin 'theirlab', but kbridge reports as origin 'mylab': set origin = \"theirlab\""
+        ),
+        "{}",
+        doctor.stdout
+    );
+    let run = env.run(&["submit"]);
+    assert!(
+        run.stderr.contains("warning: the KCIDB token"),
+        "{}",
+        run.stderr
+    );
+}

@@ -497,6 +497,41 @@ fn a_database_kbridge_may_not_open_says_permission_denied() {
     );
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert_eq!(env.job_rows(), 1, "nothing lost");
+
+    // A database in a directory this user may not enter exists too: it is
+    // not "nothing recorded here yet".
+    let dir = tempfile::tempdir().unwrap();
+    let inner = dir.path().join("private");
+    std::fs::create_dir(&inner).unwrap();
+    let hidden = inner.join("kbridge.db");
+    std::fs::copy(&db, &hidden).unwrap();
+    let stderr = if running_as_root() {
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let out = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_kbridge"))
+            .arg("--db")
+            .arg(&hidden)
+            .arg("jobs")
+            .env_clear()
+            .env("HOME", dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).to_string()
+    } else {
+        std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let run = env
+            .run(&["--db", hidden.to_str().unwrap(), "jobs"])
+            .expect(2);
+        std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o700)).unwrap();
+        run.stderr
+    };
+    assert!(
+        stderr.contains("permission denied") && stderr.contains(&hidden.display().to_string()),
+        "{stderr}"
+    );
 }
 
 /// Whether this process runs as root (uid 0), read from /proc.

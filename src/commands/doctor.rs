@@ -176,7 +176,11 @@ fn kcidb(config: &Config) -> Check {
         crate::http::redact_url(&endpoint.url),
         endpoint.token_source
     );
+    let mismatch = endpoint.origin_warning(&config.origin());
     let client = Client::new(endpoint, config.required_seconds(keys::HTTP_TIMEOUT));
+    if let Some(w) = mismatch {
+        return Check::fail("kcidb", format!("{shown}: {w}"));
+    }
     // Asking about a submission that does not exist needs the token and
     // changes nothing. KCIDB takes only letters and digits in an id.
     const KNOWN: [&str; 5] = ["inprogress", "ready", "processed", "failed", "notfound"];

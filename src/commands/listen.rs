@@ -77,6 +77,9 @@ fn serve(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
         .unwrap_or(true);
     let submitter = match endpoint {
         Some(endpoint) if submit => {
+            if let Some(w) = endpoint.origin_warning(&config.origin()) {
+                log.warn(&w);
+            }
             log.info(&format!(
                 "submitting KCIDB documents to {} (token from {})",
                 crate::http::redact_url(&endpoint.url),

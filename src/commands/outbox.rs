@@ -48,6 +48,9 @@ pub fn delivery(config: &Config, endpoint: Endpoint) -> Delivery {
 pub fn submit(args: SubmitArgs, ctx: &Context) -> Result<u8, Error> {
     let config = ctx.load()?;
     let endpoint = endpoint(&config)?;
+    if let Some(w) = endpoint.origin_warning(&config.origin()) {
+        crate::runner::Feedback::warning(&ctx.ui, &w);
+    }
     let mut store = match &args.file {
         Some(_) => Store::open(&config.database())?,
         None => open_existing(&config)?,

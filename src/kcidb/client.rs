@@ -76,12 +76,44 @@ impl Endpoint {
                 )))
             }
         };
+        if let Some(base) = url.strip_suffix("/submit") {
+            return Err(ConfigError::Runner(format!(
+                "the KCIDB URL {} (from {url_source}) ends in /submit, which kbridge adds itself: drop /submit and give {}",
+                http::redact_url(&url),
+                http::redact_url(base)
+            )));
+        }
         Ok(Some(Endpoint {
             url,
             token: token.0,
             url_source,
             token_source: token.1,
         }))
+    }
+
+    /// The origin a KernelCI token was issued for, when it says (a JWT's
+    /// `origin` claim), so a token meant for another origin is named
+    /// before KCIDB takes documents it will file elsewhere, or refuse.
+    pub fn token_origin(&self) -> Option<String> {
+        use base64::Engine;
+        let claims = self.token.expose().split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims.trim_end_matches('='))
+            .ok()?;
+        let v: Value = serde_json::from_slice(&bytes).ok()?;
+        v["origin"].as_str().map(str::to_string)
+    }
+
+    /// A warning when the token was issued for another origin than
+    /// `origin`.
+    pub fn origin_warning(&self, origin: &str) -> Option<String> {
+        let theirs = self.token_origin()?;
+        (theirs != origin).then(|| {
+            format!(
+                "the KCIDB token (from {}) was issued for origin '{theirs}', but kbridge reports as origin '{origin}': set origin = \"{theirs}\", or get a token for '{origin}'",
+                self.token_source
+            )
+        })
     }
 }
 
@@ -127,6 +159,9 @@ pub enum SendError {
     /// 404/405: the URL is not KCIDB's API; the run stops.
     #[error("{url} answered {status}: it is not a KCIDB REST API")]
     WrongUrl { status: u16, url: String },
+    /// The URL says https and the server speaks plain HTTP; the run stops.
+    #[error("KCIDB at {url}: the server speaks plain HTTP, not https: give its http:// URL, or the port where it serves TLS")]
+    PlainHttp { url: String },
     /// 413: too large; split it.
     #[error("KCIDB found the request too large (413)")]
     TooLarge,
@@ -267,13 +302,20 @@ impl Client {
         &self,
         sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<(u16, ureq::http::HeaderMap, String), SendError> {
-        let mut resp = sent.map_err(|e| SendError::Retry {
-            why: format!(
-                "KCIDB at {}: {}",
-                http::redact_url(&self.endpoint.url),
-                http::describe(&e, self.timeout)
-            ),
-            after: None,
+        let mut resp = sent.map_err(|e| {
+            if http::plain_http(&e) {
+                return SendError::PlainHttp {
+                    url: http::redact_url(&self.endpoint.url),
+                };
+            }
+            SendError::Retry {
+                why: format!(
+                    "KCIDB at {}: {}",
+                    http::redact_url(&self.endpoint.url),
+                    http::describe(&e, self.timeout)
+                ),
+                after: None,
+            }
         })?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();

@@ -284,9 +284,11 @@ impl Delivery {
                 self.fail(store, docs[0], &e.to_string(), pass)?;
                 Ok(Ok(()))
             }
-            Err(e @ (SendError::Unauthorized { .. } | SendError::WrongUrl { .. })) => {
-                Ok(Err(self.stop_reason(&e)))
-            }
+            Err(
+                e @ (SendError::Unauthorized { .. }
+                | SendError::WrongUrl { .. }
+                | SendError::PlainHttp { .. }),
+            ) => Ok(Err(self.stop_reason(&e))),
             Err(SendError::Retry { why, after }) => {
                 self.later(store, docs, &why, after, pass)?;
                 Ok(Ok(()))
@@ -325,9 +327,11 @@ impl Delivery {
                     other => return Ok(other),
                 },
                 Err(e @ SendError::Rejected { .. }) => return Ok(Parts::Failed(e.to_string())),
-                Err(e @ (SendError::Unauthorized { .. } | SendError::WrongUrl { .. })) => {
-                    return Ok(Parts::Stop(self.stop_reason(&e)))
-                }
+                Err(
+                    e @ (SendError::Unauthorized { .. }
+                    | SendError::WrongUrl { .. }
+                    | SendError::PlainHttp { .. }),
+                ) => return Ok(Parts::Stop(self.stop_reason(&e))),
                 Err(SendError::Retry { why, after }) => return Ok(Parts::Later(why, after)),
             }
         }
@@ -339,7 +343,7 @@ impl Delivery {
     fn stop_reason(&self, e: &SendError) -> String {
         let endpoint = self.client.endpoint();
         match e {
-            SendError::WrongUrl { .. } => {
+            SendError::WrongUrl { .. } | SendError::PlainHttp { .. } => {
                 format!("{e}; check the KCIDB URL from {}", endpoint.url_source)
             }
             _ => format!("{e}; check the token from {}", endpoint.token_source),

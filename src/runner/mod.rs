@@ -367,6 +367,16 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// What a request that got no answer means: worth retrying, unless the
+    /// server speaks plain HTTP where https was asked for (no retry helps).
+    pub fn transport(e: &ureq::Error, why: String) -> FetchError {
+        if crate::http::plain_http(e) {
+            FetchError::Permanent(why)
+        } else {
+            FetchError::Transient(why)
+        }
+    }
+
     /// What an HTTP answer that is neither a success nor a case the caller
     /// names means: wait as asked (429/503 with `Retry-After`), try again
     /// later (408, 429, 5xx), or give up; `why` says what happened.

@@ -105,10 +105,20 @@ impl Store {
     /// Opens an existing database; a missing one is an error and nothing
     /// is created. For commands that only read.
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
-        if !path.exists() {
-            return Err(StoreError::Missing {
-                path: path.to_path_buf(),
-            });
+        // A file that cannot even be looked at (a directory on its path
+        // that this user may not enter) is not a missing one.
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(StoreError::PermissionDenied {
+                    path: path.to_path_buf(),
+                })
+            }
+            Err(_) => {
+                return Err(StoreError::Missing {
+                    path: path.to_path_buf(),
+                })
+            }
+            Ok(_) => {}
         }
         Store::connect(path)
     }

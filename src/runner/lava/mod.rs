@@ -398,7 +398,7 @@ impl Runner for Lava {
                         http::describe(&e, self.timeout)
                     );
                     match http::reach(&e) {
-                        Reach::NotReached if attempt < MAX_TRIES => {
+                        Reach::NotReached if attempt < MAX_TRIES && !http::plain_http(&e) => {
                             let pause = self.backoff.delay(attempt);
                             feedback.progress(&format!(
                                 "{why}; trying again in {:.1}s",

@@ -56,11 +56,12 @@ impl Client<'_> {
             req = req.header("Authorization", &format!("Token {t}"));
         }
         let resp = req.call().map_err(|e| {
-            FetchError::Transient(format!(
+            let why = format!(
                 "LAVA lab '{}' at {url}: {}",
                 self.lab.name,
                 http::describe(&e, self.timeout)
-            ))
+            );
+            FetchError::transport(&e, why)
         })?;
         let status = resp.status().as_u16();
         match status {

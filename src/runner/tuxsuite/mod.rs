@@ -392,11 +392,12 @@ impl TuxSuite {
             .header("Content-Type", "application/json")
             .send(&b"{}"[..])
             .map_err(|e| {
-                FetchError::Transient(format!(
+                let why = format!(
                     "TuxSuite at {}: {}",
                     account.api_url,
                     http::describe(&e, self.timeout)
-                ))
+                );
+                FetchError::transport(&e, why)
             })?;
         let status = resp.status().as_u16();
         let text = resp.body_mut().read_to_string().unwrap_or_default();
@@ -474,7 +475,8 @@ impl TuxSuite {
             .header("Authorization", &account.token)
             .call()
             .map_err(|e| {
-                FetchError::Transient(format!("TuxSuite: {}", http::describe(&e, self.timeout)))
+                let why = format!("TuxSuite: {}", http::describe(&e, self.timeout));
+                FetchError::transport(&e, why)
             })?;
         let status = resp.status().as_u16();
         let retry_after = http::retry_after(resp.headers());
@@ -677,6 +679,9 @@ impl TuxSuite {
                     self.settings().api_url,
                     http::describe(&e, self.timeout)
                 );
+                if http::plain_http(&e) {
+                    return Next::Done(Err(SubmitError::Unreachable { message: why }));
+                }
                 return match http::reach(&e) {
                     Reach::NotReached => Next::Retry {
                         after: None,

@@ -116,12 +116,21 @@ fn check_keys(v: &Value, allowed: &[&[&str]], what: &str) -> Result<(), String> 
         return Err(format!("a {what} must be a mapping"));
     };
     match m.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(k) => Err(format!(
-            "a {what} does not take '{k}'; it takes {}",
-            allowed.join(", ")
-        )),
+        Some(k) => Err(unknown(what, k, &allowed)),
         None => Ok(()),
     }
+}
+
+/// `a plan test does not take 'test'; did you mean 'tests'? It takes …`.
+fn unknown(what: &str, key: &str, allowed: &[&str]) -> String {
+    let hint = crate::config::closest(key, allowed.iter().copied())
+        .map(|k| format!(" did you mean '{k}'?"))
+        .unwrap_or_default();
+    format!(
+        "a {what} does not take '{}';{hint} it takes {}",
+        crate::config::shown(key),
+        allowed.join(", ")
+    )
 }
 
 fn build(v: &Value, defaults: &PlanDefaults) -> Result<BuildSpec, String> {
@@ -287,6 +296,22 @@ fn list<'a>(job: &'a Map<String, Value>, one: &str, many: &str) -> Vec<&'a Value
 
 /// Reads a plan file; errors name what is wrong, and where.
 pub fn read(file: &str, defaults: &PlanDefaults) -> Result<Plan, String> {
+    // YAML indents with spaces only; the parser's own words for a tab
+    // ("found character that cannot start any token") say nothing of one.
+    let indent = |l: &str| -> Option<usize> {
+        let prefix = &l[..l.len() - l.trim_start_matches([' ', '\t', '-']).len()];
+        prefix.find('\t')
+    };
+    if let Some((n, column)) = file
+        .lines()
+        .enumerate()
+        .find_map(|(n, l)| Some((n, indent(l)? + 1)))
+    {
+        return Err(format!(
+            "line {} column {column} indents with a tab; YAML indents with spaces only",
+            n + 1
+        ));
+    }
     let yaml: yaml_serde::Value =
         crate::yaml::parse(file).map_err(|e| format!("the plan is not valid YAML: {e}"))?;
     let v: Value = serde_json::to_value(&yaml).map_err(|e| format!("the plan: {e}"))?;
@@ -309,12 +334,9 @@ pub fn read(file: &str, defaults: &PlanDefaults) -> Result<Plan, String> {
             continue;
         }
         let at = |e: String| format!("job {} ({}) of the plan: {e}", i + 1, job_name);
-        if let Some(k) = m.keys().find(|k| {
-            !["name", "build", "builds", "test", "tests", "sanity_test"].contains(&k.as_str())
-        }) {
-            return Err(at(format!(
-                "'{k}' is not a job key (build, builds, test, tests, sanity_test)"
-            )));
+        const JOB_KEYS: [&str; 6] = ["name", "build", "builds", "test", "tests", "sanity_test"];
+        if let Some(k) = m.keys().find(|k| !JOB_KEYS.contains(&k.as_str())) {
+            return Err(at(unknown("plan job", k, &JOB_KEYS)));
         }
         let mut builds = Vec::new();
         for b in list(m, "build", "builds") {
@@ -389,7 +411,24 @@ pub fn read(file: &str, defaults: &PlanDefaults) -> Result<Plan, String> {
         return Err(if only.is_empty() {
             "the plan has no jobs".into()
         } else {
-            format!("no job of the plan is named {}", only.join(" or "))
+            let names: Vec<&str> = jobs
+                .iter()
+                .filter_map(|j| j.get("name").and_then(Value::as_str))
+                .collect();
+            let hint = only
+                .iter()
+                .find_map(|o| crate::config::closest(o, names.iter().copied()))
+                .map(|n| format!("did you mean '{n}'? "))
+                .unwrap_or_default();
+            format!(
+                "no job of the plan is named {}; {hint}its jobs are {}",
+                only.join(" or "),
+                if names.is_empty() {
+                    "unnamed (a job's name: key names it)".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )
         });
     }
     Ok(Plan {

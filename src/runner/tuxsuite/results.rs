@@ -605,10 +605,8 @@ impl Fetcher {
             let mut resp = match req.call() {
                 Ok(r) => r,
                 Err(e) => {
-                    return Err(FetchError::Transient(format!(
-                        "{url}: {}",
-                        http::describe(&e, self.timeout)
-                    )))
+                    let why = format!("{url}: {}", http::describe(&e, self.timeout));
+                    return Err(FetchError::transport(&e, why));
                 }
             };
             let status = resp.status().as_u16();
