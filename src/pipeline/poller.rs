@@ -321,7 +321,10 @@ fn pause_for(pace: &Pace, job: &Job, age: Duration, queued: bool) -> Duration {
 /// reason in memory (a flood of refusals costs no write each), and written
 /// to the store with the listener's heartbeat.
 #[derive(Clone, Default)]
-pub struct RefusalTally(Arc<std::sync::Mutex<HashMap<(String, String), (i64, i64)>>>);
+pub struct RefusalTally(Arc<std::sync::Mutex<Counts>>);
+
+/// Count and last time (ms), by runner and reason.
+type Counts = HashMap<(String, String), (i64, i64)>;
 
 /// The most distinct reasons counted between two heartbeats: reasons are
 /// fixed texts, so more means something odd, and it is not worth memory.
