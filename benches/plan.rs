@@ -1,7 +1,11 @@
 //! `kbridge schedule plan` on a 100-job plan (10 builds, a sanity test
 //! each, and 8 tests after each sanity test) against the TuxSuite
-//! stand-in: wall time and the requests it made; then the requests one
-//! round of `kbridge wait --plan` makes over its unfinished jobs.
+//! stand-in: wall time and the requests it made; the requests one round
+//! of `kbridge wait --plan` makes over its unfinished jobs; and the
+//! requests per minute `kbridge wait --plan` makes while the plan runs, at
+//! the default poll interval (30 s), for KBRIDGE_BENCH_PLAN_SECS seconds
+//! (default 150). With KBRIDGE_BENCH_BASELINE=/path/to/an/older/kbridge
+//! the last figure is measured for both builds, alternating.
 //!
 //! Run with `cargo bench --bench plan`.
 
@@ -59,4 +63,36 @@ fn main() {
         "wait --plan, one round over 100 unfinished jobs: {} requests",
         tux.received().len() - before
     );
+
+    // A running plan, polled at the default interval.
+    let secs: u64 = std::env::var("KBRIDGE_BENCH_PLAN_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(150);
+    env.unset("KBRIDGE_POLL_INTERVAL");
+    let this = std::path::PathBuf::from(env!("CARGO_BIN_EXE_kbridge"));
+    let mut builds = vec![("this build", this)];
+    if let Ok(old) = std::env::var("KBRIDGE_BENCH_BASELINE") {
+        builds.push(("baseline", old.into()));
+    }
+    let rounds = if builds.len() > 1 { 2 } else { 1 };
+    for _ in 0..rounds {
+        for (name, bin) in &builds {
+            let before = tux.received().len();
+            let timeout = format!("{secs}s");
+            env.run_bin(
+                bin,
+                env.dir.path(),
+                &["wait", "--plan", plan, "--timeout", &timeout, "--quiet"],
+            );
+            let asked = &tux.received()[before..];
+            let pages = asked.iter().filter(|r| r.path.contains("/plans/")).count();
+            let jobs = asked.len() - pages;
+            let per_minute = asked.len() as f64 * 60.0 / secs as f64;
+            println!(
+                "{name}: wait --plan over a running 100-job plan for {secs}s at the default interval: {} requests ({pages} plan pages, {jobs} jobs on their own), {per_minute:.1} per minute",
+                asked.len()
+            );
+        }
+    }
 }

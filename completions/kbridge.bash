@@ -308,7 +308,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__cancel)
-            opts="-q -v -h -V --plan --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --plan --json --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1147,7 +1147,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__logs)
-            opts="-q -v -h -V --raw --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --raw --json --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

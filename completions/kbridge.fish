@@ -93,6 +93,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s V -l version
 complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -l raw -d 'The log file as the runner keeps it (a test\'s whole LAVA log)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -l json -d 'Print where the log is (a JSON object with its URL) instead of the log itself'
 complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -s h -l help -d 'Print help'
@@ -100,6 +101,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -s V -l version -d
 complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -l plan -d 'Cancel every unfinished job of this plan instead (its uid, or kbridge\'s plan id from `kbridge plans`)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -l json -d 'Print a JSON object saying what happened to each job instead of lines'
 complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -s h -l help -d 'Print help'

@@ -595,6 +595,11 @@ pub struct CancelArgs {
     /// kbridge's plan id from `kbridge plans`)
     #[arg(long, value_name = "PLAN")]
     pub plan: Option<String>,
+
+    /// Print a JSON object saying what happened to each job instead of
+    /// lines
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `kbridge plans`.
@@ -619,6 +624,11 @@ pub struct LogsArgs {
     /// The log file as the runner keeps it (a test's whole LAVA log)
     #[arg(long)]
     pub raw: bool,
+
+    /// Print where the log is (a JSON object with its URL) instead of the
+    /// log itself
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `kbridge results`.

@@ -739,6 +739,15 @@ fn logs_of_a_lava_job_are_its_console() {
     assert_eq!(run.stdout, "Linux version 6.12\n/ # \n");
     let raw = w.env.run(&["logs", &id.to_string(), "--raw"]).expect(0);
     assert!(raw.stdout.contains("\"lvl\": \"info\""), "{}", raw.stdout);
+    let said = w
+        .env
+        .run(&["logs", &id.to_string(), "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        said["source"],
+        format!("{}/api/v0.2/jobs/1/logs/", w.lab().url())
+    );
 }
 
 #[test]

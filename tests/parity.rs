@@ -298,6 +298,13 @@ fn logs_print_a_builds_log_and_a_tests_console_streamed() {
     );
     let run = env.run(&["logs", tuid, "--raw"]).expect(0);
     assert_eq!(run.stdout, yaml);
+    let said = env.run(&["logs", tuid, "--json"]).expect(0).json();
+    assert_eq!(said["kbridge"], 1);
+    assert_eq!(
+        said["source"],
+        format!("{}/tests/{tuid}/lava-logs.yaml", art.url())
+    );
+    assert_eq!(said["shown"], "its console lines");
 
     // A job that has not run yet has no logs, and says so.
     let later = env
@@ -370,6 +377,16 @@ fn cancel_ends_a_running_job_canceled_and_says_so_for_a_finished_one() {
         again.stderr
     );
     assert_eq!(cancels(&tux), 1);
+    // --json says what happened to each job.
+    let other = schedule_smoke(&env);
+    let other_id = other["id"].to_string();
+    let run = env.run(&["cancel", &id, &other_id, "--json"]).expect(1);
+    let said = run.json();
+    assert_eq!(said["kbridge"], 1);
+    assert_eq!(said["jobs"][0]["outcome"], "left");
+    assert_eq!(said["jobs"][1]["outcome"], "asked");
+    assert_eq!(said["jobs"][1]["uid"], other["uid"]);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
 }
 
 #[test]
@@ -1396,4 +1413,57 @@ fn waiting_on_a_plan_reads_its_pages_rather_than_each_job() {
         .json();
     assert_eq!(waited["jobs"][0]["state"], "completed", "{waited}");
     assert_eq!(tux.polls(&uid), 1);
+}
+
+#[test]
+fn a_running_plan_is_read_once_per_interval_and_no_job_on_its_own() {
+    let tux = FakeTuxSuite::start();
+    let mut env = Env::new(&tux);
+    env.set("KBRIDGE_POLL_INTERVAL", "1");
+    // 62 jobs: two pages of tests.
+    let mut plan = String::from("version: 1\nname: big\njobs:\n- name: m\n  builds:\n");
+    for tc in 0..2 {
+        plan.push_str(&format!(
+            "  - {{git_repo: 'https://git.example/l.git', git_ref: master, toolchain: gcc-{tc}, target_arch: riscv, kconfig: [defconfig]}}\n"
+        ));
+    }
+    plan.push_str("  tests:\n");
+    for t in 0..30 {
+        plan.push_str(&format!("  - {{device: qemu-riscv64, tests: [ltp-{t}]}}\n"));
+    }
+    let file = env.path("plan.yaml");
+    std::fs::write(&file, plan).unwrap();
+    let out = env
+        .run(&[
+            "schedule",
+            "plan",
+            file.to_str().unwrap(),
+            "--json",
+            "--quiet",
+        ])
+        .expect(0)
+        .json();
+    let plan_uid = out["plan"].as_str().unwrap().to_string();
+    assert_eq!(out["jobs"].as_array().unwrap().len(), 62);
+    let before = tux.received().len();
+    let start = std::time::Instant::now();
+    env.run(&["wait", "--plan", &plan_uid, "--timeout", "6s", "--quiet"])
+        .expect(124);
+    let secs = start.elapsed().as_secs_f64();
+    let asked: Vec<String> = tux.received()[before..]
+        .iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.path.clone())
+        .collect();
+    // A read of the plan starts without a page token.
+    let reads = asked
+        .iter()
+        .filter(|p| p.contains("/plans/") && !p.contains("start_"))
+        .count();
+    let alone = asked.iter().filter(|p| !p.contains("/plans/")).count();
+    assert_eq!(alone, 0, "jobs asked on their own: {asked:?}");
+    assert!(
+        (reads as f64) <= secs + 1.0,
+        "{reads} reads of the plan in {secs:.1}s at a 1s interval: {asked:?}"
+    );
 }

@@ -251,6 +251,7 @@ fn a_public_lava_token_cannot_fill_the_disk() {
     // token: some unreadable, some for the wrong route, some readable
     // notices.
     let filler = "x".repeat((1 << 20) - 200);
+    let started = std::time::Instant::now();
     for i in 0..300 {
         let (route, body) = match i % 3 {
             0 => (
@@ -288,8 +289,9 @@ fn a_public_lava_token_cannot_fill_the_disk() {
     let inbox = w.env.run(&["inbox", "--json"]).expect(0).json();
     let rows = inbox.as_array().unwrap();
     assert!(rows.len() <= 4, "{} rows kept: {inbox}", rows.len());
-    // The job is still waiting for its result, and the lab was asked no
-    // more than once for all those notices.
+    // The job is still waiting for its result, and the lab was asked about
+    // it at most once per 10 s however many notices came.
+    let allowed = 2 + started.elapsed().as_secs() as usize / 10;
     let job = w.job(id);
     assert!(
         matches!(job["state"].as_str(), Some("submitted" | "received")),
@@ -301,7 +303,11 @@ fn a_public_lava_token_cannot_fill_the_disk() {
         .iter()
         .filter(|r| r.contains("/jobs/1/"))
         .count();
-    assert!(asked <= 2, "the lab was asked {asked} times");
+    assert!(
+        asked <= allowed,
+        "the lab was asked {asked} times in {:?}",
+        started.elapsed()
+    );
 
     // Once the job is final, its token makes kbridge keep nothing more.
     w.lab().finish(

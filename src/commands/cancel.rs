@@ -1,17 +1,32 @@
 //! `kbridge cancel JOB...`: asks each job's runner to cancel it. A job that
 //! has finished, or never reached its runner, is named and left alone.
 //! `kbridge cancel --plan PLAN` asks the runner to cancel a whole plan.
+//! `--json` says what happened to each.
+
+use serde::Serialize;
 
 use crate::cli::CancelArgs;
 use crate::commands::jobs::find_job;
-use crate::commands::open_existing;
+use crate::commands::{json, open_existing, print, JSON_VERSION};
 use crate::config::Config;
 use crate::error::{exit, Error};
 use crate::model::{JobState, PlanState};
 
+/// What became of one job.
+#[derive(Debug, Serialize)]
+struct Outcome {
+    job: i64,
+    uid: Option<String>,
+    runner: String,
+    /// `asked`: the runner was asked to cancel it; `left`: nothing to
+    /// cancel; `failed`: the runner could not be asked.
+    outcome: &'static str,
+    detail: String,
+}
+
 pub fn run(args: CancelArgs, config: &Config) -> Result<u8, Error> {
     if let Some(plan) = &args.plan {
-        return cancel_plan(plan, config);
+        return cancel_plan(plan, args.json, config);
     }
     let store = open_existing(config)?;
     let mut jobs = Vec::new();
@@ -19,7 +34,7 @@ pub fn run(args: CancelArgs, config: &Config) -> Result<u8, Error> {
         jobs.push(find_job(&store, key)?);
     }
     drop(store);
-    let mut refused = 0;
+    let mut outcomes = Vec::new();
     let mut runners: std::collections::BTreeMap<String, Box<dyn crate::runner::Runner>> =
         Default::default();
     for job in jobs {
@@ -28,6 +43,13 @@ pub fn run(args: CancelArgs, config: &Config) -> Result<u8, Error> {
             job.id,
             job.uid.as_deref().unwrap_or("no uid")
         );
+        let outcome = |outcome, detail: String| Outcome {
+            job: job.id,
+            uid: job.uid.clone(),
+            runner: job.runner.clone(),
+            outcome,
+            detail,
+        };
         let leave = match job.state {
             s if s.reported() => Some(format!(
                 "{name} has already finished ({s}{}): nothing to cancel",
@@ -46,8 +68,7 @@ pub fn run(args: CancelArgs, config: &Config) -> Result<u8, Error> {
             _ => None,
         };
         if let Some(why) = leave {
-            eprintln!("kbridge: {why}");
-            refused += 1;
+            outcomes.push(outcome("left", why));
             continue;
         }
         // Each runner is opened once, however many of its jobs are named.
@@ -57,31 +78,44 @@ pub fn run(args: CancelArgs, config: &Config) -> Result<u8, Error> {
                     runners.insert(job.runner.clone(), r);
                 }
                 Err(e) => {
-                    eprintln!("kbridge: cannot cancel {name}: {e}");
-                    refused += 1;
+                    outcomes.push(outcome("failed", format!("cannot cancel {name}: {e}")));
                     continue;
                 }
             }
         }
-        match runners[&job.runner].cancel(&job) {
-            Ok(()) => println!(
-                "canceling {name} on {}: it ends canceled when {} says so (`kbridge wait {}` follows it)",
-                job.runner, job.runner, job.id
+        outcomes.push(match runners[&job.runner].cancel(&job) {
+            Ok(()) => outcome(
+                "asked",
+                format!(
+                    "canceling {name} on {}: it ends canceled when {} says so (`kbridge wait {}` follows it)",
+                    job.runner, job.runner, job.id
+                ),
             ),
-            Err(e) => {
-                eprintln!("kbridge: cannot cancel {name}: {e}");
-                refused += 1;
+            Err(e) => outcome("failed", format!("cannot cancel {name}: {e}")),
+        });
+    }
+    let all_asked = outcomes.iter().all(|o| o.outcome == "asked");
+    if args.json {
+        print(&json(&serde_json::json!({
+            "kbridge": JSON_VERSION,
+            "jobs": outcomes,
+        })))?;
+    } else {
+        for o in &outcomes {
+            match o.outcome {
+                "asked" => print(&o.detail)?,
+                _ => eprintln!("kbridge: {}", crate::secrets::redact(&o.detail)),
             }
         }
     }
-    Ok(if refused == 0 {
+    Ok(if all_asked {
         exit::SUCCESS
     } else {
         exit::FAILURE
     })
 }
 
-fn cancel_plan(key: &str, config: &Config) -> Result<u8, Error> {
+fn cancel_plan(key: &str, as_json: bool, config: &Config) -> Result<u8, Error> {
     let mut store = open_existing(config)?;
     let plan = store.read().find_plan(key)?.ok_or_else(|| {
         Error::NotFound(format!(
@@ -111,12 +145,21 @@ fn cancel_plan(key: &str, config: &Config) -> Result<u8, Error> {
         .cancel_plan(uid)
         .map_err(|e| Error::Failed(format!("cannot cancel {name}: {e}")))?;
     store.mark_plan_canceled(plan.id)?;
-    println!(
-        "canceling {name} on {}: {} of its {} job(s) had not finished; each ends canceled when {} says so (`kbridge wait --plan {uid}` follows them)",
-        plan.runner,
-        plan.jobs - plan.jobs_done,
-        plan.jobs,
-        plan.runner
-    );
+    let unfinished = plan.jobs - plan.jobs_done;
+    if as_json {
+        print(&json(&serde_json::json!({
+            "kbridge": JSON_VERSION,
+            "plan": plan.id,
+            "uid": uid,
+            "runner": plan.runner,
+            "outcome": "asked",
+            "unfinished_jobs": unfinished,
+        })))?;
+    } else {
+        print(&format!(
+            "canceling {name} on {}: {unfinished} of its {} job(s) had not finished; each ends canceled when {} says so (`kbridge wait --plan {uid}` follows them)",
+            plan.runner, plan.jobs, plan.runner
+        ))?;
+    }
     Ok(exit::SUCCESS)
 }

@@ -35,6 +35,19 @@ pub fn run(args: LogsArgs, config: &Config) -> Result<(), Error> {
     let job = find_job(&store, &args.job)?;
     drop(store);
     let runner = super::job_runner(config, &job)?;
+    if args.json {
+        let source = runner
+            .log_source(&job)
+            .map_err(|e| Error::Failed(format!("logs of job {}: {e}", job.id)))?;
+        return super::print(&super::json(&serde_json::json!({
+            "kbridge": super::JSON_VERSION,
+            "job": job.id,
+            "runner": job.runner,
+            "uid": job.uid,
+            "source": source,
+            "shown": if args.raw { "the whole file" } else if job.kind == crate::model::JobKind::Build { "the build log" } else { "its console lines" },
+        })));
+    }
     let stdout = std::io::stdout();
     let mut out = Out {
         inner: std::io::BufWriter::with_capacity(64 * 1024, stdout.lock()),

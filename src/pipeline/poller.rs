@@ -103,17 +103,62 @@ impl Poller {
         if due_ids.is_empty() {
             return Ok(round);
         }
-        let due = store.read().jobs_by_ids(&due_ids)?;
+        let mut due = store.read().jobs_by_ids(&due_ids)?;
+        // A plan read through its pages is read for all its unfinished
+        // jobs at once, those not due yet included: its pages cost the
+        // same, and its jobs then share one schedule (one read of the
+        // plan per interval, whatever the jitter drew for each job).
+        let mut plans: HashSet<(String, String)> = HashSet::new();
+        for job in &due {
+            let pages = self
+                .runners
+                .get(job.runner.as_str())
+                .is_some_and(|r| r.has_plans());
+            if let (true, Some(plan)) = (pages, &job.plan) {
+                plans.insert((job.runner.clone(), plan.clone()));
+            }
+        }
+        let mut seen: HashSet<i64> = due.iter().map(|j| j.id).collect();
+        for (runner, plan) in &plans {
+            for job in store.read().pollable_plan_jobs(runner, plan)? {
+                if only.is_none_or(|o| o.contains(&job.id)) && seen.insert(job.id) {
+                    due.push(job);
+                }
+            }
+        }
         let results = self.poll_all(due);
         round.polled = results.len();
+        // One pause per plan polled together, its jitter drawn once: the
+        // shortest its jobs ask for.
+        let mut plan_next: HashMap<(String, String), i64> = HashMap::new();
+        for (job, result) in &results {
+            let Some(key) = together(job, &plans) else {
+                continue;
+            };
+            let job_pace = pace_for(pace, job, distrusted);
+            let base = |queued| base_pause(&job_pace, job, age(job, now), queued);
+            let base = match result {
+                Ok(Polled::Running { queued, .. }) => base(*queued),
+                Err(FetchError::Throttled { after, .. }) => (*after).max(base(false)),
+                Err(FetchError::Transient(_) | FetchError::NotFinished(_)) => base(false),
+                Ok(Polled::Finished(_)) | Err(FetchError::Permanent(_)) => continue,
+            };
+            let at = now + base.as_millis() as i64;
+            plan_next
+                .entry(key)
+                .and_modify(|n| *n = (*n).min(at))
+                .or_insert(at);
+        }
+        for at in plan_next.values_mut() {
+            *at = now
+                + jitter_up(Duration::from_millis((*at - now).max(0) as u64), 0.2).as_millis()
+                    as i64;
+        }
         let mut updates = Vec::new();
         for (job, result) in results {
             let age = age(&job, now);
-            let mut pace = *pace;
-            if distrusted.contains(&job.runner) {
-                pace.trust_callbacks = None;
-            }
-            let pace = &pace;
+            let pace = &pace_for(pace, &job, distrusted);
+            let shared = together(&job, &plans).and_then(|k| plan_next.get(&k).copied());
             let lifetime = self
                 .runners
                 .get(job.runner.as_str())
@@ -156,7 +201,10 @@ impl Poller {
                     pace.max
                 }
             };
-            let mut next = now + pause.as_millis() as i64;
+            let mut next = match shared {
+                Some(at) if pause < pace.max => at,
+                _ => now + pause.as_millis() as i64,
+            };
             // A job older than its runner keeps results will have none.
             if let Some(lifetime) = lifetime.filter(|l| age > *l) {
                 if job.poll_note.is_none() {
@@ -304,6 +352,11 @@ fn first_poll(slot: &PollSlot, pace: &Pace) -> i64 {
 
 /// The pause before the next poll of a job that has not finished.
 fn pause_for(pace: &Pace, job: &Job, age: Duration, queued: bool) -> Duration {
+    jitter_up(base_pause(pace, job, age, queued), 0.2)
+}
+
+/// [`pause_for`] before its jitter.
+fn base_pause(pace: &Pace, job: &Job, age: Duration, queued: bool) -> Duration {
     let mut base = match (pace.trust_callbacks, &job.callback_url) {
         // Its callback is overdue: ask, but at the slower pace.
         (Some((_, overdue)), Some(_)) => overdue.max(pace.interval),
@@ -314,7 +367,23 @@ fn pause_for(pace: &Pace, job: &Job, age: Duration, queued: bool) -> Duration {
     } else if queued && age > QUEUED_LONG {
         base *= 2;
     }
-    jitter_up(base.min(pace.max).max(pace.interval.min(pace.max)), 0.2)
+    base.min(pace.max).max(pace.interval.min(pace.max))
+}
+
+/// The pace for one job: a runner whose callbacks a listener refuses gets
+/// no time for callbacks that will not come.
+fn pace_for(pace: &Pace, job: &Job, distrusted: &HashSet<String>) -> Pace {
+    let mut pace = *pace;
+    if distrusted.contains(&job.runner) {
+        pace.trust_callbacks = None;
+    }
+    pace
+}
+
+/// The plan a job was polled with, through the plan's pages.
+fn together(job: &Job, plans: &HashSet<(String, String)>) -> Option<(String, String)> {
+    let key = (job.runner.clone(), job.plan.clone()?);
+    plans.contains(&key).then_some(key)
 }
 
 /// Callbacks refused since the last heartbeat, counted by runner and

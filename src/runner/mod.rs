@@ -781,6 +781,14 @@ pub trait Runner: Send + Sync {
         ))
     }
 
+    /// Where [`Runner::logs`] reads a job's log from.
+    fn log_source(&self, job: &Job) -> Result<String, FetchError> {
+        let _ = job;
+        Err(FetchError::Permanent(
+            "this runner does not give kbridge its logs".into(),
+        ))
+    }
+
     /// Writes a job's log to `out` as it arrives: a build's log, or a
     /// test's console (`raw`: the log file as the runner keeps it).
     fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {

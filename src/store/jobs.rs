@@ -184,6 +184,16 @@ impl Db<'_> {
         rows.map(|r| r.map_err(|e| self.fail(e))).collect()
     }
 
+    /// The jobs of a runner's plan that polling may ask about: accepted,
+    /// and not reported on.
+    pub fn pollable_plan_jobs(&self, runner: &str, plan: &str) -> Result<Vec<Job>, StoreError> {
+        self.jobs(
+            "SELECT * FROM jobs WHERE runner = ?1 AND plan = ?2 AND state = ?3 AND uid IS NOT NULL
+             ORDER BY id",
+            params![runner, plan, JobState::Submitted.as_str()],
+        )
+    }
+
     /// The earliest poll scheduled after `now_ms`, among the jobs
     /// [`Db::poll_slots`] would return then.
     pub fn next_poll_after(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {

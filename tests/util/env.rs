@@ -155,7 +155,12 @@ impl Env {
 
     /// Runs the binary with `dir` as its working directory.
     pub fn run_in(&self, dir: &Path, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_kbridge"))
+        self.run_bin(Path::new(env!("CARGO_BIN_EXE_kbridge")), dir, args)
+    }
+
+    /// Runs another kbridge binary (a benchmark's baseline build).
+    pub fn run_bin(&self, bin: &Path, dir: &Path, args: &[&str]) -> Run {
+        let out = Command::new(bin)
             .args(args)
             .env_clear()
             .envs(&self.vars)

@@ -614,6 +614,11 @@ impl Runner for Lava {
             .map(|_| ())
     }
 
+    fn log_source(&self, job: &Job) -> Result<String, FetchError> {
+        let (lab, id) = self.locate(job)?;
+        Ok(lab.api(&format!("jobs/{id}/logs/")))
+    }
+
     fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
         let (lab, id) = self.locate(job)?;
         self.client(lab)?.log(id, raw, out)

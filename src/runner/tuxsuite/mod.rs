@@ -1291,12 +1291,14 @@ impl Runner for TuxSuite {
             .ok_or_else(|| FetchError::Permanent("the storage no longer has it (404)".into()))
     }
 
+    fn log_source(&self, job: &Job) -> Result<String, FetchError> {
+        let (base, _) = self.storage(job, "logs")?;
+        Ok(format!("{base}{}", log_file(job.kind)))
+    }
+
     fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
         let (base, public) = self.storage(job, "logs")?;
-        let file = match job.kind {
-            JobKind::Build => "build.log",
-            _ => "lava-logs.yaml",
-        };
+        let file = log_file(job.kind);
         let console = !raw && job.kind != JobKind::Build;
         if self
             .artifacts
@@ -1338,6 +1340,14 @@ impl Runner for TuxSuite {
 
     fn can_wait_for(&self, build: &Job) -> bool {
         build.runner == INFO.code && build.kind == JobKind::Build && build.uid.is_some()
+    }
+}
+
+/// The artefact that holds a job's log.
+fn log_file(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Build => "build.log",
+        _ => "lava-logs.yaml",
     }
 }
 
