@@ -377,12 +377,16 @@ pub struct Job {
     pub detail: Option<String>,
     pub summary: String,
     pub spec: JobSpec,
+    /// What the runner last said of the job (its callback, or a poll):
+    /// where it stands now, so it comes before the request and its answer.
+    pub status: Option<serde_json::Value>,
+    /// When it said it (RFC 3339 UTC).
+    pub status_at: Option<String>,
     /// The exact body sent to the runner.
     pub request: serde_json::Value,
-    /// The runner's answer to the submission, as received.
+    /// The runner's answer to the submission, as received when the job was
+    /// scheduled: what it said then, not now.
     pub response: Option<serde_json::Value>,
-    /// What the runner last said of the job (its callback, or a poll).
-    pub status: Option<serde_json::Value>,
     /// The worst KCIDB status in the job's document, once there is one.
     pub result: Option<Status>,
     /// The build job this test waits for (`--after`).
@@ -395,6 +399,10 @@ pub struct Job {
     pub collection: Option<String>,
     pub tests: Vec<String>,
     pub device: Option<String>,
+    /// The device the runner ran the job on, once it says (a LAVA lab's
+    /// board, where `device` is its type).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual_device: Option<String>,
     pub callback_url: Option<String>,
     /// The per-job secret the runner echoes in its callback. Never printed:
     /// output says only whether there is one.
@@ -988,6 +996,7 @@ pub fn sample_job(id: i64, kind: JobKind, spec: TestSpec) -> Job {
         collection: spec.collection.clone(),
         tests: spec.tests.clone(),
         device: Some(spec.device.clone()),
+        actual_device: None,
         spec: if kind == JobKind::Boot {
             JobSpec::Boot(spec)
         } else {
@@ -996,6 +1005,7 @@ pub fn sample_job(id: i64, kind: JobKind, spec: TestSpec) -> Job {
         request: serde_json::Value::Null,
         response: None,
         status: None,
+        status_at: None,
         result: None,
         after_job: None,
         poll_note: None,

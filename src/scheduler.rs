@@ -336,6 +336,9 @@ pub fn schedule(
     })?;
     let submission = req.runner.prepare(&spec, callback.as_ref(), Some(id))?;
     batch.set_job_request(id, &submission.body)?;
+    if let Some(device) = &submission.device {
+        batch.set_job_device(id, device)?;
+    }
     batch.commit()?;
 
     feedback.started(&format!(

@@ -783,3 +783,67 @@ fn a_lab_kbridge_cannot_use_is_a_configuration_error() {
     }
     assert_eq!(env.job_rows(), 0);
 }
+
+#[test]
+fn a_job_definition_is_recorded_on_its_own_device_and_show_says_what_is_current() {
+    let w = World::new();
+    let file = w.env.path("ssh.yaml");
+    std::fs::write(
+        &file,
+        "device_type: ssh\njob_name: {job_name}\ntimeouts: {job: {minutes: 5}, action: {minutes: 1}, connection: {minutes: 1}}\nactions: []\n",
+    )
+    .unwrap();
+    let job = w.schedule(&[
+        "test",
+        "--job-definition",
+        file.to_str().unwrap(),
+        "--kernel",
+        KERNEL,
+        "--tests",
+        "smoke",
+        "--build-id",
+        "maestro:1",
+    ]);
+    let id = job["id"].as_i64().unwrap();
+    assert_eq!(job["device"], "ssh", "{job}");
+    let jobs = w.env.run(&["jobs"]).expect(0).stdout;
+    assert!(jobs.contains("ssh: smoke"), "{jobs}");
+    let l = w.env.listen(&[]);
+    w.lab().finish(1, "Complete", smoke_cases(), &[]);
+    let token = w.token(id);
+    let a = l.post(
+        "/callback/lava/test",
+        json!({"id": 1, "state_string": "Finished"})
+            .to_string()
+            .as_bytes(),
+        &[("X-Kbridge-Token", &token)],
+    );
+    assert_eq!(a.status, 202, "{}", a.body);
+    let done = w.wait_state(id, "completed");
+    assert_eq!(done["actual_device"], "ssh01");
+    let shown = w.env.run(&["show", &id.to_string()]).expect(0).stdout;
+    assert!(
+        shown.contains("device          ssh (ran on ssh01)"),
+        "{shown}"
+    );
+    // What the runner says now comes first; the answer at submission is
+    // labelled as such, with its time.
+    let now = shown.find("runner_status").unwrap();
+    let then = shown
+        .find("response        (the runner's answer at submission, ")
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(now < then, "{shown}");
+    let text = w
+        .env
+        .run(&["show", &id.to_string(), "--json"])
+        .expect(0)
+        .stdout;
+    let at = |k: &str| {
+        text.find(&format!("\n  \"{k}\":"))
+            .unwrap_or_else(|| panic!("{text}"))
+    };
+    assert!(
+        at("status") < at("request") && at("request") < at("response"),
+        "{text}"
+    );
+}

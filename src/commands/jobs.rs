@@ -139,7 +139,10 @@ fn jobs_table(jobs: &[Job]) -> String {
                 j.state.to_string(),
                 result_word(j),
                 j.scheduled_at.clone(),
-                j.summary.clone(),
+                match (&j.actual_device, &j.device) {
+                    (Some(on), Some(d)) if on != d => format!("{} (ran on {on})", j.summary),
+                    _ => j.summary.clone(),
+                },
             ]
         })
         .collect();
@@ -173,7 +176,13 @@ fn details(job: &Job) -> String {
         ("build_id", opt(&job.build_id)),
         ("collection", opt(&job.collection)),
         ("tests", job.tests.join(", ")),
-        ("device", opt(&job.device)),
+        (
+            "device",
+            match (&job.device, &job.actual_device) {
+                (Some(d), Some(on)) if d != on => format!("{d} (ran on {on})"),
+                _ => opt(&job.device),
+            },
+        ),
         ("callback_url", opt(&job.callback_url)),
         (
             "callback_token",
@@ -189,25 +198,28 @@ fn details(job: &Job) -> String {
         // the answer to the submission, which is stale once the job ran.
         (
             "runner_status",
-            job.status
-                .as_ref()
-                .map(pretty)
-                .unwrap_or_else(|| "- (nothing from the runner since it accepted the job)".into()),
+            match (&job.status, &job.status_at) {
+                (Some(s), Some(at)) => format!("(as of {at}) {}", pretty(s)),
+                (Some(s), None) => pretty(s),
+                (None, _) => "- (nothing from the runner since it accepted the job)".into(),
+            },
         ),
         ("request", pretty(&job.request)),
-        (
-            "response",
-            job.response
-                .as_ref()
-                .map(pretty)
-                .unwrap_or_else(|| "-".into()),
-        ),
     ];
-    fields
-        .iter()
-        .map(|(k, v)| format!("{k:<15} {v}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut lines: Vec<String> = fields.iter().map(|(k, v)| format!("{k:<15} {v}")).collect();
+    lines.push(format!(
+        "{:<15} {}",
+        "response",
+        match &job.response {
+            Some(r) => format!(
+                "(the runner's answer at submission, {}; runner_status says where the job is now) {}",
+                job.scheduled_at,
+                pretty(r)
+            ),
+            None => "-".into(),
+        }
+    ));
+    lines.join("\n")
 }
 
 #[cfg(test)]

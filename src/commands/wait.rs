@@ -338,7 +338,12 @@ fn live_listener(store: &Store) -> Result<i64, Error> {
 fn line(j: &Job) -> JobLine {
     let target = match &j.spec {
         JobSpec::Build(b) => b.arch.clone(),
-        JobSpec::Test(t) | JobSpec::Boot(t) => t.device.clone(),
+        // The device it ran on, once known; else the one its record names.
+        JobSpec::Test(t) | JobSpec::Boot(t) => j
+            .actual_device
+            .clone()
+            .or_else(|| j.device.clone())
+            .unwrap_or_else(|| t.device.clone()),
     };
     let runner_state = j
         .status

@@ -47,6 +47,8 @@ pub enum Finish {
         needs_builds: Vec<String>,
         /// The worst status in the document.
         worst: Option<crate::model::Status>,
+        /// The device the runner ran the job on, when it says.
+        device: Option<String>,
     },
     /// Fetching failed in a way worth retrying. `notice`: the report alone
     /// does not prove the job finished (a token-only callback, a poll), so
@@ -186,6 +188,10 @@ impl Processor {
             builds,
             needs_builds,
             worst,
+            device: match &results {
+                crate::model::JobResults::Test(t) => t.device.clone(),
+                crate::model::JobResults::Build(_) => None,
+            },
         }
     }
 }

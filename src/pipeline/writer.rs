@@ -623,8 +623,12 @@ fn record_finish(
             builds,
             needs_builds,
             worst,
+            device,
         } => {
             batch.save_document(job_id, document, Some(path))?;
+            if let Some(device) = device {
+                batch.set_actual_device(job_id, device)?;
+            }
             if let Some(worst) = worst {
                 batch.set_job_result(job_id, *worst)?;
             }

@@ -212,6 +212,10 @@ pub struct Submission {
     /// How the body is shown to a person when its JSON is not the clearest
     /// form (a LAVA definition is YAML inside a JSON string).
     pub shown: Option<String>,
+    /// The device the request names when it is not the one asked for (a
+    /// job definition of the user's own says its own device type): what
+    /// the job's record keeps.
+    pub device: Option<String>,
 }
 
 impl fmt::Display for Submission {

@@ -91,6 +91,7 @@ impl Runner for TestLab {
             idempotent: false,
             notes: vec![],
             shown: None,
+            device: None,
         })
     }
 

@@ -339,6 +339,28 @@ impl Batch<'_> {
         Ok(self.tx.last_insert_rowid())
     }
 
+    /// Records the device a job runs on when it is not the one asked for:
+    /// the one its own definition names, or the one the runner ran it on.
+    pub fn set_job_device(&self, job_id: i64, device: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "UPDATE jobs SET device = ?2, spec = json_set(spec, '$.device', ?2)
+                 WHERE id = ?1 AND kind != 'build' AND device IS NOT ?2",
+            )
+            .and_then(|mut s| s.execute(params![job_id, device]))
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Records the device the runner says it ran a job on.
+    pub fn set_actual_device(&self, job_id: i64, device: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE jobs SET actual_device = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![job_id, device]))
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
     /// Records what the runner last said of a job.
     pub fn set_job_status(
         &self,
@@ -578,10 +600,12 @@ pub(super) struct RawJob {
     scheduled_at: String,
     updated_at: String,
     status: Option<String>,
+    status_at: Option<String>,
     result: Option<String>,
     after_job: Option<i64>,
     poll_note: Option<String>,
     plan: Option<String>,
+    actual_device: Option<String>,
 }
 
 pub(super) fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
@@ -604,10 +628,12 @@ pub(super) fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
         scheduled_at: row.get("scheduled_at")?,
         updated_at: row.get("updated_at")?,
         status: row.get("status")?,
+        status_at: row.get("status_at")?,
         result: row.get("result")?,
         after_job: row.get("after_job")?,
         poll_note: row.get("poll_note")?,
         plan: row.get("plan")?,
+        actual_device: row.get("actual_device")?,
     })
 }
 
@@ -640,6 +666,7 @@ impl RawJob {
                 .as_deref()
                 .map(|r| json("status", r))
                 .transpose()?,
+            status_at: self.status_at,
             result: self
                 .result
                 .as_deref()
@@ -657,6 +684,7 @@ impl RawJob {
             build_id: self.build_id,
             collection: self.collection,
             device: self.device,
+            actual_device: self.actual_device,
             callback_url: self.callback_url,
             callback_token: self.callback_token,
             scheduled_at: self.scheduled_at,

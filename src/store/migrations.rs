@@ -161,6 +161,8 @@ const MIGRATIONS: &[&str] = &[
         last_ms INTEGER NOT NULL,
         PRIMARY KEY (runner, reason, minute)
     );",
+    // 9: the device the runner says it ran a job on, once it says.
+    "ALTER TABLE jobs ADD COLUMN actual_device TEXT;",
 ];
 
 /// The schema version this kbridge writes.

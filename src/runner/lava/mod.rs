@@ -254,7 +254,7 @@ impl Lava {
         t: &crate::model::TestSpec,
         callback: Option<&CallbackTarget>,
         job_id: Option<i64>,
-    ) -> Result<String, PrepareError> {
+    ) -> Result<(String, Option<String>), PrepareError> {
         let lab = self.lab();
         let usage = PrepareError::Unsupported;
         let name = definition::job_name(kind, t);
@@ -281,8 +281,14 @@ impl Lava {
             }
         };
         definition::add_kbridge(&mut def, job_id, &t.build_id, callback);
-        yaml_serde::to_string(&def)
-            .map_err(|e| PrepareError::Config(format!("cannot write the job definition: {e}")))
+        // A definition of the user's (or the lab's) says its own device.
+        let device = template
+            .as_ref()
+            .and_then(|_| def.get("device_type")?.as_str().map(str::to_string))
+            .filter(|d| *d != t.device);
+        let yaml = yaml_serde::to_string(&def)
+            .map_err(|e| PrepareError::Config(format!("cannot write the job definition: {e}")))?;
+        Ok((yaml, device))
     }
 
     fn post(
@@ -320,7 +326,7 @@ impl Runner for Lava {
                 "a LAVA job cannot wait on a build that is still running; wait for it, then give --after again".into(),
             ));
         }
-        let yaml = self.definition(kind, t, callback, job_id)?;
+        let (yaml, device) = self.definition(kind, t, callback, job_id)?;
         let lab = self.lab();
         Ok(Submission {
             method: "POST",
@@ -336,6 +342,7 @@ impl Runner for Lava {
             // arrived is never sent again.
             idempotent: false,
             notes: vec![],
+            device,
         })
     }
 

@@ -424,6 +424,7 @@ impl TuxSuite {
             idempotent,
             notes: vec![],
             shown: None,
+            device: None,
         }
     }
 
@@ -810,6 +811,7 @@ impl Runner for TuxSuite {
             idempotent,
             notes: self.dry_run_note.iter().cloned().collect(),
             shown: None,
+            device: None,
         })
     }
 
