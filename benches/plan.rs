@@ -32,7 +32,8 @@ fn main() {
         plan.push_str(&format!("  - {{device: qemu-riscv64, tests: [ltp-{t}]}}\n"));
     }
     let file = env.path("plan.yaml");
-    std::fs::write(&file, plan).unwrap();
+    let plan_text = plan;
+    std::fs::write(&file, &plan_text).unwrap();
     let start = Instant::now();
     let out = env
         .run(&[
@@ -64,12 +65,12 @@ fn main() {
         tux.received().len() - before
     );
 
-    // A running plan, polled at the default interval.
+    // A running plan, polled at the default interval: each build schedules
+    // the plan into a database of its own, then waits on it.
     let secs: u64 = std::env::var("KBRIDGE_BENCH_PLAN_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(150);
-    env.unset("KBRIDGE_POLL_INTERVAL");
     let this = std::path::PathBuf::from(env!("CARGO_BIN_EXE_kbridge"));
     let mut builds = vec![("this build", this)];
     if let Ok(old) = std::env::var("KBRIDGE_BENCH_BASELINE") {
@@ -78,13 +79,32 @@ fn main() {
     let rounds = if builds.len() > 1 { 2 } else { 1 };
     for _ in 0..rounds {
         for (name, bin) in &builds {
+            let env = util::Env::new(&tux);
+            let file = env.path("plan.yaml");
+            std::fs::write(&file, &plan_text).unwrap();
+            let out = env
+                .run_bin(
+                    bin,
+                    env.dir.path(),
+                    &[
+                        "schedule",
+                        "plan",
+                        file.to_str().unwrap(),
+                        "--json",
+                        "--quiet",
+                    ],
+                )
+                .expect(0)
+                .json();
+            let plan = out["plan"].as_str().unwrap().to_string();
             let before = tux.received().len();
             let timeout = format!("{secs}s");
             env.run_bin(
                 bin,
                 env.dir.path(),
-                &["wait", "--plan", plan, "--timeout", &timeout, "--quiet"],
-            );
+                &["wait", "--plan", &plan, "--timeout", &timeout, "--quiet"],
+            )
+            .expect(124);
             let asked = &tux.received()[before..];
             let pages = asked.iter().filter(|r| r.path.contains("/plans/")).count();
             let jobs = asked.len() - pages;

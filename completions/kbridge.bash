@@ -1506,31 +1506,12 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__boot)
-            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --job-definition --modules --build-id --after --parameter --force --rootfs --dtb --bios --boot-args --overlay --command --qemu-image --test-name --shared --host --notify-email --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --device --kernel --job-definition --modules --build-id --after --parameter --force --rootfs --dtb --bios --boot-args --overlay --command --qemu-image --test-name --shared --host --notify-email --private --dry-run --json --wait --timeout --junit --bisect --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --junit)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
                 --device)
                     COMPREPLY=($(compgen -W "qemu-arm64 qemu-arm64be qemu-armv5 qemu-armv7 qemu-armv7be qemu-i386 qemu-m68k qemu-mips32 qemu-mips32el qemu-mips64 qemu-mips64el qemu-ppc32 qemu-ppc64 qemu-ppc64le qemu-riscv32 qemu-riscv64 qemu-s390 qemu-sh4 qemu-sparc64 qemu-x86_64" -- "${cur}"))
                     return 0
@@ -1610,6 +1591,25 @@ _kbridge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
                 --callback-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1666,31 +1666,12 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__build)
-            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --tree --git-head --push --branch --sha --arch --toolchain --kconfig --fragment --target --make-var --env --build-name --kernel-image --image-sha --no-cache --notify-email --patch-series --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --tree --git-head --push --branch --sha --arch --toolchain --kconfig --fragment --target --make-var --env --build-name --kernel-image --image-sha --no-cache --notify-email --patch-series --private --dry-run --json --wait --timeout --junit --bisect --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --junit)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
                 --tree)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1749,6 +1730,25 @@ _kbridge() {
                     ;;
                 --patch-series)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
                     return 0
                     ;;
                 --callback-url)
@@ -1891,31 +1891,12 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__plan)
-            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --job --build-id --notify-email --tree --git-head --push --branch --sha --patch-series --no-cache --parameter --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --job --build-id --notify-email --tree --git-head --push --branch --sha --patch-series --no-cache --parameter --private --dry-run --json --wait --timeout --junit --bisect --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --junit)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
                 --job)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1946,6 +1927,25 @@ _kbridge() {
                     ;;
                 --parameter)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
                     return 0
                     ;;
                 --callback-url)
@@ -2004,31 +2004,12 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__test)
-            opts="-q -v -h -V --private --dry-run --json --wait --timeout --junit --bisect --device --kernel --job-definition --modules --build-id --after --parameter --force --rootfs --dtb --bios --boot-args --overlay --command --qemu-image --test-name --shared --host --notify-email --tests --collection --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --device --kernel --job-definition --modules --build-id --after --parameter --force --rootfs --dtb --bios --boot-args --overlay --command --qemu-image --test-name --shared --host --notify-email --tests --collection --private --dry-run --json --wait --timeout --junit --bisect --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --junit)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
                 --device)
                     COMPREPLY=($(compgen -W "qemu-arm64 qemu-arm64be qemu-armv5 qemu-armv7 qemu-armv7be qemu-i386 qemu-m68k qemu-mips32 qemu-mips32el qemu-mips64 qemu-mips64el qemu-ppc32 qemu-ppc64 qemu-ppc64le qemu-riscv32 qemu-riscv64 qemu-s390 qemu-sh4 qemu-sparc64 qemu-x86_64" -- "${cur}"))
                     return 0
@@ -2114,6 +2095,25 @@ _kbridge() {
                     ;;
                 --collection)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
                     return 0
                     ;;
                 --callback-url)

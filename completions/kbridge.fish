@@ -233,7 +233,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l config -d 'Re
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l exit-when-done -d 'Exit once no job in the store is waiting for its results, with the exit status `kbridge wait` gives'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l insecure-skip-verify -d 'Accept callbacks without checking their signatures. For development only: anyone who can reach the listener can then forge results'
-complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l no-submit -d 'Whether `kbridge listen` submits the documents it makes when a KCIDB URL is set [default: true]'
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l no-submit -d 'Keep the documents for `kbridge submit` instead of submitting them to KCIDB (sets kcidb.submit = false)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -s h -l help -d 'Print help'
@@ -276,8 +276,6 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -f -a "plan" -d 'Submit a plan file: builds, and tests chained to them'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner\'s time limit for one of its tests (boot=30); repeatable' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l tree -d 'Git repository to build (https://, http:// or git://)' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l branch -d 'Branch or tag to build' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l sha -d 'Commit to build (full or abbreviated hash)' -r
@@ -306,6 +304,8 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l image-sha -d 'Pin the build container image to this sha256 (64 hex digits)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l notify-email -d 'Mail the result to this address; repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l patch-series -d 'An unmerged patch series to apply first: an mbox, .patch or .txt file, a directory or .tar.gz with a quilt series file, a URL, or a lore link or message-id (needs b4)' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner\'s time limit for one of its tests (boot=30); repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''
 lava\t''"
@@ -314,21 +314,19 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l lab -d 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l git-head -d 'Build the local checkout\'s HEAD: the repository is its remote (git config tuxsuite.remote, else origin) as an https URL, and the commit must be on that remote'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l push -d 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l no-cache -d 'Build without the runner\'s build cache'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l private -d 'Ask the runner to keep the results private'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l dry-run -d 'Print the request that would be sent; send and store nothing'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l git-head -d 'Build the local checkout\'s HEAD: the repository is its remote (git config tuxsuite.remote, else origin) as an https URL, and the commit must be on that remote'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l push -d 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l no-cache -d 'Build without the runner\'s build cache'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l validate -d 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner\'s time limit for one of its tests (boot=30); repeatable' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l device -d 'Device to run on [default: the runner\'s (a LAVA lab\'s device_type), else qemu-riscv64]' -r -f -a "qemu-arm64\t''
 qemu-arm64be\t''
 qemu-armv5\t''
@@ -367,6 +365,8 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l notify-email -d 'Mail the result to this address; repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l tests -d 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l collection -d 'Test collection used in KCIDB paths for every test [default: each test\'s own name up to its first \'-\': kselftest-timers is filed under kselftest]' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner\'s time limit for one of its tests (boot=30); repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''
 lava\t''"
@@ -375,20 +375,18 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l lab -d 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l force -d 'Schedule even if the same build already has this job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l shared -d 'Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l private -d 'Ask the runner to keep the results private'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l dry-run -d 'Print the request that would be sent; send and store nothing'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l force -d 'Schedule even if the same build already has this job'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l shared -d 'Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l validate -d 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner\'s time limit for one of its tests (boot=30); repeatable' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l device -d 'Device to run on [default: the runner\'s (a LAVA lab\'s device_type), else qemu-riscv64]' -r -f -a "qemu-arm64\t''
 qemu-arm64be\t''
 qemu-armv5\t''
@@ -425,6 +423,8 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l test-name -d 'A name for the test job, shown by the runner' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l host -d 'The runner\'s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l notify-email -d 'Mail the result to this address; repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner\'s time limit for one of its tests (boot=30); repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''
 lava\t''"
@@ -433,20 +433,18 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l lab -d 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l force -d 'Schedule even if the same build already has this job'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l shared -d 'Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l private -d 'Ask the runner to keep the results private'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l dry-run -d 'Print the request that would be sent; send and store nothing'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l force -d 'Schedule even if the same build already has this job'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l shared -d 'Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l validate -d 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner\'s time limit for one of its tests (boot=30); repeatable' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l job -d 'Only the plan\'s jobs with this name (`*` matches anything); repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l build-id -d 'The build the plan\'s standalone tests (those without a build of the plan) test: its KCIDB id, or a build kbridge knows' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l notify-email -d 'Mail the whole plan\'s result to this address (once, not per job); repeatable' -r
@@ -455,6 +453,8 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l sha -d 'Commit of the builds that name neither git_ref nor git_sha' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l patch-series -d 'A patch series applied by every build that names no patch_series of its own (the forms `schedule build --patch-series` takes)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l parameter -d 'Test parameter KEY=VALUE added to every test of the plan, sanity tests included, unless the test sets KEY itself; repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner\'s time limit for one of its tests (boot=30); repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''
 lava\t''"
@@ -463,14 +463,14 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l lab -d 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l git-head -d 'Builds that name no repository build the local checkout\'s HEAD (as `schedule build --git-head` does)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l push -d 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l no-cache -d 'Builds skip the runner\'s cache unless the plan says otherwise'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l private -d 'Ask the runner to keep the results private'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l dry-run -d 'Print the request that would be sent; send and store nothing'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l git-head -d 'Builds that name no repository build the local checkout\'s HEAD (as `schedule build --git-head` does)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l push -d 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l no-cache -d 'Builds skip the runner\'s cache unless the plan says otherwise'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l validate -d 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'

@@ -20,21 +20,10 @@ use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand,
 use crate::config::{self, FlagValues, Kind, SettingDef};
 use crate::model::{JobState, OutboxState};
 
-/// Exit status documentation, shared by `--help` and the man page.
-const EXIT_STATUS: &str = "\
-Exit status:
-  0    success (also when every requested test was already scheduled)
-  1    the operation failed (runner refused or unreachable, database locked, ...);
-       for wait and results: a kernel failure (a FAIL)
-  2    usage or configuration error (bad flag, missing token, unknown runner)
-  3    wait and results: no FAIL, but an infrastructure problem (ERROR, MISS, canceled)
-  124  wait: the timeout expired
-  125  wait --bisect: an infrastructure problem, so git bisect run skips the commit";
-
 /// Schedule kernel builds and tests on hosted runners and report the results
 /// to KernelCI's KCIDB.
 #[derive(Debug, Parser)]
-#[command(name = "kbridge", version, about, long_about = None, after_help = EXIT_STATUS)]
+#[command(name = "kbridge", version, about, long_about = None)]
 #[command(propagate_version = true)]
 pub struct Cli {
     /// Read settings from this TOML file instead of
@@ -141,10 +130,8 @@ pub enum Schedule {
 
 /// `kbridge schedule plan`.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "The plan")]
 pub struct PlanArgs {
-    #[command(flatten)]
-    pub common: ScheduleCommon,
-
     /// The plan file (the tuxsuite client's plan YAML)
     #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub file: PathBuf,
@@ -200,10 +187,14 @@ pub struct PlanArgs {
     /// tests included, unless the test sets KEY itself; repeatable
     #[arg(long = "parameter", value_name = "KEY=VALUE", value_parser = key_value)]
     pub parameters: Vec<(String, String)>,
+
+    #[command(flatten)]
+    pub common: ScheduleCommon,
 }
 
 /// Flags shared by every `schedule` command.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Submitting, waiting and output")]
 pub struct ScheduleCommon {
     /// Ask the runner to keep the results private
     #[arg(long)]
@@ -268,10 +259,8 @@ fn timeout_arg(value: &str) -> Result<TimeoutArg, String> {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("revision").required(true).args(["branch", "sha", "git_head"])))]
 #[command(group(clap::ArgGroup::new("config_source").required(true).multiple(true).args(["kconfig", "fragment"])))]
+#[command(next_help_heading = "The build")]
 pub struct BuildArgs {
-    #[command(flatten)]
-    pub common: ScheduleCommon,
-
     /// Git repository to build (https://, http:// or git://)
     #[arg(long, value_name = "URL", value_parser = git_url, value_hint = ValueHint::Url,
           required_unless_present = "git_head", conflicts_with = "git_head", alias = "git-repo")]
@@ -349,10 +338,14 @@ pub struct BuildArgs {
     /// lore link or message-id (needs b4)
     #[arg(long, value_name = "SERIES", value_hint = ValueHint::AnyPath)]
     pub patch_series: Option<String>,
+
+    #[command(flatten)]
+    pub common: ScheduleCommon,
 }
 
 /// Flags shared by `schedule test` and `schedule boot`.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "The kernel and how it runs")]
 pub struct KernelArgs {
     /// Device to run on [default: the runner's (a LAVA lab's device_type),
     /// else qemu-riscv64]
@@ -444,30 +437,30 @@ pub struct KernelArgs {
 #[derive(Debug, Args)]
 pub struct TestArgs {
     #[command(flatten)]
-    pub common: ScheduleCommon,
-
-    #[command(flatten)]
     pub kernel: KernelArgs,
 
     /// Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)
-    #[arg(long, required_unless_present = "job_definition", value_name = "TESTS", value_delimiter = ',', value_parser = non_empty)]
+    #[arg(long, required_unless_present = "job_definition", value_name = "TESTS", value_delimiter = ',', value_parser = non_empty, help_heading = "The tests")]
     pub tests: Vec<String>,
 
     /// Test collection used in KCIDB paths for every test [default: each
     /// test's own name up to its first '-': kselftest-timers is filed under
     /// kselftest]
-    #[arg(long, value_name = "NAME", value_parser = non_empty)]
+    #[arg(long, value_name = "NAME", value_parser = non_empty, help_heading = "The tests")]
     pub collection: Option<String>,
+
+    #[command(flatten)]
+    pub common: ScheduleCommon,
 }
 
 /// `kbridge schedule boot`.
 #[derive(Debug, Args)]
 pub struct BootArgs {
     #[command(flatten)]
-    pub common: ScheduleCommon,
+    pub kernel: KernelArgs,
 
     #[command(flatten)]
-    pub kernel: KernelArgs,
+    pub common: ScheduleCommon,
 }
 
 /// Job kinds as accepted on the command line.
@@ -832,7 +825,7 @@ pub struct Parsed {
 /// The full clap command: the derive types plus a flag for every setting
 /// that has one.
 pub fn command() -> clap::Command {
-    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut cmd = <Cli as clap::CommandFactory>::command().after_help(crate::error::exit::help());
     for def in config::all_defs() {
         let Some(flag) = def.flag else { continue };
         for path in flag.on {
@@ -869,14 +862,18 @@ fn add_to(cmd: clap::Command, path: &str, arg: Arg) -> clap::Command {
 /// table agree.
 fn setting_arg(def: &'static SettingDef) -> Arg {
     let flag = def.flag.expect("only settings with a flag");
-    let mut help = def.doc.to_string();
+    let mut help = flag.help.unwrap_or(def.doc).to_string();
     if let Some(env) = def.env {
         help.push_str(&format!(" [env: {env}]"));
     }
-    if let Some(default) = def.default.describe() {
+    // A switch's default is the setting's, not the switch's own.
+    if let (Some(default), Some(_)) = (def.default.describe(), flag.value_name) {
         help.push_str(&format!(" [default: {default}]"));
     }
-    let mut arg = Arg::new(def.key).long(flag.long).help(help);
+    let mut arg = Arg::new(def.key)
+        .long(flag.long)
+        .help(help)
+        .help_heading("Settings (also from the environment or config.toml)");
     match flag.value_name {
         None => return arg.action(ArgAction::SetTrue),
         Some(name) => arg = arg.value_name(name),

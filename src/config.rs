@@ -238,6 +238,9 @@ pub struct FlagDef {
     pub value_name: Option<&'static str>,
     /// For a switch, the value it sets.
     pub sets: &'static str,
+    /// For a switch, what it does, when the setting's doc (which says what
+    /// the setting is) would read backwards on the switch.
+    pub help: Option<&'static str>,
     /// The commands that take it, as paths (`"listen"`, `"schedule build"`,
     /// `"schedule *"` for every `schedule` command, `""` for every command).
     pub on: &'static [&'static str],
@@ -319,6 +322,7 @@ impl SettingDef {
             long,
             value_name: Some(value_name),
             sets: "",
+            help: None,
             on,
         });
         self
@@ -334,8 +338,17 @@ impl SettingDef {
             long,
             value_name: None,
             sets,
+            help: None,
             on,
         });
+        self
+    }
+
+    /// What a switch does, in its own words.
+    pub const fn switch_help(mut self, help: &'static str) -> Self {
+        if let Some(f) = self.flag.as_mut() {
+            f.help = Some(help);
+        }
         self
     }
 
@@ -664,6 +677,7 @@ pub const CORE: &[SettingDef] = &[
         "Whether `kbridge listen` submits the documents it makes when a KCIDB URL is set",
     )
     .switch("no-submit", "false", &["listen"])
+    .switch_help("Keep the documents for `kbridge submit` instead of submitting them to KCIDB (sets kcidb.submit = false)")
     .default("true"),
     setting(
         keys::KCIDB_RETRY_FOR,

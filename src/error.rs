@@ -1,22 +1,15 @@
 //! The top-level error, and the one place where an outcome becomes an
-//! exit status.
-//!
-//! | status | name | meaning |
-//! |---|---|---|
-//! | 0 | [`exit::SUCCESS`] | success |
-//! | 1 | [`exit::FAILURE`] | for `wait`, `results`, `schedule --wait` and `listen --exit-when-done`: a kernel failure (a FAIL), and nothing else; for other commands: the operation failed (a runner refused or could not be reached, the database is locked) |
-//! | 2 | [`exit::USAGE`] | usage or configuration error, found before anything was sent (clap uses 2 for its own parse errors too); a job, plan or database that does not exist |
-//! | 3 | [`exit::INFRA`] | `wait`/`results`: no FAIL, but an infrastructure problem (ERROR, MISS, canceled), or the operation itself failed (a runner unreachable, the database locked, a file that cannot be written) |
-//! | 124 | [`exit::TIMEOUT`] | `wait`: the timeout expired |
-//! | 125 | [`exit::BISECT_SKIP`] | `wait --bisect`: what 3 becomes, so `git bisect run` skips the commit |
-//! | 130 | [`exit::INTERRUPTED`] | interrupted (Ctrl-C) |
+//! exit status: [`exit`] names each status and says what it means (the
+//! text `--help`, the man pages and README.md give), and
+//! [`Error::exit_status`] picks one by the kind of error.
 
 use std::process::ExitCode;
 
 use crate::config::ConfigError;
 use crate::store::StoreError;
 
-/// The exit statuses kbridge uses, each named once.
+/// The exit statuses kbridge uses, each named once, and what each means:
+/// `--help`, the man pages and README.md say this (tests hold them to it).
 pub mod exit {
     pub const SUCCESS: u8 = 0;
     pub const FAILURE: u8 = 1;
@@ -25,6 +18,65 @@ pub mod exit {
     pub const TIMEOUT: u8 = 124;
     pub const BISECT_SKIP: u8 = 125;
     pub const INTERRUPTED: u8 = 130;
+
+    /// What a status means for every command.
+    pub const COMMON: &[(u8, &str)] = &[
+        (SUCCESS, "success (also when every requested test was already scheduled)"),
+        (FAILURE, "the operation failed: a runner refused the job or could not be reached, the database is locked, the listen address is taken"),
+        (USAGE, "usage or configuration error, found before anything was sent: a bad flag, setting or URL, a missing token, an unknown runner; a job, plan or database that does not exist"),
+        (INTERRUPTED, "interrupted (Ctrl-C or SIGTERM); nothing recorded is lost"),
+    ];
+
+    /// What a status means for the commands that give a kernel's verdict
+    /// (`wait`, `results`, `schedule … --wait`, `listen --exit-when-done`):
+    /// 1 is a FAIL and nothing else.
+    pub const VERDICT: &[(u8, &str)] = &[
+        (SUCCESS, "every job passed"),
+        (FAILURE, "a kernel failure: a FAIL in any build or test, and nothing else"),
+        (INFRA, "no FAIL, but an infrastructure problem (ERROR, MISS, canceled), or the operation itself failed (a runner unreachable, the database locked, a file that cannot be written)"),
+        (TIMEOUT, "the timeout expired (the jobs still pending are named)"),
+        (BISECT_SKIP, "with --bisect: what 3 is otherwise, so `git bisect run` skips the commit"),
+    ];
+
+    /// Commands whose statuses say more than [`COMMON`], by man page.
+    #[cfg(test)]
+    pub const BY_PAGE: &[(&str, &[(u8, &str)])] = &[
+        ("kbridge-wait", VERDICT),
+        ("kbridge-results", VERDICT),
+        ("kbridge-schedule", VERDICT),
+        ("kbridge-schedule-build", VERDICT),
+        ("kbridge-schedule-test", VERDICT),
+        ("kbridge-schedule-boot", VERDICT),
+        ("kbridge-schedule-plan", VERDICT),
+        ("kbridge-listen", VERDICT),
+        ("kbridge-doctor", &[(FAILURE, "a check failed; its line says what to do")]),
+        ("kbridge-artefacts", &[(FAILURE, "a file was not fetched, or the listing was cut; each is named on stderr")]),
+        ("kbridge-cancel", &[(FAILURE, "a job was not canceled (finished already, or the runner could not be asked); each is named")]),
+    ];
+
+    /// The statuses of one man page's command, in order.
+    #[cfg(test)]
+    pub fn of_page(page: &str) -> Vec<(u8, &'static str)> {
+        let mut all: std::collections::BTreeMap<u8, &'static str> =
+            COMMON.iter().copied().collect();
+        if let Some((_, more)) = BY_PAGE.iter().find(|(p, _)| *p == page) {
+            all.extend(more.iter().copied());
+        }
+        all.into_iter().collect()
+    }
+
+    /// The table `--help` ends with.
+    pub fn help() -> String {
+        let mut out = String::from("Exit status:\n");
+        for (code, what) in COMMON {
+            out.push_str(&format!("  {code:<4} {what}\n"));
+        }
+        out.push_str("  For wait, results, schedule --wait and listen --exit-when-done:\n");
+        for (code, what) in VERDICT.iter().filter(|(c, _)| *c != SUCCESS) {
+            out.push_str(&format!("  {code:<4} {what}\n"));
+        }
+        out.trim_end().to_string()
+    }
 }
 
 /// Everything a command can fail with. The variant, not the message,

@@ -5,7 +5,6 @@
 //! `KBRIDGE_UPDATE_GENERATED=1 cargo test generated_files_are_current`
 //! rewrites them.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use clap_complete::Shell;
@@ -207,50 +206,6 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ),
 ];
 
-/// What every command's exit status means.
-const EXIT_COMMON: &[(&str, &str)] = &[
-    ("0", "success"),
-    (
-        "1",
-        "the operation failed (runner refused or unreachable, database locked, ...)",
-    ),
-    (
-        "2",
-        "usage or configuration error: a bad flag or setting, a missing token, an unknown runner",
-    ),
-];
-
-/// Statuses particular to some commands.
-const EXIT_EXTRA: &[(&str, &[(&str, &str)])] = &[
-    (
-        "kbridge-wait",
-        &[
-            ("0", "every job passed"),
-            ("1", "a job failed (a FAIL)"),
-            (
-                "3",
-                "no FAIL, but an infrastructure problem (ERROR, MISS, canceled)",
-            ),
-            ("124", "the timeout expired"),
-            (
-                "125",
-                "with --bisect: an infrastructure problem, so git bisect run skips the commit",
-            ),
-        ],
-    ),
-    (
-        "kbridge-results",
-        &[
-            ("1", "the job has a FAIL"),
-            ("3", "no FAIL, but an ERROR or MISS"),
-        ],
-    ),
-    (
-        "kbridge-doctor",
-        &[("1", "a check failed; its line says what to do")],
-    ),
-];
-
 /// Variables read by commands that talk to TuxSuite, besides kbridge's own.
 const TUXSUITE_ENV: &[(&str, &str)] = &[
     (
@@ -333,15 +288,7 @@ fn settings_env(page: &str) -> Vec<(String, String)> {
 /// The extra sections of one page, in roff.
 fn extra_sections(page: &str) -> String {
     let mut roff = Roff::new();
-    let mut statuses: BTreeMap<u16, String> = EXIT_COMMON
-        .iter()
-        .map(|(code, what)| (code.parse().unwrap(), what.to_string()))
-        .collect();
-    if let Some((_, extra)) = EXIT_EXTRA.iter().find(|(p, _)| *p == page) {
-        for (code, what) in *extra {
-            statuses.insert(code.parse().unwrap(), what.to_string());
-        }
-    }
+    let statuses = crate::error::exit::of_page(page);
     roff.control("SH", ["EXIT STATUS"]);
     for (code, what) in statuses {
         roff.control("TP", []);
@@ -415,8 +362,102 @@ fn pages(cmd: &clap::Command, out: &mut Vec<(String, clap::Command)>) {
     out.push((name, cmd.clone()));
 }
 
+/// The SYNOPSIS section, with each option's value placeholder
+/// (`--tree URL`, not just `--tree`): optional options in brackets,
+/// required ones bare, a required choice in parentheses, repeatable ones
+/// followed by `...`.
+fn synopsis(cmd: &clap::Command) -> String {
+    use roff::italic;
+    let name = cmd.get_bin_name().unwrap_or_else(|| cmd.get_name());
+    let option = |arg: &clap::Arg| {
+        let mut out = Vec::new();
+        let long = arg.get_long().map(|l| format!("--{l}"));
+        let short = arg.get_short().map(|c| format!("-{c}"));
+        let flag = match (short, long) {
+            (Some(s), Some(l)) => format!("{s}|{l}"),
+            (s, l) => s.or(l).unwrap_or_default(),
+        };
+        out.push(bold(flag));
+        if arg.get_action().takes_values() {
+            let value = arg
+                .get_value_names()
+                .map(|v| v.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(" "))
+                .unwrap_or_else(|| arg.get_id().as_str().to_ascii_uppercase());
+            out.push(roman(" "));
+            out.push(italic(value));
+        }
+        out
+    };
+    let repeated = |arg: &clap::Arg| {
+        matches!(
+            arg.get_action(),
+            clap::ArgAction::Append | clap::ArgAction::Count
+        )
+    };
+    let groups: Vec<Vec<&clap::Arg>> = cmd
+        .get_groups()
+        .filter(|g| g.is_required_set())
+        .map(|g| {
+            g.get_args()
+                .filter_map(|id| cmd.get_arguments().find(|a| a.get_id() == id))
+                .collect()
+        })
+        .collect();
+    let in_group = |arg: &clap::Arg| groups.iter().flatten().any(|g| g.get_id() == arg.get_id());
+    let mut line = vec![bold(name)];
+    let opts: Vec<&clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| !a.is_hide_set() && !a.is_positional() && !in_group(a))
+        .collect();
+    for required in [false, true] {
+        for arg in opts.iter().filter(|a| a.is_required_set() == required) {
+            line.push(roman(if required { " " } else { " [" }));
+            line.extend(option(arg));
+            if !required {
+                line.push(roman("]"));
+            }
+            if repeated(arg) {
+                line.push(roman("..."));
+            }
+        }
+    }
+    for members in &groups {
+        line.push(roman(" ("));
+        for (i, arg) in members.iter().enumerate() {
+            if i > 0 {
+                line.push(roman(" | "));
+            }
+            line.extend(option(arg));
+        }
+        line.push(roman(")"));
+    }
+    for arg in cmd.get_positionals().filter(|a| !a.is_hide_set()) {
+        let value = arg
+            .get_value_names()
+            .map(|v| v.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|| arg.get_id().as_str().to_ascii_uppercase());
+        line.push(roman(if arg.is_required_set() { " " } else { " [" }));
+        line.push(italic(value));
+        if !arg.is_required_set() {
+            line.push(roman("]"));
+        }
+        if repeated(arg) {
+            line.push(roman("..."));
+        }
+    }
+    if cmd.has_subcommands() {
+        line.push(roman(" "));
+        line.push(italic("COMMAND"));
+    }
+    let mut roff = Roff::new();
+    roff.control("SH", ["SYNOPSIS"]);
+    roff.text(line);
+    roff.to_roff()
+}
+
 /// One man page: clap's sections, then ours before VERSION.
 fn page(name: &str, cmd: clap::Command) -> Vec<u8> {
+    let cmd_for_synopsis = cmd.clone();
     let man = clap_mangen::Man::new(cmd)
         .date(MANUAL_DATE)
         .source(format!("kbridge {}", env!("CARGO_PKG_VERSION")))
@@ -428,6 +469,10 @@ fn page(name: &str, cmd: clap::Command) -> Vec<u8> {
     let mut text = String::from_utf8(out)
         .expect("roff is UTF-8")
         .replace("\n.br\n\n.br\n", "\n.sp\n");
+    if let (Some(start), Some(end)) = (text.find(".SH SYNOPSIS\n"), text.find(".SH DESCRIPTION\n"))
+    {
+        text.replace_range(start..end, &synopsis(&cmd_for_synopsis));
+    }
     let extra = extra_sections(name);
     match text.find("\n.SH VERSION") {
         Some(at) => text.insert_str(at + 1, &extra),
@@ -581,4 +626,24 @@ fn generated_files_are_current() {
         stale.is_empty(),
         "stale generated files: {stale:?}\nregenerate with: KBRIDGE_UPDATE_GENERATED=1 cargo test generated_files_are_current"
     );
+}
+
+#[test]
+fn exit_statuses_agree_with_the_readme() {
+    let readme = include_str!("../README.md");
+    use crate::error::exit;
+    for (code, what) in exit::COMMON.iter().filter(|(c, _)| *c != exit::SUCCESS) {
+        let row = format!("| {code} | {what} |");
+        assert!(readme.contains(&row), "README lacks: {row}");
+    }
+    for (code, what) in exit::VERDICT {
+        let row = format!("| {code} | {what} |");
+        assert!(readme.contains(&row), "README's wait table lacks: {row}");
+    }
+    // Every page names 130, and the verdict pages 1 as a FAIL.
+    let wait = exit::of_page("kbridge-wait");
+    assert!(wait.iter().any(|(c, _)| *c == exit::INTERRUPTED));
+    assert!(wait
+        .iter()
+        .any(|(c, w)| *c == exit::FAILURE && w.contains("nothing else")));
 }

@@ -544,3 +544,29 @@ fn a_kcidb_token_for_another_origin_is_named() {
         run.stderr
     );
 }
+
+#[test]
+fn the_example_plan_is_one_kbridge_takes() {
+    let env = Env::bare();
+    let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/plan.yaml");
+    let run = env
+        .run(&["schedule", "plan", plan.to_str().unwrap(), "--dry-run"])
+        .expect(0);
+    assert!(
+        run.stdout
+            .starts_with("plan riscv-for-next (10 jobs), nothing sent:"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn listen_without_a_runner_names_only_what_the_user_could_mean() {
+    let tux = crate::util::FakeTuxSuite::start();
+    let env = Env::new(&tux);
+    // A TuxSuite user who forgot the key is not told about LAVA labs.
+    let run = env.run(&["listen", "--bind", "127.0.0.1:0"]).expect(2);
+    let line = run.error_line();
+    assert!(line.contains("--tuxsuite-public-key"), "{line}");
+    assert!(!line.contains("LAVA"), "{line}");
+}

@@ -31,7 +31,6 @@ pub fn run(args: ArtefactsArgs, config: &Config) -> Result<(), Error> {
         let refused = listing.files.iter().filter(|f| f.refused.is_some()).count();
         if args.json {
             print(&json(&serde_json::json!({
-                "kbridge": crate::commands::JSON_VERSION,
                 "job": job.id,
                 "files": listing.files,
                 "cut": listing.cut,
@@ -96,7 +95,6 @@ pub fn run(args: ArtefactsArgs, config: &Config) -> Result<(), Error> {
             })
             .collect();
         print(&json(&serde_json::json!({
-            "kbridge": crate::commands::JSON_VERSION,
             "job": job.id,
             "files": files,
             "cut": listing.cut,

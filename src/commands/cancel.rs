@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::cli::CancelArgs;
 use crate::commands::jobs::find_job;
-use crate::commands::{json, open_existing, print, JSON_VERSION};
+use crate::commands::{json, open_existing, print};
 use crate::config::Config;
 use crate::error::{exit, Error};
 use crate::model::{JobState, PlanState};
@@ -97,7 +97,6 @@ pub fn run(args: CancelArgs, config: &Config) -> Result<u8, Error> {
     let all_asked = outcomes.iter().all(|o| o.outcome == "asked");
     if args.json {
         print(&json(&serde_json::json!({
-            "kbridge": JSON_VERSION,
             "jobs": outcomes,
         })))?;
     } else {
@@ -148,7 +147,6 @@ fn cancel_plan(key: &str, as_json: bool, config: &Config) -> Result<u8, Error> {
     let unfinished = plan.jobs - plan.jobs_done;
     if as_json {
         print(&json(&serde_json::json!({
-            "kbridge": JSON_VERSION,
             "plan": plan.id,
             "uid": uid,
             "runner": plan.runner,

@@ -2,7 +2,7 @@
 //! and processing a stored callback again.
 
 use crate::cli::{InboxAction, InboxArgs, PruneArgs};
-use crate::commands::{json, open_configured, open_existing, pipeline_settings, print};
+use crate::commands::{json, json_list, open_configured, open_existing, pipeline_settings, print};
 use crate::config::{keys, Config};
 use crate::error::Error;
 use crate::log::Log;
@@ -19,7 +19,7 @@ pub fn run(args: InboxArgs, config: &Config) -> Result<(), Error> {
     let store = open_existing(config)?;
     let entries = store.read().inbox(args.limit)?;
     if args.json {
-        return print(&json(&entries));
+        return print(&json_list(&entries));
     }
     if entries.is_empty() {
         return print("no callbacks received");

@@ -2,7 +2,7 @@
 //! knows.
 
 use crate::cli::{JobsArgs, KindArg, PlansArgs, ShowArgs};
-use crate::commands::{json, open_existing, print};
+use crate::commands::{json, json_list, open_existing, print};
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::{Job, JobKind, JobState};
@@ -38,7 +38,7 @@ pub fn list(args: JobsArgs, config: &Config) -> Result<(), Error> {
     }
     if args.json {
         let shown: Vec<Job> = jobs.into_iter().map(Job::redacted).collect();
-        return print(&json(&shown));
+        return print(&json_list(&shown));
     }
     if jobs.is_empty() {
         return print("no jobs");
@@ -50,7 +50,7 @@ pub fn plans(args: PlansArgs, config: &Config) -> Result<(), Error> {
     let store = open_existing(config)?;
     let plans = store.read().plans(args.limit)?;
     if args.json {
-        return print(&json(&plans));
+        return print(&json_list(&plans));
     }
     if plans.is_empty() {
         return print("no plans");

@@ -40,7 +40,6 @@ pub fn run(args: LogsArgs, config: &Config) -> Result<(), Error> {
             .log_source(&job)
             .map_err(|e| Error::Failed(format!("logs of job {}: {e}", job.id)))?;
         return super::print(&super::json(&serde_json::json!({
-            "kbridge": super::JSON_VERSION,
             "job": job.id,
             "runner": job.runner,
             "uid": job.uid,

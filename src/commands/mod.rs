@@ -195,7 +195,11 @@ fn open_configured(config: &Config, purpose: Purpose, log: &Log) -> Result<Runne
         }
     }
     if open.is_empty() {
-        missing.extend(unused);
+        // Only what the user could mean: a runner with nothing set up here
+        // is named only when no runner has anything set up.
+        if missing.is_empty() {
+            missing = unused;
+        }
         let why: Vec<String> = missing
             .iter()
             .map(|(code, why)| {
@@ -290,7 +294,34 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out.join("\n")
 }
 
-/// Serialises a value as pretty JSON for `--json` output.
+/// An object as `--json` prints it: the format version first, then its
+/// own fields in their order.
+#[derive(serde::Serialize)]
+struct Versioned<'a, T: serde::Serialize> {
+    kbridge: u32,
+    #[serde(flatten)]
+    value: &'a T,
+}
+
+/// Serialises an object as pretty JSON for `--json` output, with the
+/// format version under `kbridge`.
 fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string_pretty(value).expect("output types always serialise")
+    serde_json::to_string_pretty(&Versioned {
+        kbridge: JSON_VERSION,
+        value,
+    })
+    .expect("output types always serialise")
+}
+
+/// A list as `--json` prints it: an array of objects, each with the
+/// format version, so a list stays a list.
+fn json_list<T: serde::Serialize>(items: &[T]) -> String {
+    let items: Vec<Versioned<'_, T>> = items
+        .iter()
+        .map(|value| Versioned {
+            kbridge: JSON_VERSION,
+            value,
+        })
+        .collect();
+    serde_json::to_string_pretty(&items).expect("output types always serialise")
 }

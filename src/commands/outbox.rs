@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::cli::{OutboxAction, OutboxArgs, SubmitArgs};
-use crate::commands::{json, open_existing, print, Context};
+use crate::commands::{json, json_list, open_existing, print, Context};
 use crate::config::{keys, Config, ConfigError};
 use crate::error::{exit, Error};
 use crate::kcidb::client::{Client, Endpoint};
@@ -336,7 +336,7 @@ fn check(config: &Config, as_json: bool) -> Result<u8, Error> {
         .filter(|r| r.ingest.as_deref() == Some("failed"))
         .count();
     if as_json {
-        print(&json(&rows))?;
+        print(&json_list(&rows))?;
     } else if rows.is_empty() {
         print("nothing has been submitted")?;
     } else {

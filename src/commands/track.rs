@@ -3,7 +3,7 @@
 //! into KCIDB documents like any other. Tracking a uid twice is a no-op.
 
 use crate::cli::{TrackArgs, TrackKind};
-use crate::commands::{json, open_runner, print};
+use crate::commands::{json_list, open_runner, print};
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::{check_uid, JobSpec};
@@ -68,7 +68,7 @@ pub fn run(args: TrackArgs, config: &Config) -> Result<(), Error> {
         shown.push(job);
     }
     if args.json {
-        print(&json(&shown))?;
+        print(&json_list(&shown))?;
     }
     Ok(())
 }
