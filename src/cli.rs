@@ -826,7 +826,7 @@ pub struct Parsed {
 /// that has one.
 pub fn command() -> clap::Command {
     let mut cmd = <Cli as clap::CommandFactory>::command().after_help(crate::error::exit::help());
-    for def in config::all_defs() {
+    for def in crate::registry::Registry::builtin().settings() {
         let Some(flag) = def.flag else { continue };
         for path in flag.on {
             cmd = add_to(cmd, path, setting_arg(def));
@@ -888,7 +888,7 @@ fn setting_arg(def: &'static SettingDef) -> Arg {
         Kind::Choice(words) => arg.value_parser(PossibleValuesParser::new(words)),
         Kind::Bool => arg.value_parser(PossibleValuesParser::new(["true", "false"])),
         _ if def.key == config::keys::RUNNER => arg.value_parser(PossibleValuesParser::new(
-            crate::runner::RUNNERS.iter().map(|r| r.code),
+            crate::registry::RUNNERS.iter().map(|r| r.code),
         )),
         _ => arg.value_hint(ValueHint::Other),
     }
@@ -897,7 +897,7 @@ fn setting_arg(def: &'static SettingDef) -> Arg {
 /// The settings given by flag on the chosen commands.
 fn flag_values(matches: &ArgMatches) -> FlagValues {
     let mut out = FlagValues::new();
-    let defs = config::all_defs();
+    let defs = crate::registry::Registry::builtin().settings();
     let mut level = Some(matches);
     while let Some(m) = level {
         for def in &defs {

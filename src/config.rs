@@ -7,7 +7,8 @@
 //! `kbridge config` shows, and a test that keeps `--help`, README.md and
 //! docs/configuration.md in agreement with it. kbridge's own settings are
 //! [`CORE`]; each runner declares its own in its module
-//! ([`crate::runner::RunnerInfo::settings`]), so this file names no runner.
+//! ([`crate::runner::RunnerInfo::settings`]) and the registry gathers them, so
+//! this file names no runner and imports none.
 //!
 //! Precedence is flag, then environment, then the TOML file, then the
 //! default. Every resolved value remembers its [`Source`], so a value the
@@ -470,10 +471,6 @@ fn default_output_dir(env: &Environment) -> Option<String> {
     )
 }
 
-fn default_runner(_: &Environment) -> Option<String> {
-    crate::runner::RUNNERS.first().map(|r| r.code.to_string())
-}
-
 /// kbridge's own settings.
 pub const CORE: &[SettingDef] = &[
     setting(keys::DATABASE, Kind::Path, "SQLite database that records every job")
@@ -490,7 +487,7 @@ pub const CORE: &[SettingDef] = &[
     setting(keys::RUNNER, Kind::Text, "Runner to submit to")
         .flag("runner", "RUNNER", SCHEDULE)
         .env("KBRIDGE_RUNNER")
-        .computed("the first registered runner (see --help)", default_runner),
+        .described("the first registered runner (see --help)"),
     setting(keys::ORIGIN, Kind::Origin, "KCIDB origin of everything kbridge reports")
         .env("KBRIDGE_ORIGIN")
         .default("kbridge"),
@@ -698,17 +695,6 @@ pub const CORE: &[SettingDef] = &[
     ),
 ];
 
-/// Every setting: kbridge's own, then each registered runner's.
-pub fn all_defs() -> Vec<&'static SettingDef> {
-    CORE.iter()
-        .chain(
-            crate::runner::RUNNERS
-                .iter()
-                .flat_map(|r| r.settings.iter()),
-        )
-        .collect()
-}
-
 /// Values given on the command line for settings, by key; a switch gives
 /// the value it sets. Only what was given is here.
 pub type FlagValues = BTreeMap<&'static str, Vec<String>>;
@@ -831,19 +817,11 @@ pub struct Config {
 }
 
 impl Config {
-    /// Resolves every setting from the command line, the environment and
-    /// the TOML file (`--config FILE`, else `KBRIDGE_CONFIG`, else the
-    /// default path if it exists).
+    /// Resolves every setting of `defs` (kbridge's own and the registered
+    /// runners', [`crate::registry::Registry::settings`]) from the command
+    /// line, the environment and the TOML file (`--config FILE`, else
+    /// `KBRIDGE_CONFIG`, else the default path if it exists).
     pub fn load(
-        config_file: Option<&Path>,
-        flags: &FlagValues,
-        env: Environment,
-    ) -> Result<Config, ConfigError> {
-        Config::load_with(&all_defs(), config_file, flags, env)
-    }
-
-    /// [`Config::load`] over an explicit table, for tests.
-    pub fn load_with(
         defs: &[&'static SettingDef],
         config_file: Option<&Path>,
         flags: &FlagValues,
@@ -1577,7 +1555,12 @@ mod tests {
         for (k, v) in flags {
             f.entry(*k).or_default().push(v.to_string());
         }
-        Config::load(file, &f, e)
+        Config::load(
+            &crate::registry::Registry::builtin().settings(),
+            file,
+            &f,
+            e,
+        )
     }
 
     #[test]
@@ -1764,7 +1747,7 @@ mod docs {
         let mut out = String::from(
             "| key | flag | environment | default | meaning |\n|---|---|---|---|---|\n",
         );
-        for def in all_defs() {
+        for def in crate::registry::Registry::builtin().settings() {
             let flag = def
                 .flag
                 .map(|f| {
@@ -1834,7 +1817,7 @@ mod docs {
     #[test]
     fn readme_rows_agree_with_the_table() {
         let (_, text) = repo_file("README.md");
-        let defs = all_defs();
+        let defs = crate::registry::Registry::builtin().settings();
         let mut rows = 0;
         for line in text.lines().filter(|l| l.starts_with("| `")) {
             let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
@@ -1870,7 +1853,7 @@ mod docs {
     fn help_names_every_flag_with_its_variable() {
         let mut cmd = crate::cli::command();
         cmd.build();
-        for def in all_defs() {
+        for def in crate::registry::Registry::builtin().settings() {
             let Some(flag) = def.flag else { continue };
             for path in flag.on {
                 let mut sub = &cmd;

@@ -19,6 +19,7 @@
 //! - `secrets`, `urls`: what never leaves kbridge in the clear.
 
 mod cli;
+mod clock;
 mod commands;
 mod config;
 mod download;
@@ -36,6 +37,7 @@ mod outcome;
 mod patches;
 mod pipeline;
 mod progress;
+mod registry;
 mod report;
 mod retry;
 mod runner;

@@ -11,7 +11,6 @@ use clap_complete::Shell;
 use roff::{bold, roman, Roff};
 
 use crate::cli;
-use crate::config;
 
 /// The date the pages carry: that of the last change to their text (a
 /// fixed date keeps regenerated pages identical).
@@ -274,7 +273,7 @@ fn settings_env(page: &str) -> Vec<(String, String)> {
                 .is_some_and(|parent| path.starts_with(parent) && path != parent)
     };
     let mut out = Vec::new();
-    for def in config::all_defs() {
+    for def in crate::registry::Registry::builtin().settings() {
         let (Some(env), Some(flag)) = (def.env, def.flag) else {
             continue;
         };

@@ -954,14 +954,6 @@ pub fn excerpt(bytes: &[u8]) -> String {
     text.chars().skip(count - LOG_EXCERPT_CHARS).collect()
 }
 
-/// The current time as RFC 3339 UTC with second precision, the format of
-/// every timestamp kbridge stores.
-pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
 /// A test job on QEMU for tests written in unit tests across modules.
 #[cfg(test)]
 pub fn sample_test_spec(build_id: &str, tests: &[&str]) -> TestSpec {

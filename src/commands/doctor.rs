@@ -9,7 +9,7 @@ use crate::commands::{json, print, runner_context};
 use crate::config::{keys, Config};
 use crate::error::{exit, Error};
 use crate::kcidb::client::{Client, Endpoint, SendError};
-use crate::runner::{self, Check, OpenError, Purpose, Verdict};
+use crate::runner::{Check, OpenError, Purpose, Verdict};
 use crate::store::Store;
 
 pub fn run(args: DoctorArgs, config: &Config) -> Result<u8, Error> {
@@ -28,7 +28,7 @@ pub fn run(args: DoctorArgs, config: &Config) -> Result<u8, Error> {
     let callback = config.text(keys::CALLBACK_URL).map(|u| u.value);
     checks.push(callback_url(callback.as_deref()));
     checks.extend(bind(config));
-    for info in runner::RUNNERS {
+    for info in crate::registry::RUNNERS {
         // Opened as a listener that does not verify: the runner says itself
         // what verifying would lack.
         match (info.open)(&runner_context(config, Purpose::Listen { verify: false })) {

@@ -79,13 +79,7 @@ fn replay(id: i64, config: &Config) -> Result<(), Error> {
 /// given) and unmatched rows past `unmatched_ttl`, in one transaction.
 fn prune(args: &PruneArgs, config: &Config) -> Result<(), Error> {
     let mut store = open_existing(config)?;
-    let ago = |d: std::time::Duration| {
-        jiff::Timestamp::now()
-            .checked_sub(jiff::SignedDuration::try_from(d).unwrap_or_default())
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string()
-    };
+    let ago = crate::clock::ago_rfc3339;
     // Everything received up to now, unless told otherwise.
     let before = ago(args.older_than.unwrap_or_default());
     let unmatched_before = ago(config.required_seconds(keys::UNMATCHED_TTL));

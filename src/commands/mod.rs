@@ -33,7 +33,7 @@ use crate::log::Log;
 use crate::pipeline::{self, Runners};
 use crate::progress::Ui;
 use crate::retry::Backoff;
-use crate::runner::{self, OpenError, Purpose, Runner, RunnerContext, RunnerInfo};
+use crate::runner::{OpenError, Purpose, Runner, RunnerContext, RunnerInfo};
 use crate::scheduler::ScheduleError;
 use crate::store::Store;
 
@@ -53,6 +53,7 @@ impl Context {
     /// Resolves the settings.
     fn load(&self) -> Result<Config, Error> {
         Ok(Config::load(
+            &crate::registry::Registry::builtin().settings(),
             self.config_file.as_deref(),
             &self.flags,
             Environment::from_process(),
@@ -142,13 +143,16 @@ impl From<ScheduleError> for Error {
 /// The runner the `runner` setting names (`--runner`, `KBRIDGE_RUNNER`,
 /// else the first registered), or a usage error listing them.
 fn chosen_runner(config: &Config) -> Result<&'static RunnerInfo, Error> {
-    let code = config.text(keys::RUNNER).expect("runner has a default");
-    runner::find(&code.value).ok_or_else(|| {
+    let registry = crate::registry::Registry::builtin();
+    let Some(code) = config.text(keys::RUNNER) else {
+        return Ok(registry.default_runner());
+    };
+    registry.find(&code.value).ok_or_else(|| {
         Error::Usage(format!(
             "unknown runner '{}' (from {}); available runners: {}",
             code.value,
             code.source,
-            runner::available()
+            registry.available()
         ))
     })
 }
@@ -160,11 +164,13 @@ fn job_runner(config: &Config, job: &crate::model::Job) -> Result<Box<dyn Runner
 
 /// Opens the runner `what` (a recorded job or plan) was submitted to.
 fn recorded_runner(config: &Config, code: &str, what: &str) -> Result<Box<dyn Runner>, Error> {
-    let info = runner::find(code).ok_or_else(|| {
-        Error::Failed(format!(
-            "{what} ran on '{code}', a runner this kbridge does not know"
-        ))
-    })?;
+    let info = crate::registry::Registry::builtin()
+        .find(code)
+        .ok_or_else(|| {
+            Error::Failed(format!(
+                "{what} ran on '{code}', a runner this kbridge does not know"
+            ))
+        })?;
     open_runner(config, info, Purpose::Process)
 }
 
@@ -184,7 +190,7 @@ fn open_configured(config: &Config, purpose: Purpose, log: &Log) -> Result<Runne
     let mut open = BTreeMap::new();
     let mut missing = Vec::new();
     let mut unused = Vec::new();
-    for info in runner::RUNNERS {
+    for info in crate::registry::RUNNERS {
         match (info.open)(&runner_context(config, purpose)) {
             Ok(r) => {
                 open.insert(info.code, Arc::from(r));

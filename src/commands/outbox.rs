@@ -6,13 +6,13 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::cli::{OutboxAction, OutboxArgs, SubmitArgs};
+use crate::clock::now_ms;
 use crate::commands::{json, json_list, open_existing, print, Context};
 use crate::config::{keys, Config, ConfigError};
 use crate::error::{exit, Error};
 use crate::kcidb::client::{Client, Endpoint};
 use crate::kcidb::outbox::{self, Delivery, Schedule};
 use crate::model::{OutboxEntry, OutboxState};
-use crate::pipeline::now_ms;
 use crate::retry::Backoff;
 use crate::store::{NewDocument, Queued, Store};
 

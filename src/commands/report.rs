@@ -6,11 +6,11 @@ use std::io::Read;
 use serde_json::json;
 
 use crate::cli::ReportArgs;
+use crate::clock::now_ms;
 use crate::commands::{json, print, Context};
 use crate::config::{keys, read_secret_file, ConfigError, Source};
 use crate::error::{exit, Error};
 use crate::kcidb::check::{check, Rules};
-use crate::pipeline::now_ms;
 use crate::report::{self, SIGNATURE_HEADER, SOURCE_HEADER, TIMESTAMP_HEADER};
 use crate::store::{NewDocument, Queued, Store};
 

@@ -5,13 +5,14 @@ use serde_json::json;
 
 use crate::cli::ConfigArgs;
 use crate::commands::{json, print, runner_context};
-use crate::config::{all_defs, Config};
+use crate::config::Config;
 use crate::error::Error;
-use crate::runner::{ConfigRow, Purpose, RUNNERS};
+use crate::registry::{Registry, RUNNERS};
+use crate::runner::{ConfigRow, Purpose};
 
 pub fn show(args: ConfigArgs, config: &Config) -> Result<(), Error> {
     let mut rows = Vec::new();
-    for def in all_defs() {
+    for def in Registry::builtin().settings() {
         let resolved: Vec<_> = config
             .all()
             .filter(|(_, r)| std::ptr::eq(r.def, def))

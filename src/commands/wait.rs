@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli::WaitArgs;
+use crate::clock::now_ms;
 use crate::commands::{json, open_configured, open_existing, pipeline_settings, print, Context};
 use crate::config::{keys, Config};
 use crate::error::Error;
 use crate::model::{Job, JobSpec, JobState};
 use crate::outcome::{JobOutcome, Summary};
 use crate::pipeline::poller::{Pace, Plan, Poller, Seen, Watch, LISTENER_FRESH};
-use crate::pipeline::{now_ms, Pipeline};
+use crate::pipeline::Pipeline;
 use crate::progress::{JobLine, WaitView};
 use crate::runner::Purpose;
 use crate::store::{JobFilter, Store};

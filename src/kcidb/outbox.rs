@@ -26,8 +26,8 @@ use serde_json::Value;
 use super::batch;
 use super::check;
 use super::client::{Client, SendError};
+use crate::clock::now_ms;
 use crate::model::JobState;
-use crate::pipeline::now_ms;
 use crate::retry::Backoff;
 use crate::store::{Pending, Store, StoreError};
 

@@ -201,7 +201,7 @@ where
     let runners = shared.runners.read().map(|r| r.clone()).unwrap_or_default();
     let Some((&code, runner)) = runners.get_key_value(runner) else {
         let shown = runner.escape_default().to_string();
-        let reason = match crate::runner::find(runner) {
+        let reason = match crate::registry::Registry::builtin().find(runner) {
             Some(_) => format!("runner '{shown}' is not configured on this listener; `kbridge config` shows its settings"),
             None => format!("unknown runner '{shown}'"),
         };

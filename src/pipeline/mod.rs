@@ -34,6 +34,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::clock::now_ms;
 use crate::log::Log;
 use crate::retry::Backoff;
 use crate::runner::Runner;
@@ -379,14 +380,6 @@ impl Drop for Pipeline {
             self.halt();
         }
     }
-}
-
-/// Milliseconds since the Unix epoch, the clock retries are scheduled on.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{now_ms, Intake, PolledReport, Runners};
+use super::{Intake, PolledReport, Runners};
+use crate::clock::now_ms;
 use crate::model::Job;
 use crate::retry::jitter_up;
 use crate::runner::{FetchError, Polled};
@@ -335,9 +336,7 @@ fn age(job: &Job, now: i64) -> Duration {
 }
 
 fn scheduled_ms(at: &str) -> Option<i64> {
-    at.parse::<jiff::Timestamp>()
-        .ok()
-        .map(|t| t.as_millisecond())
+    crate::clock::ms_of(at)
 }
 
 /// When a job is first polled: at once, unless a listener can receive its

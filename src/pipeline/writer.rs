@@ -23,7 +23,8 @@ use super::admit::{
     admit, admit_plan, build_known, Admission, Incoming, IncomingPlan, Matching, PlanAdmission,
 };
 use super::worker::{Finish, Work};
-use super::{now_ms, Answer, Health, Msg, PolledReport, Replayed, Runners, Settings, SignedReport};
+use super::{Answer, Health, Msg, PolledReport, Replayed, Runners, Settings, SignedReport};
+use crate::clock::now_ms;
 use crate::log::Log;
 use crate::model::{InboxEntry, InboxStatus, Job, JobState};
 use crate::retry::Backoff;
@@ -385,13 +386,7 @@ impl Writer {
     /// Removes unmatched callbacks kept longer than `unmatched_ttl`: the
     /// job they report on never appeared here.
     fn expire(&mut self) -> Result<(), StoreError> {
-        let before = jiff::Timestamp::now()
-            .checked_sub(
-                jiff::SignedDuration::try_from(self.settings.unmatched_ttl).unwrap_or_default(),
-            )
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string();
+        let before = crate::clock::ago_rfc3339(self.settings.unmatched_ttl);
         // Looked for first: the write lock is taken only when there is
         // something to remove.
         if !self.store.read().unmatched_before(&before)? {

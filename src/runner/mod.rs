@@ -31,9 +31,6 @@ use crate::retry::Backoff;
 /// The header carrying the per-job secret that binds a callback to its job.
 pub const CALLBACK_TOKEN_HEADER: &str = "X-Kbridge-Token";
 
-/// Every runner kbridge knows. One line per runner.
-pub const RUNNERS: &[RunnerInfo] = &[tuxsuite::INFO, lava::INFO];
-
 /// A registry entry: a runner's code, its settings, and how to open it.
 pub struct RunnerInfo {
     /// The name used on the command line and in callback URLs: lower-case
@@ -59,20 +56,6 @@ pub struct ConfigRow {
     pub key: String,
     pub value: String,
     pub source: String,
-}
-
-/// Looks a runner up by code.
-pub fn find(code: &str) -> Option<&'static RunnerInfo> {
-    RUNNERS.iter().find(|r| r.code == code)
-}
-
-/// Every registered runner with its description, for messages.
-pub fn available() -> String {
-    RUNNERS
-        .iter()
-        .map(|r| format!("{} ({})", r.code, r.description))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// What the runner is opened for: each needs different settings (a token
@@ -950,177 +933,6 @@ impl CallbackTarget {
         // sent; the token must not reach the job's detail that way.
         crate::secrets::register(&token);
         CallbackTarget { url, token }
-    }
-}
-
-#[cfg(test)]
-mod conformance {
-    //! Checks every registered runner against what the shared code
-    //! assumes of it.
-
-    use super::*;
-    use crate::config::FlagValues;
-
-    fn context<'a>(config: &'a Config, purpose: Purpose) -> RunnerContext<'a> {
-        RunnerContext {
-            purpose,
-            env: &config.env,
-            config,
-            http_timeout: Duration::from_secs(1),
-            artifact_caps: ArtifactCaps {
-                bytes: 1 << 20,
-                time: Duration::from_secs(5),
-                cases: 1000,
-            },
-            backoff: Backoff::new(Duration::from_millis(1), Duration::from_millis(2)),
-        }
-    }
-
-    fn empty_config() -> Config {
-        let env = Environment::from_pairs([
-            ("HOME", "/nonexistent"),
-            ("XDG_CONFIG_HOME", "/nonexistent"),
-        ]);
-        Config::load(None, &FlagValues::new(), env).unwrap()
-    }
-
-    #[test]
-    fn http_failures_are_waited_for_retried_or_final() {
-        let wait = Some(Duration::from_secs(7));
-        let e = |status, after| FetchError::from_status(status, after, "x".into());
-        assert_eq!(
-            e(503, wait),
-            FetchError::Throttled {
-                why: "x".into(),
-                after: Duration::from_secs(7)
-            }
-        );
-        for status in [408, 429, 500, 503, 599] {
-            assert_eq!(
-                e(status, None),
-                FetchError::Transient("x".into()),
-                "{status}"
-            );
-        }
-        for status in [400, 401, 410, 418] {
-            assert_eq!(
-                e(status, wait),
-                FetchError::Permanent("x".into()),
-                "{status}"
-            );
-        }
-    }
-
-    #[test]
-    fn codes_are_unique_and_url_safe() {
-        let mut seen = std::collections::HashSet::new();
-        for r in RUNNERS {
-            assert!(seen.insert(r.code), "{} registered twice", r.code);
-            assert!(
-                !r.code.is_empty()
-                    && r.code
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
-                "{}",
-                r.code
-            );
-            assert!(!r.description.is_empty());
-        }
-    }
-
-    #[test]
-    fn settings_belong_to_their_runner() {
-        let mut flags = std::collections::HashSet::new();
-        for def in crate::config::all_defs() {
-            if let Some(f) = def.flag {
-                assert!(flags.insert(f.long), "--{} is declared twice", f.long);
-            }
-        }
-        for r in RUNNERS {
-            for def in r.settings {
-                assert!(
-                    def.key.starts_with(&format!("{}.", r.code)),
-                    "{}'s setting {} is outside [{}]",
-                    r.code,
-                    def.key,
-                    r.code
-                );
-                assert!(!def.doc.is_empty(), "{} has no doc", def.key);
-            }
-        }
-    }
-
-    #[test]
-    fn every_runner_opens_without_the_network_and_says_what_it_lacks() {
-        let config = empty_config();
-        for r in RUNNERS {
-            // Processing stored callbacks needs nothing configured.
-            let runner = (r.open)(&context(&config, Purpose::Process))
-                .unwrap_or_else(|e| panic!("{} cannot open to process: {e}", r.code));
-            assert!(!runner.auth_header().is_empty());
-            assert!(
-                !runner.kept_headers().is_empty()
-                    || runner.callback_auth() == CallbackAuth::TokenOnly
-            );
-            // A listener without the runner's settings is told why, in one
-            // line, and is not handed a runner that accepts anything.
-            match (r.open)(&context(&config, Purpose::Listen { verify: true })) {
-                Ok(runner) => {
-                    let h = ::http::HeaderMap::new();
-                    assert!(
-                        runner.verify_callback(&h, b"{}").is_err(),
-                        "{} accepts anything",
-                        r.code
-                    );
-                }
-                Err(e) => assert_eq!(e.to_string().lines().count(), 1, "{e}"),
-            }
-            let _ = (r.describe)(&context(&config, Purpose::Process));
-        }
-    }
-
-    #[test]
-    fn every_runner_prepares_or_refuses_every_kind() {
-        let config = empty_config();
-        let spec_test = crate::model::sample_test_spec("maestro:1", &["ltp-smoke"]);
-        let specs = [
-            JobSpec::Build(crate::model::BuildSpec {
-                options: Default::default(),
-                tree: "https://git.example/linux.git".into(),
-                branch: Some("master".into()),
-                sha: None,
-                arch: "riscv".into(),
-                toolchain: "gcc-13".into(),
-                kconfig: vec!["defconfig".into()],
-                targets: vec![],
-                private: false,
-            }),
-            JobSpec::Test(spec_test.clone()),
-            JobSpec::Boot(crate::model::TestSpec {
-                tests: vec![],
-                ..spec_test
-            }),
-        ];
-        for r in RUNNERS {
-            let Ok(runner) = (r.open)(&context(&config, Purpose::Schedule { dry_run: true }))
-            else {
-                continue;
-            };
-            let target =
-                CallbackTarget::new(callback_url("https://ci.example", r.code, JobKind::Test));
-            for spec in &specs {
-                match runner.prepare(spec, Some(&target), None) {
-                    Ok(sub) => assert!(
-                        sub.to_string().contains(&target.url),
-                        "{}: the request does not carry its callback URL",
-                        r.code
-                    ),
-                    Err(PrepareError::Unsupported(m) | PrepareError::Config(m)) => {
-                        assert_eq!(m.lines().count(), 1, "{m}")
-                    }
-                }
-            }
-        }
     }
 }
 

@@ -9,7 +9,8 @@
 use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use super::{classify, Db, Store, StoreError};
-use crate::model::{now_rfc3339, InboxEntry, InboxStatus, JobKind};
+use crate::clock::now_rfc3339;
+use crate::model::{InboxEntry, InboxStatus, JobKind};
 
 /// A callback about to be stored.
 #[derive(Debug, Clone)]

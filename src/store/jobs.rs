@@ -4,7 +4,8 @@
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{Batch, Db, Store, StoreError};
-use crate::model::{now_rfc3339, Job, JobKind, JobSpec, JobState};
+use crate::clock::now_rfc3339;
+use crate::model::{Job, JobKind, JobSpec, JobState};
 
 /// A job about to be submitted: everything known before the runner
 /// answers.
@@ -235,18 +236,12 @@ impl Db<'_> {
         };
         let inbox_backlog = count("SELECT count(*) FROM inbox WHERE status = 'pending'")?;
         let outbox_backlog = count("SELECT count(*) FROM outbox WHERE state = 'pending'")?;
-        let now = jiff::Timestamp::now();
-        let cutoff = now
-            .checked_sub(jiff::SignedDuration::try_from(poll_after).unwrap_or_default())
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let cutoff = crate::clock::ago(poll_after);
         let oldest: Option<String> = self
             .one(
                 "SELECT min(scheduled_at) FROM jobs WHERE state = ?1 AND callback_url IS NOT NULL
                  AND scheduled_at < ?2",
-                params![
-                    JobState::Submitted.as_str(),
-                    cutoff.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-                ],
+                params![JobState::Submitted.as_str(), crate::clock::rfc3339(cutoff)],
                 |r| r.get(0),
             )
             .map_err(fail)?;

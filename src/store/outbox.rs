@@ -8,7 +8,8 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::{Batch, Db, StoreError};
-use crate::model::{now_rfc3339, OutboxEntry, OutboxState};
+use crate::clock::now_rfc3339;
+use crate::model::{OutboxEntry, OutboxState};
 
 /// A document on its way into the outbox.
 #[derive(Debug, Clone)]

@@ -4,7 +4,8 @@
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{classify, Batch, Db, Store, StoreError};
-use crate::model::{now_rfc3339, JobState, PlanRecord, PlanState};
+use crate::clock::now_rfc3339;
+use crate::model::{JobState, PlanRecord, PlanState};
 
 /// The columns of a plan row, with its job counts. `?` placeholders stay
 /// free for the caller's WHERE clause.
