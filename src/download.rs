@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::model::Job;
-use crate::runner::{Artefact, Runner};
+use crate::runner::{Artefact, Artefacts};
 
 /// How much one download may write.
 #[derive(Debug, Clone, Copy)]
@@ -58,7 +58,7 @@ const PARTIAL: &str = ".kbridge-partial";
 /// Fetches every file of `files` into `dir/<uid>/`, each within the caps,
 /// and says what became of each, in order.
 pub fn fetch_all(
-    runner: &dyn Runner,
+    runner: &dyn Artefacts,
     job: &Job,
     files: &[Artefact],
     dir: &Path,
@@ -80,7 +80,7 @@ pub fn fetch_all(
 }
 
 fn one(
-    runner: &dyn Runner,
+    runner: &dyn Artefacts,
     job: &Job,
     file: &Artefact,
     root: &Path,

@@ -881,8 +881,19 @@ pub struct Callback {
     /// it; `None` when the report alone cannot tell (a runner whose
     /// callbacks are bound to their job by token only).
     pub uid: Option<String>,
+    /// What the report names its job by when it is not a uid kbridge
+    /// stores (a LAVA job id without its lab); matched against the job by
+    /// [`crate::runner::Runner::callback_is_for`].
+    pub subject: Option<String>,
     /// The runner's description of the finished job.
     pub status: serde_json::Value,
+}
+
+impl Callback {
+    /// What the report names its job by: its subject, else its uid.
+    pub fn names(&self) -> Option<&str> {
+        self.subject.as_deref().or(self.uid.as_deref())
+    }
 }
 
 /// The longest runner job id kbridge accepts.

@@ -166,11 +166,9 @@ mod conformance {
             // Processing stored callbacks needs nothing configured.
             let runner = (r.open)(&context(&config, Purpose::Process))
                 .unwrap_or_else(|e| panic!("{} cannot open to process: {e}", r.code));
-            assert!(!runner.auth_header().is_empty());
-            assert!(
-                !runner.kept_headers().is_empty()
-                    || runner.callback_auth() == CallbackAuth::TokenOnly
-            );
+            let protocol = runner.protocol();
+            assert!(!protocol.auth_header.is_empty());
+            assert!(!protocol.kept_headers.is_empty() || protocol.auth == CallbackAuth::TokenOnly);
             // A listener without the runner's settings is told why, in one
             // line, and is not handed a runner that accepts anything.
             match (r.open)(&context(&config, Purpose::Listen { verify: true })) {

@@ -9,8 +9,11 @@
 //! so two `kbridge schedule` started together cannot both send the same
 //! test.
 
-use crate::model::{is_kcidb_id, Job, JobKind, JobSpec, JobState, PlanState, TestSpec};
-use crate::runner::{self, CallbackTarget, Feedback, PrepareError, Runner, Submission};
+use crate::model::{is_kcidb_id, Job, JobKind, JobSpec, JobState, PlanState};
+use crate::runner::{
+    self, Accepted, CallbackTarget, Feedback, Halted, JobBatch, PlanSink, Plans, PrepareError,
+    Runner, StageError, Submission, SubmitError,
+};
 use crate::store::{Db, NewJob, Store, StoreError};
 
 /// What to schedule.
@@ -158,7 +161,9 @@ pub fn chain(
             spec.kernel = Some(built.kernel);
             spec.modules = built.modules;
         }
-        JobState::Submitted | JobState::Received if runner.can_wait_for(&build) => {
+        JobState::Submitted | JobState::Received
+            if runner.chaining().is_some_and(|c| c.can_wait_for(&build)) =>
+        {
             spec.waits_for = Some(uid);
         }
         JobState::Submitted | JobState::Received => {
@@ -421,7 +426,8 @@ pub struct PlanOutcome {
 /// A plan to submit, and where its jobs report back.
 #[derive(Clone, Copy)]
 pub struct PlanRequest<'a> {
-    pub runner: &'a dyn Runner,
+    /// The plans of the runner `runner_code`.
+    pub plans: &'a dyn Plans,
     pub runner_code: &'a str,
     pub plan: &'a runner::Plan,
     pub callback_base: Option<&'a str>,
@@ -430,21 +436,17 @@ pub struct PlanRequest<'a> {
     pub standalone: Option<&'a str>,
 }
 
-/// The most jobs sent in one request, as the tuxsuite client sends them.
-const PLAN_BATCH: usize = 500;
-
-/// Submits a plan in the runner's order: the plan, its builds, the sanity
-/// tests waiting for their builds, then the other tests waiting for the
-/// sanity test (else the build). Each batch's rows are recorded, and
-/// committed, before the request that creates its jobs, so an interrupted
-/// plan leaves a record of every job that may exist.
+/// Submits a plan: the plan itself, then its jobs in the runner's own
+/// stages and batches ([`Plans::stage`]). The plan and each batch's rows
+/// are recorded, and committed, before the request that creates them, so
+/// an interrupted plan leaves a record of every job that may exist.
 pub fn schedule_plan(
     store: &mut Store,
     req: &PlanRequest<'_>,
     feedback: &dyn Feedback,
 ) -> Result<PlanOutcome, ScheduleError> {
     let PlanRequest {
-        runner,
+        plans,
         runner_code,
         plan,
         callback_base,
@@ -471,7 +473,7 @@ pub fn schedule_plan(
         callback.as_ref().map(|c| c.token.as_str()),
     )?;
     feedback.started(&format!("creating plan {} on {runner_code}", plan.name));
-    let created = runner.submit_plan(plan, callback.as_ref(), feedback);
+    let created = plans.submit_plan(plan, callback.as_ref(), feedback);
     feedback.finished();
     let uid = match created {
         Ok(uid) => {
@@ -493,206 +495,176 @@ pub fn schedule_plan(
             }));
         }
     };
-    let mut jobs = Vec::new();
-    // Submits one stage of the plan, in requests of at most `size` jobs,
-    // and gives each entry's runner uid.
-    let mut stage = |items: &[(usize, JobSpec)], size: usize| {
-        let mut uids = Vec::new();
-        for chunk in items.chunks(size.max(1)) {
-            let accepted = submit_batch(
-                store,
-                runner,
-                runner_code,
-                &uid,
-                chunk,
-                callback_base,
-                feedback,
-            )?;
-            for ((i, _), (id, job_uid)) in chunk.iter().zip(accepted) {
-                jobs.push(id);
-                uids.push((*i, job_uid));
-            }
-        }
-        Ok::<_, ScheduleError>(uids)
+    let mut recorder = Recorder {
+        store,
+        runner_code,
+        plan_uid: &uid,
+        callback_base,
+        origin,
+        standalone,
+        feedback,
+        batch: Vec::new(),
+        jobs: Vec::new(),
+        error: None,
     };
-    let n = plan.entries.len();
-    // Per entry: the build's uid, then the sanity test's.
-    let mut built: Vec<Option<String>> = vec![None; n];
-    let mut sane: Vec<Option<String>> = vec![None; n];
-
-    let builds: Vec<(usize, JobSpec)> = plan
-        .entries
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| Some((i, JobSpec::Build(e.build.clone()?))))
-        .collect();
-    for (i, job_uid) in stage(&builds, PLAN_BATCH)? {
-        built[i] = Some(job_uid);
-    }
-    let sanity: Vec<(usize, JobSpec)> = plan
-        .entries
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| {
-            let s = e.sanity.as_ref()?;
-            Some((
-                i,
-                plan_test(s, built[i].as_deref(), None, origin, standalone),
-            ))
-        })
-        .collect();
-    // One request for every sanity test, as the client sends them.
-    for (i, job_uid) in stage(&sanity, sanity.len())? {
-        sane[i] = Some(job_uid);
-    }
-    let rest: Vec<(usize, JobSpec)> = plan
-        .entries
-        .iter()
-        .enumerate()
-        .flat_map(|(i, e)| {
-            let after = e.sanity.as_ref().and(sane[i].as_deref());
-            e.tests
-                .iter()
-                .map(|t| {
-                    (
-                        i,
-                        plan_test(t, built[i].as_deref(), after, origin, standalone),
-                    )
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    stage(&rest, PLAN_BATCH)?;
-    Ok(PlanOutcome {
-        id: plan_id,
-        uid,
-        jobs,
-    })
-}
-
-/// A plan test as it is submitted: after the sanity test when there is
-/// one, else after its build (whose kernel the runner gives it).
-fn plan_test(
-    t: &TestSpec,
-    build: Option<&str>,
-    sanity: Option<&str>,
-    origin: &str,
-    standalone: Option<&str>,
-) -> JobSpec {
-    let mut t = t.clone();
-    match build {
-        Some(uid) => {
-            t.build_id = format!("{origin}:{uid}");
-            t.kernel = None;
-            t.modules = None;
-            match sanity {
-                Some(s) => t.waits_for_test = Some(s.to_string()),
-                None => t.waits_for = Some(uid.to_string()),
-            }
-        }
-        None => {
-            t.build_id = standalone.unwrap_or_default().to_string();
-            t.waits_for_test = sanity.map(str::to_string);
-        }
-    }
-    if t.tests.is_empty() {
-        JobSpec::Boot(t)
-    } else {
-        JobSpec::Test(t)
-    }
-}
-
-/// Records one batch of a plan's jobs, submits it, and completes the
-/// records; returns each job's id and runner uid.
-fn submit_batch(
-    store: &mut Store,
-    runner: &dyn Runner,
-    runner_code: &str,
-    plan_uid: &str,
-    chunk: &[(usize, JobSpec)],
-    callback_base: Option<&str>,
-    feedback: &dyn Feedback,
-) -> Result<Vec<(i64, String)>, ScheduleError> {
-    let jobs: Vec<(JobSpec, Option<CallbackTarget>)> = chunk
-        .iter()
-        .map(|(_, spec)| {
-            let callback = callback_target(callback_base, runner_code, spec.kind());
-            (spec.clone(), callback)
-        })
-        .collect();
-    let prepared = runner.prepare_jobs(plan_uid, &jobs)?;
-    if prepared.entries.len() != jobs.len() {
-        return Err(ScheduleError::Plan(format!(
-            "{runner_code} prepared {} request entries for {} jobs of plan {plan_uid}; nothing more was sent",
-            prepared.entries.len(),
-            jobs.len()
-        )));
-    }
-    let batch = store.batch()?;
-    let mut ids = Vec::new();
-    for ((spec, callback), entry) in jobs.iter().zip(&prepared.entries) {
-        let id = batch.insert_job(&NewJob {
-            runner: runner_code,
-            spec,
-            // Each job keeps its own entry of the batch request.
-            request: entry,
-            callback_url: callback.as_ref().map(|c| c.url.as_str()),
-            callback_token: callback.as_ref().map(|c| c.token.as_str()),
-            after_job: None,
-            plan: Some(plan_uid),
-        })?;
-        ids.push(id);
-    }
-    batch.commit()?;
-    feedback.started(&format!(
-        "submitting {} job(s) of plan {plan_uid}",
-        jobs.len()
-    ));
-    let result = runner.submit_jobs(&prepared, feedback);
-    feedback.finished();
-    // The batch's rows are completed in one transaction, as they were
-    // recorded.
-    let done = store.batch()?;
-    match result {
-        Ok(accepted) => {
-            let mut out = Vec::new();
-            let mut refused = None;
-            for (id, a) in ids.into_iter().zip(accepted) {
-                // Every row is completed, even after a uid kbridge cannot use.
-                match crate::model::check_uid(&a.uid) {
-                    Ok(()) => {
-                        done.mark_submitted(id, &a.uid, &a.response)?;
-                        out.push((id, a.uid));
-                    }
-                    Err(e) => {
-                        let message = format!("{runner_code} accepted job {id} but {e}");
-                        done.mark_unsubmitted(id, JobState::Unknown, &message, Some(&a.response))?;
-                        refused.get_or_insert((message, id));
-                    }
-                }
-            }
-            done.commit()?;
-            match refused {
-                None => Ok(out),
-                Some((message, job_id)) => Err(ScheduleError::Submission {
-                    message,
-                    job_id,
-                    state: JobState::Unknown,
-                    refused: false,
-                }),
-            }
-        }
-        Err(e) => {
-            for id in &ids {
-                done.mark_unsubmitted(*id, e.job_state(), &e.to_string(), e.response())?;
-            }
-            done.commit()?;
-            Err(ScheduleError::Submission {
-                message: format!("{e} (plan {plan_uid})"),
-                job_id: ids[0],
-                state: e.job_state(),
-                refused: matches!(e, runner::SubmitError::Refused { .. }),
+    let staged = plans.stage(plan, &uid, &mut recorder);
+    match staged {
+        Ok(()) => {
+            let jobs = recorder.jobs;
+            Ok(PlanOutcome {
+                id: plan_id,
+                uid,
+                jobs,
             })
         }
+        Err(StageError::Prepare(e)) => Err(e.into()),
+        Err(StageError::Halted) => Err(recorder.error.take().expect("a sink that halts says why")),
+    }
+}
+
+/// Records a plan's batches for the runner's staging: each batch's rows are
+/// committed before the request that creates its jobs, and completed in
+/// one transaction with the runner's answer.
+struct Recorder<'a> {
+    store: &'a mut Store,
+    runner_code: &'a str,
+    plan_uid: &'a str,
+    callback_base: Option<&'a str>,
+    origin: &'a str,
+    standalone: Option<&'a str>,
+    feedback: &'a dyn Feedback,
+    /// The ids of the batch last recorded.
+    batch: Vec<i64>,
+    /// Every job recorded.
+    jobs: Vec<i64>,
+    error: Option<ScheduleError>,
+}
+
+impl Recorder<'_> {
+    fn halt(&mut self, e: impl Into<ScheduleError>) -> Halted {
+        self.error = Some(e.into());
+        Halted
+    }
+
+    fn record_batch(
+        &mut self,
+        batch: &JobBatch,
+        jobs: &[(JobSpec, Option<CallbackTarget>)],
+    ) -> Result<(), ScheduleError> {
+        let (runner_code, plan_uid) = (self.runner_code, self.plan_uid);
+        if batch.entries.len() != jobs.len() {
+            return Err(ScheduleError::Plan(format!(
+                "{runner_code} prepared {} request entries for {} jobs of plan {plan_uid}; nothing more was sent",
+                batch.entries.len(),
+                jobs.len()
+            )));
+        }
+        let rows = self.store.batch()?;
+        let mut ids = Vec::new();
+        for ((spec, callback), entry) in jobs.iter().zip(&batch.entries) {
+            let id = rows.insert_job(&NewJob {
+                runner: runner_code,
+                spec,
+                // Each job keeps its own entry of the batch request.
+                request: entry,
+                callback_url: callback.as_ref().map(|c| c.url.as_str()),
+                callback_token: callback.as_ref().map(|c| c.token.as_str()),
+                after_job: None,
+                plan: Some(plan_uid),
+            })?;
+            ids.push(id);
+        }
+        rows.commit()?;
+        self.jobs.extend(&ids);
+        self.batch = ids;
+        Ok(())
+    }
+
+    fn complete_batch(
+        &mut self,
+        answer: Result<Vec<Accepted>, SubmitError>,
+    ) -> Result<Vec<String>, ScheduleError> {
+        let (runner_code, plan_uid) = (self.runner_code, self.plan_uid);
+        let ids = std::mem::take(&mut self.batch);
+        let done = self.store.batch()?;
+        match answer {
+            Ok(accepted) => {
+                let mut out = Vec::new();
+                let mut refused = None;
+                for (id, a) in ids.into_iter().zip(accepted) {
+                    // Every row is completed, even after a uid kbridge cannot use.
+                    match crate::model::check_uid(&a.uid) {
+                        Ok(()) => {
+                            done.mark_submitted(id, &a.uid, &a.response)?;
+                            out.push(a.uid);
+                        }
+                        Err(e) => {
+                            let message = format!("{runner_code} accepted job {id} but {e}");
+                            done.mark_unsubmitted(
+                                id,
+                                JobState::Unknown,
+                                &message,
+                                Some(&a.response),
+                            )?;
+                            refused.get_or_insert((message, id));
+                        }
+                    }
+                }
+                done.commit()?;
+                match refused {
+                    None => Ok(out),
+                    Some((message, job_id)) => Err(ScheduleError::Submission {
+                        message,
+                        job_id,
+                        state: JobState::Unknown,
+                        refused: false,
+                    }),
+                }
+            }
+            Err(e) => {
+                for id in &ids {
+                    done.mark_unsubmitted(*id, e.job_state(), &e.to_string(), e.response())?;
+                }
+                done.commit()?;
+                Err(ScheduleError::Submission {
+                    message: format!("{e} (plan {plan_uid})"),
+                    job_id: ids[0],
+                    state: e.job_state(),
+                    refused: matches!(e, runner::SubmitError::Refused { .. }),
+                })
+            }
+        }
+    }
+}
+
+impl PlanSink for Recorder<'_> {
+    fn callback(&mut self, kind: JobKind) -> Option<CallbackTarget> {
+        callback_target(self.callback_base, self.runner_code, kind)
+    }
+
+    fn build_id(&self, build: Option<&str>) -> String {
+        match build {
+            Some(uid) => format!("{}:{uid}", self.origin),
+            None => self.standalone.unwrap_or_default().to_string(),
+        }
+    }
+
+    fn record(
+        &mut self,
+        batch: &JobBatch,
+        jobs: &[(JobSpec, Option<CallbackTarget>)],
+    ) -> Result<(), Halted> {
+        self.record_batch(batch, jobs).map_err(|e| self.halt(e))
+    }
+
+    fn submitted(
+        &mut self,
+        answer: Result<Vec<Accepted>, SubmitError>,
+    ) -> Result<Vec<String>, Halted> {
+        self.complete_batch(answer).map_err(|e| self.halt(e))
+    }
+
+    fn feedback(&self) -> &dyn Feedback {
+        self.feedback
     }
 }

@@ -15,9 +15,16 @@ pub fn run(args: ArtefactsArgs, config: &Config) -> Result<(), Error> {
     let store = open_existing(config)?;
     let job = find_job(&store, &args.job)?;
     drop(store);
-    let runner = super::job_runner(config, &job)?;
+    let opened = super::job_runner(config, &job)?;
+    let runner = opened.artefacts().ok_or_else(|| {
+        Error::Failed(format!(
+            "artefacts of job {}: {}",
+            job.id,
+            crate::runner::lacking(&job.runner, "does not list its artefacts to kbridge")
+        ))
+    })?;
     let listing = runner
-        .artefacts(&job)
+        .list(&job)
         .map_err(|e| Error::Failed(format!("artefacts of job {}: {e}", job.id)))?;
     let say = |line: &str| eprintln!("kbridge: {}", crate::secrets::redact(line));
     if let Some(cut) = &listing.cut {
@@ -62,20 +69,21 @@ pub fn run(args: ArtefactsArgs, config: &Config) -> Result<(), Error> {
         per_file: config.required_number(keys::DOWNLOAD_MAX_FILE),
         per_job: config.required_number(keys::DOWNLOAD_MAX_JOB),
     };
-    let fetched = download::fetch_all(
-        runner.as_ref(),
-        &job,
-        &listing.files,
-        dir,
-        caps,
-        |file, outcome| match outcome {
-            Fetched::Written { path, .. } if !args.json => {
-                let _ = print(&path.display().to_string());
-            }
-            Fetched::Skipped { why } => say(&format!("not fetched: {}: {why}", file.name)),
-            Fetched::Written { .. } => {}
-        },
-    );
+    let fetched =
+        download::fetch_all(
+            runner,
+            &job,
+            &listing.files,
+            dir,
+            caps,
+            |file, outcome| match outcome {
+                Fetched::Written { path, .. } if !args.json => {
+                    let _ = print(&path.display().to_string());
+                }
+                Fetched::Skipped { why } => say(&format!("not fetched: {}: {why}", file.name)),
+                Fetched::Written { .. } => {}
+            },
+        );
     problems += fetched
         .iter()
         .filter(|f| matches!(f, Fetched::Skipped { .. }))

@@ -83,7 +83,11 @@ pub fn run(args: CancelArgs, config: &Config) -> Result<u8, Error> {
                 }
             }
         }
-        outcomes.push(match runners[&job.runner].cancel(&job) {
+        let asked = runners[&job.runner]
+            .cancel()
+            .ok_or_else(|| crate::runner::lacking(&job.runner, "cannot cancel jobs from kbridge"))
+            .and_then(|c| c.cancel(&job));
+        outcomes.push(match asked {
             Ok(()) => outcome(
                 "asked",
                 format!(
@@ -141,7 +145,9 @@ fn cancel_plan(key: &str, as_json: bool, config: &Config) -> Result<u8, Error> {
     }
     let runner = super::recorded_runner(config, &plan.runner, &format!("plan {}", plan.id))?;
     runner
-        .cancel_plan(uid)
+        .plans()
+        .ok_or_else(|| crate::runner::lacking(&plan.runner, "has no plans"))
+        .and_then(|p| p.cancel_plan(uid))
         .map_err(|e| Error::Failed(format!("cannot cancel {name}: {e}")))?;
     store.mark_plan_canceled(plan.id)?;
     let unfinished = plan.jobs - plan.jobs_done;

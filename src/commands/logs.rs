@@ -37,7 +37,9 @@ pub fn run(args: LogsArgs, config: &Config) -> Result<(), Error> {
     let runner = super::job_runner(config, &job)?;
     if args.json {
         let source = runner
-            .log_source(&job)
+            .logs()
+            .ok_or_else(|| lacking(&job.runner))
+            .and_then(|l| l.log_source(&job))
             .map_err(|e| Error::Failed(format!("logs of job {}: {e}", job.id)))?;
         return super::print(&super::json(&serde_json::json!({
             "job": job.id,
@@ -52,11 +54,18 @@ pub fn run(args: LogsArgs, config: &Config) -> Result<(), Error> {
         inner: std::io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
         closed: false,
     };
-    let result = runner.logs(&job, args.raw, &mut out);
+    let result = runner
+        .logs()
+        .ok_or_else(|| lacking(&job.runner))
+        .and_then(|l| l.logs(&job, args.raw, &mut out));
     let flushed = out.flush();
     if out.closed {
         return Ok(());
     }
     result.map_err(|e| Error::Failed(format!("logs of job {}: {e}", job.id)))?;
     flushed.map_err(|e| Error::io("cannot write the log", &e))
+}
+
+fn lacking(code: &str) -> crate::runner::FetchError {
+    crate::runner::lacking(code, "does not give kbridge its logs")
 }

@@ -43,7 +43,14 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
         parameters: args.parameters.clone(),
         notify_emails: args.notify_emails.clone(),
     };
-    let mut plan = runner
+    let plans = runner.plans().ok_or_else(|| {
+        Error::Usage(format!(
+            "{}: {} has no plans; schedule its jobs one by one",
+            args.file.display(),
+            info.code
+        ))
+    })?;
+    let mut plan = plans
         .read_plan(&text, &defaults)
         .map_err(|e| Error::Usage(format!("{}: {e}", args.file.display())))?;
     // Series are read before anything is recorded: one that cannot be
@@ -119,7 +126,7 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
     let outcome = scheduler::schedule_plan(
         &mut store,
         &scheduler::PlanRequest {
-            runner: runner.as_ref(),
+            plans,
             runner_code: info.code,
             plan: &plan,
             callback_base: callback_base.as_deref(),

@@ -114,7 +114,7 @@ fn schedule(common: crate::cli::ScheduleCommon, request: Args, ctx: &Context) ->
                 let built_kernel = |build: &Job| {
                     super::job_runner(&config, build)
                         .ok()
-                        .and_then(|r| r.built_kernel(build))
+                        .and_then(|r| r.chaining()?.built_kernel(build))
                 };
                 let origin = config.origin();
                 let build = scheduler::chain(store.read(), &origin, after, t, runner.as_ref(), &built_kernel)?;

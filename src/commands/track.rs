@@ -15,7 +15,13 @@ pub fn run(args: TrackArgs, config: &Config) -> Result<(), Error> {
     for uid in &args.uids {
         check_uid(uid).map_err(|why| Error::Usage(format!("'{uid}': {why}")))?;
     }
-    let runner = open_runner(config, info, Purpose::Process)?;
+    let opened = open_runner(config, info, Purpose::Process)?;
+    let runner = opened.track().ok_or_else(|| {
+        Error::Failed(
+            crate::runner::lacking(info.code, "cannot look up jobs kbridge did not schedule")
+                .to_string(),
+        )
+    })?;
     let mut store = Store::open(&config.database())?;
     let origin = config.origin();
     let mut shown = Vec::new();

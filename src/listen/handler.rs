@@ -220,12 +220,12 @@ where
     // `None` is the route of the runner's plan callbacks.
     let kind = match (kind, JobKind::parse(kind)) {
         (_, Some(k)) => Some(k),
-        ("plan", None) if runner.has_plans() => None,
+        ("plan", None) if runner.plans().is_some() => None,
         (kind, None) => {
             let reason = format!(
                 "unknown kind '{}'; use build, test{}",
                 kind.escape_default(),
-                if runner.has_plans() {
+                if runner.plans().is_some() {
                     ", boot or plan"
                 } else {
                     " or boot"
@@ -268,9 +268,10 @@ where
         Err(reply) => return reply,
     };
 
-    let token = runner.callback_token(&headers).map(str::to_string);
+    let token = crate::runner::callback_token(&headers).map(str::to_string);
     let kept: serde_json::Map<String, serde_json::Value> = runner
-        .kept_headers()
+        .protocol()
+        .kept_headers
         .iter()
         .filter_map(|&name| {
             let v = headers.get(name)?.to_str().ok()?;
@@ -301,9 +302,13 @@ where
                     Some(kind) => Parsed::Job(
                         kind,
                         r.parse_callback(kind, &stored, v)
-                            .map(|cb| Matching::of(r.as_ref(), &cb)),
+                            .map(|cb| Matching::of(&cb)),
                     ),
-                    None => Parsed::Plan(r.parse_plan_callback(&stored, v)),
+                    None => Parsed::Plan(match r.plans() {
+                        Some(p) => p.parse_plan_callback(&stored, v),
+                        // The route is served only for runners with plans.
+                        None => Err(crate::runner::ParseError::Invalid("no plans here".into())),
+                    }),
                 };
                 Ok((v, stored, parsed))
             }

@@ -36,14 +36,14 @@ pub struct Incoming {
 pub struct Matching {
     /// The runner's uid for the job, when the body says.
     pub uid: Option<String>,
-    /// [`Runner::callback_subject`].
+    /// What the report names its job by ([`Callback::names`]).
     pub subject: Option<String>,
 }
 
 impl Matching {
-    pub fn of(runner: &dyn Runner, cb: &Callback) -> Matching {
+    pub fn of(cb: &Callback) -> Matching {
         Matching {
-            subject: runner.callback_subject(cb),
+            subject: cb.names().map(str::to_string),
             uid: cb.uid.clone(),
         }
     }
@@ -80,7 +80,7 @@ pub fn admit(
             return Ok(Admission::Invalid(why));
         }
     }
-    let job = match runner.callback_auth() {
+    let job = match runner.protocol().auth {
         CallbackAuth::Signed => {
             let Some(uid) = callback.uid.as_deref() else {
                 return Ok(Admission::Invalid(

@@ -114,7 +114,7 @@ impl Poller {
             let pages = self
                 .runners
                 .get(job.runner.as_str())
-                .is_some_and(|r| r.has_plans());
+                .is_some_and(|r| r.plans().is_some());
             if let (true, Some(plan)) = (pages, &job.plan) {
                 plans.insert((job.runner.clone(), plan.clone()));
             }
@@ -163,7 +163,7 @@ impl Poller {
             let lifetime = self
                 .runners
                 .get(job.runner.as_str())
-                .and_then(|r| r.results_lifetime());
+                .and_then(|r| r.protocol().results_lifetime);
             let mut update = Update {
                 id: job.id,
                 status: None,
@@ -289,7 +289,8 @@ impl Poller {
                             };
                             let together = match (jobs.len(), jobs[0].plan.as_deref()) {
                                 (2.., Some(plan)) => r
-                                    .poll_plan(plan, jobs)
+                                    .plans()
+                                    .and_then(|p| p.poll_plan(plan, jobs))
                                     .filter(|answers| answers.len() == jobs.len()),
                                 _ => None,
                             };

@@ -119,7 +119,7 @@ impl Processor {
         }
         let fetched = runner.fetch_results(&job, &callback);
         crate::metrics::global().fetched(fetched.is_err());
-        let notice = runner.callback_auth() == crate::runner::CallbackAuth::TokenOnly
+        let notice = runner.protocol().auth == crate::runner::CallbackAuth::TokenOnly
             || w.verified_as == crate::runner::POLLED;
         let mut results = match fetched {
             Ok(r) => r,

@@ -422,7 +422,7 @@ impl Writer {
                 continue;
             };
             let cb = match runner.parse_callback(e.kind, body, verified_as) {
-                Ok(cb) => Matching::of(runner.as_ref(), &cb),
+                Ok(cb) => Matching::of(&cb),
                 Err(why) => {
                     batch.set_inbox(e.id, InboxStatus::Invalid, None, Some(&why.to_string()))?;
                     continue;
@@ -524,7 +524,7 @@ impl Writer {
         })?;
         let cb = runner
             .parse_callback(entry.kind, &body, &verified_as)
-            .map(|cb| Matching::of(runner.as_ref(), &cb))
+            .map(|cb| Matching::of(&cb))
             .map_err(|e| format!("callback {id} cannot be read: {e}"))?;
         let batch = self.store.batch().map_err(fail)?;
         let job = match admit(
@@ -893,7 +893,7 @@ fn store_callback(
             c.runner
         )));
     };
-    let auth = runner.callback_auth();
+    let auth = runner.protocol().auth;
     let uid = c.parsed.as_ref().ok().and_then(|cb| cb.uid.clone());
     let mut row = NewInbox {
         runner: c.runner,

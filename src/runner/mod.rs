@@ -505,29 +505,50 @@ pub struct BuiltKernel {
     pub modules: Option<String>,
 }
 
-/// A service that runs jobs and calls back when they finish.
+/// Fixed facts of a runner's callback protocol, which decide what the
+/// shared code may do with a callback before and after it is verified.
+#[derive(Debug, Clone, Copy)]
+pub struct Protocol {
+    /// How callbacks are authenticated.
+    pub auth: CallbackAuth,
+    /// The header every genuine callback carries: a request without it is
+    /// refused before its body is read.
+    pub auth_header: &'static str,
+    /// The request headers worth keeping with a stored callback.
+    pub kept_headers: &'static [&'static str],
+    /// How long the runner keeps a job's results; polling a job older than
+    /// that is pointless.
+    pub results_lifetime: Option<Duration>,
+}
+
+/// A service that runs jobs and calls back when they finish: the core
+/// every runner implements.
 ///
 /// The shared code calls, in order: `prepare` and `submit` to schedule;
-/// for a callback, `auth_header` before the body is read (a request without
-/// it is refused unread), `verify_callback` on the raw bytes (nothing else
-/// happens to a request that fails it), `parse_callback` on the stored
-/// bytes, then `fetch_results` for a callback matched to a job. `poll`
-/// stands in for a callback that never came.
+/// for a callback, `precheck` before the body is read (a request without
+/// [`Protocol::auth_header`] is refused unread), `verify_callback` on the
+/// raw bytes (nothing else happens to a request that fails it),
+/// `stored_body`, `parse_callback` on the stored bytes, `callback_is_for`
+/// once its job is known, then `fetch_results`. `poll` stands in for a
+/// callback that never came.
+///
+/// What only some runners do is reached through an accessor that returns
+/// `None` unless the runner does it: [`Runner::plans`], [`Runner::cancel`],
+/// [`Runner::logs`], [`Runner::artefacts`], [`Runner::track`],
+/// [`Runner::chaining`].
 pub trait Runner: Send + Sync {
+    // Submitting.
+
     /// Builds the request for `spec`. Pure: nothing is sent. A runner that
-    /// does not do what `spec` asks says so. `job_id` is kbridge's id for
-    /// the job (none in a dry run), for runners that label their jobs.
+    /// does not do what `spec` asks (a kind, an option) says so. `job_id`
+    /// is kbridge's id for the job (none in a dry run), for runners that
+    /// label their jobs.
     fn prepare(
         &self,
         spec: &JobSpec,
         callback: Option<&CallbackTarget>,
         job_id: Option<i64>,
     ) -> Result<Submission, PrepareError>;
-
-    /// The device a test or boot runs on when the command line names none.
-    fn default_device(&self) -> Option<String> {
-        None
-    }
 
     /// For `--dry-run`: asks the service whether it would accept the
     /// request, creating nothing, when the user asked for that. `Ok(Some)`
@@ -545,34 +566,25 @@ pub trait Runner: Send + Sync {
         feedback: &dyn Feedback,
     ) -> Result<Accepted, SubmitError>;
 
-    /// How callbacks are authenticated.
-    fn callback_auth(&self) -> CallbackAuth;
-
-    /// The header every genuine callback carries: a request without it is
-    /// refused before its body is read.
-    fn auth_header(&self) -> &'static str;
-
-    /// `kbridge doctor`'s checks of this runner's setup: its account (asked
-    /// of the service with one cheap authenticated request) and, when
-    /// `listening`, what verifies its callbacks.
-    fn doctor(&self, listening: bool) -> Vec<Check> {
-        let _ = listening;
-        vec![]
+    /// The device a test or boot runs on when the command line names none.
+    fn default_device(&self) -> Option<String> {
+        None
     }
+
+    // Receiving.
+
+    /// How callbacks are authenticated and what is kept of them.
+    fn protocol(&self) -> Protocol;
 
     /// What can be checked of a callback's authentication from its headers
     /// alone, before its body is read: by default that
-    /// [`Runner::auth_header`] is there and not empty.
+    /// [`Protocol::auth_header`] is there and not empty.
     fn precheck(&self, headers: &::http::HeaderMap) -> Result<(), VerifyError> {
-        match headers.get(self.auth_header()) {
+        let header = self.protocol().auth_header;
+        match headers.get(header) {
             Some(v) if !v.as_bytes().trim_ascii().is_empty() => Ok(()),
-            _ => Err(VerifyError::Missing(self.auth_header())),
+            _ => Err(VerifyError::Missing(header)),
         }
-    }
-
-    /// The per-job token a callback carries, if any.
-    fn callback_token<'h>(&self, headers: &'h ::http::HeaderMap) -> Option<&'h str> {
-        headers.get(CALLBACK_TOKEN_HEADER)?.to_str().ok()
     }
 
     /// Checks that a callback comes from the runner, from the raw bytes and
@@ -583,9 +595,6 @@ pub trait Runner: Send + Sync {
         headers: &::http::HeaderMap,
         body: &[u8],
     ) -> Result<&'static str, VerifyError>;
-
-    /// The request headers worth keeping with a stored callback.
-    fn kept_headers(&self) -> &'static [&'static str];
 
     /// What of a verified body is stored: by default all of it, byte for
     /// byte (a signature covers it). A runner whose bodies repeat a secret
@@ -603,15 +612,8 @@ pub trait Runner: Send + Sync {
         verified_as: &str,
     ) -> Result<Callback, ParseError>;
 
-    /// Which job a callback says it reports on, in the runner's own terms
-    /// (by default its uid): all the pipeline keeps of a parsed callback
-    /// to match it, so the rest of the report is dropped early.
-    fn callback_subject(&self, callback: &Callback) -> Option<String> {
-        callback.uid.clone()
-    }
-
     /// Whether a callback bound to `job` by its token really reports on
-    /// that job, given its [`Runner::callback_subject`].
+    /// that job, given what it names ([`Callback::subject`]).
     fn callback_is_for(&self, job: &Job, subject: Option<&str>) -> bool {
         match (subject, &job.uid) {
             (Some(c), Some(j)) => c == j,
@@ -619,171 +621,210 @@ pub trait Runner: Send + Sync {
         }
     }
 
+    // Results.
+
     /// Asks the runner where a job stands.
     fn poll(&self, job: &Job) -> Result<Polled, FetchError>;
-
-    /// Asks the runner where several jobs of plan `plan` stand in as few
-    /// requests as it allows: one answer per job, in order. `None`: the
-    /// runner cannot, and each job is polled on its own.
-    fn poll_plan(&self, plan: &str, jobs: &[&Job]) -> Option<Vec<Result<Polled, FetchError>>> {
-        let _ = (plan, jobs);
-        None
-    }
-
-    /// How long the runner keeps a job's results; polling a job older than
-    /// that is pointless.
-    fn results_lifetime(&self) -> Option<Duration> {
-        None
-    }
-
-    /// Where the kernel of a finished build this runner ran is, from what
-    /// it reported (`job.status`).
-    fn built_kernel(&self, _build: &Job) -> Option<BuiltKernel> {
-        None
-    }
-
-    /// Whether a test on this runner can be submitted to start when
-    /// `build` (still running) finishes.
-    fn can_wait_for(&self, _build: &Job) -> bool {
-        false
-    }
 
     /// Fetches and reads the results of a finished job.
     fn fetch_results(&self, job: &Job, callback: &Callback) -> Result<JobResults, FetchError>;
 
-    /// Looks up a job kbridge did not schedule (started with the runner's
-    /// own client or web UI) so it can be recorded and followed like one
-    /// it did. `build` says which kind the uid is, when the user knows.
-    fn track(&self, uid: &str, build: Option<bool>) -> Result<Tracked, FetchError> {
-        let _ = (uid, build);
-        Err(FetchError::Permanent(
-            "this runner cannot look up jobs kbridge did not schedule".into(),
-        ))
+    // Setup.
+
+    /// `kbridge doctor`'s checks of this runner's setup: its account (asked
+    /// of the service with one cheap authenticated request) and, when
+    /// `listening`, what verifies its callbacks.
+    fn doctor(&self, listening: bool) -> Vec<Check> {
+        let _ = listening;
+        vec![]
     }
 
+    // Capabilities: `None` unless the runner has them.
+
+    /// Plans: many jobs created, chained and reported on as one.
+    fn plans(&self) -> Option<&dyn Plans> {
+        None
+    }
+
+    /// Canceling a job that has not finished.
+    fn cancel(&self) -> Option<&dyn Cancel> {
+        None
+    }
+
+    /// A job's log.
+    fn logs(&self) -> Option<&dyn Logs> {
+        None
+    }
+
+    /// The files a job produced.
+    fn artefacts(&self) -> Option<&dyn Artefacts> {
+        None
+    }
+
+    /// Following a job kbridge did not schedule.
+    fn track(&self) -> Option<&dyn Track> {
+        None
+    }
+
+    /// Tests that run on the kernel of a build on the same runner.
+    fn chaining(&self) -> Option<&dyn Chaining> {
+        None
+    }
+}
+
+/// A runner's plans: a file of jobs created on the runner as one plan,
+/// submitted in stages so each job can wait for the one it needs.
+pub trait Plans {
     /// Reads a plan file, with what the command line gives every job of
     /// it. Pure: nothing is read or sent.
-    fn read_plan(&self, text: &str, defaults: &PlanDefaults) -> Result<Plan, PrepareError> {
-        let _ = (text, defaults);
-        Err(PrepareError::Unsupported("this runner has no plans".into()))
-    }
-
-    /// Whether the runner has plans: a listener serves
-    /// `/callback/{code}/plan` only for a runner that has.
-    fn has_plans(&self) -> bool {
-        false
-    }
+    fn read_plan(&self, text: &str, defaults: &PlanDefaults) -> Result<Plan, PrepareError>;
 
     /// Creates the plan on the runner, returning its uid; its jobs are
-    /// submitted after, with [`Runner::submit_jobs`]. `callback` is where
-    /// the runner reports the whole plan's end, when it does.
+    /// submitted after, with [`Plans::stage`]. `callback` is where the
+    /// runner reports the whole plan's end, when it does.
     fn submit_plan(
         &self,
         plan: &Plan,
         callback: Option<&CallbackTarget>,
         feedback: &dyn Feedback,
-    ) -> Result<String, SubmitError> {
-        let _ = (plan, callback, feedback);
-        Err(SubmitError::Refused {
-            message: "this runner has no plans".into(),
-            response: None,
-        })
-    }
+    ) -> Result<String, SubmitError>;
 
-    /// Builds the one request that submits jobs of one kind as part of
-    /// plan `plan`, and each job's own entry in it (what its record
-    /// keeps). Pure: nothing is sent.
-    fn prepare_jobs(
-        &self,
-        plan: &str,
-        jobs: &[(JobSpec, Option<CallbackTarget>)],
-    ) -> Result<JobBatch, PrepareError> {
-        let _ = (plan, jobs);
-        Err(PrepareError::Unsupported("this runner has no plans".into()))
-    }
-
-    /// Sends a batch [`Runner::prepare_jobs`] built, returning the
-    /// runner's acceptance of each job, in order.
-    fn submit_jobs(
-        &self,
-        batch: &JobBatch,
-        feedback: &dyn Feedback,
-    ) -> Result<Vec<Accepted>, SubmitError> {
-        let _ = (batch, feedback);
-        Err(SubmitError::Refused {
-            message: "this runner has no plans".into(),
-            response: None,
-        })
-    }
+    /// Submits the jobs of plan `plan` (its uid), in the runner's order and
+    /// batches, each batch recorded through `sink` before it is sent.
+    /// Stops at the first batch the sink refuses or the runner does not
+    /// accept.
+    fn stage(&self, plan: &Plan, uid: &str, sink: &mut dyn PlanSink) -> Result<(), StageError>;
 
     /// Parses a plan callback received on `/callback/{code}/plan`, after
     /// `verify_callback` held.
-    fn parse_plan_callback(
-        &self,
-        body: &[u8],
-        verified_as: &str,
-    ) -> Result<PlanReport, ParseError> {
-        let _ = (body, verified_as);
-        Err(ParseError::Invalid("this runner has no plans".into()))
-    }
+    fn parse_plan_callback(&self, body: &[u8], verified_as: &str)
+        -> Result<PlanReport, ParseError>;
+
+    /// Asks the runner where several jobs of plan `plan` stand in as few
+    /// requests as it allows: one answer per job, in order. `None`: it
+    /// cannot now, and each job is polled on its own.
+    fn poll_plan(&self, plan: &str, jobs: &[&Job]) -> Option<Vec<Result<Polled, FetchError>>>;
 
     /// Asks the runner to cancel every unfinished job of plan `uid`.
-    fn cancel_plan(&self, uid: &str) -> Result<(), FetchError> {
-        let _ = uid;
-        Err(FetchError::Permanent(
-            "this runner cannot cancel plans from kbridge".into(),
-        ))
-    }
+    fn cancel_plan(&self, uid: &str) -> Result<(), FetchError>;
+}
 
+/// Where a runner's plan staging records its batches: kbridge makes each
+/// job's callback, records the batch before it is sent and completes the
+/// records with the runner's answer.
+pub trait PlanSink {
+    /// Where a job of this kind reports back, if anywhere.
+    fn callback(&mut self, kind: JobKind) -> Option<CallbackTarget>;
+
+    /// The KCIDB build id of a test of the plan whose build has runner uid
+    /// `build` (none: a test with no build in the plan).
+    fn build_id(&self, build: Option<&str>) -> String;
+
+    /// Records a batch about to be sent: each job with its own entry of
+    /// the request.
+    fn record(
+        &mut self,
+        batch: &JobBatch,
+        jobs: &[(JobSpec, Option<CallbackTarget>)],
+    ) -> Result<(), Halted>;
+
+    /// Completes the records of the batch last recorded with the runner's
+    /// answer, and gives each job's runner uid, in order.
+    fn submitted(
+        &mut self,
+        answer: Result<Vec<Accepted>, SubmitError>,
+    ) -> Result<Vec<String>, Halted>;
+
+    fn feedback(&self) -> &dyn Feedback;
+}
+
+/// A plan's staging stopped: the sink holds why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Halted;
+
+/// Why a plan's staging stopped.
+#[derive(Debug)]
+pub enum StageError {
+    /// The runner would not build a batch's request.
+    Prepare(PrepareError),
+    /// The sink refused a batch or its answer; it holds why.
+    Halted,
+}
+
+impl From<PrepareError> for StageError {
+    fn from(e: PrepareError) -> StageError {
+        StageError::Prepare(e)
+    }
+}
+
+impl From<Halted> for StageError {
+    fn from(_: Halted) -> StageError {
+        StageError::Halted
+    }
+}
+
+/// Canceling jobs.
+pub trait Cancel {
     /// Asks the runner to cancel a job that has not finished. The job ends
     /// `canceled` when the runner reports it so (callback or poll).
-    fn cancel(&self, job: &Job) -> Result<(), FetchError> {
-        let _ = job;
-        Err(FetchError::Permanent(
-            "this runner cannot cancel jobs from kbridge".into(),
-        ))
-    }
+    fn cancel(&self, job: &Job) -> Result<(), FetchError>;
+}
 
-    /// What a job produced: every file its runner lists, each saying
-    /// whether kbridge will fetch it, and whether the listing was cut.
-    fn artefacts(&self, job: &Job) -> Result<Listing, FetchError> {
-        let _ = job;
-        Err(FetchError::Permanent(
-            "this runner does not list its artefacts to kbridge".into(),
-        ))
-    }
+/// A job's log.
+pub trait Logs {
+    /// Where [`Logs::logs`] reads a job's log from.
+    fn log_source(&self, job: &Job) -> Result<String, FetchError>;
 
-    /// Fetches one file [`Runner::artefacts`] listed into `out`, with the
-    /// runner's token only where its own rules send it; returns the bytes
-    /// written. `out` may refuse more bytes (a cap): the copy then fails.
+    /// Writes a job's log to `out` as it arrives: a build's log, or a
+    /// test's console (`raw`: the log file as the runner keeps it).
+    fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError>;
+}
+
+/// The files a job produced.
+pub trait Artefacts {
+    /// Every file the runner lists for the job, each saying whether kbridge
+    /// will fetch it, and whether the listing was cut.
+    fn list(&self, job: &Job) -> Result<Listing, FetchError>;
+
+    /// Fetches one listed file into `out`, with the runner's token only
+    /// where its own rules send it; returns the bytes written. `out` may
+    /// refuse more bytes (a cap): the copy then fails.
     fn download(
         &self,
         job: &Job,
         file: &Artefact,
         out: &mut dyn std::io::Write,
-    ) -> Result<u64, FetchError> {
-        let _ = (job, file, out);
-        Err(FetchError::Permanent(
-            "this runner does not give kbridge its artefacts".into(),
-        ))
-    }
+    ) -> Result<u64, FetchError>;
+}
 
-    /// Where [`Runner::logs`] reads a job's log from.
-    fn log_source(&self, job: &Job) -> Result<String, FetchError> {
-        let _ = job;
-        Err(FetchError::Permanent(
-            "this runner does not give kbridge its logs".into(),
-        ))
-    }
+/// Following jobs kbridge did not schedule.
+pub trait Track {
+    /// Looks up a job started with the runner's own client or web UI so it
+    /// can be recorded and followed like one kbridge scheduled. `build`
+    /// says which kind the uid is, when the user knows.
+    fn track(&self, uid: &str, build: Option<bool>) -> Result<Tracked, FetchError>;
+}
 
-    /// Writes a job's log to `out` as it arrives: a build's log, or a
-    /// test's console (`raw`: the log file as the runner keeps it).
-    fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
-        let _ = (job, raw, out);
-        Err(FetchError::Permanent(
-            "this runner does not give kbridge its logs".into(),
-        ))
-    }
+/// Tests chained to a build on the same runner.
+pub trait Chaining {
+    /// Where the kernel of a finished build this runner ran is, from what
+    /// it reported (`job.status`).
+    fn built_kernel(&self, build: &Job) -> Option<BuiltKernel>;
+
+    /// Whether a test can be submitted to start when `build` (still
+    /// running) finishes.
+    fn can_wait_for(&self, build: &Job) -> bool;
+}
+
+/// What using a capability a runner lacks ends in: `what` completes
+/// "{code} ...", such as "cannot cancel jobs from kbridge".
+pub fn lacking(code: &str, what: &str) -> FetchError {
+    FetchError::Permanent(format!("{code} {what}"))
+}
+
+/// The per-job token a callback carries, if any.
+pub fn callback_token(headers: &::http::HeaderMap) -> Option<&str> {
+    headers.get(CALLBACK_TOKEN_HEADER)?.to_str().ok()
 }
 
 /// The longest log line handed on whole: a longer one is cut, with a

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::model::{Callback, Job, JobKind, JobResults, JobSpec, Status, TestResults};
 use crate::runner::{
     Accepted, CallbackAuth, CallbackTarget, Feedback, FetchError, ParseError, Polled, PrepareError,
-    Runner, Submission, SubmitError, VerifyError, CALLBACK_TOKEN_HEADER,
+    Protocol, Runner, Submission, SubmitError, VerifyError, CALLBACK_TOKEN_HEADER,
 };
 
 /// The runner's code.
@@ -116,27 +116,15 @@ impl Runner for TestLab {
         })
     }
 
-    fn callback_auth(&self) -> CallbackAuth {
-        CallbackAuth::TokenOnly
-    }
-
-    fn auth_header(&self) -> &'static str {
-        CALLBACK_TOKEN_HEADER
-    }
-
     fn verify_callback(
         &self,
         headers: &::http::HeaderMap,
         _: &[u8],
     ) -> Result<&'static str, VerifyError> {
-        match self.callback_token(headers) {
+        match crate::runner::callback_token(headers) {
             Some(t) if !t.is_empty() => Ok("token"),
             _ => Err(VerifyError::Missing(CALLBACK_TOKEN_HEADER)),
         }
-    }
-
-    fn kept_headers(&self) -> &'static [&'static str] {
-        &[]
     }
 
     fn stored_body(&self, body: Vec<u8>) -> Vec<u8> {
@@ -155,11 +143,11 @@ impl Runner for TestLab {
         if !status["id"].is_u64() {
             return Err(ParseError::Missing("\"id\""));
         }
-        Ok(Callback { uid: None, status })
-    }
-
-    fn callback_subject(&self, cb: &Callback) -> Option<String> {
-        Some(format!("lab.{}", cb.status["id"]))
+        Ok(Callback {
+            uid: None,
+            subject: Some(format!("lab.{}", status["id"])),
+            status,
+        })
     }
 
     fn callback_is_for(&self, job: &Job, subject: Option<&str>) -> bool {
@@ -171,6 +159,7 @@ impl Runner for TestLab {
         if v["state"] == "finished" {
             Ok(Polled::Finished(Callback {
                 uid: job.uid.clone(),
+                subject: None,
                 status: v,
             }))
         } else {
@@ -194,6 +183,15 @@ impl Runner for TestLab {
             verdicts,
             ..TestResults::default()
         }))
+    }
+
+    fn protocol(&self) -> Protocol {
+        Protocol {
+            auth: CallbackAuth::TokenOnly,
+            auth_header: CALLBACK_TOKEN_HEADER,
+            kept_headers: &[],
+            results_lifetime: None,
+        }
     }
 }
 

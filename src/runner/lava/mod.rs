@@ -27,9 +27,9 @@ use crate::http::{self, Reach};
 use crate::model::{Callback, Job, JobKind, JobResults, JobSpec};
 use crate::retry::Backoff;
 use crate::runner::{
-    Accepted, ArtifactCaps, CallbackAuth, CallbackTarget, Check, ConfigRow, Feedback, FetchError,
-    OpenError, ParseError, Polled, PrepareError, Purpose, Runner, RunnerContext, RunnerInfo,
-    Submission, SubmitError, VerifyError, CALLBACK_TOKEN_HEADER,
+    Accepted, ArtifactCaps, CallbackAuth, CallbackTarget, Cancel, Check, ConfigRow, Feedback,
+    FetchError, Logs, OpenError, ParseError, Polled, PrepareError, Protocol, Purpose, Runner,
+    RunnerContext, RunnerInfo, Submission, SubmitError, VerifyError, CALLBACK_TOKEN_HEADER,
 };
 
 use labs::Lab;
@@ -497,14 +497,6 @@ impl Runner for Lava {
         }
     }
 
-    fn callback_auth(&self) -> CallbackAuth {
-        CallbackAuth::TokenOnly
-    }
-
-    fn auth_header(&self) -> &'static str {
-        CALLBACK_TOKEN_HEADER
-    }
-
     fn verify_callback(
         &self,
         headers: &::http::HeaderMap,
@@ -516,10 +508,6 @@ impl Runner for Lava {
             Some(v) if !v.as_bytes().trim_ascii().is_empty() => Ok("token"),
             _ => Err(VerifyError::Missing(CALLBACK_TOKEN_HEADER)),
         }
-    }
-
-    fn kept_headers(&self) -> &'static [&'static str] {
-        &["content-type", "user-agent"]
     }
 
     fn stored_body(&self, body: Vec<u8>) -> Vec<u8> {
@@ -551,21 +539,16 @@ impl Runner for Lava {
         let id = v["id"]
             .as_u64()
             .or_else(|| v["id"].as_str().and_then(|s| s.parse().ok()));
-        if id.is_none() {
+        let Some(id) = id else {
             return Err(ParseError::Missing("job id"));
-        }
-        // A notice only: which job, and that it changed state.
+        };
+        // A notice only: which job, and that it changed state. The lab is
+        // not in it, so the id alone is matched.
         Ok(Callback {
             uid: None,
+            subject: Some(id.to_string()),
             status: v,
         })
-    }
-
-    fn callback_subject(&self, callback: &Callback) -> Option<String> {
-        let id = &callback.status["id"];
-        id.as_u64()
-            .map(|n| n.to_string())
-            .or_else(|| id.as_str().map(str::to_string))
     }
 
     fn callback_is_for(&self, job: &Job, subject: Option<&str>) -> bool {
@@ -583,6 +566,7 @@ impl Runner for Lava {
         if state == "Finished" {
             return Ok(Polled::Finished(Callback {
                 uid: job.uid.clone(),
+                subject: None,
                 status,
             }));
         }
@@ -613,6 +597,32 @@ impl Runner for Lava {
             .collect()
     }
 
+    fn fetch_results(&self, job: &Job, _callback: &Callback) -> Result<JobResults, FetchError> {
+        let (lab, id) = self.locate(job)?;
+        self.client(lab)?
+            .results(id, job.kind, &job.tests)
+            .map(JobResults::Test)
+    }
+
+    fn protocol(&self) -> Protocol {
+        Protocol {
+            auth: CallbackAuth::TokenOnly,
+            auth_header: CALLBACK_TOKEN_HEADER,
+            kept_headers: &["content-type", "user-agent"],
+            results_lifetime: None,
+        }
+    }
+
+    fn cancel(&self) -> Option<&dyn Cancel> {
+        Some(self)
+    }
+
+    fn logs(&self) -> Option<&dyn Logs> {
+        Some(self)
+    }
+}
+
+impl Cancel for Lava {
     fn cancel(&self, job: &Job) -> Result<(), FetchError> {
         let (lab, id) = self.locate(job)?;
         // LAVA cancels with a GET, and says the same whatever it did.
@@ -620,7 +630,9 @@ impl Runner for Lava {
             .get_json(&lab.api(&format!("jobs/{id}/cancel/")))
             .map(|_| ())
     }
+}
 
+impl Logs for Lava {
     fn log_source(&self, job: &Job) -> Result<String, FetchError> {
         let (lab, id) = self.locate(job)?;
         Ok(lab.api(&format!("jobs/{id}/logs/")))
@@ -629,13 +641,6 @@ impl Runner for Lava {
     fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
         let (lab, id) = self.locate(job)?;
         self.client(lab)?.log(id, raw, out)
-    }
-
-    fn fetch_results(&self, job: &Job, _callback: &Callback) -> Result<JobResults, FetchError> {
-        let (lab, id) = self.locate(job)?;
-        self.client(lab)?
-            .results(id, job.kind, &job.tests)
-            .map(JobResults::Test)
     }
 }
 
@@ -672,6 +677,6 @@ mod tests {
         assert!(!String::from_utf8_lossy(&kept).contains("s3cret"));
         assert!(r.stored_body(b"not json s3cret".to_vec()).is_empty());
         let cb = r.parse_callback(JobKind::Test, &kept, "token").unwrap();
-        assert_eq!(r.callback_subject(&cb).as_deref(), Some("4"));
+        assert_eq!(cb.names(), Some("4"));
     }
 }

@@ -24,6 +24,7 @@ pub fn parse(route: JobKind, body: &[u8], verified_as: &str) -> Result<Callback,
         let uid = valid_uid(&status)?;
         return Ok(Callback {
             uid: Some(uid),
+            subject: None,
             status,
         });
     }
@@ -40,6 +41,7 @@ pub fn parse(route: JobKind, body: &[u8], verified_as: &str) -> Result<Callback,
     }
     Ok(Callback {
         uid: Some(valid_uid(&status)?),
+        subject: None,
         status,
     })
 }

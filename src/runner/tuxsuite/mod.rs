@@ -25,9 +25,10 @@ use crate::http::{self, Reach};
 use crate::model::{BuildSpec, Callback, Job, JobKind, JobResults, JobSpec, TestSpec};
 use crate::retry::Backoff;
 use crate::runner::{
-    Accepted, CallbackAuth, CallbackTarget, Check, ConfigRow, Feedback, FetchError, OpenError,
-    ParseError, Polled, PrepareError, Purpose, Runner, RunnerContext, RunnerInfo, Submission,
-    SubmitError, VerifyError, CALLBACK_TOKEN_HEADER,
+    Accepted, Artefacts, CallbackAuth, CallbackTarget, Cancel, Chaining, Check, ConfigRow,
+    Feedback, FetchError, Logs, OpenError, ParseError, PlanSink, Plans, Polled, PrepareError,
+    Protocol, Purpose, Runner, RunnerContext, RunnerInfo, StageError, Submission, SubmitError,
+    Track, VerifyError, CALLBACK_TOKEN_HEADER,
 };
 
 pub use settings::Settings;
@@ -771,6 +772,101 @@ impl TuxSuite {
             })),
         }
     }
+
+    /// Builds the one request that submits jobs of one kind as part of
+    /// plan `plan_uid`, and each job's own entry in it (what its record
+    /// keeps). Pure: nothing is sent.
+    fn prepare_jobs(
+        &self,
+        plan_uid: &str,
+        jobs: &[(JobSpec, Option<CallbackTarget>)],
+    ) -> Result<crate::runner::JobBatch, PrepareError> {
+        let account = self.account().map_err(PrepareError::Config)?;
+        let builds = matches!(jobs.first(), Some((JobSpec::Build(_), _)));
+        let url = format!("{}/{}", account.project_url(), collection(builds));
+        let mut entries = Vec::new();
+        let mut patches = Map::new();
+        for (spec, cb) in jobs {
+            let mut entry = match spec {
+                JobSpec::Build(b) if builds => {
+                    let mut one = TuxSuite::build_body(b, cb.as_ref());
+                    if let Some(p) = one["patches"].as_object() {
+                        patches.extend(p.clone());
+                    }
+                    let mut entry = one["builds"][0].take();
+                    // A plan's builds have no default targets, as in the client.
+                    if b.targets.is_empty() {
+                        entry["targets"] = json!([]);
+                    }
+                    entry
+                }
+                JobSpec::Test(t) | JobSpec::Boot(t) if !builds => {
+                    let mut entry = TuxSuite::test_body(t, cb.as_ref());
+                    // The client's plan tests carry a host only when the
+                    // plan names one.
+                    if t.options.host.is_none() {
+                        if let Some(o) = entry.as_object_mut() {
+                            o.remove("host");
+                        }
+                    }
+                    entry
+                }
+                _ => {
+                    return Err(PrepareError::Unsupported(
+                        "a batch of plan jobs holds one kind of job".into(),
+                    ))
+                }
+            };
+            entry["plan"] = json!(plan_uid);
+            entries.push(entry);
+        }
+        let body = if builds {
+            json!({"builds": entries.clone(), "patches": patches})
+        } else {
+            Value::Array(entries.clone())
+        };
+        Ok(crate::runner::JobBatch {
+            submission: TuxSuite::plan_request(url, body, builds),
+            entries,
+        })
+    }
+
+    /// Sends a batch [`TuxSuite::prepare_jobs`] built, returning the
+    /// runner's acceptance of each job, in order.
+    fn submit_jobs(
+        &self,
+        batch: &crate::runner::JobBatch,
+        feedback: &dyn Feedback,
+    ) -> Result<Vec<Accepted>, SubmitError> {
+        let jobs = &batch.entries;
+        let plan_uid = jobs.first().and_then(|e| e["plan"].as_str()).unwrap_or("-");
+        let (answer, text) = self.send(&batch.submission, feedback)?;
+        let answer = answer.unwrap_or(Value::String(text));
+        let items = answer.as_array().cloned().unwrap_or_default();
+        if items.len() != jobs.len() {
+            return Err(SubmitError::Uncertain {
+                message: format!(
+                    "TuxSuite answered {} job(s) for {} sent; check the plan {plan_uid} on TuxSuite",
+                    items.len(),
+                    jobs.len()
+                ),
+                response: Some(answer),
+            });
+        }
+        items
+            .into_iter()
+            .map(|item| match item["uid"].as_str() {
+                Some(uid) => Ok(Accepted {
+                    uid: uid.to_string(),
+                    response: item.clone(),
+                }),
+                None => Err(SubmitError::Uncertain {
+                    message: "TuxSuite accepted the jobs but one has no uid".into(),
+                    response: Some(item.clone()),
+                }),
+            })
+            .collect()
+    }
 }
 
 impl Runner for TuxSuite {
@@ -818,14 +914,6 @@ impl Runner for TuxSuite {
     fn submit(&self, sub: &Submission, feedback: &dyn Feedback) -> Result<Accepted, SubmitError> {
         let (answer, text) = self.send(sub, feedback)?;
         accepted(answer, &text)
-    }
-
-    fn callback_auth(&self) -> CallbackAuth {
-        CallbackAuth::Signed
-    }
-
-    fn auth_header(&self) -> &'static str {
-        signature::SIGNATURE_HEADER
     }
 
     fn verify_callback(
@@ -965,10 +1053,6 @@ impl Runner for TuxSuite {
             .ok_or_else(|| VerifyError::Malformed(signature::VerifyError::Encoding.to_string()))
     }
 
-    fn kept_headers(&self) -> &'static [&'static str] {
-        &[signature::SIGNATURE_HEADER, "content-type", "user-agent"]
-    }
-
     fn parse_callback(
         &self,
         kind: JobKind,
@@ -986,6 +1070,46 @@ impl Runner for TuxSuite {
         Ok(polled(uid, status))
     }
 
+    fn fetch_results(&self, job: &Job, callback: &Callback) -> Result<JobResults, FetchError> {
+        self.artifacts.results(job, callback)
+    }
+
+    fn protocol(&self) -> Protocol {
+        Protocol {
+            auth: CallbackAuth::Signed,
+            auth_header: signature::SIGNATURE_HEADER,
+            kept_headers: &[signature::SIGNATURE_HEADER, "content-type", "user-agent"],
+            // TuxSuite's storage keeps artefacts about 30 days.
+            results_lifetime: Some(Duration::from_secs(30 * 86400)),
+        }
+    }
+
+    fn plans(&self) -> Option<&dyn Plans> {
+        Some(self)
+    }
+
+    fn cancel(&self) -> Option<&dyn Cancel> {
+        Some(self)
+    }
+
+    fn logs(&self) -> Option<&dyn Logs> {
+        Some(self)
+    }
+
+    fn artefacts(&self) -> Option<&dyn Artefacts> {
+        Some(self)
+    }
+
+    fn track(&self) -> Option<&dyn Track> {
+        Some(self)
+    }
+
+    fn chaining(&self) -> Option<&dyn Chaining> {
+        Some(self)
+    }
+}
+
+impl Plans for TuxSuite {
     fn poll_plan(&self, plan: &str, jobs: &[&Job]) -> Option<Vec<Result<Polled, FetchError>>> {
         // The plan's pages, as the client reads them: each list has its
         // own `next`, and only the lists with one are asked on.
@@ -1046,6 +1170,130 @@ impl Runner for TuxSuite {
         )
     }
 
+    fn read_plan(
+        &self,
+        text: &str,
+        defaults: &crate::runner::PlanDefaults,
+    ) -> Result<crate::runner::Plan, PrepareError> {
+        plan::read(text, defaults).map_err(PrepareError::Unsupported)
+    }
+
+    fn submit_plan(
+        &self,
+        plan: &crate::runner::Plan,
+        callback: Option<&CallbackTarget>,
+        feedback: &dyn Feedback,
+    ) -> Result<String, SubmitError> {
+        let account = self.account().map_err(|message| SubmitError::Refused {
+            message,
+            response: None,
+        })?;
+        // The client's eight keys, nulls included.
+        let body = json!({
+            "name": plan.name, "description": plan.description, "is_public": !plan.private,
+            "plan_callback": callback.map(|c| &c.url),
+            "plan_callback_headers": callback.map(|c| json!({ CALLBACK_TOKEN_HEADER: c.token })),
+            "count": plan.count(), "plan_file": plan.text,
+            "notify_emails": (!plan.notify_emails.is_empty()).then_some(&plan.notify_emails)
+        });
+        let url = format!("{}/plans", account.project_url());
+        let (answer, text) = self.send(&TuxSuite::plan_request(url, body, false), feedback)?;
+        let answer = answer.unwrap_or(Value::String(text));
+        answer["uid"]
+            .as_str()
+            .filter(|u| crate::model::check_uid(u).is_ok())
+            .map(str::to_string)
+            .ok_or_else(|| SubmitError::Uncertain {
+                message: format!("TuxSuite created the plan but its answer has no uid: {answer}"),
+                response: Some(answer.clone()),
+            })
+    }
+
+    fn stage(
+        &self,
+        plan: &crate::runner::Plan,
+        uid: &str,
+        sink: &mut dyn PlanSink,
+    ) -> Result<(), StageError> {
+        plan::stage(self, plan, uid, sink)
+    }
+
+    fn parse_plan_callback(
+        &self,
+        body: &[u8],
+        verified_as: &str,
+    ) -> Result<crate::runner::PlanReport, ParseError> {
+        callback::parse_plan(body, verified_as)
+    }
+
+    fn cancel_plan(&self, uid: &str) -> Result<(), FetchError> {
+        self.post_cancel("plans", "plan", uid)
+    }
+}
+
+impl Cancel for TuxSuite {
+    fn cancel(&self, job: &Job) -> Result<(), FetchError> {
+        let uid = job.uid.as_deref().ok_or_else(|| {
+            FetchError::Permanent(
+                "the job has no TuxSuite uid (its submission did not go through)".into(),
+            )
+        })?;
+        self.post_cancel(
+            collection(job.kind == JobKind::Build),
+            job.kind.as_str(),
+            uid,
+        )
+    }
+}
+
+impl Logs for TuxSuite {
+    fn log_source(&self, job: &Job) -> Result<String, FetchError> {
+        let (base, _) = self.storage(job, "logs")?;
+        Ok(format!("{base}{}", log_file(job.kind)))
+    }
+
+    fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
+        let (base, public) = self.storage(job, "logs")?;
+        let file = log_file(job.kind);
+        let console = !raw && job.kind != JobKind::Build;
+        if self
+            .artifacts
+            .stream(&format!("{base}{file}"), public, console, out)?
+            .is_some()
+        {
+            Ok(())
+        } else {
+            Err(FetchError::Permanent(format!(
+                "TuxSuite has no {file} for job {} (yet)",
+                job.id
+            )))
+        }
+    }
+}
+
+impl Artefacts for TuxSuite {
+    fn list(&self, job: &Job) -> Result<crate::runner::Listing, FetchError> {
+        let (base, public) = self.storage(job, "artefacts")?;
+        self.artifacts.listing(&base, public)
+    }
+
+    fn download(
+        &self,
+        job: &Job,
+        file: &crate::runner::Artefact,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64, FetchError> {
+        if let Some(why) = &file.refused {
+            return Err(FetchError::Permanent(why.clone()));
+        }
+        let (_, public) = self.storage(job, "artefacts")?;
+        self.artifacts
+            .stream(&file.url, public, false, out)?
+            .ok_or_else(|| FetchError::Permanent("the storage no longer has it (404)".into()))
+    }
+}
+
+impl Track for TuxSuite {
     fn track(&self, uid: &str, build: Option<bool>) -> Result<crate::runner::Tracked, FetchError> {
         let (status, is_build) = match build {
             Some(b) => (self.status(b, uid)?, b),
@@ -1114,217 +1362,9 @@ impl Runner for TuxSuite {
             status,
         })
     }
+}
 
-    fn read_plan(
-        &self,
-        text: &str,
-        defaults: &crate::runner::PlanDefaults,
-    ) -> Result<crate::runner::Plan, PrepareError> {
-        plan::read(text, defaults).map_err(PrepareError::Unsupported)
-    }
-
-    fn has_plans(&self) -> bool {
-        true
-    }
-
-    fn submit_plan(
-        &self,
-        plan: &crate::runner::Plan,
-        callback: Option<&CallbackTarget>,
-        feedback: &dyn Feedback,
-    ) -> Result<String, SubmitError> {
-        let account = self.account().map_err(|message| SubmitError::Refused {
-            message,
-            response: None,
-        })?;
-        // The client's eight keys, nulls included.
-        let body = json!({
-            "name": plan.name, "description": plan.description, "is_public": !plan.private,
-            "plan_callback": callback.map(|c| &c.url),
-            "plan_callback_headers": callback.map(|c| json!({ CALLBACK_TOKEN_HEADER: c.token })),
-            "count": plan.count(), "plan_file": plan.text,
-            "notify_emails": (!plan.notify_emails.is_empty()).then_some(&plan.notify_emails)
-        });
-        let url = format!("{}/plans", account.project_url());
-        let (answer, text) = self.send(&TuxSuite::plan_request(url, body, false), feedback)?;
-        let answer = answer.unwrap_or(Value::String(text));
-        answer["uid"]
-            .as_str()
-            .filter(|u| crate::model::check_uid(u).is_ok())
-            .map(str::to_string)
-            .ok_or_else(|| SubmitError::Uncertain {
-                message: format!("TuxSuite created the plan but its answer has no uid: {answer}"),
-                response: Some(answer.clone()),
-            })
-    }
-
-    fn prepare_jobs(
-        &self,
-        plan_uid: &str,
-        jobs: &[(JobSpec, Option<CallbackTarget>)],
-    ) -> Result<crate::runner::JobBatch, PrepareError> {
-        let account = self.account().map_err(PrepareError::Config)?;
-        let builds = matches!(jobs.first(), Some((JobSpec::Build(_), _)));
-        let url = format!("{}/{}", account.project_url(), collection(builds));
-        let mut entries = Vec::new();
-        let mut patches = Map::new();
-        for (spec, cb) in jobs {
-            let mut entry = match spec {
-                JobSpec::Build(b) if builds => {
-                    let mut one = TuxSuite::build_body(b, cb.as_ref());
-                    if let Some(p) = one["patches"].as_object() {
-                        patches.extend(p.clone());
-                    }
-                    let mut entry = one["builds"][0].take();
-                    // A plan's builds have no default targets, as in the client.
-                    if b.targets.is_empty() {
-                        entry["targets"] = json!([]);
-                    }
-                    entry
-                }
-                JobSpec::Test(t) | JobSpec::Boot(t) if !builds => {
-                    let mut entry = TuxSuite::test_body(t, cb.as_ref());
-                    // The client's plan tests carry a host only when the
-                    // plan names one.
-                    if t.options.host.is_none() {
-                        if let Some(o) = entry.as_object_mut() {
-                            o.remove("host");
-                        }
-                    }
-                    entry
-                }
-                _ => {
-                    return Err(PrepareError::Unsupported(
-                        "a batch of plan jobs holds one kind of job".into(),
-                    ))
-                }
-            };
-            entry["plan"] = json!(plan_uid);
-            entries.push(entry);
-        }
-        let body = if builds {
-            json!({"builds": entries.clone(), "patches": patches})
-        } else {
-            Value::Array(entries.clone())
-        };
-        Ok(crate::runner::JobBatch {
-            submission: TuxSuite::plan_request(url, body, builds),
-            entries,
-        })
-    }
-
-    fn submit_jobs(
-        &self,
-        batch: &crate::runner::JobBatch,
-        feedback: &dyn Feedback,
-    ) -> Result<Vec<Accepted>, SubmitError> {
-        let jobs = &batch.entries;
-        let plan_uid = jobs.first().and_then(|e| e["plan"].as_str()).unwrap_or("-");
-        let (answer, text) = self.send(&batch.submission, feedback)?;
-        let answer = answer.unwrap_or(Value::String(text));
-        let items = answer.as_array().cloned().unwrap_or_default();
-        if items.len() != jobs.len() {
-            return Err(SubmitError::Uncertain {
-                message: format!(
-                    "TuxSuite answered {} job(s) for {} sent; check the plan {plan_uid} on TuxSuite",
-                    items.len(),
-                    jobs.len()
-                ),
-                response: Some(answer),
-            });
-        }
-        items
-            .into_iter()
-            .map(|item| match item["uid"].as_str() {
-                Some(uid) => Ok(Accepted {
-                    uid: uid.to_string(),
-                    response: item.clone(),
-                }),
-                None => Err(SubmitError::Uncertain {
-                    message: "TuxSuite accepted the jobs but one has no uid".into(),
-                    response: Some(item.clone()),
-                }),
-            })
-            .collect()
-    }
-
-    fn parse_plan_callback(
-        &self,
-        body: &[u8],
-        verified_as: &str,
-    ) -> Result<crate::runner::PlanReport, ParseError> {
-        callback::parse_plan(body, verified_as)
-    }
-
-    fn cancel_plan(&self, uid: &str) -> Result<(), FetchError> {
-        self.post_cancel("plans", "plan", uid)
-    }
-
-    fn cancel(&self, job: &Job) -> Result<(), FetchError> {
-        let uid = job.uid.as_deref().ok_or_else(|| {
-            FetchError::Permanent(
-                "the job has no TuxSuite uid (its submission did not go through)".into(),
-            )
-        })?;
-        self.post_cancel(
-            collection(job.kind == JobKind::Build),
-            job.kind.as_str(),
-            uid,
-        )
-    }
-
-    fn artefacts(&self, job: &Job) -> Result<crate::runner::Listing, FetchError> {
-        let (base, public) = self.storage(job, "artefacts")?;
-        self.artifacts.listing(&base, public)
-    }
-
-    fn download(
-        &self,
-        job: &Job,
-        file: &crate::runner::Artefact,
-        out: &mut dyn std::io::Write,
-    ) -> Result<u64, FetchError> {
-        if let Some(why) = &file.refused {
-            return Err(FetchError::Permanent(why.clone()));
-        }
-        let (_, public) = self.storage(job, "artefacts")?;
-        self.artifacts
-            .stream(&file.url, public, false, out)?
-            .ok_or_else(|| FetchError::Permanent("the storage no longer has it (404)".into()))
-    }
-
-    fn log_source(&self, job: &Job) -> Result<String, FetchError> {
-        let (base, _) = self.storage(job, "logs")?;
-        Ok(format!("{base}{}", log_file(job.kind)))
-    }
-
-    fn logs(&self, job: &Job, raw: bool, out: &mut dyn std::io::Write) -> Result<(), FetchError> {
-        let (base, public) = self.storage(job, "logs")?;
-        let file = log_file(job.kind);
-        let console = !raw && job.kind != JobKind::Build;
-        if self
-            .artifacts
-            .stream(&format!("{base}{file}"), public, console, out)?
-            .is_some()
-        {
-            Ok(())
-        } else {
-            Err(FetchError::Permanent(format!(
-                "TuxSuite has no {file} for job {} (yet)",
-                job.id
-            )))
-        }
-    }
-
-    fn fetch_results(&self, job: &Job, callback: &Callback) -> Result<JobResults, FetchError> {
-        self.artifacts.results(job, callback)
-    }
-
-    fn results_lifetime(&self) -> Option<Duration> {
-        // TuxSuite's storage keeps artefacts about 30 days.
-        Some(Duration::from_secs(30 * 86400))
-    }
-
+impl Chaining for TuxSuite {
     fn built_kernel(&self, build: &Job) -> Option<crate::runner::BuiltKernel> {
         let s = build.status.as_ref()?;
         let base = results::download_base(s)?;
@@ -1385,6 +1425,7 @@ fn polled(uid: &str, status: Value) -> Polled {
     }
     Polled::Finished(Callback {
         uid: Some(uid.to_string()),
+        subject: None,
         status,
     })
 }

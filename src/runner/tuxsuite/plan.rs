@@ -6,8 +6,8 @@
 use serde_json::{Map, Value};
 
 use super::FIRMWARE;
-use crate::model::{BuildOptions, BuildSpec, TestOptions, TestSpec};
-use crate::runner::{Plan, PlanDefaults, PlanEntry};
+use crate::model::{BuildOptions, BuildSpec, JobSpec, TestOptions, TestSpec};
+use crate::runner::{CallbackTarget, Plan, PlanDefaults, PlanEntry, PlanSink, StageError};
 
 /// The keys a plan build may carry.
 const BUILD_KEYS: [&str; 19] = [
@@ -440,6 +440,119 @@ pub fn read(file: &str, defaults: &PlanDefaults) -> Result<Plan, String> {
         entries,
         notes,
     })
+}
+
+/// The most jobs sent in one request, as the tuxsuite client sends them.
+const BATCH: usize = 500;
+
+/// Submits a plan's jobs in TuxSuite's order: its builds, the sanity tests
+/// waiting for their builds (all in one request, as the client sends
+/// them), then the other tests waiting for the sanity test, else the
+/// build.
+pub fn stage(
+    tux: &super::TuxSuite,
+    plan: &Plan,
+    uid: &str,
+    sink: &mut dyn PlanSink,
+) -> Result<(), StageError> {
+    let n = plan.entries.len();
+    // Per entry: the build's uid, then the sanity test's.
+    let mut built: Vec<Option<String>> = vec![None; n];
+    let mut sane: Vec<Option<String>> = vec![None; n];
+
+    let builds: Vec<(usize, JobSpec)> = plan
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| Some((i, JobSpec::Build(e.build.clone()?))))
+        .collect();
+    for (i, job_uid) in send(tux, uid, &builds, BATCH, sink)? {
+        built[i] = Some(job_uid);
+    }
+    let sanity: Vec<(usize, JobSpec)> = plan
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let s = e.sanity.as_ref()?;
+            Some((i, chained(s, built[i].as_deref(), None, sink)))
+        })
+        .collect();
+    for (i, job_uid) in send(tux, uid, &sanity, sanity.len(), sink)? {
+        sane[i] = Some(job_uid);
+    }
+    let rest: Vec<(usize, JobSpec)> = plan
+        .entries
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| {
+            let after = e.sanity.as_ref().and(sane[i].as_deref());
+            e.tests
+                .iter()
+                .map(|t| (i, chained(t, built[i].as_deref(), after, sink)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    send(tux, uid, &rest, BATCH, sink)?;
+    Ok(())
+}
+
+/// A plan test as it is submitted: after the sanity test when there is
+/// one, else after its build (whose kernel TuxSuite gives it).
+fn chained(
+    t: &TestSpec,
+    build: Option<&str>,
+    sanity: Option<&str>,
+    sink: &dyn PlanSink,
+) -> JobSpec {
+    let mut t = t.clone();
+    t.build_id = sink.build_id(build);
+    match build {
+        Some(uid) => {
+            t.kernel = None;
+            t.modules = None;
+            match sanity {
+                Some(s) => t.waits_for_test = Some(s.to_string()),
+                None => t.waits_for = Some(uid.to_string()),
+            }
+        }
+        None => t.waits_for_test = sanity.map(str::to_string),
+    }
+    if t.tests.is_empty() {
+        JobSpec::Boot(t)
+    } else {
+        JobSpec::Test(t)
+    }
+}
+
+/// Sends one stage in requests of at most `size` jobs, each recorded
+/// before it is sent; gives each entry's runner uid.
+fn send(
+    tux: &super::TuxSuite,
+    plan_uid: &str,
+    items: &[(usize, JobSpec)],
+    size: usize,
+    sink: &mut dyn PlanSink,
+) -> Result<Vec<(usize, String)>, StageError> {
+    let mut uids = Vec::new();
+    for chunk in items.chunks(size.max(1)) {
+        let jobs: Vec<(JobSpec, Option<CallbackTarget>)> = chunk
+            .iter()
+            .map(|(_, spec)| (spec.clone(), sink.callback(spec.kind())))
+            .collect();
+        let batch = tux.prepare_jobs(plan_uid, &jobs)?;
+        sink.record(&batch, &jobs)?;
+        sink.feedback().started(&format!(
+            "submitting {} job(s) of plan {plan_uid}",
+            jobs.len()
+        ));
+        let answer = tux.submit_jobs(&batch, sink.feedback());
+        sink.feedback().finished();
+        for ((i, _), job_uid) in chunk.iter().zip(sink.submitted(answer)?) {
+            uids.push((*i, job_uid));
+        }
+    }
+    Ok(uids)
 }
 
 #[cfg(test)]
