@@ -431,9 +431,9 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build a kernel tree')
+            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Submit a plan file: builds, and tests chained to them')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run tests on a built kernel (a boot always runs first)')
             [CompletionResult]::new('boot', 'boot', [CompletionResultType]::ParameterValue, 'Boot a built kernel and run nothing else')
-            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Submit a plan file: builds, and tests chained to them')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -465,98 +465,6 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--git-head', '--git-head', [CompletionResultType]::ParameterName, 'Build the local checkout''s HEAD: the repository is its remote (git config tuxsuite.remote, else origin) as an https URL, and the commit must be on that remote')
             [CompletionResult]::new('--push', '--push', [CompletionResultType]::ParameterName, 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first')
             [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Build without the runner''s build cache')
-            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)')
-            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status')
-            [CompletionResult]::new('--bisect', '--bisect', [CompletionResultType]::ParameterName, 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit')
-            [CompletionResult]::new('--validate', '--validate', [CompletionResultType]::ParameterName, 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'kbridge;schedule;test' {
-            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device to run on [default: the runner''s (a LAVA lab''s device_type), else qemu-riscv64]')
-            [CompletionResult]::new('--kernel', '--kernel', [CompletionResultType]::ParameterName, 'URL of the kernel image')
-            [CompletionResult]::new('--job-definition', '--job-definition', [CompletionResultType]::ParameterName, 'A job definition in the runner''s own format (a LAVA job YAML) to submit instead of one kbridge writes; kbridge fills its placeholders and adds only its callback and metadata')
-            [CompletionResult]::new('--modules', '--modules', [CompletionResultType]::ParameterName, 'URL of a compressed modules archive')
-            [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled')
-            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build')
-            [CompletionResult]::new('--parameter', '--parameter', [CompletionResultType]::ParameterName, 'Runner parameter KEY=VALUE passed to the test definitions; repeatable')
-            [CompletionResult]::new('--rootfs', '--rootfs', [CompletionResultType]::ParameterName, 'Root filesystem image to boot')
-            [CompletionResult]::new('--dtb', '--dtb', [CompletionResultType]::ParameterName, 'Device tree blob')
-            [CompletionResult]::new('--bios', '--bios', [CompletionResultType]::ParameterName, 'Firmware (BIOS, OpenSBI) to boot with')
-            [CompletionResult]::new('--boot-args', '--boot-args', [CompletionResultType]::ParameterName, 'Extra kernel command line arguments')
-            [CompletionResult]::new('--overlay', '--overlay', [CompletionResultType]::ParameterName, 'An overlay archive unpacked into the root filesystem, at PATH (default /); repeatable')
-            [CompletionResult]::new('--command', '--command', [CompletionResultType]::ParameterName, 'A shell command run in the booted system (with the command test); repeatable, in order')
-            [CompletionResult]::new('--qemu-image', '--qemu-image', [CompletionResultType]::ParameterName, 'Container image that provides QEMU')
-            [CompletionResult]::new('--test-name', '--test-name', [CompletionResultType]::ParameterName, 'A name for the test job, shown by the runner')
-            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The runner''s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)')
-            [CompletionResult]::new('--notify-email', '--notify-email', [CompletionResultType]::ParameterName, 'Mail the result to this address; repeatable')
-            [CompletionResult]::new('--tests', '--tests', [CompletionResultType]::ParameterName, 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)')
-            [CompletionResult]::new('--collection', '--collection', [CompletionResultType]::ParameterName, 'Test collection used in KCIDB paths for every test [default: each test''s own name up to its first ''-'': kselftest-timers is filed under kselftest]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner''s time limit for one of its tests (boot=30); repeatable')
-            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'With --wait: write the results as JUnit XML to this file')
-            [CompletionResult]::new('--callback-url', '--callback-url', [CompletionResultType]::ParameterName, 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]')
-            [CompletionResult]::new('--runner', '--runner', [CompletionResultType]::ParameterName, 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]')
-            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]')
-            [CompletionResult]::new('--allow-artifact-host', '--allow-artifact-host', [CompletionResultType]::ParameterName, 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]')
-            [CompletionResult]::new('--lab', '--lab', [CompletionResultType]::ParameterName, 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Schedule even if the same build already has this job')
-            [CompletionResult]::new('--shared', '--shared', [CompletionResultType]::ParameterName, 'Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)')
-            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)')
-            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status')
-            [CompletionResult]::new('--bisect', '--bisect', [CompletionResultType]::ParameterName, 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit')
-            [CompletionResult]::new('--validate', '--validate', [CompletionResultType]::ParameterName, 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'kbridge;schedule;boot' {
-            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device to run on [default: the runner''s (a LAVA lab''s device_type), else qemu-riscv64]')
-            [CompletionResult]::new('--kernel', '--kernel', [CompletionResultType]::ParameterName, 'URL of the kernel image')
-            [CompletionResult]::new('--job-definition', '--job-definition', [CompletionResultType]::ParameterName, 'A job definition in the runner''s own format (a LAVA job YAML) to submit instead of one kbridge writes; kbridge fills its placeholders and adds only its callback and metadata')
-            [CompletionResult]::new('--modules', '--modules', [CompletionResultType]::ParameterName, 'URL of a compressed modules archive')
-            [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled')
-            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build')
-            [CompletionResult]::new('--parameter', '--parameter', [CompletionResultType]::ParameterName, 'Runner parameter KEY=VALUE passed to the test definitions; repeatable')
-            [CompletionResult]::new('--rootfs', '--rootfs', [CompletionResultType]::ParameterName, 'Root filesystem image to boot')
-            [CompletionResult]::new('--dtb', '--dtb', [CompletionResultType]::ParameterName, 'Device tree blob')
-            [CompletionResult]::new('--bios', '--bios', [CompletionResultType]::ParameterName, 'Firmware (BIOS, OpenSBI) to boot with')
-            [CompletionResult]::new('--boot-args', '--boot-args', [CompletionResultType]::ParameterName, 'Extra kernel command line arguments')
-            [CompletionResult]::new('--overlay', '--overlay', [CompletionResultType]::ParameterName, 'An overlay archive unpacked into the root filesystem, at PATH (default /); repeatable')
-            [CompletionResult]::new('--command', '--command', [CompletionResultType]::ParameterName, 'A shell command run in the booted system (with the command test); repeatable, in order')
-            [CompletionResult]::new('--qemu-image', '--qemu-image', [CompletionResultType]::ParameterName, 'Container image that provides QEMU')
-            [CompletionResult]::new('--test-name', '--test-name', [CompletionResultType]::ParameterName, 'A name for the test job, shown by the runner')
-            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The runner''s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)')
-            [CompletionResult]::new('--notify-email', '--notify-email', [CompletionResultType]::ParameterName, 'Mail the result to this address; repeatable')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner''s time limit for one of its tests (boot=30); repeatable')
-            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'With --wait: write the results as JUnit XML to this file')
-            [CompletionResult]::new('--callback-url', '--callback-url', [CompletionResultType]::ParameterName, 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]')
-            [CompletionResult]::new('--runner', '--runner', [CompletionResultType]::ParameterName, 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]')
-            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]')
-            [CompletionResult]::new('--allow-artifact-host', '--allow-artifact-host', [CompletionResultType]::ParameterName, 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]')
-            [CompletionResult]::new('--lab', '--lab', [CompletionResultType]::ParameterName, 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Schedule even if the same build already has this job')
-            [CompletionResult]::new('--shared', '--shared', [CompletionResultType]::ParameterName, 'Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)')
             [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)')
@@ -610,24 +518,116 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'kbridge;schedule;test' {
+            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device to run on [default: the runner''s (a LAVA lab''s device_type), else qemu-riscv64]')
+            [CompletionResult]::new('--kernel', '--kernel', [CompletionResultType]::ParameterName, 'URL of the kernel image')
+            [CompletionResult]::new('--job-definition', '--job-definition', [CompletionResultType]::ParameterName, 'A job definition in the runner''s own format (a LAVA job YAML) to submit instead of one kbridge writes; kbridge fills its placeholders and adds only its callback and metadata')
+            [CompletionResult]::new('--modules', '--modules', [CompletionResultType]::ParameterName, 'URL of a compressed modules archive')
+            [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled')
+            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build')
+            [CompletionResult]::new('--parameter', '--parameter', [CompletionResultType]::ParameterName, 'Runner parameter KEY=VALUE passed to the test definitions; repeatable')
+            [CompletionResult]::new('--rootfs', '--rootfs', [CompletionResultType]::ParameterName, 'Root filesystem image to boot')
+            [CompletionResult]::new('--dtb', '--dtb', [CompletionResultType]::ParameterName, 'Device tree blob')
+            [CompletionResult]::new('--bios', '--bios', [CompletionResultType]::ParameterName, 'Firmware (BIOS, OpenSBI) to boot with')
+            [CompletionResult]::new('--boot-args', '--boot-args', [CompletionResultType]::ParameterName, 'Extra kernel command line arguments')
+            [CompletionResult]::new('--overlay', '--overlay', [CompletionResultType]::ParameterName, 'An overlay archive unpacked into the root filesystem, at PATH (default /); repeatable')
+            [CompletionResult]::new('--command', '--command', [CompletionResultType]::ParameterName, 'A shell command run in the booted system (with the command test); repeatable, in order')
+            [CompletionResult]::new('--test-name', '--test-name', [CompletionResultType]::ParameterName, 'A name for the test job, shown by the runner')
+            [CompletionResult]::new('--notify-email', '--notify-email', [CompletionResultType]::ParameterName, 'Mail the result to this address; repeatable')
+            [CompletionResult]::new('--tests', '--tests', [CompletionResultType]::ParameterName, 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)')
+            [CompletionResult]::new('--collection', '--collection', [CompletionResultType]::ParameterName, 'Test collection used in KCIDB paths for every test [default: each test''s own name up to its first ''-'': kselftest-timers is filed under kselftest]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner''s time limit for one of its tests (boot=30); repeatable')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'With --wait: write the results as JUnit XML to this file')
+            [CompletionResult]::new('--callback-url', '--callback-url', [CompletionResultType]::ParameterName, 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]')
+            [CompletionResult]::new('--runner', '--runner', [CompletionResultType]::ParameterName, 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]')
+            [CompletionResult]::new('--allow-artifact-host', '--allow-artifact-host', [CompletionResultType]::ParameterName, 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]')
+            [CompletionResult]::new('--lab', '--lab', [CompletionResultType]::ParameterName, 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]')
+            [CompletionResult]::new('--qemu-image', '--qemu-image', [CompletionResultType]::ParameterName, 'Container image that provides QEMU')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The runner''s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Schedule even if the same build already has this job')
+            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status')
+            [CompletionResult]::new('--bisect', '--bisect', [CompletionResultType]::ParameterName, 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit')
+            [CompletionResult]::new('--validate', '--validate', [CompletionResultType]::ParameterName, 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)')
+            [CompletionResult]::new('--shared', '--shared', [CompletionResultType]::ParameterName, 'Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kbridge;schedule;boot' {
+            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Device to run on [default: the runner''s (a LAVA lab''s device_type), else qemu-riscv64]')
+            [CompletionResult]::new('--kernel', '--kernel', [CompletionResultType]::ParameterName, 'URL of the kernel image')
+            [CompletionResult]::new('--job-definition', '--job-definition', [CompletionResultType]::ParameterName, 'A job definition in the runner''s own format (a LAVA job YAML) to submit instead of one kbridge writes; kbridge fills its placeholders and adds only its callback and metadata')
+            [CompletionResult]::new('--modules', '--modules', [CompletionResultType]::ParameterName, 'URL of a compressed modules archive')
+            [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'Build under test: its KCIDB id (origin:...), or the uid or job id of a build kbridge scheduled')
+            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Run on the kernel of this build kbridge scheduled (job id or uid): its kernel and modules if it has finished, else as soon as it succeeds; the KCIDB build id is that build')
+            [CompletionResult]::new('--parameter', '--parameter', [CompletionResultType]::ParameterName, 'Runner parameter KEY=VALUE passed to the test definitions; repeatable')
+            [CompletionResult]::new('--rootfs', '--rootfs', [CompletionResultType]::ParameterName, 'Root filesystem image to boot')
+            [CompletionResult]::new('--dtb', '--dtb', [CompletionResultType]::ParameterName, 'Device tree blob')
+            [CompletionResult]::new('--bios', '--bios', [CompletionResultType]::ParameterName, 'Firmware (BIOS, OpenSBI) to boot with')
+            [CompletionResult]::new('--boot-args', '--boot-args', [CompletionResultType]::ParameterName, 'Extra kernel command line arguments')
+            [CompletionResult]::new('--overlay', '--overlay', [CompletionResultType]::ParameterName, 'An overlay archive unpacked into the root filesystem, at PATH (default /); repeatable')
+            [CompletionResult]::new('--command', '--command', [CompletionResultType]::ParameterName, 'A shell command run in the booted system (with the command test); repeatable, in order')
+            [CompletionResult]::new('--test-name', '--test-name', [CompletionResultType]::ParameterName, 'A name for the test job, shown by the runner')
+            [CompletionResult]::new('--notify-email', '--notify-email', [CompletionResultType]::ParameterName, 'Mail the result to this address; repeatable')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner''s time limit for one of its tests (boot=30); repeatable')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'With --wait: write the results as JUnit XML to this file')
+            [CompletionResult]::new('--callback-url', '--callback-url', [CompletionResultType]::ParameterName, 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]')
+            [CompletionResult]::new('--runner', '--runner', [CompletionResultType]::ParameterName, 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]')
+            [CompletionResult]::new('--allow-artifact-host', '--allow-artifact-host', [CompletionResultType]::ParameterName, 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]')
+            [CompletionResult]::new('--lab', '--lab', [CompletionResultType]::ParameterName, 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]')
+            [CompletionResult]::new('--qemu-image', '--qemu-image', [CompletionResultType]::ParameterName, 'Container image that provides QEMU')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The runner''s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Schedule even if the same build already has this job')
+            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status')
+            [CompletionResult]::new('--bisect', '--bisect', [CompletionResultType]::ParameterName, 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit')
+            [CompletionResult]::new('--validate', '--validate', [CompletionResultType]::ParameterName, 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)')
+            [CompletionResult]::new('--shared', '--shared', [CompletionResultType]::ParameterName, 'Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'kbridge;schedule;help' {
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build a kernel tree')
+            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Submit a plan file: builds, and tests chained to them')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run tests on a built kernel (a boot always runs first)')
             [CompletionResult]::new('boot', 'boot', [CompletionResultType]::ParameterValue, 'Boot a built kernel and run nothing else')
-            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Submit a plan file: builds, and tests chained to them')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'kbridge;schedule;help;build' {
             break
         }
+        'kbridge;schedule;help;plan' {
+            break
+        }
         'kbridge;schedule;help;test' {
             break
         }
         'kbridge;schedule;help;boot' {
-            break
-        }
-        'kbridge;schedule;help;plan' {
             break
         }
         'kbridge;schedule;help;help' {
@@ -720,21 +720,21 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         }
         'kbridge;help;schedule' {
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build a kernel tree')
+            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Submit a plan file: builds, and tests chained to them')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run tests on a built kernel (a boot always runs first)')
             [CompletionResult]::new('boot', 'boot', [CompletionResultType]::ParameterValue, 'Boot a built kernel and run nothing else')
-            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Submit a plan file: builds, and tests chained to them')
             break
         }
         'kbridge;help;schedule;build' {
+            break
+        }
+        'kbridge;help;schedule;plan' {
             break
         }
         'kbridge;help;schedule;test' {
             break
         }
         'kbridge;help;schedule;boot' {
-            break
-        }
-        'kbridge;help;schedule;plan' {
             break
         }
         'kbridge;help;help' {

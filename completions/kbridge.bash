@@ -703,7 +703,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__help__subcmd__schedule)
-            opts="build test boot plan"
+            opts="build plan test boot"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1473,7 +1473,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule)
-            opts="-q -v -h -V --config --quiet --verbose --db --help --version build test boot plan help"
+            opts="-q -v -h -V --config --quiet --verbose --db --help --version build plan test boot help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1506,7 +1506,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__boot)
-            opts="-q -v -h -V --device --kernel --job-definition --modules --build-id --after --parameter --force --rootfs --dtb --bios --boot-args --overlay --command --qemu-image --test-name --shared --host --notify-email --private --dry-run --json --wait --timeout --junit --bisect --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --device --kernel --job-definition --modules --build-id --after --parameter --force --rootfs --dtb --bios --boot-args --overlay --command --test-name --notify-email --private --dry-run --json --wait --timeout --junit --bisect --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --qemu-image --shared --host --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1575,15 +1575,7 @@ _kbridge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --qemu-image)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --test-name)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1637,6 +1629,14 @@ _kbridge() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
+                    return 0
+                    ;;
+                --qemu-image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -1807,7 +1807,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__help)
-            opts="build test boot plan help"
+            opts="build plan test boot help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2004,7 +2004,7 @@ _kbridge() {
             return 0
             ;;
         kbridge__subcmd__schedule__subcmd__test)
-            opts="-q -v -h -V --device --kernel --job-definition --modules --build-id --after --parameter --force --rootfs --dtb --bios --boot-args --overlay --command --qemu-image --test-name --shared --host --notify-email --tests --collection --private --dry-run --json --wait --timeout --junit --bisect --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --config --quiet --verbose --db --help --version"
+            opts="-q -v -h -V --device --kernel --job-definition --modules --build-id --after --parameter --force --rootfs --dtb --bios --boot-args --overlay --command --test-name --notify-email --tests --collection --private --dry-run --json --wait --timeout --junit --bisect --callback-url --runner --poll-interval --allow-artifact-host --lab --validate --qemu-image --shared --host --config --quiet --verbose --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2073,15 +2073,7 @@ _kbridge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --qemu-image)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --test-name)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2143,6 +2135,14 @@ _kbridge() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
+                    return 0
+                    ;;
+                --qemu-image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -265,17 +265,17 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s q -l quiet -d
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -s h -l help -d 'Print help'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -f -a "build" -d 'Build a kernel tree'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -f -a "plan" -d 'Submit a plan file: builds, and tests chained to them'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build test boot plan help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -f -a "build" -d 'Build a kernel tree'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -f -a "plan" -d 'Submit a plan file: builds, and tests chained to them'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l tree -d 'Git repository to build (https://, http:// or git://)' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l branch -d 'Branch or tag to build' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l sha -d 'Commit to build (full or abbreviated hash)' -r
@@ -327,6 +327,37 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -s V -l version -d 'Print version'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l job -d 'Only the plan\'s jobs with this name (`*` matches anything); repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l build-id -d 'The build the plan\'s standalone tests (those without a build of the plan) test: its KCIDB id, or a build kbridge knows' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l notify-email -d 'Mail the whole plan\'s result to this address (once, not per job); repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l tree -d 'Repository of the plan\'s builds that name no git_repo (https://, http:// or git://)' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l branch -d 'Branch or tag of the builds that name neither git_ref nor git_sha' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l sha -d 'Commit of the builds that name neither git_ref nor git_sha' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l patch-series -d 'A patch series applied by every build that names no patch_series of its own (the forms `schedule build --patch-series` takes)' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l parameter -d 'Test parameter KEY=VALUE added to every test of the plan, sanity tests included, unless the test sets KEY itself; repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner\'s time limit for one of its tests (boot=30); repeatable' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''
+lava\t''"
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l allow-artifact-host -d 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API\'s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l lab -d 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l git-head -d 'Builds that name no repository build the local checkout\'s HEAD (as `schedule build --git-head` does)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l push -d 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l no-cache -d 'Builds skip the runner\'s cache unless the plan says otherwise'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l private -d 'Ask the runner to keep the results private'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l dry-run -d 'Print the request that would be sent; send and store nothing'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l validate -d 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l device -d 'Device to run on [default: the runner\'s (a LAVA lab\'s device_type), else qemu-riscv64]' -r -f -a "qemu-arm64\t''
 qemu-arm64be\t''
 qemu-armv5\t''
@@ -359,9 +390,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l boot-args -d 'Extra kernel command line arguments' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l overlay -d 'An overlay archive unpacked into the root filesystem, at PATH (default /); repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l command -d 'A shell command run in the booted system (with the command test); repeatable, in order' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l qemu-image -d 'Container image that provides QEMU' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l test-name -d 'A name for the test job, shown by the runner' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l host -d 'The runner\'s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l notify-email -d 'Mail the result to this address; repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l tests -d 'Tests to run, comma-separated and/or repeated (ltp-smoke,ltp-fsx)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l collection -d 'Test collection used in KCIDB paths for every test [default: each test\'s own name up to its first \'-\': kselftest-timers is filed under kselftest]' -r
@@ -373,16 +402,18 @@ lava\t''"
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l allow-artifact-host -d 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API\'s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l lab -d 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l qemu-image -d 'Container image that provides QEMU' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l host -d 'The runner\'s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l force -d 'Schedule even if the same build already has this job'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l shared -d 'Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l private -d 'Ask the runner to keep the results private'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l dry-run -d 'Print the request that would be sent; send and store nothing'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l validate -d 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l shared -d 'Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
@@ -419,9 +450,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l boot-args -d 'Extra kernel command line arguments' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l overlay -d 'An overlay archive unpacked into the root filesystem, at PATH (default /); repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l command -d 'A shell command run in the booted system (with the command test); repeatable, in order' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l qemu-image -d 'Container image that provides QEMU' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l test-name -d 'A name for the test job, shown by the runner' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l host -d 'The runner\'s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l notify-email -d 'Mail the result to this address; repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner\'s time limit for one of its tests (boot=30); repeatable' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
@@ -431,55 +460,26 @@ lava\t''"
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l allow-artifact-host -d 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API\'s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l lab -d 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]' -r -f
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l qemu-image -d 'Container image that provides QEMU' -r
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l host -d 'The runner\'s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l force -d 'Schedule even if the same build already has this job'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l shared -d 'Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l private -d 'Ask the runner to keep the results private'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l dry-run -d 'Print the request that would be sent; send and store nothing'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l validate -d 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l shared -d 'Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -s V -l version -d 'Print version'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l job -d 'Only the plan\'s jobs with this name (`*` matches anything); repeatable' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l build-id -d 'The build the plan\'s standalone tests (those without a build of the plan) test: its KCIDB id, or a build kbridge knows' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l notify-email -d 'Mail the whole plan\'s result to this address (once, not per job); repeatable' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l tree -d 'Repository of the plan\'s builds that name no git_repo (https://, http:// or git://)' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l branch -d 'Branch or tag of the builds that name neither git_ref nor git_sha' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l sha -d 'Commit of the builds that name neither git_ref nor git_sha' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l patch-series -d 'A patch series applied by every build that names no patch_series of its own (the forms `schedule build --patch-series` takes)' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l parameter -d 'Test parameter KEY=VALUE added to every test of the plan, sanity tests included, unless the test sets KEY itself; repeatable' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l timeout -d 'With --wait: stop waiting after this long (exit status 124), such as 90m or 2h. For a test, NAME=MINUTES is the runner\'s time limit for one of its tests (boot=30); repeatable' -r
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l junit -d 'With --wait: write the results as JUnit XML to this file' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l callback-url -d 'Public base URL where `kbridge listen` is reachable; jobs report back to {URL}/callback/{runner}/{kind} [env: KBRIDGE_CALLBACK_URL]' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l runner -d 'Runner to submit to [env: KBRIDGE_RUNNER] [default: the first registered runner (see --help)]' -r -f -a "tuxsuite\t''
-lava\t''"
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l allow-artifact-host -d 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API\'s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l lab -d 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]' -r -f
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l git-head -d 'Builds that name no repository build the local checkout\'s HEAD (as `schedule build --git-head` does)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l push -d 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l no-cache -d 'Builds skip the runner\'s cache unless the plan says otherwise'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l private -d 'Ask the runner to keep the results private'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l dry-run -d 'Print the request that would be sent; send and store nothing'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l json -d 'Print the stored job record as one JSON object (with --wait, the summary `kbridge wait --json` prints)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l wait -d 'Wait for the job to finish, as `kbridge wait` does, with its output and exit status'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l bisect -d 'With --wait: exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l validate -d 'With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "build" -d 'Build a kernel tree'
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "plan" -d 'Submit a plan file: builds, and tests chained to them'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "boot" -d 'Boot a built kernel and run nothing else'
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "plan" -d 'Submit a plan file: builds, and tests chained to them'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show plans results logs cancel track report config inbox artefacts submit outbox listen wait doctor schedule help" -f -a "jobs" -d 'List recorded jobs, newest first'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and not __fish_seen_subcommand_from jobs show plans results logs cancel track report config inbox artefacts submit outbox listen wait doctor schedule help" -f -a "show" -d 'Show every stored field of one job'
@@ -504,6 +504,6 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_su
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from outbox" -f -a "retry" -d 'Put failed documents back in the queue'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from outbox" -f -a "check" -d 'Ask KCIDB whether it ingested what was submitted'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "build" -d 'Build a kernel tree'
+complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "plan" -d 'Submit a plan file: builds, and tests chained to them'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "test" -d 'Run tests on a built kernel (a boot always runs first)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "boot" -d 'Boot a built kernel and run nothing else'
-complete -c kbridge -n "__fish_kbridge_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "plan" -d 'Submit a plan file: builds, and tests chained to them'

@@ -14,11 +14,13 @@
 
 use std::path::PathBuf;
 
-use clap::builder::{PossibleValuesParser, ValueHint};
+use clap::builder::{NonEmptyStringValueParser, PossibleValuesParser, ValueHint};
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, FlagValues, Kind, SettingDef};
 use crate::model::{JobState, OutboxState};
+use crate::registry::Registry;
+use crate::runner::{OptionDef, OptionValue};
 
 /// Schedule kernel builds and tests on hosted runners and report the results
 /// to KernelCI's KCIDB.
@@ -412,21 +414,9 @@ pub struct KernelArgs {
     #[arg(long = "command", value_name = "COMMAND", value_parser = non_empty)]
     pub commands: Vec<String>,
 
-    /// Container image that provides QEMU
-    #[arg(long, value_name = "IMAGE", value_parser = non_empty)]
-    pub qemu_image: Option<String>,
-
     /// A name for the test job, shown by the runner
     #[arg(long, value_name = "NAME", value_parser = non_empty)]
     pub test_name: Option<String>,
-
-    /// Publish what the test leaves in /mnt/tuxrun as artefacts (QEMU)
-    #[arg(long)]
-    pub shared: bool,
-
-    /// The runner's host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)
-    #[arg(long, value_name = "HOST", value_parser = non_empty)]
-    pub host: Option<String>,
 
     /// Mail the result to this address; repeatable
     #[arg(long = "notify-email", value_name = "ADDRESS", value_parser = email)]
@@ -814,25 +804,105 @@ pub struct ConfigArgs {
     pub json: bool,
 }
 
-/// The parsed command line: the commands and their options, and the
-/// settings given by flag.
+/// The parsed command line: the commands and their options, the settings
+/// given by flag, and the runners' own job options given.
 #[derive(Debug)]
 pub struct Parsed {
     pub cli: Cli,
     pub flags: FlagValues,
+    pub options: Vec<GivenOption>,
+    /// The runners the command line was read for.
+    pub registry: Registry,
+}
+
+/// A runner's job option given on the command line.
+#[derive(Debug, Clone)]
+pub struct GivenOption {
+    /// The runner that declares it.
+    pub runner: &'static str,
+    pub def: &'static OptionDef,
+    /// As the job keeps it: `true`, a string, or a list of strings.
+    pub value: serde_json::Value,
+}
+
+/// The full clap command of the built-in runners.
+#[cfg(test)]
+pub fn command() -> clap::Command {
+    command_for(Registry::builtin())
 }
 
 /// The full clap command: the derive types plus a flag for every setting
-/// that has one.
-pub fn command() -> clap::Command {
+/// that has one and for every runner's job options.
+pub fn command_for(registry: Registry) -> clap::Command {
     let mut cmd = <Cli as clap::CommandFactory>::command().after_help(crate::error::exit::help());
-    for def in crate::registry::Registry::builtin().settings() {
+    for def in registry.settings() {
         let Some(flag) = def.flag else { continue };
         for path in flag.on {
-            cmd = add_to(cmd, path, setting_arg(def));
+            cmd = add_to(cmd, path, setting_arg(def, registry));
+        }
+    }
+    for info in registry.runners() {
+        for def in info.options {
+            for kind in def.kinds {
+                let path = format!("schedule {kind}");
+                cmd = add_to(cmd, &path, option_arg(info.code, def));
+            }
         }
     }
     cmd
+}
+
+/// The clap id of a runner's job option.
+fn option_id(runner: &str, def: &OptionDef) -> String {
+    format!("{runner}:{}", def.key)
+}
+
+/// The clap argument for a runner's job option, under a heading that names
+/// its runner.
+fn option_arg(runner: &'static str, def: &'static OptionDef) -> Arg {
+    let arg = Arg::new(option_id(runner, def))
+        .long(def.long)
+        .help(def.help)
+        .help_heading(format!("Options of --runner {runner}"));
+    match def.value {
+        OptionValue::Switch => arg.action(ArgAction::SetTrue),
+        OptionValue::One(name) => arg
+            .value_name(name)
+            .value_parser(NonEmptyStringValueParser::new())
+            .action(ArgAction::Set),
+    }
+}
+
+/// The runners' job options given on the chosen command.
+fn given_options(matches: &ArgMatches, registry: Registry) -> Vec<GivenOption> {
+    let mut out = Vec::new();
+    let mut level = Some(matches);
+    while let Some(m) = level {
+        for info in registry.runners() {
+            for def in info.options {
+                let id = option_id(info.code, def);
+                let value = match def.value {
+                    OptionValue::Switch => (m.try_get_one::<bool>(&id).ok().flatten()
+                        == Some(&true))
+                    .then_some(serde_json::Value::Bool(true)),
+                    OptionValue::One(_) => m
+                        .try_get_one::<String>(&id)
+                        .ok()
+                        .flatten()
+                        .map(|v| v.clone().into()),
+                };
+                if let Some(value) = value {
+                    out.push(GivenOption {
+                        runner: info.code,
+                        def,
+                        value,
+                    });
+                }
+            }
+        }
+        level = m.subcommand().map(|(_, sub)| sub);
+    }
+    out
 }
 
 /// Adds `arg` to the command at `path` (`"listen"`, `"schedule *"`, or `""`
@@ -860,7 +930,7 @@ fn add_to(cmd: clap::Command, path: &str, arg: Arg) -> clap::Command {
 /// The clap argument for a setting's flag. Its help carries the
 /// environment variable and the default, so `--help`, the man page and the
 /// table agree.
-fn setting_arg(def: &'static SettingDef) -> Arg {
+fn setting_arg(def: &'static SettingDef, registry: Registry) -> Arg {
     let flag = def.flag.expect("only settings with a flag");
     let mut help = flag.help.unwrap_or(def.doc).to_string();
     if let Some(env) = def.env {
@@ -888,16 +958,16 @@ fn setting_arg(def: &'static SettingDef) -> Arg {
         Kind::Choice(words) => arg.value_parser(PossibleValuesParser::new(words)),
         Kind::Bool => arg.value_parser(PossibleValuesParser::new(["true", "false"])),
         _ if def.key == config::keys::RUNNER => arg.value_parser(PossibleValuesParser::new(
-            crate::registry::RUNNERS.iter().map(|r| r.code),
+            registry.runners().iter().map(|r| r.code),
         )),
         _ => arg.value_hint(ValueHint::Other),
     }
 }
 
 /// The settings given by flag on the chosen commands.
-fn flag_values(matches: &ArgMatches) -> FlagValues {
+fn flag_values(matches: &ArgMatches, registry: Registry) -> FlagValues {
     let mut out = FlagValues::new();
-    let defs = crate::registry::Registry::builtin().settings();
+    let defs = registry.settings();
     let mut level = Some(matches);
     while let Some(m) = level {
         for def in &defs {
@@ -924,11 +994,22 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = command().try_get_matches_from(args)?;
+    parse_for(Registry::builtin(), args)
+}
+
+/// Parses `args` for the runners of `registry`.
+pub fn parse_for<I, T>(registry: Registry, args: I) -> Result<Parsed, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = command_for(registry).try_get_matches_from(args)?;
     let cli = Cli::from_arg_matches(&matches)?;
     Ok(Parsed {
         cli,
-        flags: flag_values(&matches),
+        flags: flag_values(&matches, registry),
+        options: given_options(&matches, registry),
+        registry,
     })
 }
 

@@ -176,6 +176,9 @@ pub struct BuildOptions {
     /// An unmerged series to apply before building.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patch_series: Option<PatchSeries>,
+    /// What only the job's runner knows of.
+    #[serde(flatten)]
+    pub runner: RunnerOptions,
 }
 
 /// A patch series, as `--patch-series` read it.
@@ -245,27 +248,19 @@ pub struct TestOptions {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub qemu_image: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub test_name: Option<String>,
-    #[serde(skip_serializing_if = "is_false")]
-    pub shared: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notify_emails: Vec<String>,
-    /// The lab the runner sends the test to, when not its default.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lab: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lava_test_plans_project: Option<String>,
-    /// A build of the runner's own, tested instead of a kernel URL.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tuxbuild: Option<String>,
-    /// Firmware URLs by the runner's name for them (`fip`, `scp_fw`...).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub firmware: Vec<(String, String)>,
+    /// What only the job's runner knows of.
+    #[serde(flatten)]
+    pub runner: RunnerOptions,
 }
+
+/// A job's options that only its runner knows of, by the keys the runner
+/// declares ([`crate::runner::OptionDef`]) or reads from its own plan
+/// files: kept with the job's description, at its top level, and checked
+/// by the runner when it builds the request.
+pub type RunnerOptions = serde_json::Map<String, serde_json::Value>;
 
 impl TestOptions {
     pub fn is_empty(&self) -> bool {

@@ -16,10 +16,28 @@ pub struct Registry {
     runners: &'static [RunnerInfo],
 }
 
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.runners.iter().map(|r| r.code))
+            .finish()
+    }
+}
+
 impl Registry {
     /// The runners kbridge is built with.
     pub const fn builtin() -> Registry {
         Registry { runners: RUNNERS }
+    }
+
+    /// Another set of runners: a test's own runner beside the built-in ones.
+    #[cfg(test)]
+    pub const fn of(runners: &'static [RunnerInfo]) -> Registry {
+        Registry { runners }
+    }
+
+    pub fn runners(&self) -> &'static [RunnerInfo] {
+        self.runners
     }
 
     /// A runner by its code.
@@ -50,6 +68,9 @@ impl Registry {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod fourth;
 
 #[cfg(test)]
 mod conformance {

@@ -6,12 +6,13 @@
 
 use crate::cli::ArtefactsArgs;
 use crate::commands::jobs::find_job;
+use crate::commands::Setup;
 use crate::commands::{json, open_existing, print};
-use crate::config::{keys, Config};
+use crate::config::keys;
 use crate::download::{self, Fetched};
 use crate::error::Error;
 
-pub fn run(args: ArtefactsArgs, config: &Config) -> Result<(), Error> {
+pub fn run(args: ArtefactsArgs, config: &Setup) -> Result<(), Error> {
     let store = open_existing(config)?;
     let job = find_job(&store, &args.job)?;
     drop(store);

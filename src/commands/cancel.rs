@@ -3,12 +3,12 @@
 //! `kbridge cancel --plan PLAN` asks the runner to cancel a whole plan.
 //! `--json` says what happened to each.
 
+use crate::commands::Setup;
 use serde::Serialize;
 
 use crate::cli::CancelArgs;
 use crate::commands::jobs::find_job;
 use crate::commands::{json, open_existing, print};
-use crate::config::Config;
 use crate::error::{exit, Error};
 use crate::model::{JobState, PlanState};
 
@@ -24,7 +24,7 @@ struct Outcome {
     detail: String,
 }
 
-pub fn run(args: CancelArgs, config: &Config) -> Result<u8, Error> {
+pub fn run(args: CancelArgs, config: &Setup) -> Result<u8, Error> {
     if let Some(plan) = &args.plan {
         return cancel_plan(plan, args.json, config);
     }
@@ -118,7 +118,7 @@ pub fn run(args: CancelArgs, config: &Config) -> Result<u8, Error> {
     })
 }
 
-fn cancel_plan(key: &str, as_json: bool, config: &Config) -> Result<u8, Error> {
+fn cancel_plan(key: &str, as_json: bool, config: &Setup) -> Result<u8, Error> {
     let mut store = open_existing(config)?;
     let plan = store.read().find_plan(key)?.ok_or_else(|| {
         Error::NotFound(format!(

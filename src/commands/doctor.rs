@@ -2,6 +2,7 @@
 //! asking each service one cheap question, and says what to do about what
 //! is wrong.
 
+use crate::commands::Setup;
 use std::path::Path;
 
 use crate::cli::DoctorArgs;
@@ -12,7 +13,7 @@ use crate::kcidb::client::{Client, Endpoint, SendError};
 use crate::runner::{Check, OpenError, Purpose, Verdict};
 use crate::store::Store;
 
-pub fn run(args: DoctorArgs, config: &Config) -> Result<u8, Error> {
+pub fn run(args: DoctorArgs, config: &Setup) -> Result<u8, Error> {
     let mut checks = vec![match &config.file {
         Some(f) => Check::ok("configuration", format!("read from {}", f.display())),
         None => Check::ok(

@@ -2,15 +2,16 @@
 //! and processing a stored callback again.
 
 use crate::cli::{InboxAction, InboxArgs, PruneArgs};
+use crate::commands::Setup;
 use crate::commands::{json, json_list, open_configured, open_existing, pipeline_settings, print};
-use crate::config::{keys, Config};
+use crate::config::keys;
 use crate::error::Error;
 use crate::log::Log;
 use crate::model::InboxEntry;
 use crate::pipeline::Pipeline;
 use crate::runner::Purpose;
 
-pub fn run(args: InboxArgs, config: &Config) -> Result<(), Error> {
+pub fn run(args: InboxArgs, config: &Setup) -> Result<(), Error> {
     match args.action {
         Some(InboxAction::Replay(r)) => return replay(r.id, config),
         Some(InboxAction::Prune(p)) => return prune(&p, config),
@@ -54,7 +55,7 @@ fn inbox_table(entries: &[InboxEntry]) -> String {
 
 /// Processes a stored callback again, here and now, from its stored bytes,
 /// through the same pipeline the listener runs (handling only this one).
-fn replay(id: i64, config: &Config) -> Result<(), Error> {
+fn replay(id: i64, config: &Setup) -> Result<(), Error> {
     // The bytes were verified when they arrived; the store is trusted.
     let log = Log::stderr();
     drop(open_existing(config)?);
@@ -77,7 +78,7 @@ fn replay(id: i64, config: &Config) -> Result<(), Error> {
 
 /// Removes refused and duplicate rows (received before `--older-than`, if
 /// given) and unmatched rows past `unmatched_ttl`, in one transaction.
-fn prune(args: &PruneArgs, config: &Config) -> Result<(), Error> {
+fn prune(args: &PruneArgs, config: &Setup) -> Result<(), Error> {
     let mut store = open_existing(config)?;
     let ago = crate::clock::ago_rfc3339;
     // Everything received up to now, unless told otherwise.

@@ -1,12 +1,12 @@
 //! `kbridge logs JOB [--raw]`: a job's log from its runner, streamed to
 //! stdout as it arrives.
 
+use crate::commands::Setup;
 use std::io::Write;
 
 use crate::cli::LogsArgs;
 use crate::commands::jobs::find_job;
 use crate::commands::open_existing;
-use crate::config::Config;
 use crate::error::Error;
 
 /// Stdout that remembers a closed pipe (`kbridge logs 3 | head`), which
@@ -30,7 +30,7 @@ impl<W: Write> Write for Out<W> {
     }
 }
 
-pub fn run(args: LogsArgs, config: &Config) -> Result<(), Error> {
+pub fn run(args: LogsArgs, config: &Setup) -> Result<(), Error> {
     let store = open_existing(config)?;
     let job = find_job(&store, &args.job)?;
     drop(store);

@@ -26,12 +26,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::cli::{Command, Parsed};
+use crate::cli::{Command, GivenOption, Parsed};
 use crate::config::{keys, Config, ConfigError, Environment, FlagValues};
 use crate::error::{exit, Error};
 use crate::log::Log;
 use crate::pipeline::{self, Runners};
 use crate::progress::Ui;
+use crate::registry::Registry;
 use crate::retry::Backoff;
 use crate::runner::{OpenError, Purpose, Runner, RunnerContext, RunnerInfo};
 use crate::scheduler::ScheduleError;
@@ -46,18 +47,39 @@ pub const JSON_VERSION: u32 = 1;
 pub struct Context {
     config_file: Option<PathBuf>,
     flags: FlagValues,
+    /// The runners' own job options given.
+    options: Vec<GivenOption>,
+    registry: Registry,
     ui: Ui,
 }
 
 impl Context {
     /// Resolves the settings.
-    fn load(&self) -> Result<Config, Error> {
-        Ok(Config::load(
-            &crate::registry::Registry::builtin().settings(),
+    fn load(&self) -> Result<Setup, Error> {
+        let config = Config::load(
+            &self.registry.settings(),
             self.config_file.as_deref(),
             &self.flags,
             Environment::from_process(),
-        )?)
+        )?;
+        Ok(Setup {
+            config,
+            registry: self.registry,
+        })
+    }
+}
+
+/// The resolved settings, and the runners they apply to.
+pub struct Setup {
+    config: Config,
+    registry: Registry,
+}
+
+impl std::ops::Deref for Setup {
+    type Target = Config;
+
+    fn deref(&self) -> &Config {
+        &self.config
     }
 }
 
@@ -67,17 +89,19 @@ pub fn run(parsed: Parsed) -> Result<u8, Error> {
     let ctx = Context {
         config_file: parsed.cli.config,
         flags: parsed.flags,
+        options: parsed.options,
+        registry: parsed.registry,
         ui: Ui::new(parsed.cli.quiet),
     };
     let done = |r: Result<(), Error>| r.map(|()| exit::SUCCESS);
     match parsed.cli.command {
         Command::Schedule(s) => schedule::run(*s, &ctx),
         Command::Wait(args) => wait::run(args, &ctx),
-        Command::Jobs(args) => done(jobs::list(args, &ctx.load()?)),
-        Command::Show(args) => done(jobs::show(args, &ctx.load()?)),
-        Command::Plans(args) => done(jobs::plans(args, &ctx.load()?)),
+        Command::Jobs(args) => done(jobs::list(args, &*ctx.load()?)),
+        Command::Show(args) => done(jobs::show(args, &*ctx.load()?)),
+        Command::Plans(args) => done(jobs::plans(args, &*ctx.load()?)),
         Command::Listen(args) => listen::run(args, &ctx),
-        Command::Results(args) => results::run(args, &ctx.load()?),
+        Command::Results(args) => results::run(args, &*ctx.load()?),
         Command::Logs(args) => done(logs::run(args, &ctx.load()?)),
         Command::Cancel(args) => cancel::run(args, &ctx.load()?),
         Command::Artefacts(args) => done(artefacts::run(args, &ctx.load()?)),
@@ -142,8 +166,8 @@ impl From<ScheduleError> for Error {
 
 /// The runner the `runner` setting names (`--runner`, `KBRIDGE_RUNNER`,
 /// else the first registered), or a usage error listing them.
-fn chosen_runner(config: &Config) -> Result<&'static RunnerInfo, Error> {
-    let registry = crate::registry::Registry::builtin();
+fn chosen_runner(setup: &Setup) -> Result<&'static RunnerInfo, Error> {
+    let (config, registry) = (&setup.config, setup.registry);
     let Some(code) = config.text(keys::RUNNER) else {
         return Ok(registry.default_runner());
     };
@@ -158,20 +182,18 @@ fn chosen_runner(config: &Config) -> Result<&'static RunnerInfo, Error> {
 }
 
 /// The runner a recorded job ran on, opened to process it.
-fn job_runner(config: &Config, job: &crate::model::Job) -> Result<Box<dyn Runner>, Error> {
-    recorded_runner(config, &job.runner, &format!("job {}", job.id))
+fn job_runner(setup: &Setup, job: &crate::model::Job) -> Result<Box<dyn Runner>, Error> {
+    recorded_runner(setup, &job.runner, &format!("job {}", job.id))
 }
 
 /// Opens the runner `what` (a recorded job or plan) was submitted to.
-fn recorded_runner(config: &Config, code: &str, what: &str) -> Result<Box<dyn Runner>, Error> {
-    let info = crate::registry::Registry::builtin()
-        .find(code)
-        .ok_or_else(|| {
-            Error::Failed(format!(
-                "{what} ran on '{code}', a runner this kbridge does not know"
-            ))
-        })?;
-    open_runner(config, info, Purpose::Process)
+fn recorded_runner(setup: &Setup, code: &str, what: &str) -> Result<Box<dyn Runner>, Error> {
+    let info = setup.registry.find(code).ok_or_else(|| {
+        Error::Failed(format!(
+            "{what} ran on '{code}', a runner this kbridge does not know"
+        ))
+    })?;
+    open_runner(setup, info, Purpose::Process)
 }
 
 /// Opens one runner with its share of the settings.
@@ -186,12 +208,12 @@ fn open_runner(
 /// Opens every registered runner for `purpose`, leaving out those not
 /// configured for it (each named in the log). None at all is an error that
 /// says what each one lacks.
-fn open_configured(config: &Config, purpose: Purpose, log: &Log) -> Result<Runners, Error> {
+fn open_configured(setup: &Setup, purpose: Purpose, log: &Log) -> Result<Runners, Error> {
     let mut open = BTreeMap::new();
     let mut missing = Vec::new();
     let mut unused = Vec::new();
-    for info in crate::registry::RUNNERS {
-        match (info.open)(&runner_context(config, purpose)) {
+    for info in setup.registry.runners() {
+        match (info.open)(&runner_context(setup, purpose)) {
             Ok(r) => {
                 open.insert(info.code, Arc::from(r));
             }

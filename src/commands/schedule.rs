@@ -1,12 +1,12 @@
 //! `kbridge schedule build|test|boot`: turns the arguments into a
 //! runner-neutral job and hands it to the scheduler.
 
-use crate::cli::{BootArgs, BuildArgs, KernelArgs, Schedule, TestArgs, TimeoutArg};
+use crate::cli::{BootArgs, BuildArgs, GivenOption, KernelArgs, Schedule, TestArgs, TimeoutArg};
 use crate::commands::wait::{self, WaitFor};
 use crate::commands::{json, open_runner, print, Context};
 use crate::config::keys;
 use crate::error::{exit, Error};
-use crate::model::{BuildOptions, BuildSpec, Job, JobSpec, TestOptions, TestSpec};
+use crate::model::{BuildOptions, BuildSpec, Job, JobSpec, RunnerOptions, TestOptions, TestSpec};
 use crate::runner::Purpose;
 use crate::scheduler::{self, Outcome, Request};
 use crate::store::Store;
@@ -84,6 +84,11 @@ fn schedule(common: crate::cli::ScheduleCommon, request: Args, ctx: &Context) ->
     let purpose = Purpose::Schedule {
         dry_run: common.dry_run,
     };
+    let options = runner_options(&ctx.options, info.code)?;
+    match &mut spec {
+        JobSpec::Build(b) => b.options.runner = options,
+        JobSpec::Test(t) | JobSpec::Boot(t) => t.options.runner = options,
+    }
     let runner = open_runner(&config, info, purpose)?;
     if let JobSpec::Test(t) | JobSpec::Boot(t) = &mut spec {
         if t.device.is_empty() {
@@ -259,6 +264,7 @@ impl Args {
                             .map(crate::patches::load)
                             .transpose()
                             .map_err(Error::Usage)?,
+                        runner: Default::default(),
                     },
                 });
                 Ok((spec, true, None))
@@ -291,6 +297,22 @@ impl Args {
             }
         }
     }
+}
+
+/// The runners' own options given, as the job on `runner` keeps them:
+/// another runner's option is a usage error, not something dropped.
+fn runner_options(given: &[GivenOption], runner: &str) -> Result<RunnerOptions, Error> {
+    let mut out = RunnerOptions::new();
+    for g in given {
+        if g.runner != runner {
+            return Err(Error::Usage(format!(
+                "--{} is an option of --runner {}, and this job runs on {runner}; give --runner {} or leave --{} out",
+                g.def.long, g.runner, g.runner, g.def.long
+            )));
+        }
+        out.insert(g.def.key.to_string(), g.value.clone());
+    }
+    Ok(out)
 }
 
 /// `--overlay URL [PATH]`, repeatable: clap gives the values flat, so each
@@ -332,10 +354,7 @@ fn test_spec(
         timeouts: vec![],
         overlays: vec![],
         commands: k.commands,
-        qemu_image: k.qemu_image,
         test_name: k.test_name,
-        shared: k.shared,
-        host: k.host,
         notify_emails: k.notify_emails,
         ..TestOptions::default()
     };

@@ -1,16 +1,16 @@
 //! `kbridge config`: every setting, its value and where it came from, from
 //! the settings table; secrets are never shown.
 
+use crate::commands::Setup;
 use serde_json::json;
 
 use crate::cli::ConfigArgs;
 use crate::commands::{json, print, runner_context};
-use crate::config::Config;
 use crate::error::Error;
 use crate::registry::{Registry, RUNNERS};
 use crate::runner::{ConfigRow, Purpose};
 
-pub fn show(args: ConfigArgs, config: &Config) -> Result<(), Error> {
+pub fn show(args: ConfigArgs, config: &Setup) -> Result<(), Error> {
     let mut rows = Vec::new();
     for def in Registry::builtin().settings() {
         let resolved: Vec<_> = config

@@ -3,14 +3,14 @@
 //! into KCIDB documents like any other. Tracking a uid twice is a no-op.
 
 use crate::cli::{TrackArgs, TrackKind};
+use crate::commands::Setup;
 use crate::commands::{json_list, open_runner, print};
-use crate::config::Config;
 use crate::error::Error;
 use crate::model::{check_uid, JobSpec};
 use crate::runner::Purpose;
 use crate::store::{NewJob, Store};
 
-pub fn run(args: TrackArgs, config: &Config) -> Result<(), Error> {
+pub fn run(args: TrackArgs, config: &Setup) -> Result<(), Error> {
     let info = super::chosen_runner(config)?;
     for uid in &args.uids {
         check_uid(uid).map_err(|why| Error::Usage(format!("'{uid}': {why}")))?;

@@ -2,6 +2,7 @@
 //! the store (a running listener updates it) and by polling the runners,
 //! then sums up and exits with a status CI and `git bisect run` can trust.
 
+use crate::commands::Setup;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::cli::WaitArgs;
 use crate::clock::now_ms;
 use crate::commands::{json, open_configured, open_existing, pipeline_settings, print, Context};
-use crate::config::{keys, Config};
+use crate::config::keys;
 use crate::error::Error;
 use crate::model::{Job, JobSpec, JobState};
 use crate::outcome::{JobOutcome, Summary};
@@ -122,11 +123,11 @@ pub fn check_junit_path(path: &std::path::Path) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn wait(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
+pub fn wait(config: &Setup, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
     wait_for(config, ctx, w).map_err(|e| e.in_verdict_command(w.bisect))
 }
 
-fn wait_for(config: &Config, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
+fn wait_for(config: &Setup, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
     let store = open_existing(config)?;
     let targets = targets(&store, &w.jobs)?;
     let mut view = WaitView::new(ctx.ui.is_quiet(), targets.len());

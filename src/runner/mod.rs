@@ -41,6 +41,9 @@ pub struct RunnerInfo {
     /// The runner's own settings (keys start with `{code}.`), with their
     /// flags; they join kbridge's settings table.
     pub settings: &'static [SettingDef],
+    /// The runner's own job options, each a flag of the `schedule`
+    /// commands it names; a job carries their values to the runner.
+    pub options: &'static [OptionDef],
     /// Reads the runner's settings and returns a ready runner. Opening
     /// sends nothing over the network.
     pub open: fn(&RunnerContext<'_>) -> Result<Box<dyn Runner>, OpenError>,
@@ -48,6 +51,32 @@ pub struct RunnerInfo {
     /// table (such as where the service's own token was found), never a
     /// secret.
     pub describe: fn(&RunnerContext<'_>) -> Vec<ConfigRow>,
+}
+
+/// A job option a runner declares: a flag of `kbridge schedule` commands,
+/// whose value reaches the runner in the job's description
+/// ([`crate::model::RunnerOptions`], under `key`) for it to check and use.
+/// Only jobs on the runner that declares it take it.
+#[derive(Debug)]
+pub struct OptionDef {
+    /// Its key in the job's options.
+    pub key: &'static str,
+    /// Its flag, without the leading `--`.
+    pub long: &'static str,
+    pub value: OptionValue,
+    /// One line for `--help`.
+    pub help: &'static str,
+    /// The kinds of job that take it.
+    pub kinds: &'static [JobKind],
+}
+
+/// What an option's flag takes, and how its value is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionValue {
+    /// No value: `true` when given.
+    Switch,
+    /// One value, not empty (the placeholder shown): a string.
+    One(&'static str),
 }
 
 /// One line of `kbridge config`.

@@ -40,6 +40,7 @@ pub const INFO: RunnerInfo = RunnerInfo {
     description:
         "LAVA labs (lava.readthedocs.io): tests and boot tests on a lab's boards and QEMU workers",
     settings: SETTINGS,
+    options: &[],
     open,
     describe,
 };
@@ -321,6 +322,11 @@ impl Runner for Lava {
             JobSpec::Test(t) => (JobKind::Test, t),
             JobSpec::Boot(t) => (JobKind::Boot, t),
         };
+        if let Some(key) = t.options.runner.keys().next() {
+            return Err(PrepareError::Unsupported(format!(
+                "LAVA takes no option '{key}': the job definition says how the job runs"
+            )));
+        }
         if t.waits_for.is_some() {
             return Err(PrepareError::Unsupported(
                 "a LAVA job cannot wait on a build that is still running; wait for it, then give --after again".into(),

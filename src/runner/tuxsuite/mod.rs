@@ -10,6 +10,7 @@
 //! and are retried with the same one.
 
 mod callback;
+mod options;
 mod plan;
 mod results;
 mod settings;
@@ -66,6 +67,7 @@ pub const INFO: RunnerInfo = RunnerInfo {
     code: "tuxsuite",
     description: "TuxSuite (tuxsuite.com): kernel builds, tests and boot tests",
     settings: SETTINGS,
+    options: options::OPTIONS,
     open,
     describe,
 };
@@ -511,8 +513,9 @@ impl TuxSuite {
             .map_err(|_| FetchError::Transient(format!("TuxSuite answered {url} with non-JSON")))
     }
 
-    fn test_body(t: &TestSpec, callback: Option<&CallbackTarget>) -> Value {
+    fn test_body(t: &TestSpec, callback: Option<&CallbackTarget>) -> Result<Value, PrepareError> {
         let o = &t.options;
+        let extras = options::TestExtras::of(&o.runner)?;
         let mut body = Map::new();
         body.insert("device".into(), json!(t.device));
         // The official client always sends these, null when unset; kbridge
@@ -525,24 +528,27 @@ impl TuxSuite {
             body.insert(k.into(), json!(v));
         }
         for k in FIRMWARE {
-            let url = o
+            let url = extras
                 .firmware
                 .iter()
                 .find(|(name, _)| name == k)
                 .map(|(_, u)| u);
             body.insert(k.into(), json!(url));
         }
-        body.insert("lab".into(), json!(o.lab.as_deref().unwrap_or(DEFAULT_LAB)));
+        body.insert(
+            "lab".into(),
+            json!(extras.lab.as_deref().unwrap_or(DEFAULT_LAB)),
+        );
         body.insert(
             "lava_test_plans_project".into(),
-            json!(o.lava_test_plans_project),
+            json!(extras.lava_test_plans_project),
         );
-        if let Some(b) = &o.tuxbuild {
+        if let Some(b) = &extras.tuxbuild {
             body.insert("tuxbuild".into(), json!(b));
         }
         body.insert(
             "host".into(),
-            json!(o.host.as_deref().unwrap_or(DEFAULT_HOST)),
+            json!(extras.host.as_deref().unwrap_or(DEFAULT_HOST)),
         );
         // TuxSuite starts the test on the build's own kernel and modules
         // once the build succeeds.
@@ -583,13 +589,13 @@ impl TuxSuite {
         if !o.commands.is_empty() {
             body.insert("commands".into(), json!(o.commands));
         }
-        if let Some(q) = &o.qemu_image {
+        if let Some(q) = &extras.qemu_image {
             body.insert("qemu_image".into(), json!(q));
         }
         if let Some(n) = &o.test_name {
             body.insert("test_name".into(), json!(n));
         }
-        if o.shared {
+        if extras.shared {
             body.insert("shared".into(), json!(true));
         }
         if !o.notify_emails.is_empty() {
@@ -597,7 +603,7 @@ impl TuxSuite {
         }
         body.insert("is_public".into(), json!(!t.private));
         add_callback(&mut body, callback);
-        Value::Object(body)
+        Ok(Value::Object(body))
     }
 
     fn build_body(b: &BuildSpec, callback: Option<&CallbackTarget>) -> Value {
@@ -801,10 +807,10 @@ impl TuxSuite {
                     entry
                 }
                 JobSpec::Test(t) | JobSpec::Boot(t) if !builds => {
-                    let mut entry = TuxSuite::test_body(t, cb.as_ref());
+                    let mut entry = TuxSuite::test_body(t, cb.as_ref())?;
                     // The client's plan tests carry a host only when the
                     // plan names one.
-                    if t.options.host.is_none() {
+                    if !t.options.runner.contains_key("host") {
                         if let Some(o) = entry.as_object_mut() {
                             o.remove("host");
                         }
@@ -892,7 +898,7 @@ impl Runner for TuxSuite {
         let (path, body, idempotent) = match spec {
             JobSpec::Build(b) => (collection(true), TuxSuite::build_body(b, callback), true),
             JobSpec::Test(t) | JobSpec::Boot(t) => {
-                (collection(false), TuxSuite::test_body(t, callback), false)
+                (collection(false), TuxSuite::test_body(t, callback)?, false)
             }
         };
         Ok(Submission {

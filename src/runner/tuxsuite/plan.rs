@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 
+use super::options::TestExtras;
 use super::FIRMWARE;
 use crate::model::{BuildOptions, BuildSpec, JobSpec, TestOptions, TestSpec};
 use crate::runner::{CallbackTarget, Plan, PlanDefaults, PlanEntry, PlanSink, StageError};
@@ -170,6 +171,7 @@ fn build(v: &Value, defaults: &PlanDefaults) -> Result<BuildSpec, String> {
             },
             notify_emails: strings(&v["notify_emails"]),
             patch_series: None,
+            runner: Default::default(),
         },
     })
 }
@@ -240,18 +242,21 @@ fn tests(v: &Value, defaults: &PlanDefaults) -> Result<Vec<TestSpec>, String> {
             timeouts,
             overlays,
             commands: strings(&v["commands"]),
-            qemu_image: text(v, "qemu_image"),
             test_name: text(v, "test_name"),
-            shared: v["shared"] == Value::Bool(true),
-            host: text(v, "host"),
             notify_emails: strings(&v["notify_emails"]),
-            lab: text(v, "lab"),
-            lava_test_plans_project: text(v, "lava_test_plans_project"),
-            tuxbuild: text(v, "tuxbuild"),
-            firmware: FIRMWARE
-                .iter()
-                .filter_map(|k| Some((k.to_string(), text(v, k)?)))
-                .collect(),
+            runner: TestExtras {
+                qemu_image: text(v, "qemu_image"),
+                shared: v["shared"] == Value::Bool(true),
+                host: text(v, "host"),
+                lab: text(v, "lab"),
+                lava_test_plans_project: text(v, "lava_test_plans_project"),
+                tuxbuild: text(v, "tuxbuild"),
+                firmware: FIRMWARE
+                    .iter()
+                    .filter_map(|k| Some((k.to_string(), text(v, k)?)))
+                    .collect(),
+            }
+            .into_options(),
         },
     };
     let shards = match v.get("sharding") {
@@ -673,8 +678,9 @@ mod tests {
                 ("SHARD".to_string(), "1".to_string())
             ]
         );
-        assert_eq!(t.options.lab.as_deref(), Some("https://lab.example"));
-        assert_eq!(t.options.lava_test_plans_project.as_deref(), Some("lkft"));
+        let extras = super::super::options::TestExtras::of(&t.options.runner).unwrap();
+        assert_eq!(extras.lab.as_deref(), Some("https://lab.example"));
+        assert_eq!(extras.lava_test_plans_project.as_deref(), Some("lkft"));
         assert_eq!(p.notes.len(), 1, "{:?}", p.notes);
         assert!(p.notes[0].contains("replaced by kbridge's own"));
     }
