@@ -1010,6 +1010,107 @@ impl CallbackTarget {
 mod log_lines {
     use super::*;
 
+    /// The traits a runner implements, in the order `docs/runners.md`
+    /// lists them.
+    const TRAITS: [&str; 8] = [
+        "Runner",
+        "Plans",
+        "PlanSink",
+        "Cancel",
+        "Logs",
+        "Artefacts",
+        "Track",
+        "Chaining",
+    ];
+
+    /// Every method signature of the traits `names` in `text` (Rust
+    /// source, or a listing of it), as `Trait: fn ...`, whitespace
+    /// collapsed and comments and default bodies left out.
+    fn signatures(text: &str, names: &[&str]) -> Vec<String> {
+        let text: String = text
+            .lines()
+            .map(|l| l.split("//").next().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut out = Vec::new();
+        for name in names {
+            let head = format!("pub trait {name}");
+            let start = text
+                .match_indices(&head)
+                .map(|(i, _)| i)
+                .find(|&i| {
+                    let rest = &text[i + head.len()..];
+                    rest.starts_with(' ') || rest.starts_with(':') || rest.starts_with('{')
+                })
+                .unwrap_or_else(|| panic!("no `{head}`"));
+            let body = &text[start + text[start..].find('{').unwrap() + 1..];
+            let (mut depth, mut item, mut in_fn) = (0usize, String::new(), false);
+            for c in body.chars() {
+                match c {
+                    '{' if depth == 0 && in_fn => {
+                        out.push(format!("{name}: {}", normalise(&item)));
+                        (item, in_fn, depth) = (String::new(), false, 1);
+                    }
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ';' if depth == 0 && in_fn => {
+                        out.push(format!("{name}: {}", normalise(&item)));
+                        (item, in_fn) = (String::new(), false);
+                    }
+                    _ if depth == 0 => {
+                        item.push(c);
+                        if !in_fn && item.trim_start().starts_with("fn ") {
+                            in_fn = true;
+                        } else if !in_fn && !"fn ".starts_with(item.trim_start()) {
+                            item.clear();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    fn normalise(item: &str) -> String {
+        item.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace("( ", "(")
+            .replace(", )", ")")
+            .replace(",)", ")")
+    }
+
+    #[test]
+    fn the_trait_listing_in_the_docs_is_the_code() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let code = std::fs::read_to_string(root.join("src/runner/mod.rs")).unwrap();
+        let docs = std::fs::read_to_string(root.join("docs/runners.md")).unwrap();
+        let marker = "<!-- the trait listing: checked against src/runner/mod.rs -->";
+        let listing = docs
+            .split(marker)
+            .nth(1)
+            .and_then(|rest| rest.split("```rust").nth(1))
+            .and_then(|rest| rest.split("```").next())
+            .expect("docs/runners.md has the marked trait listing");
+        let (code, docs) = (signatures(&code, &TRAITS), signatures(listing, &TRAITS));
+        assert!(code.len() > 20, "{code:#?}");
+        for s in &code {
+            assert!(docs.contains(s), "docs/runners.md lacks {s}");
+        }
+        for s in &docs {
+            assert!(
+                code.contains(s),
+                "docs/runners.md lists {s}, which the code does not have"
+            );
+        }
+        assert_eq!(
+            code, docs,
+            "docs/runners.md lists the methods in another order"
+        );
+    }
+
     #[test]
     fn a_line_too_long_is_cut_with_a_marker_and_the_next_ones_follow() {
         let huge = "y".repeat(3 * MAX_LOG_LINE);
