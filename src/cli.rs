@@ -957,7 +957,7 @@ fn setting_arg(def: &'static SettingDef, registry: Registry) -> Arg {
         Kind::Url => arg.value_hint(ValueHint::Url),
         Kind::Choice(words) => arg.value_parser(PossibleValuesParser::new(words)),
         Kind::Bool => arg.value_parser(PossibleValuesParser::new(["true", "false"])),
-        _ if def.key == config::keys::RUNNER => arg.value_parser(PossibleValuesParser::new(
+        _ if def.key == config::keys::RUNNER.name() => arg.value_parser(PossibleValuesParser::new(
             registry.runners().iter().map(|r| r.code),
         )),
         _ => arg.value_hint(ValueHint::Other),
@@ -1285,11 +1285,11 @@ mod tests {
             "4096",
         ])
         .unwrap();
-        assert_eq!(p.flags[config::keys::BIND], ["127.0.0.1:0"]);
-        assert_eq!(p.flags[config::keys::DATABASE], ["/x.db"]);
-        assert_eq!(p.flags[config::keys::MAX_BODY], ["4096"]);
+        assert_eq!(p.flags[config::keys::BIND.name()], ["127.0.0.1:0"]);
+        assert_eq!(p.flags[config::keys::DATABASE.name()], ["/x.db"]);
+        assert_eq!(p.flags[config::keys::MAX_BODY.name()], ["4096"]);
         let p = parse_from(["kbridge", "--db", "/y.db", "jobs"]).unwrap();
-        assert_eq!(p.flags[config::keys::DATABASE], ["/y.db"]);
+        assert_eq!(p.flags[config::keys::DATABASE.name()], ["/y.db"]);
         assert!(
             parse_from(["kbridge", "jobs", "--bind", "x:1"]).is_err(),
             "--bind is listen's"

@@ -85,11 +85,11 @@ mod conformance {
     use crate::runner::*;
     use std::time::Duration;
 
-    fn context<'a>(config: &'a Config, purpose: Purpose) -> RunnerContext<'a> {
+    fn context<'a>(config: &'a Config, code: &'static str, purpose: Purpose) -> RunnerContext<'a> {
         RunnerContext {
             purpose,
             env: &config.env,
-            config,
+            settings: config.section(code),
             http_timeout: Duration::from_secs(1),
             artifact_caps: ArtifactCaps {
                 bytes: 1 << 20,
@@ -185,14 +185,14 @@ mod conformance {
         let config = empty_config();
         for r in RUNNERS {
             // Processing stored callbacks needs nothing configured.
-            let runner = (r.open)(&context(&config, Purpose::Process))
+            let runner = (r.open)(&context(&config, r.code, Purpose::Process))
                 .unwrap_or_else(|e| panic!("{} cannot open to process: {e}", r.code));
             let protocol = runner.protocol();
             assert!(!protocol.auth_header.is_empty());
             assert!(!protocol.kept_headers.is_empty() || protocol.auth == CallbackAuth::TokenOnly);
             // A listener without the runner's settings is told why, in one
             // line, and is not handed a runner that accepts anything.
-            match (r.open)(&context(&config, Purpose::Listen { verify: true })) {
+            match (r.open)(&context(&config, r.code, Purpose::Listen { verify: true })) {
                 Ok(runner) => {
                     let h = ::http::HeaderMap::new();
                     assert!(
@@ -203,7 +203,7 @@ mod conformance {
                 }
                 Err(e) => assert_eq!(e.to_string().lines().count(), 1, "{e}"),
             }
-            let _ = (r.describe)(&context(&config, Purpose::Process));
+            let _ = (r.describe)(&context(&config, r.code, Purpose::Process));
         }
     }
 
@@ -230,8 +230,11 @@ mod conformance {
             }),
         ];
         for r in RUNNERS {
-            let Ok(runner) = (r.open)(&context(&config, Purpose::Schedule { dry_run: true }))
-            else {
+            let Ok(runner) = (r.open)(&context(
+                &config,
+                r.code,
+                Purpose::Schedule { dry_run: true },
+            )) else {
                 continue;
             };
             let target =

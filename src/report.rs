@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use hmac::{KeyInit, Mac};
 use serde_json::{Map, Value};
 
-use crate::config::{keys, read_secret_file, Config, ConfigError, Secret};
+use crate::config::{keys, read_secret_file, ConfigError, Secret, Section};
 use crate::kcidb::{Report, ReportedTest};
 use crate::model::{excerpt, is_kcidb_id, Status};
 
@@ -240,11 +240,10 @@ pub struct Sources(BTreeMap<String, Secret>);
 
 impl Sources {
     /// Reads every `report.sources.NAME.secret_file`.
-    pub fn load(config: &Config) -> Result<Sources, ConfigError> {
+    pub fn load(settings: Section<'_>) -> Result<Sources, ConfigError> {
         let mut map = BTreeMap::new();
-        for name in config.names_under("report.sources") {
-            let key = keys::REPORT_SECRET_FILE.replace('*', &name);
-            if let Some(path) = config.path(&key) {
+        for name in settings.names_under("report.sources") {
+            if let Some(path) = settings.get_named(keys::REPORT_SECRET_FILE, &name) {
                 let secret = read_secret_file(
                     &path.value,
                     &format!("the secret of report source '{name}'"),

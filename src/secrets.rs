@@ -6,7 +6,34 @@
 //! message and stored reason goes through [`redact`] on its way out.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::sync::RwLock;
+
+/// A secret: never printed, logged or serialised. `Debug` shows only that
+/// there is one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret and registers it, so it is redacted from every text
+    /// kbridge prints or stores from now on.
+    pub fn new(value: impl Into<String>) -> Secret {
+        let value = value.into();
+        register(&value);
+        Secret(value)
+    }
+
+    /// The value itself, for the one place it is sent.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
 
 /// What stands in for a secret.
 pub const REDACTED: &str = crate::urls::REDACTED;

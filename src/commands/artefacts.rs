@@ -67,8 +67,8 @@ pub fn run(args: ArtefactsArgs, config: &Setup) -> Result<(), Error> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("cannot create {}", dir.display()), &e))?;
     let caps = download::Caps {
-        per_file: config.required_number(keys::DOWNLOAD_MAX_FILE),
-        per_job: config.required_number(keys::DOWNLOAD_MAX_JOB),
+        per_file: config.required(keys::DOWNLOAD_MAX_FILE),
+        per_job: config.required(keys::DOWNLOAD_MAX_JOB),
     };
     let fetched =
         download::fetch_all(

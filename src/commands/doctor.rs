@@ -9,7 +9,7 @@ use crate::cli::DoctorArgs;
 use crate::commands::{json, print, runner_context};
 use crate::config::{keys, Config};
 use crate::error::{exit, Error};
-use crate::kcidb::client::{Client, Endpoint, SendError};
+use crate::kcidb::client::{Client, SendError};
 use crate::runner::{Check, OpenError, Purpose, Verdict};
 use crate::store::Store;
 
@@ -22,17 +22,21 @@ pub fn run(args: DoctorArgs, config: &Setup) -> Result<u8, Error> {
         ),
     }];
     checks.push(database(&config.database()));
-    if let Some(out) = config.path(keys::OUTPUT_DIR) {
+    if let Some(out) = config.get(keys::OUTPUT_DIR) {
         checks.push(directory("output directory", &out.value));
     }
     checks.push(origin(&config.origin()));
-    let callback = config.text(keys::CALLBACK_URL).map(|u| u.value);
+    let callback = config.get(keys::CALLBACK_URL).map(|u| u.value);
     checks.push(callback_url(callback.as_deref()));
     checks.extend(bind(config));
     for info in crate::registry::RUNNERS {
         // Opened as a listener that does not verify: the runner says itself
         // what verifying would lack.
-        match (info.open)(&runner_context(config, Purpose::Listen { verify: false })) {
+        match (info.open)(&runner_context(
+            config,
+            info,
+            Purpose::Listen { verify: false },
+        )) {
             Ok(r) => checks.extend(r.doctor(callback.is_some())),
             Err(OpenError::NotConfigured(why) | OpenError::Unused(why)) => {
                 checks.push(Check::note(info.code, why))
@@ -162,7 +166,7 @@ fn callback_url(url: Option<&str>) -> Check {
 }
 
 fn kcidb(config: &Config) -> Check {
-    let endpoint = match Endpoint::resolve(config) {
+    let endpoint = match super::endpoint::resolve(config) {
         Ok(Some(e)) => e,
         Ok(None) => {
             return Check::note(
@@ -178,7 +182,7 @@ fn kcidb(config: &Config) -> Check {
         endpoint.token_source
     );
     let mismatch = endpoint.origin_warning(&config.origin());
-    let client = Client::new(endpoint, config.required_seconds(keys::HTTP_TIMEOUT));
+    let client = Client::new(endpoint, config.required(keys::HTTP_TIMEOUT));
     if let Some(w) = mismatch {
         return Check::fail("kcidb", format!("{shown}: {w}"));
     }
@@ -224,7 +228,7 @@ fn refusals(path: &Path) -> Vec<Check> {
 
 /// The address `kbridge listen` would listen on: free, or taken.
 fn bind(config: &Config) -> Option<Check> {
-    let addr = config.text(keys::BIND)?.value;
+    let addr = config.get(keys::BIND)?.value;
     Some(match std::net::TcpListener::bind(&addr) {
         Ok(_) => Check::ok("listen address", format!("{addr} is free to listen on")),
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Check::note(

@@ -83,7 +83,7 @@ fn prune(args: &PruneArgs, config: &Setup) -> Result<(), Error> {
     let ago = crate::clock::ago_rfc3339;
     // Everything received up to now, unless told otherwise.
     let before = ago(args.older_than.unwrap_or_default());
-    let unmatched_before = ago(config.required_seconds(keys::UNMATCHED_TTL));
+    let unmatched_before = ago(config.required(keys::UNMATCHED_TTL));
     let removed = if args.dry_run {
         store.read().prunable(&before, &unmatched_before)?
     } else {

@@ -40,7 +40,7 @@ pub fn run(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
 fn serve(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
     let config = ctx.load()?;
     let format = config
-        .text(keys::LOG_FORMAT)
+        .get(keys::LOG_FORMAT)
         .and_then(|f| crate::log::Format::parse(&f.value))
         .unwrap_or_default();
     let log = Log::stderr_as(format);
@@ -63,16 +63,16 @@ fn serve(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
     }
 
     let (std_listener, addr) = bind_listener(&config)?;
-    let ops_listener = match config.text(keys::OPS_BIND) {
+    let ops_listener = match config.get(keys::OPS_BIND) {
         Some(ops) => Some(bind_addr(&ops.value, "--ops-bind")?),
         None => None,
     };
     let database = config.database();
-    let endpoint = crate::kcidb::client::Endpoint::resolve(&config)?;
-    let sources = crate::report::Sources::load(&config)?;
+    let endpoint = super::endpoint::resolve(&config)?;
+    let sources = crate::report::Sources::load(config.section("report"))?;
     let pipeline = Pipeline::start(&database, runners.clone(), settings, log.clone())?;
     let submit = config
-        .bool(keys::KCIDB_SUBMIT)
+        .get(keys::KCIDB_SUBMIT)
         .map(|s| s.value)
         .unwrap_or(true);
     let submitter = match endpoint {
@@ -85,7 +85,7 @@ fn serve(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
                 crate::http::redact_url(&endpoint.url),
                 endpoint.token_source
             ));
-            Some(crate::kcidb::outbox::Submitter::start(
+            Some(crate::pipeline::deliver::Submitter::start(
                 &database,
                 super::outbox::delivery(&config, endpoint),
                 log.clone(),
@@ -102,8 +102,8 @@ fn serve(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
             None
         }
     };
-    let interval = config.required_seconds(keys::POLL_INTERVAL);
-    let poll_after = config.required_seconds(keys::POLL_AFTER);
+    let interval = config.required(keys::POLL_INTERVAL);
+    let poll_after = config.required(keys::POLL_AFTER);
     let seen_log = log.clone();
     let refusals = crate::pipeline::poller::RefusalTally::default();
     let watch = Watch::start(
@@ -154,15 +154,15 @@ fn serve(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
 
     let ops = crate::listen::ops::Ops::open(
         &database,
-        config.required_number(keys::READY_MAX_BACKLOG),
-        config.required_seconds(keys::READY_MAX_OVERDUE),
+        config.required(keys::READY_MAX_BACKLOG),
+        config.required(keys::READY_MAX_OVERDUE),
         poll_after,
     )?;
-    let buffered_kib = config.required_number(keys::MAX_BUFFERED) / 1024;
+    let buffered_kib = config.required(keys::MAX_BUFFERED) / 1024;
     let shared = Arc::new(Shared {
         runners: std::sync::RwLock::new(runners),
         verify,
-        max_body: config.required_number(keys::MAX_BODY),
+        max_body: config.required(keys::MAX_BODY),
         body_timeout: BODY_TIMEOUT,
         intake: pipeline.intake(),
         log: log.clone(),
@@ -177,9 +177,9 @@ fn serve(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
         refusals,
     });
     let limits = Limits {
-        connections: config.required_number(keys::MAX_CONNECTIONS) as usize,
-        per_client: config.required_number(keys::MAX_CONNECTIONS_PER_CLIENT) as usize,
-        header_timeout: config.required_seconds(keys::HEADER_TIMEOUT),
+        connections: config.required(keys::MAX_CONNECTIONS) as usize,
+        per_client: config.required(keys::MAX_CONNECTIONS_PER_CLIENT) as usize,
+        header_timeout: config.required(keys::HEADER_TIMEOUT),
     };
     // Scripts and tests read the address from the first line of stdout.
     println!("listening on http://{addr}");
@@ -313,7 +313,7 @@ fn bind_listener(
             .map_err(|e| Error::io("cannot use the socket systemd passed", &e))?;
         return Ok((l, addr));
     }
-    let bind = config.text(keys::BIND).expect("bind has a default").value;
+    let bind = config.get(keys::BIND).expect("bind has a default").value;
     bind_addr(&bind, "--bind")
 }
 
@@ -363,7 +363,7 @@ fn reload(ctx: &Context, verify: bool, shared: &Shared, log: &Log) {
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Reloading]);
     let reloaded = ctx.load().and_then(|config| {
         let runners = open_configured(&config, Purpose::Listen { verify }, log)?;
-        let sources = crate::report::Sources::load(&config)?;
+        let sources = crate::report::Sources::load(config.section("report"))?;
         Ok((runners, reports(&config, sources)))
     });
     match reloaded {

@@ -8,6 +8,7 @@
 mod artefacts;
 mod cancel;
 mod doctor;
+mod endpoint;
 mod inbox;
 mod jobs;
 mod listen;
@@ -121,19 +122,23 @@ fn open_existing(config: &Config) -> Result<Store, Error> {
 }
 
 /// The shared HTTP settings a runner is opened with.
-fn runner_context<'a>(config: &'a Config, purpose: Purpose) -> RunnerContext<'a> {
+fn runner_context<'a>(
+    config: &'a Config,
+    info: &RunnerInfo,
+    purpose: Purpose,
+) -> RunnerContext<'a> {
     RunnerContext {
         purpose,
         env: &config.env,
-        config,
-        http_timeout: config.required_seconds(keys::HTTP_TIMEOUT),
+        settings: config.section(info.code),
+        http_timeout: config.required(keys::HTTP_TIMEOUT),
         artifact_caps: crate::runner::ArtifactCaps {
-            bytes: config.required_number(keys::ARTIFACT_MAX_BYTES),
-            time: config.required_seconds(keys::ARTIFACT_TIMEOUT),
-            cases: config.required_number(keys::MAX_CASES) as usize,
+            bytes: config.required(keys::ARTIFACT_MAX_BYTES),
+            time: config.required(keys::ARTIFACT_TIMEOUT),
+            cases: config.required(keys::MAX_CASES) as usize,
         },
         backoff: Backoff::new(
-            config.required_seconds(keys::RETRY_DELAY),
+            config.required(keys::RETRY_DELAY),
             std::time::Duration::from_secs(60),
         ),
     }
@@ -168,7 +173,7 @@ impl From<ScheduleError> for Error {
 /// else the first registered), or a usage error listing them.
 fn chosen_runner(setup: &Setup) -> Result<&'static RunnerInfo, Error> {
     let (config, registry) = (&setup.config, setup.registry);
-    let Some(code) = config.text(keys::RUNNER) else {
+    let Some(code) = config.get(keys::RUNNER) else {
         return Ok(registry.default_runner());
     };
     registry.find(&code.value).ok_or_else(|| {
@@ -202,7 +207,7 @@ fn open_runner(
     info: &RunnerInfo,
     purpose: Purpose,
 ) -> Result<Box<dyn Runner>, Error> {
-    Ok((info.open)(&runner_context(config, purpose))?)
+    Ok((info.open)(&runner_context(config, info, purpose))?)
 }
 
 /// Opens every registered runner for `purpose`, leaving out those not
@@ -213,7 +218,7 @@ fn open_configured(setup: &Setup, purpose: Purpose, log: &Log) -> Result<Runners
     let mut missing = Vec::new();
     let mut unused = Vec::new();
     for info in setup.registry.runners() {
-        match (info.open)(&runner_context(setup, purpose)) {
+        match (info.open)(&runner_context(setup, info, purpose)) {
             Ok(r) => {
                 open.insert(info.code, Arc::from(r));
             }
@@ -251,20 +256,20 @@ fn pipeline_settings(config: &Config, workers: usize) -> pipeline::Settings {
     pipeline::Settings {
         origin: config.origin(),
         output_dir: config
-            .path(keys::OUTPUT_DIR)
+            .get(keys::OUTPUT_DIR)
             .map(|s| s.value)
             .unwrap_or_else(|| PathBuf::from("kcidb")),
         backoff: Backoff::new(
-            config.required_seconds(keys::RETRY_DELAY),
+            config.required(keys::RETRY_DELAY),
             std::time::Duration::from_secs(60),
         ),
-        retry_for: config.required_seconds(keys::FETCH_RETRY_FOR),
+        retry_for: config.required(keys::FETCH_RETRY_FOR),
         workers,
         grace: std::time::Duration::from_secs(5),
         service: true,
-        unmatched_ttl: config.required_seconds(keys::UNMATCHED_TTL),
-        max_cases: config.required_number(keys::MAX_CASES) as usize,
-        max_document: config.required_number(keys::MAX_DOCUMENT) as usize,
+        unmatched_ttl: config.required(keys::UNMATCHED_TTL),
+        max_cases: config.required(keys::MAX_CASES) as usize,
+        max_document: config.required(keys::MAX_DOCUMENT) as usize,
     }
 }
 

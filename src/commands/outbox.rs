@@ -11,8 +11,8 @@ use crate::commands::{json, json_list, open_existing, print, Context};
 use crate::config::{keys, Config, ConfigError};
 use crate::error::{exit, Error};
 use crate::kcidb::client::{Client, Endpoint};
-use crate::kcidb::outbox::{self, Delivery, Schedule};
 use crate::model::{OutboxEntry, OutboxState};
+use crate::pipeline::deliver::{self as outbox, Delivery, Schedule};
 use crate::retry::Backoff;
 use crate::store::{NewDocument, Queued, Store};
 
@@ -22,7 +22,7 @@ const SUBMIT_TRIES: u32 = 5;
 
 /// The configured endpoint, or the error that says how to set one.
 pub fn endpoint(config: &Config) -> Result<Endpoint, Error> {
-    Endpoint::resolve(config)?.ok_or_else(|| {
+    super::endpoint::resolve(config)?.ok_or_else(|| {
         Error::Config(ConfigError::Runner(
             "no KCIDB URL is configured: set KCIDB_REST (KCIDB's URL with the token as its user part), or --kcidb-url with --kcidb-token-file, or KBRIDGE_KCIDB_URL with KBRIDGE_KCIDB_TOKEN, or url and token_file under [kcidb]".into(),
         ))
@@ -31,15 +31,12 @@ pub fn endpoint(config: &Config) -> Result<Endpoint, Error> {
 
 /// Delivery with the configured endpoint and limits.
 pub fn delivery(config: &Config, endpoint: Endpoint) -> Delivery {
-    let timeout = config.required_seconds(keys::HTTP_TIMEOUT);
+    let timeout = config.required(keys::HTTP_TIMEOUT);
     Delivery {
         client: Client::new(endpoint, timeout),
-        max_request: config.required_number(keys::KCIDB_MAX_REQUEST) as usize,
-        backoff: Backoff::new(
-            config.required_seconds(keys::RETRY_DELAY),
-            Duration::from_secs(600),
-        ),
-        retry_for: config.required_seconds(keys::KCIDB_RETRY_FOR),
+        max_request: config.required(keys::KCIDB_MAX_REQUEST) as usize,
+        backoff: Backoff::new(config.required(keys::RETRY_DELAY), Duration::from_secs(600)),
+        retry_for: config.required(keys::KCIDB_RETRY_FOR),
         claim_for: timeout * 2 + Duration::from_secs(30),
         owner: outbox::owner(),
     }
@@ -169,7 +166,7 @@ fn dry_run(
     as_json: bool,
 ) -> Result<(), Error> {
     let pending = store.read().outbox(Some(OutboxState::Pending))?;
-    let max = config.required_number(keys::KCIDB_MAX_REQUEST) as usize;
+    let max = config.required(keys::KCIDB_MAX_REQUEST) as usize;
     let bytes: usize = pending.iter().map(|e| e.bytes).sum();
     let requests = if pending.is_empty() {
         0
@@ -308,7 +305,7 @@ fn human_age(secs: u64) -> String {
 fn check(config: &Config, as_json: bool) -> Result<u8, Error> {
     let endpoint = endpoint(config)?;
     let mut store = open_existing(config)?;
-    let client = Client::new(endpoint, config.required_seconds(keys::HTTP_TIMEOUT));
+    let client = Client::new(endpoint, config.required(keys::HTTP_TIMEOUT));
     for s in store.read().unchecked_submissions()? {
         match client.status(&s.server_id) {
             Ok(ingest) => {

@@ -122,7 +122,7 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
         .as_deref()
         .map(|given| scheduler::resolve_build_id(Some(store.read()), &origin, given))
         .transpose()?;
-    let callback_base = config.text(keys::CALLBACK_URL).map(|s| s.value);
+    let callback_base = config.get(keys::CALLBACK_URL).map(|s| s.value);
     let outcome = scheduler::schedule_plan(
         &mut store,
         &scheduler::PlanRequest {

@@ -32,8 +32,7 @@ pub fn run(args: ReportArgs, ctx: &Context) -> Result<u8, Error> {
         let secret = match &args.secret_file {
             Some(f) => read_secret_file(f, "the report secret", &Source::Flag("secret-file"))?,
             None => {
-                let key = keys::REPORT_SECRET_FILE.replace('*', &source);
-                let path = config.path(&key).ok_or_else(|| {
+                let path = config.get_named(keys::REPORT_SECRET_FILE, &source).ok_or_else(|| {
                     Error::Config(ConfigError::Runner(format!(
                         "no secret for source '{source}': give --secret-file FILE or set secret_file under [report.sources.{source}]"
                     )))
@@ -47,7 +46,7 @@ pub fn run(args: ReportArgs, ctx: &Context) -> Result<u8, Error> {
         };
         let ts = jiff::Timestamp::now().as_second();
         let url = format!("{}/results", to.trim_end_matches('/'));
-        let agent = crate::http::agent(config.required_seconds(keys::HTTP_TIMEOUT));
+        let agent = crate::http::agent(config.required(keys::HTTP_TIMEOUT));
         let mut resp = agent
             .post(&url)
             .header("Content-Type", "application/json")
@@ -59,7 +58,7 @@ pub fn run(args: ReportArgs, ctx: &Context) -> Result<u8, Error> {
                 Error::Failed(format!(
                     "cannot send the report to {}: {}",
                     crate::http::redact_url(&url),
-                    crate::http::describe(&e, config.required_seconds(keys::HTTP_TIMEOUT))
+                    crate::http::describe(&e, config.required(keys::HTTP_TIMEOUT))
                 ))
             })?;
         let status = resp.status().as_u16();

@@ -98,7 +98,7 @@ fn schedule(common: crate::cli::ScheduleCommon, request: Args, ctx: &Context) ->
         }
     }
     let database = config.database();
-    let callback_base = config.text(keys::CALLBACK_URL).map(|s| s.value);
+    let callback_base = config.get(keys::CALLBACK_URL).map(|s| s.value);
     if callback_base.is_none() && !common.wait {
         ctx.ui.note("no callback_url is set: the runner will not report back, so `kbridge wait` will poll for results (set --callback-url or KBRIDGE_CALLBACK_URL for callbacks)");
     }

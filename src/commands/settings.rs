@@ -37,11 +37,15 @@ pub fn show(args: ConfigArgs, config: &Setup) -> Result<(), Error> {
         }
     }
     for info in RUNNERS {
-        rows.extend((info.describe)(&runner_context(config, Purpose::Process)));
+        rows.extend((info.describe)(&runner_context(
+            config,
+            info,
+            Purpose::Process,
+        )));
     }
     // Where documents actually go, after the precedence between KCIDB_REST
     // and the separate URL and token settings.
-    match crate::kcidb::client::Endpoint::resolve(config) {
+    match super::endpoint::resolve(config) {
         Ok(Some(e)) => {
             rows.push(ConfigRow {
                 key: "kcidb.endpoint".into(),

@@ -142,8 +142,8 @@ fn wait_for(config: &Setup, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
     let mut settings = pipeline_settings(config, 4);
     settings.service = false;
     let pipeline = Pipeline::start(&config.database(), runners.clone(), settings, log.clone())?;
-    let interval = config.required_seconds(keys::POLL_INTERVAL);
-    let poll_after = config.required_seconds(keys::POLL_AFTER);
+    let interval = config.required(keys::POLL_INTERVAL);
+    let poll_after = config.required(keys::POLL_AFTER);
     let interrupted = interrupt_flag();
     let start = Instant::now();
 

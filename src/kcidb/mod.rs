@@ -1,4 +1,6 @@
-//! KCIDB: the documents kbridge sends, their checks, and their delivery.
+//! KCIDB: the documents kbridge sends, their checks, and the REST API
+//! they go to. Pure: no store, no settings, no clock (delivery, which
+//! needs all three, is a stage of the pipeline, `pipeline::deliver`).
 //!
 //! Ids are deterministic, so processing the same report twice yields the
 //! same bytes and KCIDB merges rather than duplicates. KCIDB keeps the
@@ -21,14 +23,12 @@
 //! - `model`: the schema's objects as serde types;
 //! - `check`: what the schema cannot check, over any document;
 //! - `batch`: merging documents into one submission, and splitting one;
-//! - `client`: the REST API (submit, status) and where it is;
-//! - `outbox`: delivering stored documents, exactly once, with retries.
+//! - `client`: the REST API (submit, status), given its endpoint.
 
 pub mod batch;
 pub mod check;
 pub mod client;
 pub mod model;
-pub mod outbox;
 
 use serde_json::{Map, Value};
 

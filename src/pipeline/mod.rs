@@ -19,6 +19,7 @@
 //! Data flows one way: intake → writer (store) → workers → writer (store).
 
 mod admit;
+pub mod deliver;
 pub mod poller;
 mod worker;
 mod writer;

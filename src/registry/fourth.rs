@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::config::{setting, ConfigError, Kind, SettingDef};
+use crate::config::{setting, ConfigError, Key, Kind, SettingDef};
 use crate::model::{Callback, Job, JobKind, JobResults, JobSpec};
 use crate::registry::Registry;
 use crate::runner::testing::TestLab;
@@ -39,9 +39,13 @@ pub const REGISTRY: Registry = Registry::of(&[
     INFO,
 ]);
 
-const URL: &str = "kiln.url";
+const URL: Key<String> = Key::new("kiln.url");
 
-const SETTINGS: &[SettingDef] = &[setting(URL, Kind::Url, "The Kiln service's base URL")];
+const SETTINGS: &[SettingDef] = &[setting(
+    URL.name(),
+    Kind::Url,
+    "The Kiln service's base URL",
+)];
 
 const OPTIONS: &[OptionDef] = &[OptionDef {
     key: "glaze",
@@ -56,7 +60,7 @@ struct Kiln {
 }
 
 fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, OpenError> {
-    let url = ctx.config.text(URL).ok_or_else(|| {
+    let url = ctx.settings.get(URL).ok_or_else(|| {
         OpenError::Config(ConfigError::Runner(
             "Kiln needs its URL: set url under [kiln] in config.toml".into(),
         ))
@@ -263,7 +267,7 @@ mod tests {
         assert!(help.contains("Options of --runner kiln"), "{help}");
         assert!(help.contains("--glaze <GLAZE>"), "{help}");
         assert!(
-            REGISTRY.settings().iter().any(|d| d.key == URL),
+            REGISTRY.settings().iter().any(|d| d.key == URL.name()),
             "its setting joins the table"
         );
         // Builds take no glaze.

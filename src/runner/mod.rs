@@ -24,7 +24,7 @@ pub mod testing;
 use std::fmt;
 use std::time::Duration;
 
-use crate::config::{Config, ConfigError, Environment, SettingDef};
+use crate::config::{ConfigError, Environment, Section, SettingDef};
 use crate::model::{Callback, Job, JobKind, JobResults, JobSpec, JobState};
 use crate::retry::Backoff;
 
@@ -105,8 +105,9 @@ pub struct RunnerContext<'a> {
     pub purpose: Purpose,
     /// The environment, for the runner service's own variables and files.
     pub env: &'a Environment,
-    /// Every resolved setting; the runner reads its own (`{code}.*`).
-    pub config: &'a Config,
+    /// The runner's own settings, its `[CODE]` table: a key of another
+    /// table has no value here.
+    pub settings: Section<'a>,
     /// How long to wait for one answer.
     pub http_timeout: Duration,
     /// What fetching one job's artefacts may cost.

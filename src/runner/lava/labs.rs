@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::{Config, ConfigError, Source};
+use crate::config::{ConfigError, Section, Source};
 
 /// One lab's settings.
 #[derive(Debug, Clone)]
@@ -83,7 +83,7 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 /// Every lab configured, by name.
-pub fn configured(config: &Config) -> Result<Vec<Lab>, ConfigError> {
+pub fn configured(config: Section<'_>) -> Result<Vec<Lab>, ConfigError> {
     let mut labs = Vec::new();
     for name in config.names_under("lava.labs") {
         let key = |k: &str| format!("lava.labs.{name}.{k}");
@@ -92,17 +92,21 @@ pub fn configured(config: &Config) -> Result<Vec<Lab>, ConfigError> {
                 "LAVA lab name '{name}' is not usable: lab names are lower-case letters, digits, '-' and '_' (they name jobs as LAB.ID)"
             )));
         }
-        let Some(url) = config.text(&key("url")) else {
+        let Some(url) = config.get_at::<String>(&key("url")) else {
             return Err(ConfigError::Runner(format!(
                 "LAVA lab '{name}' has no url: set lava.labs.{name}.url to the lab's base URL, such as https://lava.example.org"
             )));
         };
-        let path = |k: &str| config.path(&key(k)).map(|s| s.value);
+        let path = |k: &str| config.get_at::<PathBuf>(&key(k)).map(|s| s.value);
         labs.push(Lab {
             url: url.value.trim_end_matches('/').to_string(),
-            token_file: config.path(&key("token_file")).map(|s| (s.value, s.source)),
-            device_type: config.text(&key("device_type")).map(|s| s.value),
-            rootfs: config.text(&key("rootfs")).map(|s| s.value),
+            token_file: config
+                .get_at::<PathBuf>(&key("token_file"))
+                .map(|s| (s.value, s.source)),
+            device_type: config
+                .get_at::<String>(&key("device_type"))
+                .map(|s| s.value),
+            rootfs: config.get_at::<String>(&key("rootfs")).map(|s| s.value),
             test_template: path("test_template"),
             boot_template: path("boot_template"),
             name,

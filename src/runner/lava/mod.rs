@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::config::{setting, Kind, SettingDef};
+use crate::config::{setting, Key, Kind, SettingDef};
 use crate::http::{self, Reach};
 use crate::model::{Callback, Job, JobKind, JobResults, JobSpec};
 use crate::retry::Backoff;
@@ -45,20 +45,20 @@ pub const INFO: RunnerInfo = RunnerInfo {
     describe,
 };
 
-const LAB: &str = "lava.lab";
-const VALIDATE: &str = "lava.validate";
+const LAB: Key<String> = Key::new("lava.lab");
+const VALIDATE: Key<bool> = Key::new("lava.validate");
 
 /// `[lava]` and one `[lava.labs.NAME]` table per lab.
 const SETTINGS: &[SettingDef] = &[
     setting(
-        LAB,
+        LAB.name(),
         Kind::Text,
         "The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured",
     )
     .flag("lab", "NAME", &["schedule *"])
     .env("KBRIDGE_LAVA_LAB"),
     setting(
-        VALIDATE,
+        VALIDATE.name(),
         Kind::Bool,
         "With --dry-run: ask the LAVA lab whether it would accept the job definition (its validate endpoint)",
     )
@@ -127,7 +127,7 @@ fn short(v: &Value) -> Option<Value> {
 const MAX_TRIES: u32 = 3;
 
 fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, OpenError> {
-    let labs = labs::configured(ctx.config)?;
+    let labs = labs::configured(ctx.settings)?;
     // Processing stored callbacks opens every runner; without labs there
     // is just nothing it can fetch.
     if labs.is_empty() && !matches!(ctx.purpose, Purpose::Process) {
@@ -139,7 +139,7 @@ fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, OpenError> {
         Purpose::Schedule { .. } => Some(choose(&labs, ctx)?),
         _ => None,
     };
-    let validate = ctx.config.bool(VALIDATE).is_some_and(|b| b.value);
+    let validate = ctx.settings.value(VALIDATE).unwrap_or(false);
     let config_error = |m: String| OpenError::Config(crate::config::ConfigError::Runner(m));
     if let (Purpose::Schedule { dry_run: false }, Some(i)) = (ctx.purpose, chosen) {
         if validate {
@@ -164,7 +164,7 @@ fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, OpenError> {
 /// The lab a schedule command means: `--lab`, or the only one.
 fn choose(labs: &[Lab], ctx: &RunnerContext<'_>) -> Result<usize, OpenError> {
     let bad = |m: String| OpenError::Config(crate::config::ConfigError::Runner(m));
-    match ctx.config.text(LAB) {
+    match ctx.settings.get(LAB) {
         Some(name) => labs
             .iter()
             .position(|l| l.name == name.value)
@@ -185,7 +185,7 @@ fn choose(labs: &[Lab], ctx: &RunnerContext<'_>) -> Result<usize, OpenError> {
 }
 
 fn describe(ctx: &RunnerContext<'_>) -> Vec<ConfigRow> {
-    let Ok(labs) = labs::configured(ctx.config) else {
+    let Ok(labs) = labs::configured(ctx.settings) else {
         return vec![];
     };
     labs.iter()

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use crate::config::{setting, Config, Kind, SettingDef, Source};
+use crate::config::{setting, Environment, Key, Kind, Section, SettingDef, Source};
 use crate::http::{self, Reach};
 use crate::model::{BuildSpec, Callback, Job, JobKind, JobResults, JobSpec, TestSpec};
 use crate::retry::Backoff;
@@ -40,13 +40,13 @@ pub use signature::PublicKey;
 /// official client keeps them; see `settings.rs`.
 const SETTINGS: &[SettingDef] = &[
     setting(
-        PUBLIC_KEYS,
+        PUBLIC_KEYS.name(),
         Kind::List { append: true },
         "TuxSuite's OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation",
     )
     .flag("tuxsuite-public-key", "FILE", &["listen", "doctor"]),
     setting(
-        ARTIFACT_HOSTS,
+        ARTIFACT_HOSTS.name(),
         Kind::List { append: false },
         "Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API's own host is always allowed",
     )
@@ -55,12 +55,12 @@ const SETTINGS: &[SettingDef] = &[
     .described("storage.tuxsuite.com"),
 ];
 
-const PUBLIC_KEYS: &str = "tuxsuite.public_keys";
+const PUBLIC_KEYS: Key<Vec<String>> = Key::new("tuxsuite.public_keys");
 /// The systemd credentials kbridge reads: TuxSuite's signing keys, and
 /// its token.
 const KEY_CREDENTIAL: &str = "tuxsuite.pub";
 pub const TOKEN_CREDENTIAL: &str = "tuxsuite-token";
-const ARTIFACT_HOSTS: &str = "tuxsuite.artifact_hosts";
+const ARTIFACT_HOSTS: Key<Vec<String>> = Key::new("tuxsuite.artifact_hosts");
 
 /// The registry entry.
 pub const INFO: RunnerInfo = RunnerInfo {
@@ -128,21 +128,21 @@ fn open(ctx: &RunnerContext<'_>) -> Result<Box<dyn Runner>, OpenError> {
         Purpose::Listen { .. } | Purpose::Process => Settings::api_url(ctx.env)?,
     };
     let keys = match ctx.purpose {
-        Purpose::Listen { verify } => listen_keys(ctx.config, verify)?,
+        Purpose::Listen { verify } => listen_keys(ctx.settings, ctx.env, verify)?,
         _ => vec![],
     };
     let api = api_url
         .parse::<::http::Uri>()
         .ok()
         .and_then(|u| results::Origin::of(&u));
-    let allowed = match ctx.config.list(ARTIFACT_HOSTS) {
+    let allowed = match ctx.settings.get(ARTIFACT_HOSTS) {
         Some(entries) => entries
             .value
             .iter()
             .map(|e| {
                 results::AllowedHost::parse(e).map_err(|message| {
                     OpenError::Config(crate::config::ConfigError::Invalid {
-                        key: ARTIFACT_HOSTS.into(),
+                        key: ARTIFACT_HOSTS.name().into(),
                         from: entries.source.clone(),
                         message,
                     })
@@ -179,21 +179,21 @@ fn describe(ctx: &RunnerContext<'_>) -> Vec<ConfigRow> {
 /// The keys that verify callbacks. Only a listener reads the key files;
 /// without a key it is not configured to receive TuxSuite callbacks,
 /// unless verification is explicitly off.
-fn listen_keys(config: &Config, verify: bool) -> Result<Vec<PublicKey>, OpenError> {
+fn listen_keys(
+    settings: Section<'_>,
+    env: &Environment,
+    verify: bool,
+) -> Result<Vec<PublicKey>, OpenError> {
     let mut keys = Vec::new();
-    if let Some(entries) = config.get(PUBLIC_KEYS) {
-        let list = match &entries.value {
-            crate::config::Value::List(l) => l.clone(),
-            _ => vec![],
-        };
-        for entry in list {
-            keys.extend(key_entry(&entry, &entries.source, config)?);
+    if let Some(entries) = settings.get(PUBLIC_KEYS) {
+        for entry in &entries.value {
+            keys.extend(key_entry(entry, &entries.source, env)?);
         }
     }
     // Under systemd, LoadCredential=tuxsuite.pub:… adds its keys.
-    if let Some(path) = config.env.credential(KEY_CREDENTIAL) {
+    if let Some(path) = env.credential(KEY_CREDENTIAL) {
         let source = Source::Env("CREDENTIALS_DIRECTORY");
-        keys.extend(key_entry(&path.to_string_lossy(), &source, config)?);
+        keys.extend(key_entry(&path.to_string_lossy(), &source, env)?);
     }
     if verify && keys.is_empty() {
         return Err(OpenError::NotConfigured(
@@ -205,7 +205,7 @@ fn listen_keys(config: &Config, verify: bool) -> Result<Vec<PublicKey>, OpenErro
 
 /// One `public_keys` entry: a key line, or a file of key lines (relative
 /// to the config file when it came from there).
-fn key_entry(entry: &str, source: &Source, config: &Config) -> Result<Vec<PublicKey>, OpenError> {
+fn key_entry(entry: &str, source: &Source, env: &Environment) -> Result<Vec<PublicKey>, OpenError> {
     let bad = |message: String| OpenError::Config(crate::config::ConfigError::Runner(message));
     let entry = entry.trim();
     if KEY_TYPES.iter().any(|p| entry.starts_with(p)) {
@@ -216,7 +216,7 @@ fn key_entry(entry: &str, source: &Source, config: &Config) -> Result<Vec<Public
         })?;
         return Ok(vec![key]);
     }
-    let mut path = config.env.expand_home(entry);
+    let mut path = env.expand_home(entry);
     if let (Source::File(file, _), true) = (source, path.is_relative()) {
         if let Some(dir) = file.parent() {
             path = dir.join(path);

@@ -23,10 +23,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::batch;
-use super::check;
-use super::client::{Client, SendError};
 use crate::clock::now_ms;
+use crate::kcidb::batch;
+use crate::kcidb::check;
+use crate::kcidb::client::{Client, SendError};
 use crate::model::JobState;
 use crate::retry::Backoff;
 use crate::store::{Pending, Store, StoreError};
@@ -411,8 +411,8 @@ impl Delivery {
 
 /// Counts a request's outcome for `/metrics`.
 fn counted(
-    sent: Result<super::client::Accepted, SendError>,
-) -> Result<super::client::Accepted, SendError> {
+    sent: Result<crate::kcidb::client::Accepted, SendError>,
+) -> Result<crate::kcidb::client::Accepted, SendError> {
     crate::metrics::global().submitted(match &sent {
         Ok(_) => "accepted",
         Err(SendError::Retry { .. }) => "failed",
@@ -426,7 +426,7 @@ fn record(
     batch: &crate::store::Batch<'_>,
     bytes: &[u8],
     documents: usize,
-    accepted: &super::client::Accepted,
+    accepted: &crate::kcidb::client::Accepted,
 ) -> Result<i64, StoreError> {
     batch.record_submission(
         bytes.len(),
