@@ -5,18 +5,31 @@
 //! outcome into an exit status; see `error.rs` for the statuses.
 //!
 //! # Layout
-//! - `cli`, `config`: the command line and the settings table;
-//! - `commands`: one file per command, wiring the parts below together;
-//! - `runner`: the services that run jobs (one module each) and the trait
-//!   they implement;
-//! - `scheduler`: recording and submitting a job, for any runner;
+//! From the bottom up; each module imports only those above it in this
+//! list (`layers.rs` checks it):
+//! - `clock`, `metrics`, `retry`, `urls`, `yaml`: time, counters, backoff,
+//!   URL userinfo, bounded YAML;
+//! - `secrets`: secrets and their redaction from everything printed;
+//! - `model`: the runner-neutral vocabulary (jobs, specs, results, states);
+//! - `http`, `log`: the HTTP client and the service log;
+//! - `config`: the settings table, the environment, resolution;
+//! - `runner`: the runner traits and the runners (one module each);
+//! - `kcidb`: KCIDB documents, their checks, and the REST client;
 //! - `store`: the SQLite file;
-//! - `pipeline`: from an admitted callback to a KCIDB document, for any
-//!   runner, with or without an HTTP server in front;
-//! - `listen`: the HTTP side of `kbridge listen`;
-//! - `kcidb`: KCIDB documents and their checks;
-//! - `http`, `retry`, `log`, `progress`: shared plumbing;
-//! - `secrets`, `urls`: what never leaves kbridge in the clear.
+//! - `patches`, `githead`: what `--patch-series` and `--git-head` read;
+//! - `report`: signed reports from other CI systems;
+//! - `registry`: the runners kbridge knows, above `config` and `runner`;
+//! - `scheduler`: recording and submitting a job or a plan, for any runner;
+//! - `download`, `progress`: artefact downloads, and what a terminal sees;
+//! - `error`, `outcome`: the top-level error and its exit status, and a
+//!   job's verdict;
+//! - `pipeline`: from an admitted callback to a delivered KCIDB document,
+//!   every stage, started and stopped together;
+//! - `listen`: the HTTP service of `kbridge listen`;
+//! - `cli`, `commands`: the command line, and one file per command wiring
+//!   the parts above together.
+//!
+//! `manual` (man pages, completions) and `layers` exist for the tests.
 
 mod cli;
 mod clock;
@@ -27,6 +40,8 @@ mod error;
 mod githead;
 mod http;
 mod kcidb;
+#[cfg(test)]
+mod layers;
 mod listen;
 mod log;
 #[cfg(test)]
