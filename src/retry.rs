@@ -55,6 +55,52 @@ impl Backoff {
     }
 }
 
+/// Retrying durable work (a stored callback's fetch, a stored document's
+/// delivery) until a deadline: the inbox and the outbox decide the same
+/// way from what they keep of each item, when it was first tried and how
+/// many times.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Deadline {
+    pub backoff: Backoff,
+    /// How long after the first attempt an item is given up on.
+    pub retry_for: Duration,
+}
+
+/// What to do with an item whose attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Tried for `tried` already, longer than allowed: give up.
+    GiveUp { tried: Duration },
+    /// Try again at `at_ms` (ms since the epoch), after `pause`.
+    RetryAt { at_ms: i64, pause: Duration },
+}
+
+impl Deadline {
+    /// The next step for an item first tried at `first_ms` and tried
+    /// `attempts` times, at `now_ms`; a service's `Retry-After` is
+    /// `at_least`.
+    pub fn next(
+        &self,
+        first_ms: i64,
+        attempts: i64,
+        now_ms: i64,
+        at_least: Option<Duration>,
+    ) -> Next {
+        let tried = Duration::from_millis((now_ms - first_ms).max(0) as u64);
+        if tried >= self.retry_for {
+            return Next::GiveUp { tried };
+        }
+        let pause = self
+            .backoff
+            .delay(u32::try_from(attempts).unwrap_or(u32::MAX))
+            .max(at_least.unwrap_or(Duration::ZERO));
+        Next::RetryAt {
+            at_ms: now_ms + pause.as_millis() as i64,
+            pause,
+        }
+    }
+}
+
 /// `d` lengthened by up to `fraction` of itself at random: never shorter,
 /// so "at most once per interval" still holds.
 pub fn jitter_up(d: Duration, fraction: f64) -> Duration {
@@ -102,6 +148,34 @@ mod tests {
         assert!(
             seen.iter().any(|d| *d != seen[0]),
             "the pauses are not all the same"
+        );
+    }
+
+    #[test]
+    fn durable_work_is_retried_with_backoff_until_its_deadline() {
+        let d = Deadline {
+            backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(60)).exact(),
+            retry_for: Duration::from_secs(100),
+        };
+        assert_eq!(
+            d.next(0, 0, 1_000, None),
+            Next::RetryAt {
+                at_ms: 3_000,
+                pause: Duration::from_secs(2)
+            }
+        );
+        assert_eq!(
+            d.next(0, 3, 1_000, Some(Duration::from_secs(30))),
+            Next::RetryAt {
+                at_ms: 31_000,
+                pause: Duration::from_secs(30)
+            }
+        );
+        assert_eq!(
+            d.next(0, 9, 100_000, None),
+            Next::GiveUp {
+                tried: Duration::from_secs(100)
+            }
         );
     }
 }

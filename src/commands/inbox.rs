@@ -62,7 +62,13 @@ fn replay(id: i64, config: &Setup) -> Result<(), Error> {
     let runners = open_configured(config, Purpose::Process, &log)?;
     let mut settings = pipeline_settings(config, 1);
     settings.service = false;
-    let pipeline = Pipeline::start(&config.database(), runners, settings, log)?;
+    let pipeline = Pipeline::start(
+        &config.database(),
+        runners,
+        settings,
+        crate::pipeline::Stages::default(),
+        log,
+    )?;
     let answer = pipeline.intake().replay(id).blocking_recv();
     pipeline.stop();
     match answer {

@@ -46,16 +46,33 @@ pub const JSON_VERSION: u32 = 1;
 
 /// What every command starts from.
 pub struct Context {
-    config_file: Option<PathBuf>,
-    flags: FlagValues,
+    loader: Loader,
     /// The runners' own job options given.
     options: Vec<GivenOption>,
-    registry: Registry,
     ui: Ui,
 }
 
 impl Context {
     /// Resolves the settings.
+    fn load(&self) -> Result<Setup, Error> {
+        self.loader.load()
+    }
+
+    /// What resolves the settings again, for a service that reloads them.
+    fn reloader(&self) -> Loader {
+        self.loader.clone()
+    }
+}
+
+/// Where the settings come from, besides the environment.
+#[derive(Clone)]
+struct Loader {
+    config_file: Option<PathBuf>,
+    flags: FlagValues,
+    registry: Registry,
+}
+
+impl Loader {
     fn load(&self) -> Result<Setup, Error> {
         let config = Config::load(
             &self.registry.settings(),
@@ -88,10 +105,12 @@ impl std::ops::Deref for Setup {
 pub fn run(parsed: Parsed) -> Result<u8, Error> {
     crate::http::set_verbosity(parsed.cli.verbose);
     let ctx = Context {
-        config_file: parsed.cli.config,
-        flags: parsed.flags,
+        loader: Loader {
+            config_file: parsed.cli.config,
+            flags: parsed.flags,
+            registry: parsed.registry,
+        },
         options: parsed.options,
-        registry: parsed.registry,
         ui: Ui::new(parsed.cli.quiet),
     };
     let done = |r: Result<(), Error>| r.map(|()| exit::SUCCESS);

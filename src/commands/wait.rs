@@ -15,8 +15,8 @@ use crate::config::keys;
 use crate::error::Error;
 use crate::model::{Job, JobSpec, JobState};
 use crate::outcome::{JobOutcome, Summary};
-use crate::pipeline::poller::{Pace, Plan, Poller, Seen, Watch, LISTENER_FRESH};
-use crate::pipeline::Pipeline;
+use crate::pipeline::poller::{Pace, Plan, Polling, Seen, LISTENER_FRESH};
+use crate::pipeline::{Pipeline, Stages};
 use crate::progress::{JobLine, WaitView};
 use crate::runner::Purpose;
 use crate::store::{JobFilter, Store};
@@ -141,11 +141,43 @@ fn wait_for(config: &Setup, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
     };
     let mut settings = pipeline_settings(config, 4);
     settings.service = false;
-    let pipeline = Pipeline::start(&config.database(), runners.clone(), settings, log.clone())?;
     let interval = config.required(keys::POLL_INTERVAL);
     let poll_after = config.required(keys::POLL_AFTER);
     let interrupted = interrupt_flag();
     let start = Instant::now();
+
+    // Polls run on their own stage and say what they found, so a runner
+    // slow to answer never delays the timeout or Ctrl-C, and a finished
+    // job is shown as soon as it is stored.
+    let (seen_tx, seen) = std::sync::mpsc::channel();
+    let polling = Polling {
+        concurrency: 8,
+        plan: Plan {
+            pace: Pace {
+                interval,
+                max: MAX_PAUSE.max(interval),
+                trust_callbacks: None,
+            },
+            only: Some(targets.iter().copied().collect()),
+            listener: None,
+            // With a listener alive, callbacks are given time to arrive.
+            trust_while_listening: Some((poll_after, (interval * 10).min(MAX_PAUSE).max(interval))),
+            refusals: None,
+        },
+        seen: Box::new(move |s| {
+            let _ = seen_tx.send(s);
+        }),
+    };
+    let pipeline = Pipeline::start(
+        &config.database(),
+        runners,
+        settings,
+        Stages {
+            poll: Some(polling),
+            ..Stages::default()
+        },
+        log,
+    )?;
 
     // What a stopped `kbridge wait` or listener left half-processed, when no
     // listener is there to finish it.
@@ -159,35 +191,6 @@ fn wait_for(config: &Setup, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
             pipeline.intake().resume(received);
         }
     }
-
-    // Polls run on their own thread and say what they found, so a runner
-    // slow to answer never delays the timeout or Ctrl-C, and a finished
-    // job is shown as soon as it is stored.
-    let (seen_tx, seen) = std::sync::mpsc::channel();
-    let watch = Watch::start(
-        &config.database(),
-        Poller {
-            runners,
-            intake: pipeline.intake(),
-            concurrency: 8,
-        },
-        Plan {
-            pace: Pace {
-                interval,
-                max: MAX_PAUSE.max(interval),
-                trust_callbacks: None,
-            },
-            only: Some(targets.iter().copied().collect()),
-            listener: None,
-            // With a listener alive, callbacks are given time to arrive.
-            trust_while_listening: Some((poll_after, (interval * 10).min(MAX_PAUSE).max(interval))),
-            refusals: None,
-        },
-        move |s| {
-            let _ = seen_tx.send(s);
-        },
-        log,
-    )?;
 
     let mut timed_out = false;
     // What a listener refused is said once per runner and reason, as soon
@@ -238,7 +241,6 @@ fn wait_for(config: &Setup, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
             Ok(Seen::Finished(_)) | Err(_) => {}
         }
     }
-    watch.stop();
     view.finish();
     pipeline.stop();
 

@@ -55,7 +55,7 @@ pub struct Shared {
     /// Request body bytes that may be held in memory at once, in KiB.
     pub buffered: Arc<Semaphore>,
     /// What `/readyz` and `/metrics` read.
-    pub ops: Option<Arc<super::ops::Ops>>,
+    pub ops: Option<Arc<crate::pipeline::health::Health>>,
     /// Numbers requests for log lines.
     pub requests: AtomicU64,
     /// Callbacks refused for a reason that says a runner's setup here is

@@ -8,13 +8,13 @@
 //! - `handler`: routing and one request's life (body cap, verification,
 //!   hand-off to the pipeline), generic over the body type so it can be
 //!   driven with an in-memory request;
-//! - `ops`: readiness and the store's figures, for `/readyz` and
-//!   `/metrics`.
+//! - `service`: the service around them: bind, serve, reload on SIGHUP,
+//!   stop, with the pipeline that stores and processes what is received.
 //!
 //! Data flows one way: HTTP → verify → pipeline.
 
 pub mod handler;
-pub mod ops;
+pub mod service;
 
 use std::collections::HashMap;
 use std::future::Future;

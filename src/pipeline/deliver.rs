@@ -28,7 +28,7 @@ use crate::kcidb::batch;
 use crate::kcidb::check;
 use crate::kcidb::client::{Client, SendError};
 use crate::model::JobState;
-use crate::retry::Backoff;
+use crate::retry::{Backoff, Deadline, Next};
 use crate::store::{Pending, Store, StoreError};
 
 /// How many candidates are read at a time.
@@ -380,25 +380,27 @@ impl Delivery {
     ) -> Result<(), StoreError> {
         let now = now_ms();
         let batch = store.batch()?;
+        let deadline = Deadline {
+            backoff: self.backoff,
+            retry_for: self.retry_for,
+        };
         for c in docs {
             let first = c.row.first_attempt_ms.unwrap_or(now);
-            let elapsed = Duration::from_millis((now - first).max(0) as u64);
-            if elapsed >= self.retry_for {
-                let reason = format!(
-                    "gave up after {}s of retries: {why}; `kbridge outbox retry {}` tries again",
-                    elapsed.as_secs(),
-                    c.row.id
-                );
-                batch.mark_undeliverable(c.row.id, &reason)?;
-                pass.failed += 1;
-                continue;
+            match deadline.next(first, c.row.attempts, now, after) {
+                Next::GiveUp { tried } => {
+                    let reason = format!(
+                        "gave up after {}s of retries: {why}; `kbridge outbox retry {}` tries again",
+                        tried.as_secs(),
+                        c.row.id
+                    );
+                    batch.mark_undeliverable(c.row.id, &reason)?;
+                    pass.failed += 1;
+                }
+                Next::RetryAt { at_ms, .. } => {
+                    batch.deliver_later(c.row.id, now, at_ms, why)?;
+                    pass.retrying += 1;
+                }
             }
-            let pause = self
-                .backoff
-                .delay(u32::try_from(c.row.attempts).unwrap_or(u32::MAX))
-                .max(after.unwrap_or(Duration::ZERO));
-            batch.deliver_later(c.row.id, now, now + pause.as_millis() as i64, why)?;
-            pass.retrying += 1;
         }
         batch.commit()?;
         pass.lines.push(format!(
@@ -503,87 +505,41 @@ fn release_dead_claims(store: &mut Store, now: i64) -> Result<(), StoreError> {
     batch.commit()
 }
 
-/// Delivers the outbox from its own thread and connection while a
-/// listener runs: a slow or dead KCIDB only grows the backlog, and never
-/// holds up a callback.
-pub struct Submitter {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
 /// How long delivery pauses after KCIDB refused the token or the URL: the
 /// same request would fail the same way until someone fixes the setting.
 const REFUSED_PAUSE: Duration = Duration::from_secs(600);
-/// How often an idle submitter looks for new documents.
+/// How often an idle delivery stage looks for new documents.
 const IDLE: Duration = Duration::from_millis(500);
 
-impl Submitter {
-    pub fn start(
-        store_path: &std::path::Path,
-        delivery: Delivery,
-        log: crate::log::Log,
-    ) -> Result<Submitter, StoreError> {
-        use std::sync::atomic::Ordering;
-        let mut store = Store::open_existing(store_path)?;
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("kbridge-submit".into())
-            .spawn(move || {
-                let nap = |d: Duration| {
-                    let until = std::time::Instant::now() + d;
-                    while !flag.load(Ordering::Relaxed) && std::time::Instant::now() < until {
-                        std::thread::sleep(Duration::from_millis(50));
-                    }
-                };
-                while !flag.load(Ordering::Relaxed) {
-                    match delivery.pass(&mut store, Schedule::Due) {
-                        Ok(pass) => {
-                            for line in &pass.lines {
-                                log.info(line);
-                            }
-                            if let Some(stop) = &pass.stopped {
-                                log.error(&format!(
-                                    "{stop}; KCIDB delivery pauses for {} minutes (documents stay pending)",
-                                    REFUSED_PAUSE.as_secs() / 60
-                                ));
-                                nap(REFUSED_PAUSE);
-                            } else if pass.requests == 0 {
-                                nap(IDLE);
-                            }
-                        }
-                        Err(e) => {
-                            log.error(&format!("KCIDB delivery: {e}"));
-                            nap(Duration::from_secs(5));
-                        }
-                    }
+/// The delivery stage: delivers the outbox on its own connection until
+/// `stop`, so a slow or dead KCIDB only grows the backlog and never holds
+/// up a callback.
+pub(super) fn run(
+    mut store: Store,
+    delivery: Delivery,
+    stop: super::stop::Stop,
+    log: crate::log::Log,
+) {
+    while !stop.is_stopped() {
+        match delivery.pass(&mut store, Schedule::Due) {
+            Ok(pass) => {
+                for line in &pass.lines {
+                    log.info(line);
                 }
-            })
-            .map_err(|e| StoreError::Open {
-                path: store_path.to_path_buf(),
-                message: format!("cannot start KCIDB delivery: {e}"),
-            })?;
-        Ok(Submitter {
-            stop,
-            thread: Some(thread),
-        })
-    }
-
-    /// Stops after the request in hand.
-    pub fn stop(mut self) {
-        self.halt();
-    }
-
-    fn halt(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+                if let Some(refused) = &pass.stopped {
+                    log.error(&format!(
+                        "{refused}; KCIDB delivery pauses for {} minutes (documents stay pending)",
+                        REFUSED_PAUSE.as_secs() / 60
+                    ));
+                    stop.wait(REFUSED_PAUSE);
+                } else if pass.requests == 0 {
+                    stop.wait(IDLE);
+                }
+            }
+            Err(e) => {
+                log.error(&format!("KCIDB delivery: {e}"));
+                stop.wait(Duration::from_secs(5));
+            }
         }
-    }
-}
-
-impl Drop for Submitter {
-    fn drop(&mut self) {
-        self.halt();
     }
 }

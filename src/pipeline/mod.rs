@@ -19,12 +19,16 @@
 //! Data flows one way: intake → writer (store) → workers → writer (store).
 
 mod admit;
+mod checkpoint;
 pub mod deliver;
+pub mod health;
 pub mod poller;
+mod stop;
 mod worker;
 mod writer;
 
 pub use admit::{Incoming, IncomingPlan, Matching};
+pub use health::Limits;
 pub use worker::remove_stale_temporaries;
 pub use writer::report_key;
 
@@ -39,14 +43,10 @@ use crate::clock::now_ms;
 use crate::log::Log;
 use crate::retry::Backoff;
 use crate::runner::Runner;
-use crate::store::{Checkpointer, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// The runners a pipeline serves, by code.
 pub type Runners = Arc<BTreeMap<&'static str, Arc<dyn Runner>>>;
-
-/// How often the WAL is copied into the database file, off the writer's
-/// path.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// How a pipeline is set up.
 #[derive(Debug, Clone)]
@@ -268,37 +268,130 @@ impl Intake {
     }
 }
 
-/// A running pipeline.
+/// The stages a pipeline runs beside its core (the writer, which stores
+/// what is admitted, and the workers, which process it): each is started
+/// only when asked for.
+#[derive(Default)]
+pub struct Stages {
+    /// Delivering documents to KCIDB.
+    pub deliver: Option<deliver::Delivery>,
+    /// Polling jobs whose report has not come.
+    pub poll: Option<poller::Polling>,
+    /// Answering whether the pipeline is ready, and what the store holds.
+    pub health: Option<health::Limits>,
+}
+
+/// How long stopping waits for each stage after the stop signal, beyond
+/// the workers' grace. A stage still running then is left to end with the
+/// process: none of them holds anything that is not already stored.
+const STAGE_GRACE: Duration = poller::GRACE;
+
+/// A stage's thread; it drops its end of `ended` when it returns.
+struct Stage {
+    name: &'static str,
+    thread: JoinHandle<()>,
+    ended: mpsc::Receiver<()>,
+}
+
+impl Stage {
+    fn spawn(
+        name: &'static str,
+        path: &Path,
+        run: impl FnOnce() + Send + 'static,
+    ) -> Result<Stage, StoreError> {
+        let (ended_tx, ended) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(format!("kbridge-{name}"))
+            .spawn(move || {
+                let _ended = ended_tx;
+                run();
+            })
+            .map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                message: format!("cannot start the {name} stage: {e}"),
+            })?;
+        Ok(Stage {
+            name,
+            thread,
+            ended,
+        })
+    }
+
+    /// Waits for the stage until `deadline`; says how long it took, or
+    /// that it was left running.
+    fn wait(self, started: Instant, deadline: Instant) -> (&'static str, Option<Duration>) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.ended.recv_timeout(left) {
+            Err(mpsc::RecvTimeoutError::Disconnected) | Ok(()) => {
+                let _ = self.thread.join();
+                (self.name, Some(started.elapsed()))
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => (self.name, None),
+        }
+    }
+}
+
+/// How a pipeline stopped: each stage, and how long it took to end
+/// (`None`: still running when stopping gave up on it).
+#[derive(Debug)]
+pub struct Stopped {
+    pub stages: Vec<(&'static str, Option<Duration>)>,
+}
+
+impl Stopped {
+    /// The stages that did not end in time.
+    pub fn left_running(&self) -> Vec<&'static str> {
+        self.stages
+            .iter()
+            .filter(|(_, took)| took.is_none())
+            .map(|(name, _)| *name)
+            .collect()
+    }
+}
+
+/// A running pipeline: every stage from an admitted item to a delivered
+/// document, started together, stopped together by one signal. Only the
+/// pipeline opens the store; what else a service needs of it (health,
+/// figures, reads) it asks the pipeline.
 pub struct Pipeline {
     intake: Intake,
     idle: tokio::sync::watch::Receiver<bool>,
-    writer: Option<JoinHandle<()>>,
-    workers: Vec<JoinHandle<()>>,
-    /// The workers' queue, to wake them when stopping.
+    stop: stop::Stop,
+    /// Stopped first, in order: they feed the core or read from it.
+    feeders: Vec<Stage>,
+    workers: Vec<Stage>,
+    /// The workers' queue, to wake those that wait for work.
     wake: mpsc::Sender<Option<worker::Work>>,
-    stop: Arc<AtomicBool>,
-    checkpointer: Option<Checkpointer>,
+    writer: Option<Stage>,
+    checkpoint: Option<Stage>,
+    health: Option<Arc<health::Health>>,
     grace: Duration,
 }
 
 impl Pipeline {
     /// Opens the store at `store_path` (creating it if needed), recovers
-    /// what an earlier run left pending, and starts the writer and the
-    /// workers.
+    /// what an earlier run left pending, and starts the writer, the
+    /// workers, the checkpoint stage and the `stages` asked for.
     pub fn start(
         store_path: &Path,
         runners: Runners,
         settings: Settings,
+        stages: Stages,
         log: Log,
     ) -> Result<Pipeline, StoreError> {
         let mut store = Store::open(store_path)?;
         store.check_writable()?;
         store.defer_checkpoints()?;
-        let checkpointer = Checkpointer::start(store_path, CHECKPOINT_EVERY, log.clone())?;
+        let stop = stop::Stop::new();
+        let checkpoint = {
+            let (store, stop, log) = (Store::open_existing(store_path)?, stop.clone(), log.clone());
+            Stage::spawn("checkpoint", store_path, move || {
+                checkpoint::run(store, stop, log)
+            })?
+        };
         let (tx, rx) = mpsc::channel();
         let (work_tx, work_rx) = mpsc::channel();
         let (idle_tx, idle) = tokio::sync::watch::channel(false);
-        let stop = Arc::new(AtomicBool::new(false));
         let processor = Arc::new(worker::Processor {
             runners: runners.clone(),
             origin: settings.origin.clone(),
@@ -306,35 +399,69 @@ impl Pipeline {
             max_cases: settings.max_cases,
             max_document: settings.max_document,
         });
-        let wake = work_tx.clone();
-        let workers = worker::spawn(
-            settings.workers,
-            processor,
-            work_rx,
-            tx.clone(),
-            stop.clone(),
-        );
+        let work_rx = Arc::new(std::sync::Mutex::new(work_rx));
+        let workers = (0..settings.workers.max(1))
+            .map(|i| {
+                let (processor, work, writer, stop) =
+                    (processor.clone(), work_rx.clone(), tx.clone(), stop.clone());
+                Stage::spawn(
+                    worker::NAMES[i % worker::NAMES.len()],
+                    store_path,
+                    move || worker::run(&processor, &work, &writer, &stop),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let grace = settings.grace;
         let queued = Arc::new(AtomicUsize::new(0));
         let health = Arc::new(Health::default());
-        let mut writer = writer::Writer::new(store, runners, settings, work_tx, idle_tx, log);
-        writer.share(queued.clone(), health.clone());
-        let writer = std::thread::Builder::new()
-            .name("kbridge-inbox".into())
-            .spawn(move || writer.run(rx))
-            .map_err(|e| StoreError::Open {
-                path: store_path.to_path_buf(),
-                message: format!("cannot start the inbox writer: {e}"),
-            })?;
+        let intake = Intake {
+            tx: tx.clone(),
+            queued: queued.clone(),
+            health: health.clone(),
+        };
+        let mut writer = writer::Writer::new(
+            store,
+            runners.clone(),
+            settings,
+            work_tx.clone(),
+            idle_tx,
+            log.clone(),
+        );
+        writer.share(queued, health);
+        let writer = Stage::spawn("writer", store_path, move || writer.run(rx))?;
+        let mut feeders = Vec::new();
+        if let Some(polling) = stages.poll {
+            let poller = poller::Poller {
+                runners,
+                intake: intake.clone(),
+                concurrency: polling.concurrency,
+            };
+            let (store, stop, log) = (Store::open_existing(store_path)?, stop.clone(), log.clone());
+            feeders.push(Stage::spawn("poll", store_path, move || {
+                poller::run(store, poller, polling, stop, log)
+            })?);
+        }
+        if let Some(delivery) = stages.deliver {
+            let (store, stop, log) = (Store::open_existing(store_path)?, stop.clone(), log.clone());
+            feeders.push(Stage::spawn("deliver", store_path, move || {
+                deliver::run(store, delivery, stop, log)
+            })?);
+        }
+        let health = stages
+            .health
+            .map(|limits| health::Health::open(store_path, limits).map(Arc::new))
+            .transpose()?;
         Ok(Pipeline {
-            intake: Intake { tx, queued, health },
+            intake,
             idle,
-            writer: Some(writer),
-            workers,
             stop,
-            checkpointer: Some(checkpointer),
+            feeders,
+            workers,
+            wake: work_tx,
+            writer: Some(writer),
+            checkpoint: Some(checkpoint),
+            health,
             grace,
-            wake,
         })
     }
 
@@ -349,29 +476,41 @@ impl Pipeline {
         self.idle.clone()
     }
 
-    /// Stops: workers finish the item in hand (up to the grace period),
-    /// the writer records what they finished, and the checkpointer stops.
-    pub fn stop(mut self) {
-        self.halt();
+    /// The health stage, when it was asked for.
+    pub fn health(&self) -> Option<Arc<health::Health>> {
+        self.health.clone()
     }
 
-    fn halt(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+    /// Stops every stage with one signal: polling and delivery end after
+    /// what they have in hand, workers finish the item in hand (up to the
+    /// grace period), the writer records what they finished, and the
+    /// checkpoint stage ends last. Says how long each took.
+    pub fn stop(mut self) -> Stopped {
+        self.halt()
+    }
+
+    fn halt(&mut self) -> Stopped {
+        let started = Instant::now();
+        self.stop.stop();
         // Idle workers wait on the queue; wake each to see the stop.
         for _ in &self.workers {
             let _ = self.wake.send(None);
         }
-        let deadline = Instant::now() + self.grace;
-        while self.workers.iter().any(|w| !w.is_finished()) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
+        let mut stages = Vec::new();
+        for s in std::mem::take(&mut self.feeders) {
+            stages.push(s.wait(started, started + STAGE_GRACE));
         }
-        let _ = self.intake.tx.send(Msg::Stop);
+        for w in std::mem::take(&mut self.workers) {
+            stages.push(w.wait(started, started + self.grace));
+        }
         if let Some(w) = self.writer.take() {
-            let _ = w.join();
+            let _ = self.intake.tx.send(Msg::Stop);
+            stages.push(w.wait(started, Instant::now() + STAGE_GRACE));
         }
-        if let Some(c) = self.checkpointer.take() {
-            c.stop();
+        if let Some(c) = self.checkpoint.take() {
+            stages.push(c.wait(started, Instant::now() + STAGE_GRACE));
         }
+        Stopped { stages }
     }
 }
 

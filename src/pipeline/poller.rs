@@ -12,12 +12,14 @@
 //! alone.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::stop::Stop;
 use super::{Intake, PolledReport, Runners};
 use crate::clock::now_ms;
+use crate::log::Log;
 use crate::model::Job;
 use crate::retry::jitter_up;
 use crate::runner::{FetchError, Polled};
@@ -435,7 +437,7 @@ impl RefusalTally {
 /// polled as if their callbacks were overdue.
 pub const DISTRUST_FOR: Duration = Duration::from_secs(900);
 
-/// What a [`Watch`] tells the command that started it.
+/// What the polling stage tells the command that started it.
 #[derive(Debug, Clone)]
 pub enum Seen {
     /// A line worth saying once.
@@ -444,7 +446,7 @@ pub enum Seen {
     Finished(i64),
 }
 
-/// Which jobs a [`Watch`] polls, and at what pace.
+/// Which jobs the polling stage polls, and at what pace.
 pub struct Plan {
     pub pace: Pace,
     /// Only these jobs (`kbridge wait`), or every pollable one.
@@ -460,12 +462,13 @@ pub struct Plan {
     pub refusals: Option<RefusalTally>,
 }
 
-/// Polls jobs from its own thread, so a runner slow to answer never holds
-/// up what started it: a timeout, Ctrl-C or a shutdown is acted on at once.
-pub struct Watch {
-    stop: Arc<AtomicBool>,
-    ended: std::sync::mpsc::Receiver<()>,
-    thread: Option<std::thread::JoinHandle<()>>,
+/// What the polling stage of a pipeline does: which jobs, at what pace,
+/// and who hears of what it finds.
+pub struct Polling {
+    /// Requests sent at once.
+    pub concurrency: usize,
+    pub plan: Plan,
+    pub seen: Box<dyn Fn(Seen) + Send>,
 }
 
 /// How often a listener says it is alive.
@@ -475,140 +478,88 @@ pub const LISTENER_FRESH: Duration = Duration::from_secs(15);
 /// How long stopping waits for a poll in flight. Polls only read, so one
 /// abandoned when the process exits loses nothing: the job is asked again
 /// next time.
-const GRACE: Duration = Duration::from_secs(2);
+pub const GRACE: Duration = Duration::from_secs(2);
 
-impl Watch {
-    /// Starts polling on its own connection to the store; `seen` hears of
-    /// what the rounds found.
-    pub fn start(
-        store_path: &std::path::Path,
-        poller: Poller,
-        plan: Plan,
-        seen: impl Fn(Seen) + Send + 'static,
-        log: crate::log::Log,
-    ) -> Result<Watch, StoreError> {
-        let mut store = Store::open_existing(store_path)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let (ended_tx, ended) = std::sync::mpsc::channel::<()>();
-        let id = format!("{}:{}", std::process::id(), now_ms());
-        let thread = std::thread::Builder::new()
-            .name("kbridge-poll".into())
-            .spawn(move || {
-                let _ended = ended_tx;
-                // Jobs a round did not see (scheduled since) are looked for
-                // this often.
-                let rescan = plan
-                    .pace
-                    .interval
-                    .clamp(Duration::from_secs(1), Duration::from_secs(10));
-                // Jobs falling due within this of each other share a round:
-                // a poll is never early, at worst this late.
-                let gather = (plan.pace.interval / 10)
-                    .clamp(Duration::from_millis(20), Duration::from_secs(1));
-                let mut next_round = Instant::now();
-                let mut next_beat = Instant::now();
-                while !flag.load(Ordering::Relaxed) {
-                    if let Some(bind) = plan
-                        .listener
-                        .as_deref()
-                        .filter(|_| Instant::now() >= next_beat)
-                    {
-                        let refused = plan.refusals.as_ref().map(RefusalTally::take);
-                        let beat = store.batch().and_then(|b| {
-                            b.heartbeat(&id, bind, now_ms())?;
-                            if let Some(r) = &refused {
-                                b.add_refusals(r, now_ms())?;
-                            }
-                            b.commit()
-                        });
-                        if let Err(e) = beat {
-                            log.warn(&format!("cannot record that the listener is alive: {e}"));
-                        }
-                        next_beat = Instant::now() + BEAT;
-                    }
-                    if Instant::now() >= next_round {
-                        let mut pace = plan.pace;
-                        if let Some(trust) = plan.trust_while_listening {
-                            let since = now_ms() - LISTENER_FRESH.as_millis() as i64;
-                            if store.read().live_listeners(since).unwrap_or(0) > 0 {
-                                pace.trust_callbacks = Some(trust);
-                            }
-                        }
-                        // A runner whose callbacks a listener refuses (a
-                        // wrong key) will not report back: its jobs are
-                        // polled as if their callbacks were overdue.
-                        let since = now_ms() - DISTRUST_FOR.as_millis() as i64;
-                        let distrusted: HashSet<String> = store
-                            .read()
-                            .refusals(since)
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|r| r.runner)
-                            .collect();
-                        next_round = Instant::now() + rescan;
-                        match poller.round(&mut store, plan.only.as_ref(), &pace, &distrusted) {
-                            Ok(round) => {
-                                round.notes.into_iter().for_each(|n| seen(Seen::Note(n)));
-                                round
-                                    .finished
-                                    .into_iter()
-                                    .for_each(|j| seen(Seen::Finished(j)));
-                                if let Some(due) = round.next_due_ms {
-                                    let wait =
-                                        Duration::from_millis((due - now_ms()).max(0) as u64);
-                                    next_round = next_round.min(Instant::now() + wait.max(gather));
-                                }
-                            }
-                            Err(e) => log.error(&format!("polling: {e}")),
-                        }
-                    }
-                    let mut until = next_round;
-                    if plan.listener.is_some() {
-                        until = until.min(next_beat);
-                    }
-                    while !flag.load(Ordering::Relaxed) && Instant::now() < until {
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                }
-                if plan.listener.is_some() {
-                    let _ = store.batch().and_then(|b| {
-                        b.forget_listener(&id)?;
-                        b.commit()
-                    });
-                }
-            })
-            .map_err(|e| StoreError::Open {
-                path: store_path.to_path_buf(),
-                message: format!("cannot start polling: {e}"),
-            })?;
-        Ok(Watch {
-            stop,
-            ended,
-            thread: Some(thread),
-        })
-    }
-
-    /// Stops polling, waiting a moment for a poll in flight.
-    pub fn stop(mut self) {
-        self.halt();
-    }
-
-    fn halt(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        let Some(thread) = self.thread.take() else {
-            return;
-        };
-        // The sender is dropped when the thread ends.
-        if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) = self.ended.recv_timeout(GRACE)
+/// The polling stage: polls on its own connection until `stop`, so a
+/// runner slow to answer never holds up what started it. A listener also
+/// says every few seconds that it is alive, with the callbacks it refused.
+pub(super) fn run(mut store: Store, poller: Poller, polling: Polling, stop: Stop, log: Log) {
+    let Polling { plan, seen, .. } = polling;
+    let id = format!("{}:{}", std::process::id(), now_ms());
+    // Jobs a round did not see (scheduled since) are looked for this often.
+    let rescan = plan
+        .pace
+        .interval
+        .clamp(Duration::from_secs(1), Duration::from_secs(10));
+    // Jobs falling due within this of each other share a round: a poll is
+    // never early, at worst this late.
+    let gather = (plan.pace.interval / 10).clamp(Duration::from_millis(20), Duration::from_secs(1));
+    let mut next_round = Instant::now();
+    let mut next_beat = Instant::now();
+    while !stop.is_stopped() {
+        if let Some(bind) = plan
+            .listener
+            .as_deref()
+            .filter(|_| Instant::now() >= next_beat)
         {
-            let _ = thread.join();
+            let refused = plan.refusals.as_ref().map(RefusalTally::take);
+            let beat = store.batch().and_then(|b| {
+                b.heartbeat(&id, bind, now_ms())?;
+                if let Some(r) = &refused {
+                    b.add_refusals(r, now_ms())?;
+                }
+                b.commit()
+            });
+            if let Err(e) = beat {
+                log.warn(&format!("cannot record that the listener is alive: {e}"));
+            }
+            next_beat = Instant::now() + BEAT;
         }
+        if Instant::now() >= next_round {
+            let mut pace = plan.pace;
+            if let Some(trust) = plan.trust_while_listening {
+                let since = now_ms() - LISTENER_FRESH.as_millis() as i64;
+                if store.read().live_listeners(since).unwrap_or(0) > 0 {
+                    pace.trust_callbacks = Some(trust);
+                }
+            }
+            // A runner whose callbacks a listener refuses (a wrong key)
+            // will not report back: its jobs are polled as if their
+            // callbacks were overdue.
+            let since = now_ms() - DISTRUST_FOR.as_millis() as i64;
+            let distrusted: HashSet<String> = store
+                .read()
+                .refusals(since)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| r.runner)
+                .collect();
+            next_round = Instant::now() + rescan;
+            match poller.round(&mut store, plan.only.as_ref(), &pace, &distrusted) {
+                Ok(round) => {
+                    round.notes.into_iter().for_each(|n| seen(Seen::Note(n)));
+                    round
+                        .finished
+                        .into_iter()
+                        .for_each(|j| seen(Seen::Finished(j)));
+                    if let Some(due) = round.next_due_ms {
+                        let wait = Duration::from_millis((due - now_ms()).max(0) as u64);
+                        next_round = next_round.min(Instant::now() + wait.max(gather));
+                    }
+                }
+                Err(e) => log.error(&format!("polling: {e}")),
+            }
+        }
+        let mut until = next_round;
+        if plan.listener.is_some() {
+            until = until.min(next_beat);
+        }
+        stop.wait(until.saturating_duration_since(Instant::now()));
     }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        self.halt();
+    if plan.listener.is_some() {
+        let _ = store.batch().and_then(|b| {
+            b.forget_listener(&id)?;
+            b.commit()
+        });
     }
 }

@@ -48,7 +48,14 @@ impl World {
         map.insert(CODE, runner.clone());
         let runners: Runners = Arc::new(map);
         let log = Log::memory();
-        let pipeline = Pipeline::start(&db, runners.clone(), settings(&out), log.clone()).unwrap();
+        let pipeline = Pipeline::start(
+            &db,
+            runners.clone(),
+            settings(&out),
+            Stages::default(),
+            log.clone(),
+        )
+        .unwrap();
         let shared = Arc::new(Shared {
             runners: runners.into(),
             verify: true,
@@ -364,7 +371,7 @@ fn replay_processes_the_one_callback_it_is_given() {
     map.insert(CODE, w.runner.clone());
     let mut s = settings(&w.out);
     s.service = false;
-    let p = Pipeline::start(&w.db, Arc::new(map), s, w.log.clone()).unwrap();
+    let p = Pipeline::start(&w.db, Arc::new(map), s, Stages::default(), w.log.clone()).unwrap();
     let done = p.intake().replay(inbox).blocking_recv().unwrap().unwrap();
     assert!(done.completed, "{done:?}");
     assert!(done.line.contains("completed"), "{done:?}");
@@ -417,4 +424,84 @@ fn a_full_queue_refuses_at_once_instead_of_growing() {
     assert!(matches!(refused.try_recv(), Ok(Answer::Unavailable(_))));
     assert_eq!(waiting.len(), QUEUE_LIMIT);
     drop(rx);
+}
+
+#[test]
+fn one_stop_ends_every_stage_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kbridge.db");
+    let lab = Lab::start();
+    let mut map: BTreeMap<&'static str, Arc<dyn Runner>> = BTreeMap::new();
+    map.insert(CODE, Arc::new(TestLab::new(&lab.url())));
+    // Nothing answers there: delivery has nothing to send anyway.
+    let endpoint = crate::kcidb::client::Endpoint {
+        url: "http://127.0.0.1:9".into(),
+        token: crate::secrets::Secret::new("a-token-for-the-test"),
+        url_source: "test".into(),
+        token_source: "test".into(),
+    };
+    let stages = Stages {
+        deliver: Some(deliver::Delivery {
+            client: crate::kcidb::client::Client::new(endpoint, Duration::from_secs(5)),
+            max_request: 1 << 20,
+            backoff: Backoff::new(Duration::from_millis(10), Duration::from_secs(1)),
+            retry_for: Duration::from_secs(60),
+            claim_for: Duration::from_secs(60),
+            owner: deliver::owner(),
+        }),
+        poll: Some(poller::Polling {
+            concurrency: 2,
+            plan: poller::Plan {
+                pace: poller::Pace {
+                    interval: Duration::from_secs(600),
+                    max: Duration::from_secs(3600),
+                    trust_callbacks: None,
+                },
+                only: None,
+                listener: Some("127.0.0.1:1".into()),
+                trust_while_listening: None,
+                refusals: None,
+            },
+            seen: Box::new(|_| {}),
+        }),
+        health: Some(Limits {
+            max_backlog: 100,
+            max_overdue: Duration::from_secs(3600),
+            poll_after: Duration::from_secs(600),
+        }),
+    };
+    let p = Pipeline::start(
+        &db,
+        Arc::new(map),
+        settings(&dir.path().join("kcidb")),
+        stages,
+        Log::memory(),
+    )
+    .unwrap();
+    // Every stage is asleep (polling waits ten minutes, delivery half a
+    // second, the checkpoint half a second, workers for work) when the
+    // stop comes.
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let stopped = p.stop();
+    let took = started.elapsed();
+    let names: Vec<&str> = stopped.stages.iter().map(|(n, _)| *n).collect();
+    for stage in [
+        "poll",
+        "deliver",
+        "writer",
+        "checkpoint",
+        "worker-0",
+        "worker-1",
+    ] {
+        assert!(names.contains(&stage), "{stage} is not among {names:?}");
+    }
+    assert!(stopped.left_running().is_empty(), "{stopped:?}");
+    assert!(
+        took < Duration::from_secs(2),
+        "stopping took {took:?}: {stopped:?}"
+    );
+    // The listener's heartbeat was taken back on the way out.
+    let store = Store::open_existing(&db).unwrap();
+    assert_eq!(store.read().live_listeners(0).unwrap(), 0);
 }

@@ -9,11 +9,8 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Mutex;
 
 use super::{Msg, Runners};
 use crate::kcidb;
@@ -253,48 +250,37 @@ pub fn remove_stale_temporaries(dir: &Path) -> usize {
     removed
 }
 
-/// Starts `n` workers. They stop when `stop` is set, after the item in hand;
-/// a `None` on the queue wakes one to look at `stop` at once.
-pub(super) fn spawn(
-    n: usize,
-    processor: Arc<Processor>,
-    work: Receiver<Option<Work>>,
-    writer: Sender<Msg>,
-    stop: Arc<AtomicBool>,
-) -> Vec<JoinHandle<()>> {
-    let work = Arc::new(Mutex::new(work));
-    (0..n.max(1))
-        .map(|i| {
-            let (processor, work, writer, stop) = (
-                processor.clone(),
-                work.clone(),
-                writer.clone(),
-                stop.clone(),
-            );
-            std::thread::Builder::new()
-                .name(format!("kbridge-worker-{i}"))
-                .spawn(move || loop {
-                    if stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    let next = match work.lock() {
-                        Ok(queue) => queue.recv_timeout(Duration::from_millis(100)),
-                        Err(_) => return,
-                    };
-                    let w = match next {
-                        Ok(Some(w)) => w,
-                        Ok(None) | Err(RecvTimeoutError::Timeout) => continue,
-                        Err(RecvTimeoutError::Disconnected) => return,
-                    };
-                    let (finish, status) = processor.process(&w);
-                    let _ = writer.send(Msg::Finished {
-                        inbox_id: w.inbox_id,
-                        job_id: w.job.id,
-                        finish,
-                        status,
-                    });
-                })
-                .expect("threads can be started")
-        })
-        .collect()
+/// Names of the worker threads.
+pub(super) const NAMES: [&str; 8] = [
+    "worker-0", "worker-1", "worker-2", "worker-3", "worker-4", "worker-5", "worker-6", "worker-7",
+];
+
+/// A worker: takes work until `stop`, finishing the item in hand. A `None`
+/// on the queue wakes it to look at `stop`.
+pub(super) fn run(
+    processor: &Processor,
+    work: &Mutex<Receiver<Option<Work>>>,
+    writer: &Sender<Msg>,
+    stop: &super::stop::Stop,
+) {
+    while !stop.is_stopped() {
+        let next = match work.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let w = match next {
+            Ok(Some(w)) if !stop.is_stopped() => w,
+            // Work queued behind a stop stays pending in the store: the
+            // next start does it.
+            Ok(_) => continue,
+            Err(_) => return,
+        };
+        let (finish, status) = processor.process(&w);
+        let _ = writer.send(Msg::Finished {
+            inbox_id: w.inbox_id,
+            job_id: w.job.id,
+            finish,
+            status,
+        });
+    }
 }

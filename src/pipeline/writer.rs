@@ -27,7 +27,7 @@ use super::{Answer, Health, Msg, PolledReport, Replayed, Runners, Settings, Sign
 use crate::clock::now_ms;
 use crate::log::Log;
 use crate::model::{InboxEntry, InboxStatus, Job, JobState};
-use crate::retry::Backoff;
+use crate::retry::{Backoff, Deadline, Next};
 use crate::runner::CallbackAuth;
 use crate::store::{Batch, NewDocument, NewInbox, Queued, Store, StoreError};
 
@@ -671,38 +671,42 @@ fn record_finish(
         Finish::Retry { error, notice } => {
             let (first_fetch_ms, attempts) = batch.read().inbox_fetch_state(inbox_id)?;
             let first = first_fetch_ms.unwrap_or(now_ms);
-            let elapsed = Duration::from_millis((now_ms - first).max(0) as u64);
-            if elapsed >= settings.retry_for && *notice {
-                // The report did not prove the job finished: polling (or
-                // the job's next callback) will bring it again.
-                let reason = format!(
-                    "gave up fetching results after {}s: {error}; the job is polled again",
-                    elapsed.as_secs()
-                );
-                batch.set_inbox(inbox_id, InboxStatus::Failed, None, Some(&reason))?;
-                batch.reopen_job(job_id, &reason)?;
-                return Ok(format!("job {job_id}: {reason}"));
+            let deadline = Deadline {
+                backoff: settings.backoff,
+                retry_for: settings.retry_for,
+            };
+            match deadline.next(first, attempts, now_ms, None) {
+                Next::GiveUp { tried } if *notice => {
+                    // The report did not prove the job finished: polling
+                    // (or the job's next callback) will bring it again.
+                    let reason = format!(
+                        "gave up fetching results after {}s: {error}; the job is polled again",
+                        tried.as_secs()
+                    );
+                    batch.set_inbox(inbox_id, InboxStatus::Failed, None, Some(&reason))?;
+                    batch.reopen_job(job_id, &reason)?;
+                    Ok(format!("job {job_id}: {reason}"))
+                }
+                Next::GiveUp { tried } => {
+                    let reason = format!(
+                        "gave up fetching results after {}s: {error}; `kbridge inbox replay {inbox_id}` tries again",
+                        tried.as_secs()
+                    );
+                    batch.set_inbox(inbox_id, InboxStatus::Failed, None, Some(&reason))?;
+                    batch.set_job_state(job_id, JobState::Received, Some(&reason))?;
+                    Ok(format!("job {job_id}: {reason}"))
+                }
+                Next::RetryAt { at_ms, pause } => {
+                    let detail = format!(
+                        "fetching results failed (attempt {}): {error}; retrying in {:.1}s",
+                        attempts + 1,
+                        pause.as_secs_f64()
+                    );
+                    batch.retry_later(inbox_id, first, at_ms, &detail)?;
+                    batch.set_job_state(job_id, JobState::Received, Some(&detail))?;
+                    Ok(format!("job {job_id}: {detail}"))
+                }
             }
-            if elapsed >= settings.retry_for {
-                let reason = format!(
-                    "gave up fetching results after {}s: {error}; `kbridge inbox replay {inbox_id}` tries again",
-                    elapsed.as_secs()
-                );
-                batch.set_inbox(inbox_id, InboxStatus::Failed, None, Some(&reason))?;
-                batch.set_job_state(job_id, JobState::Received, Some(&reason))?;
-                return Ok(format!("job {job_id}: {reason}"));
-            }
-            let pause = settings
-                .backoff
-                .delay(u32::try_from(attempts).unwrap_or(u32::MAX));
-            let detail = format!(
-                "fetching results failed (attempt {}): {error}; retrying in {:.1}s",
-                attempts + 1,
-                pause.as_secs_f64()
-            );
-            batch.retry_later(inbox_id, first, now_ms + pause.as_millis() as i64, &detail)?;
-            batch.set_job_state(job_id, JobState::Received, Some(&detail))?;
-            Ok(format!("job {job_id}: {detail}"))
         }
     }
 }

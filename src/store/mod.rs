@@ -27,7 +27,7 @@ mod outbox;
 mod plans;
 mod refusals;
 
-pub use checkpoint::Checkpointer;
+pub use checkpoint::Checkpoint;
 pub use inbox::{Batch, NewInbox};
 pub use jobs::{JobFilter, NewJob, PollSlot};
 pub use outbox::{NewDocument, Pending, Queued};

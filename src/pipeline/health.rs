@@ -1,16 +1,28 @@
-//! What an operator asks of a running listener: whether it is ready to
-//! take callbacks (`/readyz`) and what the store holds (`/metrics`).
+//! The health stage: what an operator asks of a running pipeline, whether
+//! it can take callbacks (`/readyz`) and what the store holds
+//! (`/metrics`), answered on a connection of its own.
 
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use super::Intake;
 use crate::metrics::StoreFigures;
-use crate::pipeline::Intake;
-use crate::store::{Store, StoreError};
+use crate::store::{Db, Store, StoreError};
 
-/// The listener's own connection to the store, for operators' questions.
-pub struct Ops {
+/// When a pipeline counts as not ready.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Not ready with more callbacks than this waiting.
+    pub max_backlog: u64,
+    /// Not ready with a job overdue longer than this.
+    pub max_overdue: Duration,
+    /// How long a callback may take before its job counts as overdue.
+    pub poll_after: Duration,
+}
+
+/// The health stage's connection to the store.
+pub struct Health {
     store: Mutex<Store>,
     /// Not ready with more callbacks than this waiting.
     pub max_backlog: u64,
@@ -20,19 +32,24 @@ pub struct Ops {
     pub poll_after: Duration,
 }
 
-impl Ops {
-    pub fn open(
-        path: &Path,
-        max_backlog: u64,
-        max_overdue: Duration,
-        poll_after: Duration,
-    ) -> Result<Ops, StoreError> {
-        Ok(Ops {
+impl Health {
+    pub fn open(path: &Path, limits: Limits) -> Result<Health, StoreError> {
+        Ok(Health {
             store: Mutex::new(Store::open_existing(path)?),
-            max_backlog,
-            max_overdue,
-            poll_after,
+            max_backlog: limits.max_backlog,
+            max_overdue: limits.max_overdue,
+            poll_after: limits.poll_after,
         })
+    }
+
+    /// Reads the store on this connection.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(Db<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        // A reader that panicked left the connection as it was.
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        f(store.read())
     }
 
     /// What the store holds now; empty if it cannot be read.
