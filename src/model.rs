@@ -578,7 +578,7 @@ impl fmt::Display for Status {
 }
 
 /// A file a job produced.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputFile {
     pub name: String,
     pub url: String,

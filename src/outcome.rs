@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::error::exit;
+use crate::kcidb::model::Document;
 use crate::model::{Job, JobState, Status};
 
 /// A job's verdict.
@@ -50,7 +51,7 @@ pub struct JobOutcome {
 impl JobOutcome {
     /// A job and its stored document (if it has one).
     pub fn of(job: Job, document: Option<&str>) -> JobOutcome {
-        let doc: Option<Value> = document.and_then(|d| serde_json::from_str(d).ok());
+        let doc = document.and_then(|d| crate::kcidb::model::read(d).ok());
         let tests = doc.as_ref().map(lines).unwrap_or_default();
         let worst = tests.iter().map(|t| t.status).min();
         let detail = job.detail.clone().unwrap_or_default();
@@ -103,34 +104,38 @@ impl JobOutcome {
 }
 
 /// Every build and test of a document, builds first.
-fn lines(doc: &Value) -> Vec<TestLine> {
+fn lines(doc: &Document) -> Vec<TestLine> {
     let mut out = Vec::new();
-    for b in doc["builds"].as_array().into_iter().flatten() {
-        if let Some(status) = b["status"].as_str().and_then(Status::parse) {
+    for b in &doc.builds {
+        if let Some(status) = b.status {
             out.push(TestLine {
-                path: format!(
-                    "build {} {} {}",
-                    b["architecture"].as_str().unwrap_or("-"),
-                    b["compiler"].as_str().unwrap_or("-"),
-                    b["config_name"].as_str().unwrap_or("-")
-                ),
+                path: format!("build {}", build_words(b)),
                 status,
-                excerpt: b["log_excerpt"].as_str().map(String::from),
-                duration: b["duration"].as_f64(),
+                excerpt: b.log_excerpt.clone(),
+                duration: b.duration,
             });
         }
     }
-    for t in doc["tests"].as_array().into_iter().flatten() {
-        if let Some(status) = t["status"].as_str().and_then(Status::parse) {
-            out.push(TestLine {
-                path: t["path"].as_str().unwrap_or("-").to_string(),
-                status,
-                excerpt: t["log_excerpt"].as_str().map(String::from),
-                duration: t["duration"].as_f64(),
-            });
-        }
+    for t in &doc.tests {
+        out.push(TestLine {
+            path: t.path.clone(),
+            status: t.status,
+            excerpt: t.log_excerpt.clone(),
+            duration: t.duration,
+        });
     }
     out
+}
+
+/// A build as a person reads it: its architecture, compiler and config.
+pub fn build_words(b: &crate::kcidb::model::Build) -> String {
+    let word = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    format!(
+        "{} {} {}",
+        word(&b.architecture),
+        word(&b.compiler),
+        word(&b.config_name)
+    )
 }
 
 /// What became of a set of jobs.

@@ -225,6 +225,76 @@ impl RefusedReport {
     }
 }
 
+/// What another kbridge answered a report sent to it.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// Where it went, without userinfo.
+    pub url: String,
+    pub status: u16,
+    /// It already had the report.
+    pub duplicate: bool,
+    pub answer: Value,
+}
+
+/// Why a report was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// No answer came.
+    #[error("cannot send the report to {url}: {why}")]
+    Unreachable { url: String, why: String },
+    /// The listener answered and refused it.
+    #[error("{url} refused the report ({status}): {message}")]
+    Refused {
+        url: String,
+        status: u16,
+        message: String,
+    },
+}
+
+/// Signs `body` as `source` and sends it to the listener at `to`
+/// (`POST {to}/results`).
+pub fn send(
+    to: &str,
+    source: &str,
+    secret: &Secret,
+    body: &[u8],
+    timeout: std::time::Duration,
+) -> Result<Sent, SendError> {
+    let ts = jiff::Timestamp::now().as_second();
+    let url = format!("{}/results", to.trim_end_matches('/'));
+    let shown = crate::http::redact_url(&url).to_string();
+    let mut resp = crate::http::agent(timeout)
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .header(SOURCE_HEADER, source)
+        .header(TIMESTAMP_HEADER, &ts.to_string())
+        .header(SIGNATURE_HEADER, &sign(secret, ts, body))
+        .send(body)
+        .map_err(|e| SendError::Unreachable {
+            url: shown.clone(),
+            why: crate::http::describe(&e, timeout),
+        })?;
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    match status {
+        200 | 202 => Ok(Sent {
+            duplicate: answer["result"] == "duplicate",
+            url: shown,
+            status,
+            answer,
+        }),
+        _ => Err(SendError::Refused {
+            message: answer["error"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| crate::http::one_line(&text)),
+            url: shown,
+            status,
+        }),
+    }
+}
+
 /// A report whose signature held.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {

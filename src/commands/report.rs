@@ -11,7 +11,7 @@ use crate::commands::{json, print, Context};
 use crate::config::{keys, read_secret_file, ConfigError, Source};
 use crate::error::{exit, Error};
 use crate::kcidb::check::{check, Rules};
-use crate::report::{self, SIGNATURE_HEADER, SOURCE_HEADER, TIMESTAMP_HEADER};
+use crate::report;
 use crate::store::{NewDocument, Queued, Store};
 
 /// The largest results file read.
@@ -44,57 +44,31 @@ pub fn run(args: ReportArgs, ctx: &Context) -> Result<u8, Error> {
                 )?
             }
         };
-        let ts = jiff::Timestamp::now().as_second();
-        let url = format!("{}/results", to.trim_end_matches('/'));
-        let agent = crate::http::agent(config.required(keys::HTTP_TIMEOUT));
-        let mut resp = agent
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .header(SOURCE_HEADER, &source)
-            .header(TIMESTAMP_HEADER, &ts.to_string())
-            .header(SIGNATURE_HEADER, &report::sign(&secret, ts, &bytes))
-            .send(&bytes[..])
-            .map_err(|e| {
-                Error::Failed(format!(
-                    "cannot send the report to {}: {}",
-                    crate::http::redact_url(&url),
-                    crate::http::describe(&e, config.required(keys::HTTP_TIMEOUT))
-                ))
-            })?;
-        let status = resp.status().as_u16();
-        let text = resp.body_mut().read_to_string().unwrap_or_default();
-        let answer: serde_json::Value =
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-        let shown_url = crate::http::redact_url(&url);
-        return match status {
-            202 | 200 => {
-                let duplicate = answer["result"] == "duplicate";
-                if args.json {
-                    print(&json(
-                        &json!({"sent_to": shown_url, "status": status, "answer": answer}),
-                    ))?;
-                } else if duplicate {
-                    print(&format!(
-                        "{shown_url} already had report {}",
-                        parsed.test_uid
-                    ))?;
-                } else {
-                    print(&format!(
-                        "sent report {} ({} test(s)) to {shown_url}: accepted",
-                        parsed.test_uid,
-                        parsed.tests.len()
-                    ))?;
-                }
-                Ok(exit::SUCCESS)
-            }
-            _ => Err(Error::Failed(format!(
-                "{shown_url} refused the report ({status}): {}",
-                answer["error"]
-                    .as_str()
-                    .map(String::from)
-                    .unwrap_or_else(|| crate::http::one_line(&text))
-            ))),
-        };
+        let sent = report::send(
+            to,
+            &source,
+            &secret,
+            &bytes,
+            config.required(keys::HTTP_TIMEOUT),
+        )?;
+        if args.json {
+            print(&json(
+                &json!({"sent_to": sent.url, "status": sent.status, "answer": sent.answer}),
+            ))?;
+        } else if sent.duplicate {
+            print(&format!(
+                "{} already had report {}",
+                sent.url, parsed.test_uid
+            ))?;
+        } else {
+            print(&format!(
+                "sent report {} ({} test(s)) to {}: accepted",
+                parsed.test_uid,
+                parsed.tests.len(),
+                sent.url
+            ))?;
+        }
+        return Ok(exit::SUCCESS);
     }
 
     let origin = config.origin();
@@ -168,4 +142,10 @@ fn read_input(path: &std::path::Path) -> Result<Vec<u8>, Error> {
         )));
     }
     Ok(bytes)
+}
+
+impl From<report::SendError> for Error {
+    fn from(e: report::SendError) -> Error {
+        Error::Failed(e.to_string())
+    }
 }

@@ -52,12 +52,11 @@ fn document(args: ResultsArgs, config: &Config) -> Result<u8, Error> {
         eprintln!("error: {}", no_document(&job));
         return Ok(exit::INFRA);
     };
-    let value: serde_json::Value =
-        serde_json::from_str(&doc.document).map_err(|e| StoreError::Corrupt {
-            path: store.path().to_path_buf(),
-            what: format!("document of job {}", job.id),
-            message: e.to_string(),
-        })?;
+    let read = crate::kcidb::model::read(&doc.document).map_err(|e| StoreError::Corrupt {
+        path: store.path().to_path_buf(),
+        what: format!("document of job {}", job.id),
+        message: e.to_string(),
+    })?;
     let status = Summary {
         outcomes: vec![JobOutcome::of(job.clone(), Some(&doc.document))],
         ..Summary::default()
@@ -76,22 +75,16 @@ fn document(args: ResultsArgs, config: &Config) -> Result<u8, Error> {
         doc.created_at,
         doc.path.map(|p| format!(", {p}")).unwrap_or_default()
     )];
-    for b in value["builds"].as_array().into_iter().flatten() {
+    for b in &read.builds {
         lines.push(format!(
-            "{:<5}  build {}  {} {} {}",
-            b["status"].as_str().unwrap_or("-"),
-            b["id"].as_str().unwrap_or("-"),
-            b["architecture"].as_str().unwrap_or("-"),
-            b["compiler"].as_str().unwrap_or("-"),
-            b["config_name"].as_str().unwrap_or("-"),
+            "{:<5}  build {}  {}",
+            b.status.map_or("-", |s| s.as_str()),
+            b.id,
+            crate::outcome::build_words(b),
         ));
     }
-    for t in value["tests"].as_array().into_iter().flatten() {
-        lines.push(format!(
-            "{:<5}  {}",
-            t["status"].as_str().unwrap_or("-"),
-            t["path"].as_str().unwrap_or("-")
-        ));
+    for t in &read.tests {
+        lines.push(format!("{:<5}  {}", t.status.as_str(), t.path));
     }
     print(&lines.join("\n")).map(|()| status)
 }
