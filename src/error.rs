@@ -160,3 +160,23 @@ impl Error {
         ExitCode::from(self.exit_status())
     }
 }
+
+impl From<crate::report::SendError> for Error {
+    fn from(e: crate::report::SendError) -> Error {
+        Error::Failed(e.to_string())
+    }
+}
+
+/// What `--patch-series` or `--git-head` names cannot be used: found
+/// before anything is sent, so a usage error.
+impl From<crate::patches::PatchError> for Error {
+    fn from(e: crate::patches::PatchError) -> Error {
+        Error::Usage(e.0)
+    }
+}
+
+impl From<crate::githead::GitHeadError> for Error {
+    fn from(e: crate::githead::GitHeadError) -> Error {
+        Error::Usage(e.0)
+    }
+}

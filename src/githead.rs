@@ -38,7 +38,17 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
 /// Resolves HEAD in `dir`, pushing it first with `push`. A dry run
 /// pushes nothing: with `push` it takes the commit as the push would
 /// leave it, on the remote.
-pub fn resolve(dir: &Path, push: bool, dry_run: bool) -> Result<Head, String> {
+pub fn resolve(dir: &Path, push: bool, dry_run: bool) -> Result<Head, GitHeadError> {
+    head(dir, push, dry_run).map_err(GitHeadError)
+}
+
+/// Why `--git-head` cannot name the checkout's HEAD: the message says what
+/// to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct GitHeadError(pub String);
+
+fn head(dir: &Path, push: bool, dry_run: bool) -> Result<Head, String> {
     let sha = git(dir, &["rev-parse", "HEAD"])
         .map_err(|e| format!("--git-head: not in a git checkout with a commit ({e})"))?;
     let remote = git(

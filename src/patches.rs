@@ -24,8 +24,18 @@ fn within_limit(what: &str, bytes: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// Why a patch series cannot be used: the message names the argument and
+/// what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PatchError(pub String);
+
 /// What `--patch-series` names, read and checked.
-pub fn load(arg: &str) -> Result<PatchSeries, String> {
+pub fn load(arg: &str) -> Result<PatchSeries, PatchError> {
+    read(arg).map_err(PatchError)
+}
+
+fn read(arg: &str) -> Result<PatchSeries, String> {
     if arg.contains("lore.kernel.org") {
         return from_b4(arg);
     }

@@ -74,8 +74,7 @@ fn replay(id: i64, config: &Setup) -> Result<(), Error> {
     match answer {
         Ok(Ok(r)) if r.completed => print(&format!("callback {id}: {}", r.line)),
         Ok(Ok(r)) => Err(Error::Failed(format!("callback {id}: {}", r.line))),
-        Ok(Err(why)) if why.starts_with("no callback") => Err(Error::NotFound(why)),
-        Ok(Err(why)) => Err(Error::Failed(why)),
+        Ok(Err(e)) => Err(e.into()),
         Err(_) => Err(Error::Failed(format!(
             "callback {id}: processing stopped before it finished"
         ))),

@@ -173,13 +173,3 @@ fn reports(config: &Setup, sources: crate::report::Sources) -> Option<Arc<Report
         })
     })
 }
-
-impl From<service::ServiceError> for Error {
-    fn from(e: service::ServiceError) -> Error {
-        match e {
-            service::ServiceError::Store(s) => Error::Store(s),
-            e @ service::ServiceError::Bind { .. } => Error::Failed(e.to_string()),
-            service::ServiceError::Io { what, source } => Error::io(what, &source),
-        }
-    }
-}

@@ -27,8 +27,7 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
         },
     )?;
     let (tree, sha) = if args.git_head {
-        let head = crate::githead::resolve(std::path::Path::new("."), args.push, common.dry_run)
-            .map_err(Error::Usage)?;
+        let head = crate::githead::resolve(std::path::Path::new("."), args.push, common.dry_run)?;
         (Some(head.repo), Some(head.sha))
     } else {
         (args.tree.clone(), args.sha.clone())
@@ -59,8 +58,7 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
         .patch_series
         .as_deref()
         .map(crate::patches::load)
-        .transpose()
-        .map_err(Error::Usage)?;
+        .transpose()?;
     for entry in &mut plan.entries {
         let Some(build) = entry.build.as_mut() else {
             continue;
@@ -68,7 +66,7 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
         build.options.patch_series = match &entry.patch_series {
             // Its messages name the flag; here the value came from the file.
             Some(own) => Some(crate::patches::load(own).map_err(|e| {
-                let e = e.replacen("--patch-series ", "patch_series ", 1);
+                let e = e.0.replacen("--patch-series ", "patch_series ", 1);
                 Error::Usage(format!("{}: {e}", args.file.display()))
             })?),
             None => series.clone(),

@@ -143,9 +143,3 @@ fn read_input(path: &std::path::Path) -> Result<Vec<u8>, Error> {
     }
     Ok(bytes)
 }
-
-impl From<report::SendError> for Error {
-    fn from(e: report::SendError) -> Error {
-        Error::Failed(e.to_string())
-    }
-}

@@ -232,8 +232,7 @@ impl Args {
                 let mut kconfig: Vec<String> = a.kconfig.into_iter().collect();
                 kconfig.extend(a.fragment);
                 let (tree, sha) = if a.git_head {
-                    let head = crate::githead::resolve(std::path::Path::new("."), a.push, dry_run)
-                        .map_err(Error::Usage)?;
+                    let head = crate::githead::resolve(std::path::Path::new("."), a.push, dry_run)?;
                     (head.repo, Some(head.sha))
                 } else {
                     (
@@ -262,8 +261,7 @@ impl Args {
                             .patch_series
                             .as_deref()
                             .map(crate::patches::load)
-                            .transpose()
-                            .map_err(Error::Usage)?,
+                            .transpose()?,
                         runner: Default::default(),
                     },
                 });

@@ -433,3 +433,14 @@ pub fn announce(service: &Service) {
     }
     let _ = out.flush();
 }
+
+impl From<ServiceError> for crate::error::Error {
+    fn from(e: ServiceError) -> crate::error::Error {
+        use crate::error::Error;
+        match e {
+            ServiceError::Store(s) => Error::Store(s),
+            e @ ServiceError::Bind { .. } => Error::Failed(e.to_string()),
+            ServiceError::Io { what, source } => Error::io(what, &source),
+        }
+    }
+}

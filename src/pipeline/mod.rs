@@ -112,6 +112,20 @@ pub struct Replayed {
     pub completed: bool,
 }
 
+/// Why a stored callback could not be replayed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("no callback {0}; `kbridge inbox` lists them")]
+    NotFound(i64),
+    /// It is there but cannot be processed again (its body was not kept,
+    /// its runner is not configured, it matches no job); the message says
+    /// which.
+    #[error("{0}")]
+    Cannot(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// A signed report from a system that is not a runner, already turned
 /// into its KCIDB document.
 #[derive(Debug)]
@@ -142,7 +156,10 @@ enum Msg {
     Admit(Box<Incoming>, tokio::sync::oneshot::Sender<Answer>),
     Plan(Box<IncomingPlan>, tokio::sync::oneshot::Sender<Answer>),
     Report(Box<SignedReport>, tokio::sync::oneshot::Sender<Answer>),
-    Replay(i64, tokio::sync::oneshot::Sender<Result<Replayed, String>>),
+    Replay(
+        i64,
+        tokio::sync::oneshot::Sender<Result<Replayed, ReplayError>>,
+    ),
     Finished {
         inbox_id: i64,
         job_id: i64,
@@ -261,7 +278,7 @@ impl Intake {
     pub fn replay(
         &self,
         inbox_id: i64,
-    ) -> tokio::sync::oneshot::Receiver<Result<Replayed, String>> {
+    ) -> tokio::sync::oneshot::Receiver<Result<Replayed, ReplayError>> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let _ = self.tx.send(Msg::Replay(inbox_id, reply));
         answer
@@ -518,6 +535,18 @@ impl Drop for Pipeline {
     fn drop(&mut self) {
         if self.writer.is_some() {
             self.halt();
+        }
+    }
+}
+
+impl From<ReplayError> for crate::error::Error {
+    fn from(e: ReplayError) -> crate::error::Error {
+        use crate::error::Error;
+        use ReplayError as R;
+        match e {
+            e @ R::NotFound(_) => Error::NotFound(e.to_string()),
+            R::Cannot(m) => Error::Failed(m),
+            R::Store(s) => Error::Store(s),
         }
     }
 }

@@ -376,7 +376,8 @@ fn replay_processes_the_one_callback_it_is_given() {
     assert!(done.completed, "{done:?}");
     assert!(done.line.contains("completed"), "{done:?}");
     let missing = p.intake().replay(999).blocking_recv().unwrap().unwrap_err();
-    assert!(missing.contains("no callback 999"), "{missing}");
+    assert!(matches!(missing, ReplayError::NotFound(999)), "{missing}");
+    assert!(missing.to_string().contains("no callback 999"), "{missing}");
     p.stop();
     assert_eq!(
         w.store().read().job_by_id(job.id).unwrap().unwrap().state,

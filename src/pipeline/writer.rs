@@ -23,7 +23,9 @@ use super::admit::{
     admit, admit_plan, build_known, Admission, Incoming, IncomingPlan, Matching, PlanAdmission,
 };
 use super::worker::{Finish, Work};
-use super::{Answer, Health, Msg, PolledReport, Replayed, Runners, Settings, SignedReport};
+use super::{
+    Answer, Health, Msg, PolledReport, ReplayError, Replayed, Runners, Settings, SignedReport,
+};
 use crate::clock::now_ms;
 use crate::log::Log;
 use crate::model::{InboxEntry, InboxStatus, Job, JobState};
@@ -64,7 +66,7 @@ pub(super) struct Writer {
     /// only ones it retries.
     owned: HashSet<i64>,
     /// Replays waiting to hear how their callback ended.
-    waiters: HashMap<i64, tokio::sync::oneshot::Sender<Result<Replayed, String>>>,
+    waiters: HashMap<i64, tokio::sync::oneshot::Sender<Result<Replayed, ReplayError>>>,
     /// Whether pending callbacks may exist that no worker has in hand and
     /// no retry is scheduled for: at start, and after a failed write.
     recover: bool,
@@ -501,32 +503,30 @@ impl Writer {
     }
 
     /// Puts a stored callback back in the queue and returns its work.
-    fn replay(&mut self, id: i64) -> Result<Work, String> {
-        let fail = |e: StoreError| e.to_string();
+    fn replay(&mut self, id: i64) -> Result<Work, ReplayError> {
         let entry = self
             .store
             .read()
-            .inbox_entry(id)
-            .map_err(fail)?
-            .ok_or_else(|| format!("no callback {id}; `kbridge inbox` lists them"))?;
+            .inbox_entry(id)?
+            .ok_or(ReplayError::NotFound(id))?;
         let (Some(body), Some(verified_as)) = (entry.body.clone(), entry.verified_as.clone())
         else {
-            return Err(format!(
+            return Err(ReplayError::Cannot(format!(
                 "callback {id} was rejected ({}): its body was not kept, so there is nothing to replay",
                 entry.reason.as_deref().unwrap_or("its authentication did not hold")
-            ));
+            )));
         };
         let runner = self.runners.get(entry.runner.as_str()).ok_or_else(|| {
-            format!(
+            ReplayError::Cannot(format!(
                 "callback {id} is for runner '{}', which is not configured here",
                 entry.runner
-            )
+            ))
         })?;
         let cb = runner
             .parse_callback(entry.kind, &body, &verified_as)
             .map(|cb| Matching::of(&cb))
-            .map_err(|e| format!("callback {id} cannot be read: {e}"))?;
-        let batch = self.store.batch().map_err(fail)?;
+            .map_err(|e| ReplayError::Cannot(format!("callback {id} cannot be read: {e}")))?;
+        let batch = self.store.batch()?;
         let job = match admit(
             batch.read(),
             &entry.runner,
@@ -534,24 +534,24 @@ impl Writer {
             entry.kind,
             &cb,
             entry.token.as_deref(),
-        )
-        .map_err(fail)?
-        {
+        )? {
             Admission::Matched(job) | Admission::Duplicate(job) => job,
             Admission::Unmatched => {
-                return Err(format!(
+                return Err(ReplayError::Cannot(format!(
                     "callback {id} (uid {}) matches no job kbridge scheduled",
                     cb.uid.as_deref().unwrap_or("-")
-                ))
+                )))
             }
             Admission::Rejected(why) | Admission::Invalid(why) => {
-                return Err(format!("callback {id} cannot be processed: {why}"))
+                return Err(ReplayError::Cannot(format!(
+                    "callback {id} cannot be processed: {why}"
+                )))
             }
         };
-        batch.requeue(id).map_err(fail)?;
-        accept(&batch, id, &job, cb.uid.as_deref()).map_err(fail)?;
-        let build_known = build_known(batch.read(), &self.settings.origin, &job).map_err(fail)?;
-        batch.commit().map_err(fail)?;
+        batch.requeue(id)?;
+        accept(&batch, id, &job, cb.uid.as_deref())?;
+        let build_known = build_known(batch.read(), &self.settings.origin, &job)?;
+        batch.commit()?;
         self.in_flight.remove(&id);
         Ok(Work {
             inbox_id: id,
