@@ -14,11 +14,11 @@
 
 use std::path::PathBuf;
 
-use clap::builder::{NonEmptyStringValueParser, PossibleValuesParser, ValueHint};
+use clap::builder::{NonEmptyStringValueParser, PossibleValuesParser, TypedValueParser, ValueHint};
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, FlagValues, Kind, SettingDef};
-use crate::model::{JobState, OutboxState};
+use crate::model::{JobKind, JobState, OutboxState};
 use crate::registry::Registry;
 use crate::runner::{OptionDef, OptionValue};
 
@@ -453,24 +453,16 @@ pub struct BootArgs {
     pub common: ScheduleCommon,
 }
 
-/// Job kinds as accepted on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KindArg {
-    Build,
-    Test,
-    Boot,
-}
-
 /// `kbridge jobs`.
 #[derive(Debug, Args)]
 pub struct JobsArgs {
     /// Only jobs of this kind
-    #[arg(long, value_enum)]
-    pub kind: Option<KindArg>,
+    #[arg(long, value_parser = PossibleValuesParser::new(JobKind::ALL.map(JobKind::as_str)).map(|k| JobKind::parse(&k).expect("one of its possible values")))]
+    pub kind: Option<JobKind>,
 
     /// Only jobs in this state
-    #[arg(long, value_name = "STATE", value_parser = PossibleValuesParser::new(JobState::ALL.map(|s| clap::builder::PossibleValue::new(s.as_str()).help(s.meaning()))))]
-    pub state: Option<String>,
+    #[arg(long, value_name = "STATE", value_parser = PossibleValuesParser::new(JobState::ALL.map(|s| clap::builder::PossibleValue::new(s.as_str()).help(s.meaning()))).map(|s| JobState::parse(&s).expect("one of its possible values")))]
+    pub state: Option<JobState>,
 
     /// Show at most this many jobs
     #[arg(long, value_name = "N")]
@@ -733,8 +725,8 @@ pub struct OutboxArgs {
     pub action: Option<OutboxAction>,
 
     /// Only documents in this delivery state
-    #[arg(long, value_name = "STATE", value_parser = PossibleValuesParser::new(OutboxState::ALL.map(OutboxState::as_str)))]
-    pub state: Option<String>,
+    #[arg(long, value_name = "STATE", value_parser = PossibleValuesParser::new(OutboxState::ALL.map(OutboxState::as_str)).map(|s| OutboxState::parse(&s).expect("one of its possible values")))]
+    pub state: Option<OutboxState>,
 
     /// Print JSON instead of a table
     #[arg(long)]
@@ -1270,6 +1262,43 @@ mod tests {
             "{line}"
         );
         assert!(line.ends_with("try '--help')"), "{line}");
+    }
+
+    #[test]
+    fn help_spells_each_value_as_the_store_does() {
+        let mut cmd = command();
+        let jobs = cmd
+            .find_subcommand_mut("jobs")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for state in JobState::ALL {
+            assert!(
+                jobs.contains(&format!("{state}:")),
+                "jobs --help lacks {state}"
+            );
+        }
+        assert!(
+            jobs.contains("[possible values: build, test, boot]"),
+            "{jobs}"
+        );
+        let outbox = cmd
+            .find_subcommand_mut("outbox")
+            .unwrap()
+            .render_help()
+            .to_string();
+        let outbox = outbox.split_whitespace().collect::<Vec<_>>().join(" ");
+        let values: Vec<&str> = OutboxState::ALL.iter().map(|s| s.as_str()).collect();
+        assert!(outbox.contains(&values.join(", ")), "{outbox}");
+        // And what --help offers parses back to the value.
+        let p = parse_from(["kbridge", "jobs", "--state", "errored", "--kind", "boot"]).unwrap();
+        let Command::Jobs(a) = p.cli.command else {
+            panic!()
+        };
+        assert_eq!(
+            (a.state, a.kind),
+            (Some(JobState::Errored), Some(JobKind::Boot))
+        );
     }
 
     #[test]

@@ -5,97 +5,128 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// What a job does. Boot tests and tests are the same kind of job on
-/// TuxSuite; kbridge keeps the distinction because KCIDB reports them
-/// differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobKind {
-    Build,
-    Test,
-    Boot,
-}
-
-impl JobKind {
-    /// Every kind, in the order used for routes and documentation.
-    pub const ALL: [JobKind; 3] = [JobKind::Build, JobKind::Test, JobKind::Boot];
-
-    /// The lower-case name used in the store, URLs and output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::Build => "build",
-            JobKind::Test => "test",
-            JobKind::Boot => "boot",
+/// Declares an enum whose values each have one spelling, written once
+/// here: `as_str`, `parse`, `ALL`, `Display`, serde, and rusqlite's
+/// `ToSql`/`FromSql` all use it, so the store, JSON output and `--help`
+/// cannot disagree.
+macro_rules! spelled {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $text:literal,)*
         }
-    }
+    ) => {
+        $(#[$meta])*
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+        }
 
-    /// Parses the name written by [`JobKind::as_str`].
-    pub fn parse(s: &str) -> Option<JobKind> {
-        JobKind::ALL.into_iter().find(|k| k.as_str() == s)
+        impl $name {
+            /// Every value, in declaration order.
+            // Not every enum lists its values outside the tests.
+            #[allow(dead_code)]
+            pub const ALL: [$name; [$($text),*].len()] = [$($name::$variant),*];
+
+            /// The one spelling of the value.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+
+            /// The value spelled `s`.
+            pub fn parse(s: &str) -> Option<$name> {
+                match s {
+                    $($text => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$name, D::Error> {
+                let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+                $name::parse(&text).ok_or_else(|| {
+                    serde::de::Error::unknown_variant(&text, &[$($text),*])
+                })
+            }
+        }
+
+        impl rusqlite::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<$name> {
+                let text = value.as_str()?;
+                $name::parse(text).ok_or_else(|| {
+                    rusqlite::types::FromSqlError::Other(
+                        format!("'{text}' is not a {}", stringify!($name)).into(),
+                    )
+                })
+            }
+        }
+    };
+}
+
+spelled! {
+    /// What a job does. Boot tests and tests are the same kind of job on
+    /// TuxSuite; kbridge keeps the distinction because KCIDB reports them
+    /// differently.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum JobKind {
+        Build = "build",
+        Test = "test",
+        Boot = "boot",
     }
 }
 
-impl fmt::Display for JobKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+spelled! {
+    /// Where a job stands, as far as kbridge knows.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum JobState {
+        /// Recorded, request under way. A job left here means kbridge stopped
+        /// between recording and hearing back; it may exist on the runner.
+        Submitting = "submitting",
+        /// The runner accepted the job and gave it a uid.
+        Submitted = "submitted",
+        /// The runner refused the job, or could not be reached: it does not
+        /// exist there.
+        Failed = "failed",
+        /// The request may have reached the runner but no answer came back: the
+        /// job may or may not exist there.
+        Unknown = "unknown",
+        /// The runner's completion callback arrived and was verified; results
+        /// are being fetched (the detail says why, if that is taking a while).
+        Received = "received",
+        /// Results are in and the KCIDB document is written.
+        Completed = "completed",
+        /// The callback arrived but its results could not be read completely;
+        /// the detail says why. A document is still written from what is known.
+        Errored = "errored",
+        /// The runner canceled the job before it finished (`kbridge cancel`,
+        /// or someone on the runner); its document says MISS.
+        Canceled = "canceled",
     }
-}
-
-/// Where a job stands, as far as kbridge knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobState {
-    /// Recorded, request under way. A job left here means kbridge stopped
-    /// between recording and hearing back; it may exist on the runner.
-    Submitting,
-    /// The runner accepted the job and gave it a uid.
-    Submitted,
-    /// The runner refused the job, or could not be reached: it does not
-    /// exist there.
-    Failed,
-    /// The request may have reached the runner but no answer came back: the
-    /// job may or may not exist there.
-    Unknown,
-    /// The runner's completion callback arrived and was verified; results
-    /// are being fetched (the detail says why, if that is taking a while).
-    Received,
-    /// Results are in and the KCIDB document is written.
-    Completed,
-    /// The callback arrived but its results could not be read completely;
-    /// the detail says why. A document is still written from what is known.
-    Errored,
-    /// The runner canceled the job before it finished (`kbridge cancel`,
-    /// or someone on the runner); its document says MISS.
-    Canceled,
 }
 
 impl JobState {
-    /// Every state, for validating filters.
-    pub const ALL: [JobState; 8] = [
-        JobState::Submitting,
-        JobState::Submitted,
-        JobState::Failed,
-        JobState::Unknown,
-        JobState::Received,
-        JobState::Completed,
-        JobState::Errored,
-        JobState::Canceled,
-    ];
-
-    /// The lower-case name used in the store and output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobState::Submitting => "submitting",
-            JobState::Submitted => "submitted",
-            JobState::Failed => "failed",
-            JobState::Unknown => "unknown",
-            JobState::Received => "received",
-            JobState::Completed => "completed",
-            JobState::Errored => "errored",
-            JobState::Canceled => "canceled",
-        }
-    }
-
     /// Whether the runner's report on the job (a callback or a poll) has
     /// been accepted: a later one changes nothing.
     pub fn reported(self) -> bool {
@@ -103,11 +134,6 @@ impl JobState {
             self,
             JobState::Received | JobState::Completed | JobState::Errored | JobState::Canceled
         )
-    }
-
-    /// Parses the name written by [`JobState::as_str`].
-    pub fn parse(s: &str) -> Option<JobState> {
-        JobState::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     /// What the state means to a user: `jobs --help` and the README's
@@ -123,12 +149,6 @@ impl JobState {
             JobState::Errored => "the job finished but its results could not all be read; a document is written from what is known",
             JobState::Canceled => "the runner canceled the job before it finished (`kbridge cancel`); its KCIDB document says MISS",
         }
-    }
-}
-
-impl fmt::Display for JobState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -409,51 +429,22 @@ pub struct Job {
     pub updated_at: String,
 }
 
-/// Where a runner's plan stands, as far as kbridge knows. Its jobs have
-/// their own states; this is the plan's record itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PlanState {
-    /// Recorded, request under way (or kbridge stopped before hearing
-    /// back: the plan may exist on the runner).
-    Submitting,
-    /// The runner created the plan and gave it a uid.
-    Submitted,
-    /// The runner refused the plan or could not be reached.
-    Failed,
-    /// The request may have reached the runner but no usable answer came.
-    Unknown,
-    /// The runner's plan callback arrived: every job of the plan is done.
-    Finished,
-}
-
-impl PlanState {
-    pub const ALL: [PlanState; 5] = [
-        PlanState::Submitting,
-        PlanState::Submitted,
-        PlanState::Failed,
-        PlanState::Unknown,
-        PlanState::Finished,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlanState::Submitting => "submitting",
-            PlanState::Submitted => "submitted",
-            PlanState::Failed => "failed",
-            PlanState::Unknown => "unknown",
-            PlanState::Finished => "finished",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PlanState> {
-        PlanState::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-impl fmt::Display for PlanState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+spelled! {
+    /// Where a runner's plan stands, as far as kbridge knows. Its jobs have
+    /// their own states; this is the plan's record itself.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum PlanState {
+        /// Recorded, request under way (or kbridge stopped before hearing
+        /// back: the plan may exist on the runner).
+        Submitting = "submitting",
+        /// The runner created the plan and gave it a uid.
+        Submitted = "submitted",
+        /// The runner refused the plan or could not be reached.
+        Failed = "failed",
+        /// The request may have reached the runner but no usable answer came.
+        Unknown = "unknown",
+        /// The runner's plan callback arrived: every job of the plan is done.
+        Finished = "finished",
     }
 }
 
@@ -517,47 +508,21 @@ fn redact<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Er
     }
 }
 
-/// A verdict in KCIDB's vocabulary, in priority order (a summary of
-/// several is the first that appears).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Status {
-    Fail,
-    Error,
-    Miss,
-    Pass,
-    Done,
-    Skip,
+spelled! {
+    /// A verdict in KCIDB's vocabulary, in priority order (a summary of
+    /// several is the first that appears).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+    pub enum Status {
+        Fail = "FAIL",
+        Error = "ERROR",
+        Miss = "MISS",
+        Pass = "PASS",
+        Done = "DONE",
+        Skip = "SKIP",
+    }
 }
 
 impl Status {
-    /// Every status, in priority order.
-    pub const ALL: [Status; 6] = [
-        Status::Fail,
-        Status::Error,
-        Status::Miss,
-        Status::Pass,
-        Status::Done,
-        Status::Skip,
-    ];
-
-    /// The upper-case name KCIDB uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Fail => "FAIL",
-            Status::Error => "ERROR",
-            Status::Miss => "MISS",
-            Status::Pass => "PASS",
-            Status::Done => "DONE",
-            Status::Skip => "SKIP",
-        }
-    }
-
-    /// Parses the name written by [`Status::as_str`].
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     /// Maps a runner's or LAVA's verdict. Anything not clearly a verdict
     /// (`canceled`, `unknown`, absent) is MISS: upper-casing is not enough.
     pub fn from_runner(verdict: Option<&str>) -> Status {
@@ -568,12 +533,6 @@ impl Status {
             Some("error") => Status::Error,
             _ => Status::Miss,
         }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -710,104 +669,44 @@ impl JobResults {
     }
 }
 
-/// Where a received callback stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InboxStatus {
-    /// Its signature or token did not hold; answered 401.
-    Rejected,
-    /// Verified, but not a callback kbridge can read; answered 400.
-    Invalid,
-    /// Verified, for a job kbridge does not know (yet).
-    Unmatched,
-    /// Matched to a job; results are being fetched.
-    Pending,
-    /// Results are in and the KCIDB document is written.
-    Processed,
-    /// For a job that already had its callback; changed nothing.
-    Duplicate,
-    /// Fetching results kept failing; `kbridge inbox replay` tries again.
-    Failed,
-    /// A callback whose runner said, when asked, that the job had not
-    /// finished: a notice that came early (or was sent by someone who read
-    /// the job's token). The job stays submitted and is polled; the row is
-    /// reused by the job's next callback.
-    Early,
-}
-
-impl InboxStatus {
-    pub const ALL: [InboxStatus; 8] = [
-        InboxStatus::Rejected,
-        InboxStatus::Invalid,
-        InboxStatus::Unmatched,
-        InboxStatus::Pending,
-        InboxStatus::Processed,
-        InboxStatus::Duplicate,
-        InboxStatus::Failed,
-        InboxStatus::Early,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InboxStatus::Rejected => "rejected",
-            InboxStatus::Invalid => "invalid",
-            InboxStatus::Unmatched => "unmatched",
-            InboxStatus::Pending => "pending",
-            InboxStatus::Processed => "processed",
-            InboxStatus::Duplicate => "duplicate",
-            InboxStatus::Failed => "failed",
-            InboxStatus::Early => "early",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<InboxStatus> {
-        InboxStatus::ALL.into_iter().find(|k| k.as_str() == s)
+spelled! {
+    /// Where a received callback stands.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum InboxStatus {
+        /// Its signature or token did not hold; answered 401.
+        Rejected = "rejected",
+        /// Verified, but not a callback kbridge can read; answered 400.
+        Invalid = "invalid",
+        /// Verified, for a job kbridge does not know (yet).
+        Unmatched = "unmatched",
+        /// Matched to a job; results are being fetched.
+        Pending = "pending",
+        /// Results are in and the KCIDB document is written.
+        Processed = "processed",
+        /// For a job that already had its callback; changed nothing.
+        Duplicate = "duplicate",
+        /// Fetching results kept failing; `kbridge inbox replay` tries again.
+        Failed = "failed",
+        /// A callback whose runner said, when asked, that the job had not
+        /// finished: a notice that came early (or was sent by someone who read
+        /// the job's token). The job stays submitted and is polled; the row is
+        /// reused by the job's next callback.
+        Early = "early",
     }
 }
 
-impl fmt::Display for InboxStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Where a KCIDB document's delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OutboxState {
-    /// Not sent yet, or sent and to be tried again.
-    Pending,
-    /// KCIDB accepted it (spooled it: `kbridge outbox check` asks whether
-    /// it was ingested).
-    Submitted,
-    /// It will not be sent as it is: it failed the local check, or KCIDB
-    /// refused it, or retrying gave up. The reason says which.
-    Failed,
-}
-
-impl OutboxState {
-    pub const ALL: [OutboxState; 3] = [
-        OutboxState::Pending,
-        OutboxState::Submitted,
-        OutboxState::Failed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxState::Pending => "pending",
-            OutboxState::Submitted => "submitted",
-            OutboxState::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OutboxState> {
-        OutboxState::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-impl fmt::Display for OutboxState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+spelled! {
+    /// Where a KCIDB document's delivery stands.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum OutboxState {
+        /// Not sent yet, or sent and to be tried again.
+        Pending = "pending",
+        /// KCIDB accepted it (spooled it: `kbridge outbox check` asks whether
+        /// it was ingested).
+        Submitted = "submitted",
+        /// It will not be sent as it is: it failed the local check, or KCIDB
+        /// refused it, or retrying gave up. The reason says which.
+        Failed = "failed",
     }
 }
 
@@ -1097,6 +996,45 @@ pub const USUAL_TOOLCHAINS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each value of a spelled enum: its JSON is its spelling, and SQL
+    /// gives back what was bound.
+    fn round_trips<T>(all: &[T])
+    where
+        T: Copy + PartialEq + fmt::Debug + fmt::Display + Serialize + for<'de> Deserialize<'de>,
+        T: rusqlite::ToSql + rusqlite::types::FromSql,
+    {
+        let sql = rusqlite::Connection::open_in_memory().unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for v in all {
+            let spelled = v.to_string();
+            assert!(seen.insert(spelled.clone()), "{spelled} is spelled twice");
+            assert_eq!(serde_json::to_string(v).unwrap(), format!("\"{spelled}\""));
+            assert_eq!(
+                serde_json::from_str::<T>(&format!("\"{spelled}\"")).unwrap(),
+                *v
+            );
+            let (back, text): (T, String) = sql
+                .query_row("SELECT ?1, ?1", [v], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap();
+            assert_eq!((back, text.as_str()), (*v, spelled.as_str()));
+        }
+        assert!(serde_json::from_str::<T>("\"no such value\"").is_err());
+        let e = sql
+            .query_row("SELECT 'no such value'", [], |r| r.get::<_, T>(0))
+            .unwrap_err();
+        assert!(e.to_string().contains("no such value"), "{e}");
+    }
+
+    #[test]
+    fn every_enum_has_one_spelling_in_json_and_sql() {
+        round_trips(&JobKind::ALL);
+        round_trips(&JobState::ALL);
+        round_trips(&PlanState::ALL);
+        round_trips(&Status::ALL);
+        round_trips(&InboxStatus::ALL);
+        round_trips(&OutboxState::ALL);
+    }
 
     #[test]
     fn kcidb_ids() {

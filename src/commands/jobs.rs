@@ -1,25 +1,15 @@
 //! `kbridge jobs`, `kbridge show` and `kbridge plans`: what the store
 //! knows.
 
-use crate::cli::{JobsArgs, KindArg, PlansArgs, ShowArgs};
+use crate::cli::{JobsArgs, PlansArgs, ShowArgs};
 use crate::commands::{json, json_list, open_existing, print};
 use crate::config::Config;
 use crate::error::Error;
-use crate::model::{Job, JobKind, JobState};
+use crate::model::Job;
 use crate::store::JobFilter;
 
 pub fn list(args: JobsArgs, config: &Config) -> Result<(), Error> {
-    // clap already checked the word; this cannot fail for its values.
-    let state = args
-        .state
-        .as_deref()
-        .map(|s| JobState::parse(s).ok_or_else(|| Error::Usage(format!("unknown state '{s}'"))))
-        .transpose()?;
-    let kind = args.kind.map(|k| match k {
-        KindArg::Build => JobKind::Build,
-        KindArg::Test => JobKind::Test,
-        KindArg::Boot => JobKind::Boot,
-    });
+    let (state, kind) = (args.state, args.kind);
     let store = open_existing(config)?;
     let plan = args
         .plan

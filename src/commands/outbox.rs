@@ -229,7 +229,7 @@ pub fn run(args: OutboxArgs, ctx: &Context) -> Result<u8, Error> {
         Some(OutboxAction::Check(c)) => check(&config, c.json),
         None => {
             let store = open_existing(&config)?;
-            let state = args.state.as_deref().and_then(OutboxState::parse);
+            let state = args.state;
             let entries = store.read().outbox(state)?;
             let (pending, oldest) = store.read().outbox_backlog()?;
             let oldest_age = oldest.map(|ms| ((now_ms() - ms).max(0) / 1000) as u64);

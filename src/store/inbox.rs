@@ -33,9 +33,24 @@ pub struct NewInbox<'a> {
 /// The rows `kbridge inbox prune` removes, given `?1` (refused, duplicate,
 /// unreadable and early rows before it) and `?2` (unmatched rows before it). Nothing
 /// refers to an inbox row, so removing one loses nothing else.
-const PRUNABLE: &str =
-    "(status IN ('rejected', 'duplicate', 'invalid', 'early') AND received_at < ?1)
-    OR (status = 'unmatched' AND received_at < ?2)";
+fn prunable() -> String {
+    use InboxStatus as S;
+    format!(
+        "(status IN ({}) AND received_at < ?1) OR (status = {} AND received_at < ?2)",
+        super::sql_list(&[S::Rejected, S::Duplicate, S::Invalid, S::Early]),
+        super::sql_list(&[S::Unmatched])
+    )
+}
+
+/// The unmatched row for `?1` (runner) and `?2` (uid). The status is in
+/// the text, as in the partial index's condition, so the planner sees the
+/// index applies.
+fn unmatched_sql() -> String {
+    format!(
+        "SELECT id FROM inbox WHERE status = {} AND runner = ?1 AND uid = ?2",
+        super::sql_list(&[InboxStatus::Unmatched])
+    )
+}
 
 /// A stored KCIDB document.
 #[derive(Debug, Clone)]
@@ -155,13 +170,9 @@ impl Db<'_> {
 
     /// The unmatched row kept for this runner's uid, if any.
     pub fn unmatched_row(&self, runner: &str, uid: &str) -> Result<Option<i64>, StoreError> {
-        self.one(
-            "SELECT id FROM inbox WHERE status = 'unmatched' AND runner = ?1 AND uid = ?2",
-            [runner, uid],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(|e| self.fail(e))
+        self.one(&unmatched_sql(), [runner, uid], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.fail(e))
     }
 
     /// The row a job's earlier notice left (a token-only callback that came
@@ -195,8 +206,8 @@ impl Db<'_> {
     /// Whether an unmatched row was received before `before`.
     pub fn unmatched_before(&self, before: &str) -> Result<bool, StoreError> {
         self.one(
-            "SELECT EXISTS (SELECT 1 FROM inbox WHERE status = 'unmatched' AND received_at < ?1)",
-            [before],
+            "SELECT EXISTS (SELECT 1 FROM inbox WHERE status = ?2 AND received_at < ?1)",
+            params![before, InboxStatus::Unmatched],
             |r| r.get(0),
         )
         .map_err(|e| self.fail(e))
@@ -216,7 +227,7 @@ impl Db<'_> {
     /// `unmatched_before`.
     pub fn prunable(&self, before: &str, unmatched_before: &str) -> Result<i64, StoreError> {
         self.one(
-            &format!("SELECT count(*) FROM inbox WHERE {PRUNABLE}"),
+            &format!("SELECT count(*) FROM inbox WHERE {}", prunable()),
             params![before, unmatched_before],
             |r| r.get(0),
         )
@@ -354,8 +365,8 @@ impl<'a> Batch<'a> {
     pub fn expire_unmatched(&self, before: &str) -> Result<usize, StoreError> {
         self.tx
             .execute(
-                "DELETE FROM inbox WHERE status = 'unmatched' AND received_at < ?1",
-                [before],
+                "DELETE FROM inbox WHERE status = ?2 AND received_at < ?1",
+                params![before, InboxStatus::Unmatched],
             )
             .map_err(|e| self.fail(e))
     }
@@ -364,7 +375,7 @@ impl<'a> Batch<'a> {
     pub fn prune(&self, before: &str, unmatched_before: &str) -> Result<usize, StoreError> {
         self.tx
             .execute(
-                &format!("DELETE FROM inbox WHERE {PRUNABLE}"),
+                &format!("DELETE FROM inbox WHERE {}", prunable()),
                 params![before, unmatched_before],
             )
             .map_err(|e| self.fail(e))
@@ -563,5 +574,24 @@ impl RawInbox {
             attempts: self.attempts,
             updated_at: self.updated_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_an_unmatched_callback_uses_its_partial_index() {
+        let store = Store::open_in_memory().unwrap();
+        let plan: String = store
+            .conn
+            .query_row(
+                &format!("EXPLAIN QUERY PLAN {}", unmatched_sql()),
+                ["r", "u"],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("inbox_unmatched"), "{plan}");
     }
 }

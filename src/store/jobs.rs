@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::{Batch, Db, Store, StoreError};
 use crate::clock::now_rfc3339;
-use crate::model::{Job, JobKind, JobSpec, JobState};
+use crate::model::{InboxStatus, Job, JobKind, JobSpec, JobState, OutboxState};
 
 /// A job about to be submitted: everything known before the runner
 /// answers.
@@ -231,11 +231,20 @@ impl Db<'_> {
                 }
             }
         }
-        let count = |sql: &str| -> Result<i64, StoreError> {
-            self.one(sql, [], |r| r.get(0)).map_err(fail)
-        };
-        let inbox_backlog = count("SELECT count(*) FROM inbox WHERE status = 'pending'")?;
-        let outbox_backlog = count("SELECT count(*) FROM outbox WHERE state = 'pending'")?;
+        let inbox_backlog: i64 = self
+            .one(
+                "SELECT count(*) FROM inbox WHERE status = ?1",
+                [InboxStatus::Pending],
+                |r| r.get(0),
+            )
+            .map_err(fail)?;
+        let outbox_backlog: i64 = self
+            .one(
+                "SELECT count(*) FROM outbox WHERE state = ?1",
+                [OutboxState::Pending],
+                |r| r.get(0),
+            )
+            .map_err(fail)?;
         let cutoff = crate::clock::ago(poll_after);
         let oldest: Option<String> = self
             .one(
@@ -340,9 +349,9 @@ impl Batch<'_> {
         self.tx
             .prepare_cached(
                 "UPDATE jobs SET device = ?2, spec = json_set(spec, '$.device', ?2)
-                 WHERE id = ?1 AND kind != 'build' AND device IS NOT ?2",
+                 WHERE id = ?1 AND kind != ?3 AND device IS NOT ?2",
             )
-            .and_then(|mut s| s.execute(params![job_id, device]))
+            .and_then(|mut s| s.execute(params![job_id, device, JobKind::Build]))
             .map_err(|e| self.fail(e))?;
         Ok(())
     }

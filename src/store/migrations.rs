@@ -5,12 +5,25 @@
 //! an older kbridge is brought up to date by running, in order, exactly the
 //! entries it has not seen. Add a new entry for every change.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::model::{InboxStatus, JobKind, JobState, PlanState};
+
+/// One migration: SQL, or code for what SQL alone cannot say.
+enum Step {
+    Sql(&'static str),
+    /// Rebuilds tables, so foreign keys are off while it runs (SQLite
+    /// cannot drop a table others refer to otherwise) and checked before
+    /// it commits.
+    Rebuild(fn(&Transaction<'_>) -> rusqlite::Result<()>),
+}
+
+use Step::Sql;
 
 /// Each entry moves the schema from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Step] = &[
     // 1: jobs, written before a request is sent and completed afterwards.
-    "CREATE TABLE jobs (
+    Sql("CREATE TABLE jobs (
         id             INTEGER PRIMARY KEY,
         runner         TEXT NOT NULL,
         kind           TEXT NOT NULL CHECK (kind IN ('build', 'test', 'boot')),
@@ -30,9 +43,9 @@ const MIGRATIONS: &[&str] = &[
         updated_at     TEXT NOT NULL
     );
     CREATE UNIQUE INDEX jobs_runner_uid ON jobs (runner, uid) WHERE uid IS NOT NULL;
-    CREATE INDEX jobs_build_id ON jobs (build_id, kind);",
+    CREATE INDEX jobs_build_id ON jobs (build_id, kind);"),
     // 2: the callback inbox and the KCIDB documents made from it.
-    "CREATE TABLE inbox (
+    Sql("CREATE TABLE inbox (
         id              INTEGER PRIMARY KEY,
         received_at     TEXT NOT NULL,
         runner          TEXT NOT NULL,
@@ -58,11 +71,11 @@ const MIGRATIONS: &[&str] = &[
         document   TEXT NOT NULL,
         path       TEXT,
         created_at TEXT NOT NULL
-    );",
+    );"),
     // 3: the outbox: every KCIDB document's delivery, and each request
     // that carried documents to KCIDB. Report signatures, to refuse
     // replays.
-    "CREATE TABLE submissions (
+    Sql("CREATE TABLE submissions (
         id             INTEGER PRIMARY KEY,
         sent_at        TEXT NOT NULL,
         bytes          INTEGER NOT NULL,
@@ -102,11 +115,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (outbox_id, submission_id)
     );
     ALTER TABLE inbox ADD COLUMN signature TEXT;
-    CREATE UNIQUE INDEX inbox_signature ON inbox (signature) WHERE signature IS NOT NULL;",
+    CREATE UNIQUE INDEX inbox_signature ON inbox (signature) WHERE signature IS NOT NULL;"),
     // 4: what the runner last said of each job (from a callback or a
     // poll), its worst KCIDB status, when to poll it next; and the
     // listeners alive, so `kbridge wait` knows when callbacks can come.
-    "ALTER TABLE jobs ADD COLUMN status TEXT;
+    Sql("ALTER TABLE jobs ADD COLUMN status TEXT;
     ALTER TABLE jobs ADD COLUMN status_at TEXT;
     ALTER TABLE jobs ADD COLUMN result TEXT;
     ALTER TABLE jobs ADD COLUMN next_poll_ms INTEGER;
@@ -118,20 +131,20 @@ const MIGRATIONS: &[&str] = &[
         id      TEXT PRIMARY KEY,
         bind    TEXT NOT NULL,
         seen_ms INTEGER NOT NULL
-    );",
+    );"),
     // 5: one unmatched row per runner and uid (replays of a signed
     // callback for a job not known keep nothing more), and nothing of
     // refused requests but what an earlier version kept.
-    "DELETE FROM inbox WHERE status = 'unmatched' AND id NOT IN
+    Sql("DELETE FROM inbox WHERE status = 'unmatched' AND id NOT IN
         (SELECT min(id) FROM inbox WHERE status = 'unmatched' GROUP BY runner, uid);
-    CREATE UNIQUE INDEX inbox_unmatched ON inbox (runner, uid) WHERE status = 'unmatched';",
+    CREATE UNIQUE INDEX inbox_unmatched ON inbox (runner, uid) WHERE status = 'unmatched';"),
     // 6: jobs submitted as part of a runner's plan.
-    "ALTER TABLE jobs ADD COLUMN plan TEXT;
-    CREATE INDEX jobs_plan ON jobs (plan) WHERE plan IS NOT NULL;",
+    Sql("ALTER TABLE jobs ADD COLUMN plan TEXT;
+    CREATE INDEX jobs_plan ON jobs (plan) WHERE plan IS NOT NULL;"),
     // 7: plans recorded before they are created, with the token their
     // callback carries; plans of earlier versions are known from their
     // jobs only.
-    "CREATE TABLE plans (
+    Sql("CREATE TABLE plans (
         id             INTEGER PRIMARY KEY,
         runner         TEXT NOT NULL,
         uid            TEXT,
@@ -149,21 +162,98 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX plans_token ON plans (callback_token) WHERE callback_token IS NOT NULL;
     INSERT INTO plans (runner, uid, state, created_at, updated_at)
         SELECT runner, plan, 'submitted', min(scheduled_at), min(scheduled_at)
-        FROM jobs WHERE plan IS NOT NULL GROUP BY runner, plan;",
+        FROM jobs WHERE plan IS NOT NULL GROUP BY runner, plan;"),
     // 8: callbacks the listener refused lately, counted by runner, reason
     // and minute (nothing of the requests themselves), so `wait`, `jobs`
     // and `doctor` can say that a runner's callbacks are being refused.
-    "CREATE TABLE refusals (
+    Sql("CREATE TABLE refusals (
         runner  TEXT NOT NULL,
         reason  TEXT NOT NULL,
         minute  INTEGER NOT NULL,
         count   INTEGER NOT NULL,
         last_ms INTEGER NOT NULL,
         PRIMARY KEY (runner, reason, minute)
-    );",
+    );"),
     // 9: the device the runner says it ran a job on, once it says.
-    "ALTER TABLE jobs ADD COLUMN actual_device TEXT;",
+    Sql("ALTER TABLE jobs ADD COLUMN actual_device TEXT;"),
+    // 10: a CHECK constraint on every column holding an enum value (jobs'
+    // kind and outbox's state had theirs): a value no kbridge writes is
+    // refused by the store itself.
+    Step::Rebuild(check_enum_columns),
 ];
+
+/// The enum columns given a CHECK constraint by migration 10, with their
+/// values' one spelling.
+fn enum_columns() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
+    vec![
+        (
+            "jobs",
+            "state",
+            JobState::ALL.map(JobState::as_str).to_vec(),
+        ),
+        ("inbox", "kind", JobKind::ALL.map(JobKind::as_str).to_vec()),
+        (
+            "inbox",
+            "status",
+            InboxStatus::ALL.map(InboxStatus::as_str).to_vec(),
+        ),
+        (
+            "plans",
+            "state",
+            PlanState::ALL.map(PlanState::as_str).to_vec(),
+        ),
+    ]
+}
+
+/// Rebuilds each table of [`enum_columns`] with the constraint added to
+/// its column, keeping every row, column and index.
+fn check_enum_columns(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let columns = enum_columns();
+    let mut tables: Vec<&str> = columns.iter().map(|(t, _, _)| *t).collect();
+    tables.dedup();
+    for table in tables {
+        let mut sql: String = tx.query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )?;
+        for (_, column, values) in columns.iter().filter(|(t, _, _)| *t == table) {
+            let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+            let plain = "TEXT NOT NULL,";
+            // The column's own line, as migration 1, 2 or 7 wrote it:
+            // `name   TEXT NOT NULL,`.
+            let at = sql
+                .find(&format!("\n        {column} "))
+                .expect("the column is in its table's definition");
+            let end =
+                at + sql[at..].find(plain).expect("the column is TEXT NOT NULL") + plain.len() - 1;
+            sql.insert_str(
+                end,
+                &format!(" CHECK ({column} IN ({}))", quoted.join(", ")),
+            );
+        }
+        let indexes: Vec<String> = tx
+            .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL")?
+            .query_map([table], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let new = format!("{table}_rebuilt");
+        let create = sql.replacen(
+            &format!("CREATE TABLE {table}"),
+            &format!("CREATE TABLE {new}"),
+            1,
+        );
+        tx.execute_batch(&format!(
+            "{create};
+             INSERT INTO {new} SELECT * FROM {table};
+             DROP TABLE {table};
+             ALTER TABLE {new} RENAME TO {table};"
+        ))?;
+        for index in indexes {
+            tx.execute_batch(&index)?;
+        }
+    }
+    Ok(())
+}
 
 /// The schema version this kbridge writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -187,13 +277,47 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Outcome> {
     if version == LATEST {
         return Ok(Outcome::Current);
     }
+    if version > LATEST {
+        return Ok(Outcome::TooNew(version));
+    }
+    // A rebuild needs foreign keys off, which cannot change inside a
+    // transaction; they are checked before the migration commits.
+    let rebuilds = MIGRATIONS[version.max(0) as usize..]
+        .iter()
+        .any(|s| matches!(s, Step::Rebuild(_)));
+    if rebuilds {
+        conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+    }
+    let migrated = apply(conn);
+    if rebuilds {
+        conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    }
+    migrated
+}
+
+fn apply(conn: &mut Connection) -> rusqlite::Result<Outcome> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > LATEST {
         return Ok(Outcome::TooNew(version));
     }
-    for sql in &MIGRATIONS[version as usize..] {
-        tx.execute_batch(sql)?;
+    for step in &MIGRATIONS[version as usize..] {
+        match step {
+            Step::Sql(sql) => tx.execute_batch(sql)?,
+            Step::Rebuild(rebuild) => {
+                rebuild(&tx)?;
+                let broken: i64 =
+                    tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                        r.get(0)
+                    })?;
+                if broken > 0 {
+                    return Err(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+                        Some(format!("{broken} rows refer to rows that are gone")),
+                    ));
+                }
+            }
+        }
     }
     if version < LATEST {
         // PRAGMA takes no bound parameters; LATEST is a constant.
@@ -221,7 +345,8 @@ mod tests {
     #[test]
     fn plans_of_a_version_6_store_are_kept_from_their_jobs() {
         let mut conn = Connection::open_in_memory().unwrap();
-        for sql in &MIGRATIONS[..6] {
+        for step in &MIGRATIONS[..6] {
+            let Sql(sql) = step else { panic!() };
             conn.execute_batch(sql).unwrap();
         }
         conn.execute_batch("PRAGMA user_version = 6").unwrap();
@@ -254,5 +379,98 @@ mod tests {
         conn.execute_batch(&format!("PRAGMA user_version = {}", LATEST + 1))
             .unwrap();
         assert_eq!(migrate(&mut conn).unwrap(), Outcome::TooNew(LATEST + 1));
+    }
+
+    #[test]
+    fn every_enum_column_refuses_a_value_no_kbridge_writes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO jobs (runner, kind, uid, state, spec, request, scheduled_at, updated_at)
+                 VALUES ('tuxsuite', 'test', 'u1', 'submitted', '{}', 'null', 't', 't');
+             INSERT INTO inbox (received_at, runner, kind, status, updated_at) VALUES ('t', 'tuxsuite', 'test', 'pending', 't');
+             INSERT INTO plans (runner, name, state, created_at, updated_at) VALUES ('tuxsuite', 'p', 'submitted', 't', 't');",
+        )
+        .unwrap();
+        for (table, column) in [
+            ("jobs", "state"),
+            ("jobs", "kind"),
+            ("inbox", "kind"),
+            ("inbox", "status"),
+            ("plans", "state"),
+            ("outbox", "state"),
+        ] {
+            if table == "outbox" {
+                let e = conn
+                    .execute(
+                        "INSERT INTO outbox (key, label, document, state, created_ms, created_at, updated_at)
+                         VALUES ('k', 'l', '{}', 'lost', 0, 't', 't')",
+                        [],
+                    )
+                    .unwrap_err();
+                assert!(e.to_string().contains("CHECK"), "{table}.{column}: {e}");
+                continue;
+            }
+            let e = conn
+                .execute(&format!("UPDATE {table} SET {column} = 'lost'"), [])
+                .unwrap_err();
+            assert!(e.to_string().contains("CHECK"), "{table}.{column}: {e}");
+        }
+        // Every value kbridge writes is taken.
+        for state in JobState::ALL {
+            conn.execute("UPDATE jobs SET state = ?1", [state]).unwrap();
+        }
+        for status in InboxStatus::ALL {
+            conn.execute("UPDATE inbox SET status = ?1", [status])
+                .unwrap();
+        }
+        for state in PlanState::ALL {
+            conn.execute("UPDATE plans SET state = ?1", [state])
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn the_rebuild_keeps_rows_indexes_and_references() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for step in &MIGRATIONS[..9] {
+            let Sql(sql) = step else { panic!() };
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 9;
+             INSERT INTO jobs (runner, kind, uid, state, spec, request, scheduled_at, updated_at)
+                 VALUES ('tuxsuite', 'test', 'u1', 'completed', '{}', 'null', 't', 't');
+             INSERT INTO inbox (received_at, runner, kind, status, job_id, updated_at) VALUES ('t', 'tuxsuite', 'test', 'processed', 1, 't');
+             INSERT INTO documents (job_id, path, document, created_at) VALUES (1, 'p', '{}', 't');",
+        )
+        .unwrap();
+        let indexes = |conn: &Connection| -> Vec<String> {
+            conn.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let before = indexes(&conn);
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), Outcome::Current);
+        assert_eq!(indexes(&conn), before);
+        let fk: bool = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert!(fk, "foreign keys are on again");
+        let (state, job): (String, i64) = conn
+            .query_row(
+                "SELECT j.state, i.job_id FROM inbox i JOIN jobs j ON j.id = i.job_id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((state.as_str(), job), ("completed", 1));
+        // A document still refers to its job: deleting the job is refused.
+        assert!(conn.execute("DELETE FROM jobs WHERE id = 1", []).is_err());
     }
 }

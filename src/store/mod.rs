@@ -225,6 +225,26 @@ impl Store {
 /// Creates the database file readable by its owner only (it holds every
 /// job's callback token), before SQLite creates it with the umask's mode.
 /// The WAL and shared-memory files SQLite makes take the same mode.
+/// Enum values as an SQL list (`'a', 'b'`), spelled as the enum spells
+/// them: for the few statements that name values in their text (an `IN`
+/// list beside the caller's own placeholders, a partial index's condition)
+/// rather than binding them.
+fn sql_list<T: rusqlite::ToSql>(values: &[T]) -> String {
+    values
+        .iter()
+        .map(|v| match v.to_sql() {
+            Ok(rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Text(t))) => {
+                format!("'{}'", String::from_utf8_lossy(t))
+            }
+            Ok(rusqlite::types::ToSqlOutput::Owned(rusqlite::types::Value::Text(t))) => {
+                format!("'{t}'")
+            }
+            _ => unreachable!("enum values are text"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn create_private(path: &Path) {
     #[cfg(unix)]
     {

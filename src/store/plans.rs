@@ -8,12 +8,22 @@ use crate::clock::now_rfc3339;
 use crate::model::{JobState, PlanRecord, PlanState};
 
 /// The columns of a plan row, with its job counts. `?` placeholders stay
-/// free for the caller's WHERE clause.
-const SELECT: &str = "SELECT p.*,
-        (SELECT count(*) FROM jobs j WHERE j.runner = p.runner AND j.plan = p.uid) AS jobs,
-        (SELECT count(*) FROM jobs j WHERE j.runner = p.runner AND j.plan = p.uid
-            AND j.state IN ('failed', 'received', 'completed', 'errored', 'canceled')) AS jobs_done
-     FROM plans p";
+/// free for the caller's WHERE clause, so the states a done job is in are
+/// in the text.
+static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let done: Vec<JobState> = JobState::ALL
+        .into_iter()
+        .filter(|s| s.reported() || *s == JobState::Failed)
+        .collect();
+    format!(
+        "SELECT p.*,
+            (SELECT count(*) FROM jobs j WHERE j.runner = p.runner AND j.plan = p.uid) AS jobs,
+            (SELECT count(*) FROM jobs j WHERE j.runner = p.runner AND j.plan = p.uid
+                AND j.state IN ({})) AS jobs_done
+         FROM plans p",
+        super::sql_list(&done)
+    )
+});
 
 impl Db<'_> {
     fn plan(
@@ -22,7 +32,7 @@ impl Db<'_> {
         p: impl rusqlite::Params,
     ) -> Result<Option<PlanRecord>, StoreError> {
         self.conn
-            .prepare_cached(&format!("{SELECT} {filter}"))
+            .prepare_cached(&format!("{} {filter}", *SELECT))
             .and_then(|mut s| s.query_row(p, plan_row).optional())
             .map_err(|e| self.fail(e))?
             .map(|raw| raw.into_plan(self))
@@ -57,7 +67,7 @@ impl Db<'_> {
     pub fn plans(&self, limit: Option<u32>) -> Result<Vec<PlanRecord>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached(&format!("{SELECT} ORDER BY p.id DESC LIMIT ?1"))
+            .prepare_cached(&format!("{} ORDER BY p.id DESC LIMIT ?1", *SELECT))
             .map_err(|e| self.fail(e))?;
         let rows = stmt
             .query_map([limit.map(i64::from).unwrap_or(-1)], plan_row)
