@@ -9,6 +9,14 @@
 //!
 //! Run with `cargo bench --bench listen`. KBRIDGE_BENCH_CALLBACKS (default
 //! 30000) and KBRIDGE_BENCH_JOBS (default 2000) set the sizes.
+//!
+//! Side by side with another build: `KBRIDGE_BENCH_BASELINE=/path/to/kbridge
+//! cargo bench --bench listen` measures intake with an independent load
+//! generator, wrk (64 connections, two threads, distinct pre-signed
+//! callbacks, each verified and committed before its 202), alternating the
+//! two builds for KBRIDGE_BENCH_ROUNDS rounds (default 4) of
+//! KBRIDGE_BENCH_SECONDS each (default 10), each on a fresh database, and
+//! prints every run and the medians.
 
 #[allow(dead_code, unused_imports)]
 #[path = "../tests/util/mod.rs"]
@@ -21,6 +29,9 @@ mod load;
 use std::time::{Duration, Instant};
 
 fn main() {
+    if let Some(baseline) = std::env::var_os("KBRIDGE_BENCH_BASELINE") {
+        return side_by_side(std::path::Path::new(&baseline));
+    }
     let callbacks = load::size("KBRIDGE_BENCH_CALLBACKS", 30_000);
     let jobs = load::size("KBRIDGE_BENCH_JOBS", 2_000);
     let connections = 64;
@@ -148,4 +159,188 @@ fn main() {
     );
     // Keep the benchmark's documents out of the tests' collection.
     let _ = std::fs::remove_dir_all(env.path("kcidb"));
+}
+
+/// What wrk said of one run.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    rate: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    /// Answers other than 2xx, and socket errors.
+    bad: u64,
+}
+
+/// wrk's script: each thread loads its share of the pre-signed callbacks
+/// (`signature TAB body` per line) and sends each once.
+const WRK_SCRIPT: &str = r#"
+local threads = {}
+local count = 0
+function setup(thread)
+  thread:set("tid", count)
+  count = count + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  reqs = {}
+  local n = 0
+  local line_no = 0
+  for line in io.lines(args[1]) do
+    if line_no % tonumber(args[2]) == tid then
+      local tab = line:find("\t", 1, true)
+      n = n + 1
+      reqs[n] = wrk.format("POST", "/callback/tuxsuite/test",
+        {["x-tux-payload-signature"] = line:sub(1, tab - 1),
+         ["content-type"] = "application/json"},
+        line:sub(tab + 1))
+    end
+    line_no = line_no + 1
+  end
+  sent = 0
+  total = n
+end
+function request()
+  sent = sent + 1
+  return reqs[((sent - 1) % total) + 1]
+end
+"#;
+
+fn wrk(url: &str, script: &std::path::Path, data: &std::path::Path, seconds: u64) -> Run {
+    let out = std::process::Command::new("wrk")
+        .args(["-t2", "-c64", &format!("-d{seconds}s"), "--latency", "-s"])
+        .arg(script)
+        .arg(url)
+        .arg("--")
+        .arg(data)
+        .arg("2")
+        .output()
+        .expect("wrk runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |prefix: &str| -> Option<String> {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .map(|l| l[prefix.len()..].trim().to_string())
+    };
+    let ms = |v: String| -> f64 {
+        let v = v.split_whitespace().next().unwrap_or("0").to_string();
+        if let Some(us) = v.strip_suffix("us") {
+            us.parse::<f64>().unwrap() / 1000.0
+        } else if let Some(m) = v.strip_suffix("ms") {
+            m.parse().unwrap()
+        } else if let Some(s) = v.strip_suffix('s') {
+            s.parse::<f64>().unwrap() * 1000.0
+        } else {
+            v.parse().unwrap()
+        }
+    };
+    let errors: u64 = field("Socket errors:")
+        .map(|l| {
+            l.split(',')
+                .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    Run {
+        rate: field("Requests/sec:")
+            .unwrap_or_else(|| panic!("wrk said: {text}"))
+            .parse()
+            .unwrap(),
+        p50_ms: ms(field("50%").unwrap()),
+        p99_ms: ms(field("99%").unwrap()),
+        bad: field("Non-2xx or 3xx responses:")
+            .map(|n| n.parse().unwrap())
+            .unwrap_or(0)
+            + errors,
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Intake of this build and `baseline`, alternating, measured by wrk.
+fn side_by_side(baseline: &std::path::Path) {
+    assert!(
+        std::process::Command::new("wrk")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "wrk is needed for the side-by-side run (apt install wrk)"
+    );
+    let rounds = load::size("KBRIDGE_BENCH_ROUNDS", 4);
+    let seconds = load::size("KBRIDGE_BENCH_SECONDS", 10) as u64;
+    let pool = load::size("KBRIDGE_BENCH_POOL", 250_000);
+    let current = std::path::PathBuf::from(env!("CARGO_BIN_EXE_kbridge"));
+    let (signer, _) = load::Signer::generate();
+    // KBRIDGE_BENCH_DIR keeps the script, the callbacks and the key, to
+    // run a listener under a profiler with the same load.
+    let temp = tempfile::tempdir().unwrap();
+    let kept = std::env::var_os("KBRIDGE_BENCH_DIR").map(std::path::PathBuf::from);
+    let dir = kept.as_deref().unwrap_or(temp.path());
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("key.pub"), signer.public_line() + "\n").unwrap();
+    let script = dir.join("callbacks.lua");
+    std::fs::write(&script, WRK_SCRIPT).unwrap();
+    let data = dir.join("callbacks.tsv");
+    let t = Instant::now();
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&data).unwrap());
+        for r in load::unmatched_callbacks(&signer, pool) {
+            let sig = &r.headers[0].1;
+            let body = String::from_utf8(r.body).unwrap();
+            assert!(!body.contains(['\t', '\n']));
+            writeln!(f, "{sig}\t{body}").unwrap();
+        }
+    }
+    println!(
+        "setup: {pool} distinct signed callbacks in {:.1}s; {rounds} rounds of {seconds}s per build, alternating",
+        t.elapsed().as_secs_f64()
+    );
+    let tux = util::FakeTuxSuite::start();
+    let mut runs: Vec<(&str, Run)> = Vec::new();
+    for round in 0..rounds {
+        let order = if round % 2 == 0 {
+            [("baseline", baseline), ("this build", current.as_path())]
+        } else {
+            [("this build", current.as_path()), ("baseline", baseline)]
+        };
+        for (name, bin) in order {
+            let env = util::Env::new(&tux);
+            let key = env.path("key.pub");
+            std::fs::write(&key, signer.public_line() + "\n").unwrap();
+            let listener = env.listen_with(bin, &["--tuxsuite-public-key", key.to_str().unwrap()]);
+            let run = wrk(&listener.url, &script, &data, seconds);
+            let conn = rusqlite::Connection::open(env.db()).unwrap();
+            let stored: i64 = conn
+                .query_row("SELECT count(*) FROM inbox", [], |r| r.get(0))
+                .unwrap();
+            println!(
+                "round {round} {name:<10}: {:>7.0} accepted/s  p50 {:>6.2} ms  p99 {:>6.2} ms  not accepted {}  rows {stored}",
+                run.rate, run.p50_ms, run.p99_ms, run.bad
+            );
+            drop(listener);
+            runs.push((name, run));
+        }
+    }
+    for name in ["baseline", "this build"] {
+        let mine: Vec<Run> = runs
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, r)| *r)
+            .collect();
+        println!(
+            "median {name:<10}: {:>7.0} accepted/s  p50 {:>6.2} ms  p99 {:>6.2} ms",
+            median(mine.iter().map(|r| r.rate).collect()),
+            median(mine.iter().map(|r| r.p50_ms).collect()),
+            median(mine.iter().map(|r| r.p99_ms).collect()),
+        );
+    }
 }

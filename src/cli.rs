@@ -4,7 +4,7 @@
 //! `src/manual.rs`), so it is written for readers of both. The commands
 //! and their own options are the derive types below; the flags that set a
 //! *setting* (`--db`, `--bind`, a runner's `--tuxsuite-public-key`, ...)
-//! are added from the settings table ([`crate::config::all_defs`]), so each
+//! are added from the settings table ([`crate::registry::Registry::settings`]), so each
 //! is declared once, beside its environment variable and default. This
 //! module names no runner.
 //!

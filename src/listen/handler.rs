@@ -166,7 +166,37 @@ async fn metrics(shared: &Shared) -> Reply {
     r
 }
 
-/// Counts a refused request and logs it at a bounded rate.
+/// Verifies a callback's raw bytes, keeps what may be stored of them, and
+/// parses that: parsing only ever sees bytes whose authentication held.
+fn check(
+    runner: &dyn crate::runner::Runner,
+    verify: bool,
+    headers: &hyper::HeaderMap,
+    body: Bytes,
+    kind: Option<JobKind>,
+) -> Result<(&'static str, Vec<u8>, Parsed), crate::runner::VerifyError> {
+    let verified = if verify {
+        runner.verify_callback(headers, &body)?
+    } else {
+        UNVERIFIED
+    };
+    let stored = runner.stored_body(Vec::from(body));
+    let parsed = match kind {
+        Some(kind) => Parsed::Job(
+            kind,
+            runner
+                .parse_callback(kind, &stored, verified)
+                .map(|cb| Matching::of(&cb)),
+        ),
+        None => Parsed::Plan(match runner.plans() {
+            Some(p) => p.parse_plan_callback(&stored, verified),
+            // The route is served only for runners with plans.
+            None => Err(crate::runner::ParseError::Invalid("no plans here".into())),
+        }),
+    };
+    Ok((verified, stored, parsed))
+}
+
 /// Counts a refused callback whose signature was there but did not hold:
 /// what a wrong key on this side looks like (a request without one is
 /// anyone's, and says nothing about the setup).
@@ -176,6 +206,7 @@ fn counted(shared: &Shared, runner: &str, e: &crate::runner::VerifyError) {
     }
 }
 
+/// Counts a refused request and logs it at a bounded rate.
 fn refuse(shared: &Shared, why: Refusal, message: &str, fields: Fields<'_>) {
     crate::metrics::global().refused(why);
     shared.log.limited("refused", Level::Info, message, fields);
@@ -287,34 +318,8 @@ where
     // Verifying costs tens of microseconds of CPU: keep it off the threads
     // that drive connections.
     let (r, verify) = (runner.clone(), shared.verify);
-    let checked = tokio::task::spawn_blocking(move || {
-        let verified = if verify {
-            r.verify_callback(&headers, &body)
-        } else {
-            Ok(UNVERIFIED)
-        };
-        match verified {
-            Err(e) => Err(e),
-            Ok(v) => {
-                let stored = r.stored_body(Vec::from(body));
-                // Parsing only ever sees bytes whose authentication held.
-                let parsed = match kind {
-                    Some(kind) => Parsed::Job(
-                        kind,
-                        r.parse_callback(kind, &stored, v)
-                            .map(|cb| Matching::of(&cb)),
-                    ),
-                    None => Parsed::Plan(match r.plans() {
-                        Some(p) => p.parse_plan_callback(&stored, v),
-                        // The route is served only for runners with plans.
-                        None => Err(crate::runner::ParseError::Invalid("no plans here".into())),
-                    }),
-                };
-                Ok((v, stored, parsed))
-            }
-        }
-    })
-    .await;
+    let checked =
+        tokio::task::spawn_blocking(move || check(r.as_ref(), verify, &headers, body, kind)).await;
     let Ok(checked) = checked else {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,

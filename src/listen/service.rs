@@ -100,6 +100,7 @@ pub struct Service {
 impl Service {
     /// Binds and starts the pipeline; nothing is served yet.
     pub fn new(mut options: Options) -> Result<Service, ServiceError> {
+        keep_freed_memory();
         let (listener, addr) = match activated_socket() {
             Some(l) => {
                 let addr = l
@@ -352,6 +353,21 @@ impl Service {
             reported,
             timed_out: timed_out.load(Ordering::Relaxed),
         })
+    }
+}
+
+/// Lets the allocator keep memory it freed for the next batch of
+/// callbacks: glibc otherwise gives the top of each thread's heap back to
+/// the system after every batch the writer frees, and faulting it in again
+/// (with the TLB flushes that cost every core) took a sixth of the
+/// listener's time under load.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's thresholds; it is called
+    // before the service's threads start.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TOP_PAD, 4 << 20);
     }
 }
 

@@ -80,6 +80,8 @@ pub(super) struct Writer {
     handed_out: HashMap<i64, Instant>,
     /// When unmatched callbacks past their time were last removed.
     last_expiry: Option<Instant>,
+    /// Jobs up to this id have been looked at for unmatched callbacks.
+    rematched: i64,
     /// Items admitted and not yet taken (shared with the intake).
     queued: Arc<AtomicUsize>,
     /// How the writer is doing (shared with the intake).
@@ -114,6 +116,7 @@ impl Writer {
             quiet_until: None,
             handed_out: HashMap::new(),
             last_expiry: None,
+            rematched: 0,
             queued: Arc::default(),
             health: Arc::default(),
             #[cfg(test)]
@@ -408,8 +411,12 @@ impl Writer {
 
     fn rematch(&mut self) -> Result<(), StoreError> {
         self.failpoint("rematch")?;
-        let unmatched = self.store.read().matchable_unmatched()?;
+        // Read first: jobs that appear while this runs are looked at next
+        // time.
+        let upto = self.store.read().rematched_upto()?;
+        let unmatched = self.store.read().matchable_unmatched(self.rematched)?;
         if unmatched.is_empty() {
+            self.rematched = upto;
             return Ok(());
         }
         let mut work = Vec::new();
@@ -471,6 +478,7 @@ impl Writer {
             }
         }
         batch.commit()?;
+        self.rematched = upto;
         for line in lines {
             self.log.info(&line);
         }

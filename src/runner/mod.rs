@@ -2,7 +2,7 @@
 //! when the job is done.
 //!
 //! Adding a runner means writing one module that implements [`Runner`] and
-//! adding one [`RunnerInfo`] line to [`RUNNERS`]. Everything around it comes
+//! adding one [`RunnerInfo`] line to [`crate::registry::RUNNERS`]. Everything around it comes
 //! from shared code: `kbridge schedule --runner CODE`, the callback URL
 //! `{callback_url}/callback/{CODE}/{kind}` with its per-job token, the job
 //! record in the store, de-duplication, `--dry-run` and `--json`; the

@@ -80,7 +80,7 @@ impl Store {
         })
     }
 
-    /// Leaves checkpoints to a [`super::Checkpointer`] on another
+    /// Leaves checkpoints to the pipeline's checkpoint stage on another
     /// connection, so this connection's commits never stop to copy the WAL
     /// into the database file (and fsync it) while requests wait for them.
     pub fn defer_checkpoints(&self) -> Result<(), StoreError> {
@@ -118,16 +118,44 @@ impl Db<'_> {
     /// Unmatched callbacks for which a job with their uid or token now
     /// exists. Only those are read in full, so a large backlog of callbacks
     /// that match nothing costs an index probe each, not a read.
-    pub fn matchable_unmatched(&self) -> Result<Vec<InboxEntry>, StoreError> {
-        self.callbacks(
-            "SELECT * FROM inbox i WHERE i.status = ?1 AND (
-                 EXISTS (SELECT 1 FROM jobs j WHERE j.runner = i.runner AND j.uid = i.uid)
-                 OR (i.token IS NOT NULL AND EXISTS (
-                     SELECT 1 FROM jobs j WHERE j.runner = i.runner AND j.callback_token = i.token)))
-             ORDER BY i.id",
-            [InboxStatus::Unmatched.as_str()],
+    ///
+    /// Only jobs above `after` (a job id) are looked at, each through the
+    /// unmatched rows' own indexes: the cost is that of the jobs that
+    /// appeared, however many unmatched callbacks are kept.
+    pub fn matchable_unmatched(&self, after: i64) -> Result<Vec<InboxEntry>, StoreError> {
+        let unmatched = super::sql_list(&[InboxStatus::Unmatched]);
+        let mut found = self.callbacks(
+            &format!(
+                "SELECT i.* FROM jobs j JOIN inbox i
+                     ON i.status = {unmatched} AND i.runner = j.runner AND i.uid = j.uid
+                 WHERE j.id > ?1 AND j.uid IS NOT NULL
+                 UNION
+                 SELECT i.* FROM jobs j JOIN inbox i
+                     ON i.status = {unmatched} AND i.token IS NOT NULL
+                        AND i.runner = j.runner AND i.token = j.callback_token
+                 WHERE j.id > ?1 AND j.callback_token IS NOT NULL
+                 ORDER BY 1"
+            ),
+            [after],
             true,
+        )?;
+        found.dedup_by_key(|e| e.id);
+        Ok(found)
+    }
+
+    /// The job id below which every job has had its runner uid recorded
+    /// (or never will): what [`Db::matchable_unmatched`] may skip next
+    /// time.
+    pub fn rematched_upto(&self) -> Result<i64, StoreError> {
+        self.one(
+            "SELECT coalesce(
+                 (SELECT min(id) - 1 FROM jobs WHERE state = ?1 AND uid IS NULL),
+                 (SELECT max(id) FROM jobs),
+                 0)",
+            [crate::model::JobState::Submitting],
+            |r| r.get(0),
         )
+        .map_err(|e| self.fail(e))
     }
 
     /// Pending callbacks whose retry is due at `now_ms`; with `all`, also

@@ -172,6 +172,11 @@ impl Store {
         // and delete it on close (two more). Automatic checkpoints, and the
         // listener's checkpointer, still bound its size.
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        // The same plan whatever values are bound: otherwise SQLite (built
+        // with STAT4) compiles a statement again each time a parameter it
+        // weighs changes, which for the listener's job lookups (a new uid
+        // each time) cost more than running them.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         // The listener's writer cycles through more distinct statements than
         // rusqlite's default cache of 16 holds; an evicted one is compiled
         // again on its next use, which costs more than running it.

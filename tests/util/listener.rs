@@ -72,6 +72,11 @@ impl Env {
     /// Starts `kbridge listen` on an ephemeral port with `extra` arguments
     /// and waits for the address it prints.
     pub fn listen(&self, extra: &[&str]) -> Listener {
+        self.listen_with(Path::new(env!("CARGO_BIN_EXE_kbridge")), extra)
+    }
+
+    /// Starts another build of `kbridge listen` (a benchmark's baseline).
+    pub fn listen_with(&self, bin: &Path, extra: &[&str]) -> Listener {
         let out = self.path("kcidb");
         let mut args = vec![
             "listen",
@@ -81,7 +86,7 @@ impl Env {
             out.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kbridge"))
+        let mut child = Command::new(bin)
             .args(&args)
             .env_clear()
             .envs(&self.vars)
