@@ -160,6 +160,14 @@ enum Msg {
         i64,
         tokio::sync::oneshot::Sender<Result<Replayed, ReplayError>>,
     ),
+    /// A listener is alive, with the callbacks it refused since it last
+    /// said so. Written by the writer, like everything a listener stores,
+    /// so saying it never makes the writer wait for the write lock.
+    Alive {
+        id: String,
+        bind: String,
+        refused: Vec<crate::store::Refused>,
+    },
     Finished {
         inbox_id: i64,
         job_id: i64,
@@ -266,6 +274,16 @@ impl Intake {
     /// does several times a second when alive).
     pub fn writer_alive(&self) -> bool {
         now_ms() - self.health.beat_ms.load(Ordering::Relaxed) < 5_000
+    }
+
+    /// Records that the listener `id` on `bind` is alive, with the
+    /// callbacks it refused since it last said so.
+    pub(crate) fn alive(&self, id: &str, bind: &str, refused: Vec<crate::store::Refused>) {
+        let _ = self.tx.send(Msg::Alive {
+            id: id.to_string(),
+            bind: bind.to_string(),
+            refused,
+        });
     }
 
     /// Processes what is pending for these jobs.

@@ -502,17 +502,12 @@ pub(super) fn run(mut store: Store, poller: Poller, polling: Polling, stop: Stop
             .as_deref()
             .filter(|_| Instant::now() >= next_beat)
         {
-            let refused = plan.refusals.as_ref().map(RefusalTally::take);
-            let beat = store.batch().and_then(|b| {
-                b.heartbeat(&id, bind, now_ms())?;
-                if let Some(r) = &refused {
-                    b.add_refusals(r, now_ms())?;
-                }
-                b.commit()
-            });
-            if let Err(e) = beat {
-                log.warn(&format!("cannot record that the listener is alive: {e}"));
-            }
+            let refused = plan
+                .refusals
+                .as_ref()
+                .map(RefusalTally::take)
+                .unwrap_or_default();
+            poller.intake.alive(&id, bind, refused);
             next_beat = Instant::now() + BEAT;
         }
         if Instant::now() >= next_round {

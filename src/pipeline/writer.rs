@@ -230,6 +230,10 @@ impl Writer {
                         replies.push((reply, answer));
                     }
                     Msg::Resume(jobs) => resumes.extend(jobs),
+                    Msg::Alive { id, bind, refused } => {
+                        batch.heartbeat(&id, &bind, now_ms())?;
+                        batch.add_refusals(&refused, now_ms())?;
+                    }
                     Msg::Finished {
                         inbox_id,
                         job_id,
