@@ -88,7 +88,7 @@ fn head(dir: &Path, push: bool, dry_run: bool) -> Result<Head, String> {
 /// http, git://) as is; `git@host:path` and `ssh://[user@]host/path` as
 /// `https://host/path`. A local path, or an ssh URL with a port (whose
 /// https form is unknown), cannot be rewritten.
-pub fn public_url(url: &str) -> Result<String, String> {
+fn public_url(url: &str) -> Result<String, String> {
     if url.starts_with("https://") || url.starts_with("http://") || url.starts_with("git://") {
         return Ok(url.to_string());
     }

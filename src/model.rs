@@ -797,7 +797,7 @@ pub const MAX_UID_LEN: usize = 128;
 /// KCIDB id, whichever runner produced it: ASCII letters, digits, `.`, `_`
 /// and `-`, at most [`MAX_UID_LEN`] characters, not starting with `.` and
 /// without `..`.
-pub fn check_uid(uid: &str) -> Result<(), String> {
+pub fn check_uid(uid: &str) -> Result<(), BadUid> {
     let safe = uid
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
@@ -812,12 +812,15 @@ pub fn check_uid(uid: &str) -> Result<(), String> {
             .take(40)
             .flat_map(char::escape_default)
             .collect();
-        return Err(format!(
-            "job id '{shown}' is not usable: ids are 1 to {MAX_UID_LEN} letters, digits, '.', '_' or '-', without '..'"
-        ));
+        return Err(BadUid(shown));
     }
     Ok(())
 }
+
+/// A runner's job id that [`check_uid`] refuses, as it may be shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("job id '{0}' is not usable: ids are 1 to {MAX_UID_LEN} letters, digits, '.', '_' or '-', without '..'")]
+pub struct BadUid(String);
 
 impl Job {
     /// The job as it may be shown: the callback token is replaced wherever

@@ -31,8 +31,17 @@ pub const MAX_SKEW_SECS: i64 = 300;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
+/// Why a results file cannot be read: the field that is wrong, and how.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
 /// Reads a results file, naming the field that is wrong.
-pub fn parse(bytes: &[u8]) -> Result<Report, String> {
+pub fn parse(bytes: &[u8]) -> Result<Report, Invalid> {
+    parsed(bytes).map_err(Invalid)
+}
+
+fn parsed(bytes: &[u8]) -> Result<Report, String> {
     let v: Value =
         serde_json::from_slice(bytes).map_err(|e| format!("the results file is not JSON: {e}"))?;
     let top = v
@@ -408,7 +417,7 @@ mod tests {
         let bad = |edit: &dyn Fn(&mut Value)| {
             let mut v: Value = serde_json::from_str(GOOD).unwrap();
             edit(&mut v);
-            parse(v.to_string().as_bytes()).unwrap_err()
+            parse(v.to_string().as_bytes()).unwrap_err().0
         };
         assert!(bad(&|v| v["tests"][0]["result"] = "passed".into())
             .starts_with("tests[0].result: 'passed' is not a KCIDB status"));
@@ -422,7 +431,7 @@ mod tests {
         assert!(bad(&|v| v["start_time"] = "yesterday".into()).starts_with("start_time:"));
         assert!(bad(&|v| v["duration"] = "3s".into()).starts_with("duration:"));
         assert!(bad(&|v| v["tests"] = Value::Array(vec![])).starts_with("tests: the list is empty"));
-        assert!(parse(b"[1]").unwrap_err().contains("not a JSON object"));
+        assert!(parse(b"[1]").unwrap_err().0.contains("not a JSON object"));
     }
 
     #[test]

@@ -49,8 +49,17 @@ impl<'a> Rules<'a> {
     }
 }
 
+/// Why a document fails the check: the object and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
 /// Checks a document; the error names the object and what is wrong.
-pub fn check(doc: &Value, rules: &Rules<'_>) -> Result<(), String> {
+pub fn check(doc: &Value, rules: &Rules<'_>) -> Result<(), Invalid> {
+    checked(doc, rules).map_err(Invalid)
+}
+
+fn checked(doc: &Value, rules: &Rules<'_>) -> Result<(), String> {
     let top = doc.as_object().ok_or("the document is not a JSON object")?;
     for key in top.keys() {
         if ![
@@ -265,7 +274,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn own(doc: &Value) -> Result<(), String> {
+    fn own(doc: &Value) -> Result<(), Invalid> {
         check(doc, &Rules::own("kbridge", &|id| id == "kbridge:known"))
     }
 
@@ -285,7 +294,7 @@ mod tests {
         let bad = |edit: &dyn Fn(&mut Value)| {
             let mut d = base.clone();
             edit(&mut d);
-            own(&d).unwrap_err()
+            own(&d).unwrap_err().0
         };
         assert!(bad(&|d| d["tests"][0]["path"] = json!("a..b")).contains("illegal path"));
         assert!(bad(&|d| d["tests"][0]["status"] = json!("pass")).contains("has status"));

@@ -70,7 +70,7 @@ pub fn checked_bytes(
     doc: &Document,
     origin: &str,
     known_build: &dyn Fn(&str) -> bool,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, check::Invalid> {
     let value = serde_json::to_value(doc).expect("documents always serialise");
     check::check(&value, &check::Rules::own(origin, known_build))?;
     let mut bytes = serde_json::to_vec_pretty(doc).expect("documents always serialise");
@@ -431,7 +431,7 @@ mod tests {
         crate::model::sample_job(1, kind, spec)
     }
 
-    fn own(doc: &Document, known: &dyn Fn(&str) -> bool) -> Result<(), String> {
+    fn own(doc: &Document, known: &dyn Fn(&str) -> bool) -> Result<(), check::Invalid> {
         check::check(
             &serde_json::to_value(doc).unwrap(),
             &check::Rules::own("kbridge", known),
@@ -584,6 +584,7 @@ mod tests {
         let doc = document(&job, "kbridge", &JobResults::Test(results));
         assert!(checked_bytes(&doc, "kbridge", &|_| true)
             .unwrap_err()
+            .0
             .contains("NUL"));
     }
 
@@ -613,7 +614,10 @@ mod tests {
         let mut job = test_job(JobKind::Boot, &[]);
         job.build_id = Some("kbridge:2ZIT".into());
         let doc = document(&job, "kbridge", &JobResults::Test(TestResults::default()));
-        assert!(own(&doc, &|_| false).unwrap_err().contains("does not know"));
+        assert!(own(&doc, &|_| false)
+            .unwrap_err()
+            .0
+            .contains("does not know"));
         assert!(own(&doc, &|id| id == "kbridge:2ZIT").is_ok());
         assert_eq!(
             references(&doc, "kbridge"),

@@ -515,7 +515,7 @@ where
                 &format!("invalid report from {source} ({peer}): {why}"),
                 fields,
             );
-            return error(StatusCode::BAD_REQUEST, &why);
+            return error(StatusCode::BAD_REQUEST, &why.to_string());
         }
     };
     let doc = crate::kcidb::report_document(&report, &reports.origin);

@@ -77,7 +77,7 @@ pub fn admit(
 ) -> Result<Admission, StoreError> {
     if let Some(uid) = &callback.uid {
         if let Err(why) = check_uid(uid) {
-            return Ok(Admission::Invalid(why));
+            return Ok(Admission::Invalid(why.to_string()));
         }
     }
     let job = match runner.protocol().auth {
@@ -180,7 +180,7 @@ pub fn admit_plan(db: Db<'_>, c: &IncomingPlan) -> Result<PlanAdmission, StoreEr
     };
     if let Some(uid) = &report.uid {
         if let Err(why) = check_uid(uid) {
-            return Ok(PlanAdmission::Invalid(why));
+            return Ok(PlanAdmission::Invalid(why.to_string()));
         }
     }
     let header = crate::runner::CALLBACK_TOKEN_HEADER;

@@ -112,7 +112,9 @@ impl Processor {
             };
         };
         if let Err(reason) = check_uid(&uid) {
-            return Finish::Errored { reason };
+            return Finish::Errored {
+                reason: reason.to_string(),
+            };
         }
         let fetched = runner.fetch_results(&job, &callback);
         crate::metrics::global().fetched(fetched.is_err());

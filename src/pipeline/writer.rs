@@ -748,7 +748,7 @@ fn store_polled(
     let uid = job.uid.clone().or(p.callback.uid.clone());
     if let Some(u) = &uid {
         if let Err(why) = crate::model::check_uid(u) {
-            return Ok(Answer::Invalid(why));
+            return Ok(Answer::Invalid(why.to_string()));
         }
     }
     let body = serde_json::to_vec(&p.callback.status).expect("JSON values always serialise");

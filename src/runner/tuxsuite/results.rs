@@ -49,9 +49,17 @@ impl AllowedHost {
     /// the host it probably meant.
     pub fn parse(entry: &str) -> Result<AllowedHost, String> {
         let entry = entry.trim();
-        if let Some((_, rest)) = entry.split_once("://") {
-            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            let authority = authority.rsplit('@').next().unwrap_or_default();
+        if entry.contains("://") {
+            let authority = url::Url::parse(entry)
+                .ok()
+                .and_then(|u| {
+                    let host = u.host_str()?.to_string();
+                    Some(match u.port() {
+                        Some(port) => format!("{host}:{port}"),
+                        None => host,
+                    })
+                })
+                .unwrap_or_default();
             return Err(if authority.is_empty() {
                 format!("'{entry}' is a URL, not a host; give HOST or HOST:PORT")
             } else {
@@ -591,7 +599,6 @@ impl Fetcher {
         let mut url = url.to_string();
         for hop in 0..=MAX_REDIRECTS {
             let origin = self.refusal(&url).map_err(FetchError::Permanent)?;
-            let uri: ::http::Uri = url.parse().expect("refusal parsed it");
             let mut req = self.agent.get(&url);
             // The token goes to TuxSuite's API only, over a private channel,
             // and never to where it redirects.
@@ -625,7 +632,9 @@ impl Fetcher {
                         .ok_or_else(|| {
                             FetchError::Permanent(format!("{url}: redirect without Location"))
                         })?;
-                    url = resolve(&uri, location);
+                    url = resolve(&url, location).ok_or_else(|| {
+                        FetchError::Permanent(format!("{url}: redirect to an unusable Location"))
+                    })?;
                 }
                 404 | 410 => return Ok(Fetched::NotFound),
                 416 => {
@@ -863,32 +872,25 @@ fn file_name(path: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
+/// What may stand raw in a storage path: unreserved characters and `/`.
+const PATH_KEEPS: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
 /// Percent-encodes what may not stand raw in a URL path.
 fn encode(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(path, PATH_KEEPS).to_string()
 }
 
-fn resolve(base: &::http::Uri, location: &str) -> String {
-    if location.contains("://") {
-        return location.to_string();
-    }
-    let scheme = base.scheme_str().unwrap_or("https");
-    let authority = base.authority().map(|a| a.as_str()).unwrap_or("");
-    if location.starts_with('/') {
-        format!("{scheme}://{authority}{location}")
-    } else {
-        let path = base.path();
-        let dir = &path[..path.rfind('/').map(|i| i + 1).unwrap_or(0)];
-        format!("{scheme}://{authority}{dir}{location}")
-    }
+/// Where a redirect's `Location` points, relative to the URL that gave it.
+fn resolve(base: &str, location: &str) -> Option<String> {
+    url::Url::parse(base)
+        .and_then(|b| b.join(location))
+        .ok()
+        .map(String::from)
 }
 
 #[cfg(test)]
@@ -990,9 +992,9 @@ mod tests {
         assert_eq!(number(&serde_json::json!("2")), Some(2.0));
         assert_eq!(number(&serde_json::json!(9.35)), Some(9.35));
         assert_eq!(encode("dir/a b+c"), "dir/a%20b%2Bc");
-        let base: ::http::Uri = "http://h:1/a/b/c".parse().unwrap();
-        assert_eq!(resolve(&base, "/x"), "http://h:1/x");
-        assert_eq!(resolve(&base, "d"), "http://h:1/a/b/d");
-        assert_eq!(resolve(&base, "https://o/p"), "https://o/p");
+        let base = "http://h:1/a/b/c";
+        assert_eq!(resolve(base, "/x").as_deref(), Some("http://h:1/x"));
+        assert_eq!(resolve(base, "d").as_deref(), Some("http://h:1/a/b/d"));
+        assert_eq!(resolve(base, "https://o/p").as_deref(), Some("https://o/p"));
     }
 }
