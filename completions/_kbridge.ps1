@@ -22,7 +22,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
     $completions = @(switch ($command) {
         'kbridge' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
@@ -57,7 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most this many jobs')
             [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Only the jobs of this plan (its uid, or its id from `kbridge plans`)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array instead of a table')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -71,7 +71,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         }
         'kbridge;show' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the job as one JSON object')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -86,7 +86,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         'kbridge;plans' {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most this many plans')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array instead of a table')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -100,7 +100,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         }
         'kbridge;results' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the KCIDB document itself')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -114,7 +114,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         }
         'kbridge;logs' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'The log file as the runner keeps it (a test''s whole LAVA log)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print where the log is (a JSON object with its URL) instead of the log itself')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -130,7 +130,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         'kbridge;cancel' {
             [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Cancel every unfinished job of this plan instead (its uid, or kbridge''s plan id from `kbridge plans`)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object saying what happened to each job instead of lines')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -146,7 +146,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'What the uids are, when known (else a test is looked for first)')
             [CompletionResult]::new('--build-id', '--build-id', [CompletionResultType]::ParameterName, 'The build a test ran on, when the runner does not say: its KCIDB id (origin:...), or a build kbridge knows')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the job records as a JSON array')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -163,7 +163,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'The reporting source''s name, as the receiving kbridge knows it')
             [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'File with the source''s HMAC secret [default: report.sources.NAME.secret_file]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the outcome as one JSON object')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -177,7 +177,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         }
         'kbridge;config' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the settings as one JSON object')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -192,7 +192,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         'kbridge;inbox' {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most this many callbacks')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array instead of a table')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -210,7 +210,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         'kbridge;inbox;prune' {
             [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only refused and duplicate callbacks received longer ago than this, such as 30d [default: all of them]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say how many would go, and remove nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object instead of a sentence')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -226,7 +226,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         'kbridge;inbox;replay' {
             [CompletionResult]::new('--output-dir', '--output-dir', [CompletionResultType]::ParameterName, 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
@@ -257,7 +257,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--max-file-bytes', '--max-file-bytes', [CompletionResultType]::ParameterName, 'Most bytes `kbridge artefacts --download` writes of one file; a larger one is cut, removed and named [env: KBRIDGE_DOWNLOAD_MAX_FILE] [default: 4GiB]')
             [CompletionResult]::new('--max-job-bytes', '--max-job-bytes', [CompletionResultType]::ParameterName, 'Most bytes `kbridge artefacts --download` writes of one job''s files together [env: KBRIDGE_DOWNLOAD_MAX_JOB] [default: 16GiB]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object (the files, and with --download what became of each) instead of lines')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -274,7 +274,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--kcidb-url', '--kcidb-url', [CompletionResultType]::ParameterName, 'KCIDB''s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]')
             [CompletionResult]::new('--kcidb-token-file', '--kcidb-token-file', [CompletionResultType]::ParameterName, 'File holding the KCIDB token (a JWT from KernelCI)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be sent; send and change nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as one JSON object')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -290,7 +290,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         'kbridge;outbox' {
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Only documents in this delivery state')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -307,7 +307,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         }
         'kbridge;outbox;retry' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--all-failed', '--all-failed', [CompletionResultType]::ParameterName, 'Every failed document')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -323,7 +323,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--kcidb-url', '--kcidb-url', [CompletionResultType]::ParameterName, 'KCIDB''s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]')
             [CompletionResult]::new('--kcidb-token-file', '--kcidb-token-file', [CompletionResultType]::ParameterName, 'File holding the KCIDB token (a JWT from KernelCI)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -364,7 +364,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--tuxsuite-public-key', '--tuxsuite-public-key', [CompletionResultType]::ParameterName, 'TuxSuite''s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation')
             [CompletionResult]::new('--allow-artifact-host', '--allow-artifact-host', [CompletionResultType]::ParameterName, 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--exit-when-done', '--exit-when-done', [CompletionResultType]::ParameterName, 'Exit once no job in the store is waiting for its results, with the exit status `kbridge wait` gives')
             [CompletionResult]::new('--insecure-skip-verify', '--insecure-skip-verify', [CompletionResultType]::ParameterName, 'Accept callbacks without checking their signatures. For development only: anyone who can reach the listener can then forge results')
             [CompletionResult]::new('--no-submit', '--no-submit', [CompletionResultType]::ParameterName, 'Keep the documents for `kbridge submit` instead of submitting them to KCIDB (sets kcidb.submit = false)')
@@ -385,7 +385,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]')
             [CompletionResult]::new('--allow-artifact-host', '--allow-artifact-host', [CompletionResultType]::ParameterName, 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--bisect', '--bisect', [CompletionResultType]::ParameterName, 'Exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as one JSON object')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -407,7 +407,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--tuxsuite-public-key', '--tuxsuite-public-key', [CompletionResultType]::ParameterName, 'TuxSuite''s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation')
             [CompletionResult]::new('--allow-artifact-host', '--allow-artifact-host', [CompletionResultType]::ParameterName, 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object instead of one line per check')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
@@ -421,7 +421,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
         }
         'kbridge;schedule' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no progress indicators or notes, only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too')
@@ -461,7 +461,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--allow-artifact-host', '--allow-artifact-host', [CompletionResultType]::ParameterName, 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]')
             [CompletionResult]::new('--lab', '--lab', [CompletionResultType]::ParameterName, 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--git-head', '--git-head', [CompletionResultType]::ParameterName, 'Build the local checkout''s HEAD: the repository is its remote (git config tuxsuite.remote, else origin) as an https URL, and the commit must be on that remote')
             [CompletionResult]::new('--push', '--push', [CompletionResultType]::ParameterName, 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first')
             [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Build without the runner''s build cache')
@@ -498,7 +498,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--allow-artifact-host', '--allow-artifact-host', [CompletionResultType]::ParameterName, 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]')
             [CompletionResult]::new('--lab', '--lab', [CompletionResultType]::ParameterName, 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--git-head', '--git-head', [CompletionResultType]::ParameterName, 'Builds that name no repository build the local checkout''s HEAD (as `schedule build --git-head` does)')
             [CompletionResult]::new('--push', '--push', [CompletionResultType]::ParameterName, 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first')
             [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Builds skip the runner''s cache unless the plan says otherwise')
@@ -546,7 +546,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--qemu-image', '--qemu-image', [CompletionResultType]::ParameterName, 'Container image that provides QEMU')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The runner''s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Schedule even if the same build already has this job')
             [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')
@@ -591,7 +591,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbridge' -ScriptBlock {
             [CompletionResult]::new('--qemu-image', '--qemu-image', [CompletionResultType]::ParameterName, 'Container image that provides QEMU')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The runner''s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Schedule even if the same build already has this job')
             [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Ask the runner to keep the results private')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request that would be sent; send and store nothing')

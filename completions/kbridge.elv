@@ -19,7 +19,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
     var completions = [
         &'kbridge'= {
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -53,7 +53,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --limit 'Show at most this many jobs'
             cand --plan 'Only the jobs of this plan (its uid, or its id from `kbridge plans`)'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print a JSON array instead of a table'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -66,7 +66,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         }
         &'kbridge;show'= {
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print the job as one JSON object'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -80,7 +80,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;plans'= {
             cand --limit 'Show at most this many plans'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print a JSON array instead of a table'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -93,7 +93,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         }
         &'kbridge;results'= {
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print the KCIDB document itself'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -106,7 +106,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         }
         &'kbridge;logs'= {
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --raw 'The log file as the runner keeps it (a test''s whole LAVA log)'
             cand --json 'Print where the log is (a JSON object with its URL) instead of the log itself'
             cand -q 'Print no progress indicators or notes, only results and errors'
@@ -121,7 +121,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;cancel'= {
             cand --plan 'Cancel every unfinished job of this plan instead (its uid, or kbridge''s plan id from `kbridge plans`)'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print a JSON object saying what happened to each job instead of lines'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -136,7 +136,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --kind 'What the uids are, when known (else a test is looked for first)'
             cand --build-id 'The build a test ran on, when the runner does not say: its KCIDB id (origin:...), or a build kbridge knows'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print the job records as a JSON array'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -152,7 +152,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --source 'The reporting source''s name, as the receiving kbridge knows it'
             cand --secret-file 'File with the source''s HMAC secret [default: report.sources.NAME.secret_file]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print the outcome as one JSON object'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -165,7 +165,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         }
         &'kbridge;config'= {
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print the settings as one JSON object'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -179,7 +179,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;inbox'= {
             cand --limit 'Show at most this many callbacks'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print a JSON array instead of a table'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -196,7 +196,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;inbox;prune'= {
             cand --older-than 'Only refused and duplicate callbacks received longer ago than this, such as 30d [default: all of them]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --dry-run 'Say how many would go, and remove nothing'
             cand --json 'Print a JSON object instead of a sentence'
             cand -q 'Print no progress indicators or notes, only results and errors'
@@ -211,7 +211,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;inbox;replay'= {
             cand --output-dir 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -237,7 +237,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --max-file-bytes 'Most bytes `kbridge artefacts --download` writes of one file; a larger one is cut, removed and named [env: KBRIDGE_DOWNLOAD_MAX_FILE] [default: 4GiB]'
             cand --max-job-bytes 'Most bytes `kbridge artefacts --download` writes of one job''s files together [env: KBRIDGE_DOWNLOAD_MAX_JOB] [default: 16GiB]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print a JSON object (the files, and with --download what became of each) instead of lines'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -253,7 +253,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --kcidb-url 'KCIDB''s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]'
             cand --kcidb-token-file 'File holding the KCIDB token (a JWT from KernelCI)'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --dry-run 'Show what would be sent; send and change nothing'
             cand --json 'Print the summary as one JSON object'
             cand -q 'Print no progress indicators or notes, only results and errors'
@@ -268,7 +268,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;outbox'= {
             cand --state 'Only documents in this delivery state'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print JSON instead of a table'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -284,7 +284,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         }
         &'kbridge;outbox;retry'= {
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --all-failed 'Every failed document'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -299,7 +299,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --kcidb-url 'KCIDB''s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]'
             cand --kcidb-token-file 'File holding the KCIDB token (a JWT from KernelCI)'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print JSON instead of a table'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -335,7 +335,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --tuxsuite-public-key 'TuxSuite''s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation'
             cand --allow-artifact-host 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --exit-when-done 'Exit once no job in the store is waiting for its results, with the exit status `kbridge wait` gives'
             cand --insecure-skip-verify 'Accept callbacks without checking their signatures. For development only: anyone who can reach the listener can then forge results'
             cand --no-submit 'Keep the documents for `kbridge submit` instead of submitting them to KCIDB (sets kcidb.submit = false)'
@@ -355,7 +355,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --poll-interval 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]'
             cand --allow-artifact-host 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --bisect 'Exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
             cand --json 'Print the summary as one JSON object'
             cand -q 'Print no progress indicators or notes, only results and errors'
@@ -376,7 +376,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --tuxsuite-public-key 'TuxSuite''s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation'
             cand --allow-artifact-host 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --json 'Print a JSON object instead of one line per check'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
@@ -389,7 +389,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         }
         &'kbridge;schedule'= {
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand -q 'Print no progress indicators or notes, only results and errors'
             cand --quiet 'Print no progress indicators or notes, only results and errors'
             cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -428,7 +428,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --allow-artifact-host 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]'
             cand --lab 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --git-head 'Build the local checkout''s HEAD: the repository is its remote (git config tuxsuite.remote, else origin) as an https URL, and the commit must be on that remote'
             cand --push 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first'
             cand --no-cache 'Build without the runner''s build cache'
@@ -464,7 +464,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --allow-artifact-host 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API''s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]'
             cand --lab 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --git-head 'Builds that name no repository build the local checkout''s HEAD (as `schedule build --git-head` does)'
             cand --push 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first'
             cand --no-cache 'Builds skip the runner''s cache unless the plan says otherwise'
@@ -511,7 +511,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --qemu-image 'Container image that provides QEMU'
             cand --host 'The runner''s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --force 'Schedule even if the same build already has this job'
             cand --private 'Ask the runner to keep the results private'
             cand --dry-run 'Print the request that would be sent; send and store nothing'
@@ -555,7 +555,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --qemu-image 'Container image that provides QEMU'
             cand --host 'The runner''s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)'
             cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
-            cand --db 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
             cand --force 'Schedule even if the same build already has this job'
             cand --private 'Ask the runner to keep the results private'
             cand --dry-run 'Print the request that would be sent; send and store nothing'

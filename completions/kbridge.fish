@@ -25,7 +25,7 @@ function __fish_kbridge_using_subcommand
 end
 
 complete -c kbridge -n "__fish_kbridge_needs_command" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_needs_command" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_needs_command" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_needs_command" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_needs_command" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_needs_command" -s h -l help -d 'Print help'
@@ -62,14 +62,14 @@ canceled\t'the runner canceled the job before it finished (`kbridge cancel`); it
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l limit -d 'Show at most this many jobs' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l plan -d 'Only the jobs of this plan (its uid, or its id from `kbridge plans`)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -l json -d 'Print a JSON array instead of a table'
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kbridge -n "__fish_kbridge_using_subcommand jobs" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand show" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand show" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -l json -d 'Print the job as one JSON object'
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -77,21 +77,21 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s h -l help -d 'P
 complete -c kbridge -n "__fish_kbridge_using_subcommand show" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand plans" -l limit -d 'Show at most this many plans' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand plans" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand plans" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand plans" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand plans" -l json -d 'Print a JSON array instead of a table'
 complete -c kbridge -n "__fish_kbridge_using_subcommand plans" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand plans" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand plans" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand plans" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand results" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand results" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -l json -d 'Print the KCIDB document itself'
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand results" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -l raw -d 'The log file as the runner keeps it (a test\'s whole LAVA log)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -l json -d 'Print where the log is (a JSON object with its URL) instead of the log itself'
 complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
@@ -100,7 +100,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -s h -l help -d 'P
 complete -c kbridge -n "__fish_kbridge_using_subcommand logs" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -l plan -d 'Cancel every unfinished job of this plan instead (its uid, or kbridge\'s plan id from `kbridge plans`)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -l json -d 'Print a JSON object saying what happened to each job instead of lines'
 complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand cancel" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -110,7 +110,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand track" -l kind -d 'What 
 test\t''"
 complete -c kbridge -n "__fish_kbridge_using_subcommand track" -l build-id -d 'The build a test ran on, when the runner does not say: its KCIDB id (origin:...), or a build kbridge knows' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand track" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand track" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand track" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand track" -l json -d 'Print the job records as a JSON array'
 complete -c kbridge -n "__fish_kbridge_using_subcommand track" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand track" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -120,14 +120,14 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l to -d 'Send t
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l source -d 'The reporting source\'s name, as the receiving kbridge knows it' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l secret-file -d 'File with the source\'s HMAC secret [default: report.sources.NAME.secret_file]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -l json -d 'Print the outcome as one JSON object'
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand report" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -l json -d 'Print the settings as one JSON object'
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -135,7 +135,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand config" -s h -l help -d 
 complete -c kbridge -n "__fish_kbridge_using_subcommand config" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l limit -d 'Show at most this many callbacks' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -l json -d 'Print a JSON array instead of a table'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -146,7 +146,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_se
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and not __fish_seen_subcommand_from prune replay help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -l older-than -d 'Only refused and duplicate callbacks received longer ago than this, such as 30d [default: all of them]' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -l dry-run -d 'Say how many would go, and remove nothing'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -l json -d 'Print a JSON object instead of a sentence'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
@@ -155,7 +155,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_s
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -l output-dir -d 'Where KCIDB documents are written [env: KBRIDGE_OUTPUT_DIR] [default: $XDG_DATA_HOME/kbridge/kcidb]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand inbox; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help'
@@ -167,7 +167,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand artefacts" -l download -
 complete -c kbridge -n "__fish_kbridge_using_subcommand artefacts" -l max-file-bytes -d 'Most bytes `kbridge artefacts --download` writes of one file; a larger one is cut, removed and named [env: KBRIDGE_DOWNLOAD_MAX_FILE] [default: 4GiB]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand artefacts" -l max-job-bytes -d 'Most bytes `kbridge artefacts --download` writes of one job\'s files together [env: KBRIDGE_DOWNLOAD_MAX_JOB] [default: 16GiB]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand artefacts" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand artefacts" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand artefacts" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand artefacts" -l json -d 'Print a JSON object (the files, and with --download what became of each) instead of lines'
 complete -c kbridge -n "__fish_kbridge_using_subcommand artefacts" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand artefacts" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -177,7 +177,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l file -d 'Queu
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l kcidb-url -d 'KCIDB\'s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l kcidb-token-file -d 'File holding the KCIDB token (a JWT from KernelCI)' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l dry-run -d 'Show what would be sent; send and change nothing'
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -l json -d 'Print the summary as one JSON object'
 complete -c kbridge -n "__fish_kbridge_using_subcommand submit" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
@@ -188,7 +188,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_s
 submitted\t''
 failed\t''"
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -l json -d 'Print JSON instead of a table'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -198,7 +198,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_s
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -f -a "check" -d 'Ask KCIDB whether it ingested what was submitted'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and not __fish_seen_subcommand_from retry check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -l all-failed -d 'Every failed document'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from retry" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -207,7 +207,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l kcidb-url -d 'KCIDB\'s REST API base URL; documents go to {URL}/submit [env: KBRIDGE_KCIDB_URL]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l kcidb-token-file -d 'File holding the KCIDB token (a JWT from KernelCI)' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -l json -d 'Print JSON instead of a table'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand outbox; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
@@ -230,7 +230,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l kcidb-token-f
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l tuxsuite-public-key -d 'TuxSuite\'s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l allow-artifact-host -d 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API\'s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l exit-when-done -d 'Exit once no job in the store is waiting for its results, with the exit status `kbridge wait` gives'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l insecure-skip-verify -d 'Accept callbacks without checking their signatures. For development only: anyone who can reach the listener can then forge results'
 complete -c kbridge -n "__fish_kbridge_using_subcommand listen" -l no-submit -d 'Keep the documents for `kbridge submit` instead of submitting them to KCIDB (sets kcidb.submit = false)'
@@ -244,7 +244,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l junit -d 'Write
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l poll-interval -d 'How often `kbridge wait` asks a runner about a job that has not finished (slower for jobs queued a long time) [env: KBRIDGE_POLL_INTERVAL] [default: 30]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l allow-artifact-host -d 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API\'s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l bisect -d 'Exit 125 instead of 3 for an infrastructure problem, so `git bisect run` skips the commit'
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -l json -d 'Print the summary as one JSON object'
 complete -c kbridge -n "__fish_kbridge_using_subcommand wait" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
@@ -259,14 +259,14 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -l kcidb-token-f
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -l tuxsuite-public-key -d 'TuxSuite\'s OpenSSH public key(s) that sign callbacks: key lines, or files of them (`tuxsuite keys get`); repeatable, for key rotation' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -l allow-artifact-host -d 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API\'s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -l json -d 'Print a JSON object instead of one line per check'
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c kbridge -n "__fish_kbridge_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -s q -l quiet -d 'Print no progress indicators or notes, only results and errors'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -s v -l verbose -d 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and not __fish_seen_subcommand_from build plan test boot help" -s h -l help -d 'Print help'
@@ -313,7 +313,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l allow-artifact-host -d 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API\'s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l lab -d 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l git-head -d 'Build the local checkout\'s HEAD: the repository is its remote (git config tuxsuite.remote, else origin) as an https URL, and the commit must be on that remote'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l push -d 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from build" -l no-cache -d 'Build without the runner\'s build cache'
@@ -344,7 +344,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l allow-artifact-host -d 'Hosts results may be fetched from, as HOST or HOST:PORT (over https; plain http only from this machine); repeatable; replaces the default. The API\'s own host is always allowed [env: KBRIDGE_TUXSUITE_ARTIFACT_HOSTS] [default: storage.tuxsuite.com]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l lab -d 'The LAVA lab to schedule on (a name under [lava.labs]); needed when several are configured [env: KBRIDGE_LAVA_LAB]' -r -f
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l git-head -d 'Builds that name no repository build the local checkout\'s HEAD (as `schedule build --git-head` does)'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l push -d 'With --git-head: push HEAD to `refs/tuxsuite/<sha>` on the remote first'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from plan" -l no-cache -d 'Builds skip the runner\'s cache unless the plan says otherwise'
@@ -405,7 +405,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l qemu-image -d 'Container image that provides QEMU' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l host -d 'The runner\'s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l force -d 'Schedule even if the same build already has this job'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l private -d 'Ask the runner to keep the results private'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from test" -l dry-run -d 'Print the request that would be sent; send and store nothing'
@@ -463,7 +463,7 @@ complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_see
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l qemu-image -d 'Container image that provides QEMU' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l host -d 'The runner\'s host type to run QEMU on (x86_64, m6a.large, m7g.large, ...)' -r
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l config -d 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]' -r -F
-complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l db -d 'SQLite database that records every job [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
+complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l db -d 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]' -r -F
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l force -d 'Schedule even if the same build already has this job'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l private -d 'Ask the runner to keep the results private'
 complete -c kbridge -n "__fish_kbridge_using_subcommand schedule; and __fish_seen_subcommand_from boot" -l dry-run -d 'Print the request that would be sent; send and store nothing'

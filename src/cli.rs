@@ -945,7 +945,7 @@ fn setting_arg(def: &'static SettingDef, registry: Registry) -> Arg {
         _ => arg.action(ArgAction::Set),
     };
     match def.kind {
-        Kind::Path => arg.value_hint(ValueHint::AnyPath),
+        Kind::Path | Kind::Store => arg.value_hint(ValueHint::AnyPath),
         Kind::Url => arg.value_hint(ValueHint::Url),
         Kind::Choice(words) => arg.value_parser(PossibleValuesParser::new(words)),
         Kind::Bool => arg.value_parser(PossibleValuesParser::new(["true", "false"])),

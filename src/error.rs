@@ -133,7 +133,8 @@ impl Error {
                 | S::ReadOnly { .. }
                 | S::NotADatabase { .. }
                 | S::TooNew { .. }
-                | S::Open { .. },
+                | S::Open { .. }
+                | S::Setting(_),
             ) => exit::USAGE,
             Error::Store(_) | Error::Failed(_) | Error::Io { .. } => exit::FAILURE,
             Error::Infra { bisect: true, .. } => exit::BISECT_SKIP,

@@ -15,6 +15,7 @@ const ORDER: &[&str] = &[
     "yaml",
     "secrets",
     "model",
+    "location",
     "http",
     "log",
     "config",

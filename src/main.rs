@@ -11,11 +11,13 @@
 //!   URL userinfo, bounded YAML;
 //! - `secrets`: secrets and their redaction from everything printed;
 //! - `model`: the runner-neutral vocabulary (jobs, specs, results, states);
+//! - `location`: where the store is (a file, or a PostgreSQL URL);
 //! - `http`, `log`: the HTTP client and the service log;
 //! - `config`: the settings table, the environment, resolution;
 //! - `runner`: the runner traits and the runners (one module each);
 //! - `kcidb`: KCIDB documents, their checks, and the REST client;
-//! - `store`: the SQLite file;
+//! - `store`: the record of jobs, callbacks and documents, on SQLite or
+//!   PostgreSQL;
 //! - `patches`, `githead`: what `--patch-series` and `--git-head` read;
 //! - `report`: signed reports from other CI systems;
 //! - `registry`: the runners kbridge knows, above `config` and `runner`;
@@ -43,6 +45,7 @@ mod kcidb;
 #[cfg(test)]
 mod layers;
 mod listen;
+mod location;
 mod log;
 #[cfg(test)]
 mod manual;

@@ -82,6 +82,37 @@ macro_rules! spelled {
                 })
             }
         }
+
+        impl postgres::types::ToSql for $name {
+            fn to_sql(
+                &self,
+                ty: &postgres::types::Type,
+                out: &mut bytes::BytesMut,
+            ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+                self.as_str().to_sql(ty, out)
+            }
+
+            fn accepts(ty: &postgres::types::Type) -> bool {
+                <&str as postgres::types::ToSql>::accepts(ty)
+            }
+
+            postgres::types::to_sql_checked!();
+        }
+
+        impl<'a> postgres::types::FromSql<'a> for $name {
+            fn from_sql(
+                ty: &postgres::types::Type,
+                raw: &'a [u8],
+            ) -> Result<$name, Box<dyn std::error::Error + Sync + Send>> {
+                let text = <&str as postgres::types::FromSql>::from_sql(ty, raw)?;
+                $name::parse(text)
+                    .ok_or_else(|| format!("'{text}' is not a {}", stringify!($name)).into())
+            }
+
+            fn accepts(ty: &postgres::types::Type) -> bool {
+                <&str as postgres::types::FromSql>::accepts(ty)
+            }
+        }
     };
 }
 

@@ -385,7 +385,7 @@ pub fn schedule(
                 .read()
                 .job_by_id(id)?
                 .ok_or_else(|| StoreError::Corrupt {
-                    path: store.path().to_path_buf(),
+                    at: store.location().clone(),
                     what: format!("job {id}"),
                     message: "it vanished from the database".into(),
                 })?;

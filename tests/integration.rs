@@ -9,6 +9,7 @@ mod kcidb;
 mod lava;
 mod listen;
 mod parity;
+mod postgres;
 mod schedule;
 mod security;
 #[allow(dead_code)]

@@ -53,7 +53,7 @@ fn states(env: &Env) -> Vec<String> {
 }
 
 #[test]
-fn submit_sends_each_pending_document_once_and_records_the_submission() {
+pub(crate) fn submit_sends_each_pending_document_once_and_records_the_submission() {
     let k = FakeKcidb::start();
     let env = env_for(&k);
     for uid in ["run-1", "run-2", "run-3"] {
@@ -263,7 +263,7 @@ fn a_document_failing_the_local_check_is_failed_and_never_sent() {
 }
 
 #[test]
-fn kill_9_during_a_submission_run_loses_nothing_and_resends_nothing_accepted() {
+pub(crate) fn kill_9_during_a_submission_run_loses_nothing_and_resends_nothing_accepted() {
     let k = FakeKcidb::start();
     let mut env = env_for(&k);
     env.set("KBRIDGE_HTTP_TIMEOUT", "10");
@@ -311,7 +311,7 @@ fn kill_9_during_a_submission_run_loses_nothing_and_resends_nothing_accepted() {
 }
 
 #[test]
-fn two_submits_at_once_send_each_document_once() {
+pub(crate) fn two_submits_at_once_send_each_document_once() {
     let k = FakeKcidb::start();
     let mut env = env_for(&k);
     let file = env.path("k.toml");
@@ -382,7 +382,7 @@ fn outbox_check_records_what_kcidb_ingested() {
 }
 
 #[test]
-fn failed_documents_can_be_put_back_in_the_queue() {
+pub(crate) fn failed_documents_can_be_put_back_in_the_queue() {
     let k = FakeKcidb::start();
     let env = env_for(&k);
     queue(&env, "run-1", 1);

@@ -167,7 +167,7 @@ impl World {
 }
 
 #[test]
-fn a_signed_test_callback_becomes_a_kcidb_document() {
+pub(crate) fn a_signed_test_callback_becomes_a_kcidb_document() {
     let w = World::new();
     let job = w.schedule_test();
     let l = w.listen(&[]);
@@ -482,7 +482,7 @@ fn routes_unknown_kinds_and_methods() {
 }
 
 #[test]
-fn an_unknown_uid_is_kept_unmatched_then_matched_when_the_job_appears() {
+pub(crate) fn an_unknown_uid_is_kept_unmatched_then_matched_when_the_job_appears() {
     let w = World::new();
     let l = w.listen(&[]);
     let uid = "2MBYearlyCallbackAAAAAAAAAA";
@@ -529,7 +529,7 @@ fn an_unknown_uid_is_kept_unmatched_then_matched_when_the_job_appears() {
 }
 
 #[test]
-fn a_callback_racing_the_schedule_command_is_matched_by_its_token() {
+pub(crate) fn a_callback_racing_the_schedule_command_is_matched_by_its_token() {
     let w = World::new();
     let l = w.listen(&[]);
     // TuxSuite answers slowly: the job row exists, with its token, but
@@ -583,7 +583,7 @@ fn a_callback_racing_the_schedule_command_is_matched_by_its_token() {
 }
 
 #[test]
-fn the_same_callback_twice_is_a_200_no_op() {
+pub(crate) fn the_same_callback_twice_is_a_200_no_op() {
     let w = World::new();
     let job = w.schedule_test();
     let l = w.listen(&[]);
@@ -739,7 +739,7 @@ fn artefacts_from_hosts_not_allowed_are_not_fetched() {
 }
 
 #[test]
-fn kill_9_after_the_202_loses_nothing() {
+pub(crate) fn kill_9_after_the_202_loses_nothing() {
     let w = World::new();
     let job = w.schedule_test();
     let l = w.listen(&[]);

@@ -336,7 +336,7 @@ fn cancels(tux: &FakeTuxSuite) -> usize {
 }
 
 #[test]
-fn cancel_ends_a_running_job_canceled_and_says_so_for_a_finished_one() {
+pub(crate) fn cancel_ends_a_running_job_canceled_and_says_so_for_a_finished_one() {
     let tux = FakeTuxSuite::start();
     let mut env = Env::new(&tux);
     env.set("KBRIDGE_POLL_INTERVAL", "0.2");
@@ -1025,7 +1025,7 @@ fn plan_callback(tux: &FakeTuxSuite, plan_uid: &str, uids: &[String]) -> String 
 }
 
 #[test]
-fn a_plan_callback_is_verified_recorded_once_and_polls_the_plans_jobs() {
+pub(crate) fn a_plan_callback_is_verified_recorded_once_and_polls_the_plans_jobs() {
     let mut w = crate::listen::World::new();
     // Callbacks are trusted for an hour: only the plan's callback makes
     // the listener ask about its jobs sooner.
@@ -1162,7 +1162,7 @@ fn a_plan_callback_is_verified_recorded_once_and_polls_the_plans_jobs() {
 }
 
 #[test]
-fn cancel_plan_cancels_its_unfinished_jobs_and_says_so_when_done() {
+pub(crate) fn cancel_plan_cancels_its_unfinished_jobs_and_says_so_when_done() {
     let tux = FakeTuxSuite::start();
     let mut env = Env::new(&tux);
     env.set("KBRIDGE_POLL_INTERVAL", "0.2");

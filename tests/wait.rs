@@ -82,7 +82,7 @@ impl World {
 }
 
 #[test]
-fn wait_polls_jobs_that_have_no_listener_and_sums_them_up() {
+pub(crate) fn wait_polls_jobs_that_have_no_listener_and_sums_them_up() {
     let w = World::new();
     let (a, a_uid) = w.test("ltp-smoke,ltp-fsx");
     let (b, b_uid) = w.boot();
@@ -134,7 +134,7 @@ fn wait_polls_jobs_that_have_no_listener_and_sums_them_up() {
 }
 
 #[test]
-fn every_exit_status() {
+pub(crate) fn every_exit_status() {
     let w = World::new();
     let (_, pass) = w.boot();
     w.finish(&pass, json!({"boot": "pass"}));
@@ -358,7 +358,7 @@ fn waiting_beside_a_listener_trusts_its_callbacks() {
 }
 
 #[test]
-fn a_lost_callback_is_found_by_the_listeners_poller_and_processed_once() {
+pub(crate) fn a_lost_callback_is_found_by_the_listeners_poller_and_processed_once() {
     let w = Listening::new();
     let (id, uid, env) = (w.id, &w.uid, &w.env);
     let download = w.art.test_job(uid, "{}", "login:\n");
@@ -469,7 +469,7 @@ fn ctrl_c_stops_waiting_and_a_second_wait_carries_on() {
 }
 
 #[test]
-fn schedule_and_wait_in_one_command() {
+pub(crate) fn schedule_and_wait_in_one_command() {
     let w = World::new();
     let run = std::thread::scope(|s| {
         let h = s.spawn(|| {

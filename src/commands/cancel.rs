@@ -123,7 +123,7 @@ fn cancel_plan(key: &str, as_json: bool, config: &Setup) -> Result<u8, Error> {
     let plan = store.read().find_plan(key)?.ok_or_else(|| {
         Error::NotFound(format!(
             "no plan '{key}' in {}; `kbridge plans` lists them",
-            store.path().display()
+            store.location()
         ))
     })?;
     let name = format!(

@@ -11,7 +11,7 @@ use crate::config::{keys, Config};
 use crate::error::{exit, Error};
 use crate::kcidb::client::{Client, SendError};
 use crate::runner::{Check, OpenError, Purpose, Verdict};
-use crate::store::Store;
+use crate::store::{Location, Store};
 
 pub fn run(args: DoctorArgs, config: &Setup) -> Result<u8, Error> {
     let mut checks = vec![match &config.file {
@@ -21,7 +21,7 @@ pub fn run(args: DoctorArgs, config: &Setup) -> Result<u8, Error> {
             "no config file; flags, environment and defaults",
         ),
     }];
-    checks.push(database(&config.database()));
+    checks.push(database(&config.database()?));
     if let Some(out) = config.get(keys::OUTPUT_DIR) {
         checks.push(directory("output directory", &out.value));
     }
@@ -45,7 +45,7 @@ pub fn run(args: DoctorArgs, config: &Setup) -> Result<u8, Error> {
         }
     }
     checks.push(kcidb(config));
-    checks.extend(refusals(&config.database()));
+    checks.extend(refusals(&config.database()?));
 
     let ok = checks.iter().all(|c| c.verdict != Verdict::Fail);
     if args.json {
@@ -67,8 +67,26 @@ pub fn run(args: DoctorArgs, config: &Setup) -> Result<u8, Error> {
     Ok(if ok { exit::SUCCESS } else { exit::FAILURE })
 }
 
-/// The store: writable and at the current schema, or creatable.
-fn database(path: &Path) -> Check {
+/// The store: writable and at the current schema, or creatable; on
+/// PostgreSQL, also the listeners alive beside this host.
+fn database(at: &Location) -> Check {
+    let Some(path) = at.file() else {
+        return match Store::open_existing(at).and_then(|mut s| {
+            s.check_writable()?;
+            let fresh = crate::pipeline::poller::LISTENER_FRESH.as_millis() as i64;
+            let since = crate::clock::now_ms() - fresh;
+            s.read().live_listeners(since)
+        }) {
+            Ok(alive) => Check::ok(
+                "database",
+                format!(
+                    "PostgreSQL {at}: writable, schema {}; {alive} listener(s) alive",
+                    crate::store::SCHEMA_VERSION
+                ),
+            ),
+            Err(e) => Check::fail("database", e.to_string()),
+        };
+    };
     if !path.exists() {
         return match writable_ancestor(path) {
             Ok(dir) => Check::ok(
@@ -216,7 +234,7 @@ fn kcidb(config: &Config) -> Check {
 
 /// Callbacks a listener on this database refused in the last hour, one
 /// line per runner and reason.
-fn refusals(path: &Path) -> Vec<Check> {
+fn refusals(path: &Location) -> Vec<Check> {
     let Ok(store) = Store::open_existing(path) else {
         return vec![];
     };

@@ -63,7 +63,7 @@ fn replay(id: i64, config: &Setup) -> Result<(), Error> {
     let mut settings = pipeline_settings(config, 1);
     settings.service = false;
     let pipeline = Pipeline::start(
-        &config.database(),
+        &config.database()?,
         runners,
         settings,
         crate::pipeline::Stages::default(),

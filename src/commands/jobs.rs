@@ -102,7 +102,7 @@ pub fn find_job(store: &crate::store::Store, key: &str) -> Result<Job, Error> {
     store.read().find(key)?.ok_or_else(|| {
         Error::NotFound(format!(
             "no job '{key}' in {}; `kbridge jobs` lists them",
-            store.path().display()
+            store.location()
         ))
     })
 }

@@ -63,7 +63,7 @@ fn serve(args: ListenArgs, ctx: &Context) -> Result<u8, Error> {
         log: log.clone(),
         runners,
         verify,
-        database: config.database(),
+        database: config.database()?,
         pipeline: settings,
         deliver,
         poll_interval: config.required(keys::POLL_INTERVAL),

@@ -137,7 +137,7 @@ pub fn run(parsed: Parsed) -> Result<u8, Error> {
 
 /// Opens the existing database, for commands that only read.
 fn open_existing(config: &Config) -> Result<Store, Error> {
-    Ok(Store::open_existing(&config.database())?)
+    Ok(Store::open_existing(&config.database()?)?)
 }
 
 /// The shared HTTP settings a runner is opened with.

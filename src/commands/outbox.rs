@@ -49,7 +49,7 @@ pub fn submit(args: SubmitArgs, ctx: &Context) -> Result<u8, Error> {
         crate::runner::Feedback::warning(&ctx.ui, &w);
     }
     let mut store = match &args.file {
-        Some(_) => Store::open(&config.database())?,
+        Some(_) => Store::open(&config.database()?)?,
         None => open_existing(&config)?,
     };
     if let Some(file) = &args.file {

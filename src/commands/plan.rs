@@ -113,7 +113,7 @@ pub fn run(args: PlanArgs, ctx: &Context) -> Result<u8, Error> {
         }
         return print(&lines.join("\n")).map(|()| exit::SUCCESS);
     }
-    let mut store = Store::open(&config.database())?;
+    let mut store = Store::open(&config.database()?)?;
     let origin = config.origin();
     let standalone = args
         .build_id

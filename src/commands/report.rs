@@ -73,7 +73,7 @@ pub fn run(args: ReportArgs, ctx: &Context) -> Result<u8, Error> {
 
     let origin = config.origin();
     let doc = crate::kcidb::report_document(&parsed, &origin);
-    let mut store = Store::open(&config.database())?;
+    let mut store = Store::open(&config.database()?)?;
     let value = serde_json::to_value(&doc).expect("documents always serialise");
     let read = store.read();
     let known = |id: &str| {

@@ -53,7 +53,7 @@ fn document(args: ResultsArgs, config: &Config) -> Result<u8, Error> {
         return Ok(exit::INFRA);
     };
     let read = crate::kcidb::model::read(&doc.document).map_err(|e| StoreError::Corrupt {
-        path: store.path().to_path_buf(),
+        at: store.location().clone(),
         what: format!("document of job {}", job.id),
         message: e.to_string(),
     })?;

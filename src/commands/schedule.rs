@@ -97,7 +97,7 @@ fn schedule(common: crate::cli::ScheduleCommon, request: Args, ctx: &Context) ->
                 .unwrap_or_else(|| crate::model::DEFAULT_DEVICE.to_string());
         }
     }
-    let database = config.database();
+    let database = config.database()?;
     let callback_base = config.get(keys::CALLBACK_URL).map(|s| s.value);
     if callback_base.is_none() && !common.wait {
         ctx.ui.note("no callback_url is set: the runner will not report back, so `kbridge wait` will poll for results (set --callback-url or KBRIDGE_CALLBACK_URL for callbacks)");
@@ -107,7 +107,7 @@ fn schedule(common: crate::cli::ScheduleCommon, request: Args, ctx: &Context) ->
     // creates one: it stores nothing.
     let store = if !common.dry_run {
         Some(Store::open(&database)?)
-    } else if database.exists() {
+    } else if database.file().is_none_or(std::path::Path::exists) {
         Some(Store::open_existing(&database)?)
     } else {
         None
@@ -128,7 +128,7 @@ fn schedule(common: crate::cli::ScheduleCommon, request: Args, ctx: &Context) ->
             (Some(after), None) => {
                 return Err(Error::Usage(format!(
                     "unknown build '{after}': there is no database at {}, so no build kbridge scheduled",
-                    database.display()
+                    database
                 )))
             }
             (None, store) => {

@@ -22,7 +22,7 @@ pub fn run(args: TrackArgs, config: &Setup) -> Result<(), Error> {
                 .to_string(),
         )
     })?;
-    let mut store = Store::open(&config.database())?;
+    let mut store = Store::open(&config.database()?)?;
     let origin = config.origin();
     let mut shown = Vec::new();
     for uid in &args.uids {

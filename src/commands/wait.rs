@@ -66,7 +66,7 @@ fn find_and_wait(args: WaitArgs, ctx: &Context) -> Result<u8, Error> {
             if ids.is_empty() {
                 return Err(Error::Usage(format!(
                     "no job of plan '{plan}' in {}; `kbridge plans` lists the plans",
-                    store.path().display()
+                    store.location()
                 )));
             }
             ids
@@ -169,7 +169,7 @@ fn wait_for(config: &Setup, ctx: &Context, w: &WaitFor) -> Result<u8, Error> {
         }),
     };
     let pipeline = Pipeline::start(
-        &config.database(),
+        &config.database()?,
         runners,
         settings,
         Stages {
@@ -313,7 +313,7 @@ fn targets(store: &Store, given: &[String]) -> Result<Vec<i64>, Error> {
             store.read().find(key)?.map(|j| j.id).ok_or_else(|| {
                 Error::Usage(format!(
                     "no job '{key}' in {}; `kbridge jobs` lists them",
-                    store.path().display()
+                    store.location()
                 ))
             })
         })

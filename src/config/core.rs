@@ -23,7 +23,8 @@ pub mod keys {
     }
 
     keys! {
-        DATABASE: PathBuf = "database";
+        DATABASE: crate::location::Location = "database";
+        DATABASE_PASSWORD_FILE: PathBuf = "database_password_file";
         CALLBACK_URL: String = "callback_url";
         RUNNER: String = "runner";
         ORIGIN: String = "origin";
@@ -88,10 +89,20 @@ pub(super) fn default_output_dir(env: &Environment) -> Option<String> {
 
 /// kbridge's own settings.
 pub const CORE: &[SettingDef] = &[
-    setting(keys::DATABASE.name(), Kind::Path, "SQLite database that records every job")
-        .flag("db", "PATH", &[""])
-        .env("KBRIDGE_DB")
-        .computed("$XDG_DATA_HOME/kbridge/kbridge.db", default_database),
+    setting(
+        keys::DATABASE.name(),
+        Kind::Store,
+        "Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md)",
+    )
+    .flag("db", "DB", &[""])
+    .env("KBRIDGE_DB")
+    .computed("$XDG_DATA_HOME/kbridge/kbridge.db", default_database),
+    setting(
+        keys::DATABASE_PASSWORD_FILE.name(),
+        Kind::Path,
+        "File holding the PostgreSQL password, when the database URL gives none (systemd's LoadCredential puts one in $CREDENTIALS_DIRECTORY)",
+    )
+    .env("KBRIDGE_DB_PASSWORD_FILE"),
     setting(
         keys::CALLBACK_URL.name(),
         Kind::Url,

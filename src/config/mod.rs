@@ -126,6 +126,7 @@ pub struct Resolved {
 pub enum Value {
     Text(String),
     Path(PathBuf),
+    Store(crate::location::Location),
     Seconds(Duration),
     Number(u64),
     Bool(bool),
@@ -138,6 +139,7 @@ impl Value {
         match self {
             Value::Text(s) => s.clone(),
             Value::Path(p) => p.display().to_string(),
+            Value::Store(l) => l.to_string(),
             Value::Seconds(d) => format!("{}", d.as_secs_f64()),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
@@ -275,9 +277,24 @@ impl Config {
         }
     }
 
-    /// The SQLite database.
-    pub fn database(&self) -> PathBuf {
-        self.required(keys::DATABASE)
+    /// Where the store is; a PostgreSQL URL without a password takes the
+    /// one in `database_password_file`.
+    pub fn database(&self) -> Result<crate::location::Location, ConfigError> {
+        use crate::location::Location;
+        let at = self.required(keys::DATABASE);
+        let Location::Postgres(target) = at else {
+            return Ok(at);
+        };
+        match self.get(keys::DATABASE_PASSWORD_FILE) {
+            Some(file) if !target.has_password() => {
+                let password =
+                    env::read_secret_file(&file.value, "the database password", &file.source)?;
+                Ok(Location::Postgres(Box::new(
+                    target.with_password(password.expose().to_string()),
+                )))
+            }
+            _ => Ok(Location::Postgres(target)),
+        }
     }
 
     /// The KCIDB origin.

@@ -67,6 +67,17 @@ pub(super) fn from_text_list(
     }
 }
 
+/// A store's location: a `postgresql://` URL, or a path made by `path`.
+fn store(text: &str, path: impl Fn(&str) -> PathBuf) -> Result<Value, String> {
+    if crate::location::is_url(text) {
+        crate::location::Location::parse(text)
+            .map(Value::Store)
+            .map_err(|e| e.to_string())
+    } else {
+        Ok(Value::Store(crate::location::Location::File(path(text))))
+    }
+}
+
 pub(super) fn non_empty(s: &str) -> Result<String, String> {
     let t = s.trim();
     if t.is_empty() {
@@ -82,6 +93,7 @@ pub fn from_text(def: &SettingDef, raw: &str, env: &Environment) -> Result<Value
     match def.kind {
         Kind::Text => non_empty(raw).map(Value::Text),
         Kind::Path => non_empty(raw).map(|p| Value::Path(env.expand_home(&p))),
+        Kind::Store => store(&non_empty(raw)?, |p| env.expand_home(p)),
         Kind::Url => validate_url(raw).map(Value::Text),
         Kind::Addr => validate_addr(raw).map(Value::Text),
         Kind::Origin => validate_origin(raw).map(Value::Text),
@@ -138,6 +150,8 @@ pub(super) fn from_file(
     match (def.kind, v) {
         (Kind::Path, FileValue::String(s)) => non_empty(s).map(|s| Value::Path(file_path(&s))),
         (Kind::Path, _) => Err(expected("a path in quotes")),
+        (Kind::Store, FileValue::String(s)) => store(&non_empty(s)?, file_path),
+        (Kind::Store, _) => Err(expected("a path or a postgresql:// URL in quotes")),
         (Kind::Seconds { min, max }, FileValue::Integer(i)) => {
             seconds_in_range(*i as f64, min, max)
         }

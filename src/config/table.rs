@@ -10,6 +10,9 @@ pub enum Kind {
     /// A file or directory. In the TOML file, relative paths are relative
     /// to the file and `~/` is the home directory.
     Path,
+    /// Where the store is: a file's path (as [`Kind::Path`]) or a
+    /// `postgresql://` URL, whose password is never shown.
+    Store,
     /// An absolute `http(s)` URL; a trailing `/` is dropped.
     Url,
     /// `host:port`.
@@ -289,6 +292,18 @@ impl Read for PathBuf {
     }
     fn fits(kind: &Kind) -> bool {
         matches!(kind, Kind::Path)
+    }
+}
+
+impl Read for crate::location::Location {
+    fn read(value: &Value) -> Option<Self> {
+        match value {
+            Value::Store(l) => Some(l.clone()),
+            _ => None,
+        }
+    }
+    fn fits(kind: &Kind) -> bool {
+        matches!(kind, Kind::Store)
     }
 }
 

@@ -30,8 +30,8 @@ fn defaults_follow_xdg() {
     )
     .unwrap();
     assert_eq!(
-        c.database(),
-        PathBuf::from("/home/u/.local/share/kbridge/kbridge.db")
+        c.database().unwrap(),
+        PathBuf::from("/home/u/.local/share/kbridge/kbridge.db").into()
     );
     assert_eq!(c.get(keys::DATABASE).unwrap().source, Source::Default);
     assert_eq!(c.origin(), "kbridge");
@@ -53,7 +53,7 @@ fn flag_beats_env_beats_file() {
         ("KBRIDGE_CALLBACK_URL", "https://env.example"),
     ]);
     let c = load(Some(&file), &[], e.clone()).unwrap();
-    assert_eq!(c.database(), dir.path().join("rel.db"));
+    assert_eq!(c.database().unwrap(), dir.path().join("rel.db").into());
     assert_eq!(c.origin(), "lab_a");
     assert_eq!(
         c.get(keys::ORIGIN).unwrap().source,

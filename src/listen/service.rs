@@ -8,7 +8,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -36,7 +36,7 @@ pub struct Options {
     pub runners: Runners,
     /// False only under `--insecure-skip-verify`.
     pub verify: bool,
-    pub database: PathBuf,
+    pub database: crate::store::Location,
     pub pipeline: pipeline::Settings,
     /// Delivery to KCIDB, when it is configured and not turned off.
     pub deliver: Option<Delivery>,
@@ -304,7 +304,7 @@ impl Service {
                 log.info(&format!(
                     "verifying callbacks; writing KCIDB documents to {}; database {}",
                     output_dir.display(),
-                    database.display()
+                    database
                 ));
             } else {
                 log.warn("--insecure-skip-verify: callback signatures are NOT checked; never use this where the listener can be reached by others");

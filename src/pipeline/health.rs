@@ -2,13 +2,12 @@
 //! it can take callbacks (`/readyz`) and what the store holds
 //! (`/metrics`), answered on a connection of its own.
 
-use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use super::Intake;
 use crate::metrics::StoreFigures;
-use crate::store::{Db, Store, StoreError};
+use crate::store::{Db, Location, Store, StoreError};
 
 /// When a pipeline counts as not ready.
 #[derive(Debug, Clone, Copy)]
@@ -33,7 +32,7 @@ pub struct Health {
 }
 
 impl Health {
-    pub fn open(path: &Path, limits: Limits) -> Result<Health, StoreError> {
+    pub fn open(path: &Location, limits: Limits) -> Result<Health, StoreError> {
         Ok(Health {
             store: Mutex::new(Store::open_existing(path)?),
             max_backlog: limits.max_backlog,

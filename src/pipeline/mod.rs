@@ -33,7 +33,7 @@ pub use worker::remove_stale_temporaries;
 pub use writer::report_key;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
@@ -43,7 +43,7 @@ use crate::clock::now_ms;
 use crate::log::Log;
 use crate::retry::Backoff;
 use crate::runner::Runner;
-use crate::store::{Store, StoreError};
+use crate::store::{Location, Store, StoreError};
 
 /// The runners a pipeline serves, by code.
 pub type Runners = Arc<BTreeMap<&'static str, Arc<dyn Runner>>>;
@@ -331,7 +331,7 @@ struct Stage {
 impl Stage {
     fn spawn(
         name: &'static str,
-        path: &Path,
+        at: &Location,
         run: impl FnOnce() + Send + 'static,
     ) -> Result<Stage, StoreError> {
         let (ended_tx, ended) = mpsc::channel::<()>();
@@ -341,8 +341,8 @@ impl Stage {
                 let _ended = ended_tx;
                 run();
             })
-            .map_err(|e| StoreError::Open {
-                path: path.to_path_buf(),
+            .map_err(|e| StoreError::Query {
+                at: at.clone(),
                 message: format!("cannot start the {name} stage: {e}"),
             })?;
         Ok(Stage {
@@ -408,7 +408,7 @@ impl Pipeline {
     /// what an earlier run left pending, and starts the writer, the
     /// workers, the checkpoint stage and the `stages` asked for.
     pub fn start(
-        store_path: &Path,
+        store_path: &Location,
         runners: Runners,
         settings: Settings,
         stages: Stages,

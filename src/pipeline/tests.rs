@@ -4,6 +4,7 @@
 //! in-memory requests.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -49,7 +50,7 @@ impl World {
         let runners: Runners = Arc::new(map);
         let log = Log::memory();
         let pipeline = Pipeline::start(
-            &db,
+            &db.clone().into(),
             runners.clone(),
             settings(&out),
             Stages::default(),
@@ -371,7 +372,14 @@ fn replay_processes_the_one_callback_it_is_given() {
     map.insert(CODE, w.runner.clone());
     let mut s = settings(&w.out);
     s.service = false;
-    let p = Pipeline::start(&w.db, Arc::new(map), s, Stages::default(), w.log.clone()).unwrap();
+    let p = Pipeline::start(
+        &w.db.clone().into(),
+        Arc::new(map),
+        s,
+        Stages::default(),
+        w.log.clone(),
+    )
+    .unwrap();
     let done = p.intake().replay(inbox).blocking_recv().unwrap().unwrap();
     assert!(done.completed, "{done:?}");
     assert!(done.line.contains("completed"), "{done:?}");
@@ -472,7 +480,7 @@ fn one_stop_ends_every_stage_in_time() {
         }),
     };
     let p = Pipeline::start(
-        &db,
+        &db.clone().into(),
         Arc::new(map),
         settings(&dir.path().join("kcidb")),
         stages,

@@ -136,7 +136,7 @@ impl Writer {
         if self.fail_at == Some(step) {
             self.fail_at = None;
             return Err(StoreError::Locked {
-                path: self.store.path().to_path_buf(),
+                at: self.store.location().clone(),
             });
         }
         let _ = step;

@@ -178,7 +178,7 @@ mod tests {
         }
 
         fn store(&self) -> Store {
-            Store::open_existing(&self.dir.path().join("kbridge.db")).unwrap()
+            Store::open_existing(self.dir.path().join("kbridge.db")).unwrap()
         }
     }
 

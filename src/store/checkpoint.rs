@@ -4,7 +4,8 @@
 //! inside a commit that requests wait for, and a stage of the pipeline
 //! calls this on a connection of its own instead.
 
-use super::{classify, Store, StoreError};
+use super::sql::args;
+use super::{classify, Dialect, Store, StoreError};
 
 /// How much a checkpoint does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,14 +18,18 @@ pub enum Checkpoint {
 }
 
 impl Store {
-    /// Copies what the WAL holds into the database file.
+    /// Copies what the WAL holds into the database file. PostgreSQL
+    /// checkpoints on its own: nothing to do there.
     pub fn checkpoint(&self, how: Checkpoint) -> Result<(), StoreError> {
+        if self.dialect() == Dialect::Postgres {
+            return Ok(());
+        }
         let sql = match how {
             Checkpoint::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
             Checkpoint::Truncate => "PRAGMA wal_checkpoint(TRUNCATE)",
         };
-        self.conn
-            .query_row(sql, [], |_| Ok(()))
-            .map_err(|e| classify(&self.path, e))
+        self.conn()
+            .query_row(sql, args![], |_| Ok(()))
+            .map_err(|e| classify(&self.at, e))
     }
 }

@@ -6,9 +6,12 @@
 //! inbox commit keep up with thousands of callbacks a second while every
 //! answered callback is on disk.
 
-use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
+use std::cell::RefCell;
 
-use super::{classify, Db, Store, StoreError};
+use rusqlite::{Transaction, TransactionBehavior};
+
+use super::sql::{args, Conn, DbErr, Optional, Row};
+use super::{classify, Db, Engine, Location, Store, StoreError};
 use crate::clock::now_rfc3339;
 use crate::model::{InboxEntry, InboxStatus, JobKind};
 
@@ -62,39 +65,77 @@ pub struct StoredDocument {
 
 /// One write transaction.
 pub struct Batch<'a> {
-    pub(super) tx: Transaction<'a>,
-    store_path: &'a std::path::Path,
+    tx: Tx<'a>,
+    at: &'a Location,
+}
+
+/// A write transaction on either engine.
+enum Tx<'a> {
+    Lite(Transaction<'a>),
+    Pg(PgTx<'a>),
+}
+
+/// A PostgreSQL transaction, rolled back unless committed.
+struct PgTx<'a> {
+    pg: &'a RefCell<super::sql::Pg>,
+    open: bool,
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // A failed rollback leaves the session broken; the next
+            // statement on it reports that.
+            let _ = self.pg.borrow_mut().client.batch_execute("ROLLBACK");
+        }
+    }
 }
 
 impl Store {
     /// Starts a write transaction, taking the write lock at once so the
     /// batch never fails half-way for want of it.
     pub fn batch(&mut self) -> Result<Batch<'_>, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| classify(&self.path, e))?;
-        Ok(Batch {
-            tx,
-            store_path: &self.path,
-        })
+        let at = &self.at;
+        let tx = match &mut self.engine {
+            Engine::Lite(conn) => Tx::Lite(
+                conn.transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(|e| classify(at, e.into()))?,
+            ),
+            Engine::Pg(pg) => {
+                super::postgres::begin(pg).map_err(|e| classify(at, e))?;
+                Tx::Pg(PgTx { pg, open: true })
+            }
+        };
+        Ok(Batch { tx, at })
     }
 
     /// Leaves checkpoints to the pipeline's checkpoint stage on another
     /// connection, so this connection's commits never stop to copy the WAL
     /// into the database file (and fsync it) while requests wait for them.
+    /// PostgreSQL checkpoints on its own.
     pub fn defer_checkpoints(&self) -> Result<(), StoreError> {
-        self.conn
-            .execute_batch("PRAGMA wal_autocheckpoint = 0")
-            .map_err(|e| classify(&self.path, e))
+        match &self.engine {
+            Engine::Lite(conn) => conn
+                .execute_batch("PRAGMA wal_autocheckpoint = 0")
+                .map_err(|e| classify(&self.at, e.into())),
+            Engine::Pg(_) => Ok(()),
+        }
     }
 
     /// Changes whenever another connection commits: a cheap way to tell
-    /// whether new jobs may have appeared.
+    /// whether new jobs may have appeared. On PostgreSQL it is the next
+    /// transaction id, which moves whenever any write begins (this
+    /// connection's too: a look too many, never one too few).
     pub fn data_version(&self) -> Result<i64, StoreError> {
-        self.conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .map_err(|e| classify(&self.path, e))
+        let sql = match self.dialect() {
+            super::Dialect::Sqlite => "PRAGMA data_version",
+            super::Dialect::Postgres => {
+                "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+            }
+        };
+        self.conn()
+            .query_row(sql, args![], |r| r.get(0))
+            .map_err(|e| classify(&self.at, e))
     }
 }
 
@@ -103,7 +144,7 @@ impl Db<'_> {
     pub fn inbox(&self, limit: Option<u32>) -> Result<Vec<InboxEntry>, StoreError> {
         self.callbacks(
             "SELECT * FROM inbox ORDER BY id DESC LIMIT ?1",
-            [limit.map(i64::from).unwrap_or(-1)],
+            args![self.limit(limit)],
             false,
         )
     }
@@ -111,7 +152,7 @@ impl Db<'_> {
     /// One stored callback, with its body.
     pub fn inbox_entry(&self, id: i64) -> Result<Option<InboxEntry>, StoreError> {
         Ok(self
-            .callbacks("SELECT * FROM inbox WHERE id = ?1", [id], true)?
+            .callbacks("SELECT * FROM inbox WHERE id = ?1", args![id], true)?
             .pop())
     }
 
@@ -136,7 +177,7 @@ impl Db<'_> {
                  WHERE j.id > ?1 AND j.callback_token IS NOT NULL
                  ORDER BY 1"
             ),
-            [after],
+            args![after],
             true,
         )?;
         found.dedup_by_key(|e| e.id);
@@ -152,7 +193,7 @@ impl Db<'_> {
                  (SELECT min(id) - 1 FROM jobs WHERE state = ?1 AND uid IS NULL),
                  (SELECT max(id) FROM jobs),
                  0)",
-            [crate::model::JobState::Submitting],
+            args![crate::model::JobState::Submitting],
             |r| r.get(0),
         )
         .map_err(|e| self.fail(e))
@@ -164,7 +205,7 @@ impl Db<'_> {
         self.callbacks(
             "SELECT * FROM inbox WHERE status = ?3
              AND (next_attempt_ms <= ?1 OR (?2 AND next_attempt_ms IS NULL)) ORDER BY id",
-            params![now_ms, all, InboxStatus::Pending.as_str()],
+            args![now_ms, all, InboxStatus::Pending.as_str()],
             true,
         )
     }
@@ -173,7 +214,7 @@ impl Db<'_> {
     pub fn inbox_fetch_state(&self, id: i64) -> Result<(Option<i64>, i64), StoreError> {
         self.one(
             "SELECT first_fetch_ms, attempts FROM inbox WHERE id = ?1",
-            [id],
+            args![id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
@@ -182,23 +223,23 @@ impl Db<'_> {
     }
 
     /// Runs a query over the inbox; bodies are read only `with_body`.
-    fn callbacks<P: rusqlite::Params>(
+    fn callbacks(
         &self,
         sql: &str,
-        params: P,
+        args: &[&dyn super::sql::Arg],
         with_body: bool,
     ) -> Result<Vec<InboxEntry>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map(params, |r| raw_inbox(r, with_body))
-            .map_err(|e| self.fail(e))?;
-        rows.map(|r| r.map_err(|e| self.fail(e))?.into_entry(self))
+        self.conn
+            .query_map(sql, args, |r| raw_inbox(r, with_body))
+            .map_err(|e| self.fail(e))?
+            .into_iter()
+            .map(|r| r.into_entry(self))
             .collect()
     }
 
     /// The unmatched row kept for this runner's uid, if any.
     pub fn unmatched_row(&self, runner: &str, uid: &str) -> Result<Option<i64>, StoreError> {
-        self.one(&unmatched_sql(), [runner, uid], |r| r.get(0))
+        self.one(&unmatched_sql(), args![runner, uid], |r| r.get(0))
             .optional()
             .map_err(|e| self.fail(e))
     }
@@ -210,7 +251,7 @@ impl Db<'_> {
         self.one(
             "SELECT id, next_attempt_ms FROM inbox WHERE job_id = ?1 AND status IN (?2, ?3)
              ORDER BY id DESC LIMIT 1",
-            params![
+            args![
                 job_id,
                 InboxStatus::Early.as_str(),
                 InboxStatus::Failed.as_str()
@@ -225,7 +266,7 @@ impl Db<'_> {
     pub fn invalid_rows(&self, job_id: i64) -> Result<i64, StoreError> {
         self.one(
             "SELECT count(*) FROM inbox WHERE job_id = ?1 AND status = ?2",
-            params![job_id, InboxStatus::Invalid.as_str()],
+            args![job_id, InboxStatus::Invalid.as_str()],
             |r| r.get(0),
         )
         .map_err(|e| self.fail(e))
@@ -235,7 +276,7 @@ impl Db<'_> {
     pub fn unmatched_before(&self, before: &str) -> Result<bool, StoreError> {
         self.one(
             "SELECT EXISTS (SELECT 1 FROM inbox WHERE status = ?2 AND received_at < ?1)",
-            params![before, InboxStatus::Unmatched],
+            args![before, InboxStatus::Unmatched],
             |r| r.get(0),
         )
         .map_err(|e| self.fail(e))
@@ -243,9 +284,11 @@ impl Db<'_> {
 
     /// The row that holds these signed bytes already, if any.
     pub fn digest_row(&self, digest: &str) -> Result<Option<i64>, StoreError> {
-        self.one("SELECT id FROM inbox WHERE signature = ?1", [digest], |r| {
-            r.get(0)
-        })
+        self.one(
+            "SELECT id FROM inbox WHERE signature = ?1",
+            args![digest],
+            |r| r.get(0),
+        )
         .optional()
         .map_err(|e| self.fail(e))
     }
@@ -256,7 +299,7 @@ impl Db<'_> {
     pub fn prunable(&self, before: &str, unmatched_before: &str) -> Result<i64, StoreError> {
         self.one(
             &format!("SELECT count(*) FROM inbox WHERE {}", prunable()),
-            params![before, unmatched_before],
+            args![before, unmatched_before],
             |r| r.get(0),
         )
         .map_err(|e| self.fail(e))
@@ -266,7 +309,7 @@ impl Db<'_> {
     pub fn signature_seen(&self, signature: &str) -> Result<bool, StoreError> {
         self.one(
             "SELECT EXISTS (SELECT 1 FROM inbox WHERE signature = ?1)",
-            [signature],
+            args![signature],
             |r| r.get(0),
         )
         .map_err(|e| self.fail(e))
@@ -281,7 +324,7 @@ impl Db<'_> {
     ) -> Result<Option<i64>, StoreError> {
         self.one(
                 "SELECT id FROM inbox WHERE runner = 'report' AND verified_as = ?1 AND uid = ?2 ORDER BY id LIMIT 1",
-                [verified_as, test_uid],
+                args![verified_as, test_uid],
                 |r| r.get(0),
             )
             .optional()
@@ -292,7 +335,7 @@ impl Db<'_> {
     pub fn document(&self, job_id: i64) -> Result<Option<StoredDocument>, StoreError> {
         self.one(
             "SELECT document, path, created_at FROM documents WHERE job_id = ?1",
-            [job_id],
+            args![job_id],
             |r| {
                 Ok(StoredDocument {
                     document: r.get(0)?,
@@ -307,29 +350,35 @@ impl Db<'_> {
 }
 
 impl<'a> Batch<'a> {
-    pub(super) fn fail(&self, e: rusqlite::Error) -> StoreError {
-        classify(self.store_path, e)
+    pub(super) fn fail(&self, e: DbErr) -> StoreError {
+        classify(self.at, e)
+    }
+
+    pub(super) fn conn(&self) -> Conn<'_> {
+        match &self.tx {
+            Tx::Lite(tx) => Conn::Lite(tx),
+            Tx::Pg(tx) => Conn::Pg(tx.pg),
+        }
     }
 
     /// The read-only queries, inside this transaction.
     pub fn read(&self) -> Db<'_> {
         Db {
-            conn: &self.tx,
-            path: self.store_path,
+            conn: self.conn(),
+            at: self.at,
         }
     }
 
     pub fn insert_inbox(&self, row: &NewInbox<'_>) -> Result<i64, StoreError> {
         let now = now_rfc3339();
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .query_row(
                 "INSERT INTO inbox (received_at, runner, kind, status, verified_as, reason,
                                     headers, token, body, body_bytes, uid, job_id, signature,
                                     updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?1)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?1)
+                 RETURNING id",
+                args![
                     now,
                     row.runner,
                     row.kind.as_str(),
@@ -343,10 +392,10 @@ impl<'a> Batch<'a> {
                     row.uid,
                     row.job_id,
                     row.digest,
-                ])
-            })
-            .map_err(|e| self.fail(e))?;
-        Ok(self.tx.last_insert_rowid())
+                ],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.fail(e))
     }
 
     /// Moves a callback to `status`, optionally matching it to a job.
@@ -357,21 +406,19 @@ impl<'a> Batch<'a> {
         job_id: Option<i64>,
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .execute(
                 "UPDATE inbox SET status = ?2, job_id = coalesce(?3, job_id), reason = ?4,
                                   updated_at = ?5
                  WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                args![
                     id,
                     status.as_str(),
                     job_id,
                     reason.map(crate::secrets::redact),
                     now_rfc3339()
-                ])
-            })
+                ],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -379,10 +426,10 @@ impl<'a> Batch<'a> {
     /// Forgets a row's body: what a duplicate or refused callback keeps is
     /// that it came, not what it said.
     pub fn drop_body(&self, id: i64) -> Result<(), StoreError> {
-        self.tx
+        self.conn()
             .execute(
                 "UPDATE inbox SET body = NULL, headers = '{}', signature = NULL WHERE id = ?1",
-                [id],
+                args![id],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -391,30 +438,30 @@ impl<'a> Batch<'a> {
     /// Removes unmatched rows received before `before` (an RFC 3339 UTC
     /// time): their job never appeared. Returns how many went.
     pub fn expire_unmatched(&self, before: &str) -> Result<usize, StoreError> {
-        self.tx
+        self.conn()
             .execute(
                 "DELETE FROM inbox WHERE status = ?2 AND received_at < ?1",
-                params![before, InboxStatus::Unmatched],
+                args![before, InboxStatus::Unmatched],
             )
             .map_err(|e| self.fail(e))
     }
 
     /// Removes what [`Db::prunable`] counts; never a pending row.
     pub fn prune(&self, before: &str, unmatched_before: &str) -> Result<usize, StoreError> {
-        self.tx
+        self.conn()
             .execute(
                 &format!("DELETE FROM inbox WHERE {}", prunable()),
-                params![before, unmatched_before],
+                args![before, unmatched_before],
             )
             .map_err(|e| self.fail(e))
     }
 
     /// Records the signature a report came with.
     pub fn set_signature(&self, id: i64, signature: &str) -> Result<(), StoreError> {
-        self.tx
+        self.conn()
             .execute(
                 "UPDATE inbox SET signature = ?2 WHERE id = ?1",
-                params![id, signature],
+                args![id, signature],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -428,22 +475,20 @@ impl<'a> Batch<'a> {
         next_ms: i64,
         reason: &str,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .execute(
                 "UPDATE inbox SET attempts = attempts + 1, next_attempt_ms = ?3,
                                   first_fetch_ms = coalesce(first_fetch_ms, ?2), reason = ?4,
                                   updated_at = ?5
                  WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                args![
                     id,
                     now_ms,
                     next_ms,
                     crate::secrets::redact(reason),
                     now_rfc3339()
-                ])
-            })
+                ],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -458,15 +503,13 @@ impl<'a> Batch<'a> {
         body: &[u8],
         not_before_ms: Option<i64>,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .execute(
                 "UPDATE inbox SET status = ?2, headers = ?3, body = ?4, body_bytes = ?5,
                                   attempts = 0, first_fetch_ms = NULL, next_attempt_ms = ?6,
                                   reason = NULL, updated_at = ?7
                  WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                args![
                     id,
                     InboxStatus::Pending.as_str(),
                     headers,
@@ -474,8 +517,8 @@ impl<'a> Batch<'a> {
                     body.len() as i64,
                     not_before_ms,
                     now_rfc3339()
-                ])
-            })
+                ],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -484,32 +527,30 @@ impl<'a> Batch<'a> {
     /// for the job's next notice, which is acted on no sooner than
     /// `not_before_ms`.
     pub fn set_early(&self, id: i64, not_before_ms: i64, reason: &str) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .execute(
                 "UPDATE inbox SET status = ?2, next_attempt_ms = ?3, reason = ?4, updated_at = ?5
                  WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                args![
                     id,
                     InboxStatus::Early.as_str(),
                     not_before_ms,
                     crate::secrets::redact(reason),
                     now_rfc3339()
-                ])
-            })
+                ],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
     /// Puts a callback back in the queue, as if it had just arrived.
     pub fn requeue(&self, id: i64) -> Result<(), StoreError> {
-        self.tx
+        self.conn()
             .execute(
                 "UPDATE inbox SET status = ?3, attempts = 0, next_attempt_ms = NULL,
                                   first_fetch_ms = NULL, updated_at = ?2
                  WHERE id = ?1",
-                params![id, now_rfc3339(), InboxStatus::Pending.as_str()],
+                args![id, now_rfc3339(), InboxStatus::Pending.as_str()],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -523,19 +564,26 @@ impl<'a> Batch<'a> {
         document: &str,
         path: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .execute(
                 "INSERT INTO documents (job_id, document, path, created_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (job_id) DO UPDATE SET document = excluded.document, path = excluded.path",
+                args![job_id, document, path, now_rfc3339()],
             )
-            .and_then(|mut s| s.execute(params![job_id, document, path, now_rfc3339()]))
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
     pub fn commit(self) -> Result<(), StoreError> {
-        let path = self.store_path;
-        self.tx.commit().map_err(|e| classify(path, e))
+        let at = self.at;
+        match self.tx {
+            Tx::Lite(tx) => tx.commit().map_err(|e| classify(at, e.into())),
+            Tx::Pg(mut tx) => {
+                tx.open = false;
+                let done = tx.pg.borrow_mut().client.batch_execute("COMMIT");
+                done.map_err(|e| classify(at, e.into()))
+            }
+        }
     }
 }
 
@@ -558,7 +606,7 @@ struct RawInbox {
     updated_at: String,
 }
 
-fn raw_inbox(r: &Row<'_>, with_body: bool) -> rusqlite::Result<RawInbox> {
+fn raw_inbox(r: &Row<'_>, with_body: bool) -> Result<RawInbox, DbErr> {
     Ok(RawInbox {
         id: r.get("id")?,
         received_at: r.get("received_at")?,
@@ -613,10 +661,10 @@ mod tests {
     fn finding_an_unmatched_callback_uses_its_partial_index() {
         let store = Store::open_in_memory().unwrap();
         let plan: String = store
-            .conn
+            .conn()
             .query_row(
                 &format!("EXPLAIN QUERY PLAN {}", unmatched_sql()),
-                ["r", "u"],
+                args!["r", "u"],
                 |r| r.get(3),
             )
             .unwrap();

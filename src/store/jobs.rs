@@ -1,7 +1,7 @@
 //! Job rows: recorded before a request is sent, completed with the
 //! runner's answer, moved on by the pipeline.
 
-use rusqlite::{params, OptionalExtension, Row};
+use super::sql::{args, DbErr, Optional, Row};
 
 use super::{Batch, Db, Store, StoreError};
 use crate::clock::now_rfc3339;
@@ -49,19 +49,21 @@ pub struct JobFilter {
 
 impl Db<'_> {
     /// Runs a query that returns job rows.
-    fn jobs<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Vec<Job>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
-        let rows = stmt.query_map(params, raw_job).map_err(|e| self.fail(e))?;
-        rows.map(|r| r.map_err(|e| self.fail(e))?.into_job(self))
+    fn jobs(&self, sql: &str, args: &[&dyn super::sql::Arg]) -> Result<Vec<Job>, StoreError> {
+        self.conn
+            .query_map(sql, args, raw_job)
+            .map_err(|e| self.fail(e))?
+            .into_iter()
+            .map(|r| r.into_job(self))
             .collect()
     }
 
     /// Runs a query that returns at most one job row.
-    fn job<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Option<Job>, StoreError> {
+    fn job(&self, sql: &str, args: &[&dyn super::sql::Arg]) -> Result<Option<Job>, StoreError> {
         let row = self
             .conn
-            .prepare_cached(sql)
-            .and_then(|mut s| s.query_row(params, raw_job).optional())
+            .query_row(sql, args, raw_job)
+            .optional()
             .map_err(|e| self.fail(e))?;
         row.map(|r| r.into_job(self)).transpose()
     }
@@ -71,13 +73,13 @@ impl Db<'_> {
         let by_id = key.parse::<i64>().ok();
         self.job(
             "SELECT * FROM jobs WHERE id = ?1 OR uid = ?2 ORDER BY (id = ?1) DESC, id DESC LIMIT 1",
-            params![by_id, key],
+            args![by_id, key],
         )
     }
 
     /// A job by kbridge's id.
     pub fn job_by_id(&self, id: i64) -> Result<Option<Job>, StoreError> {
-        self.job("SELECT * FROM jobs WHERE id = ?1", [id])
+        self.job("SELECT * FROM jobs WHERE id = ?1", args![id])
     }
 
     /// These jobs, in the order given (missing ones left out), read in one
@@ -86,11 +88,14 @@ impl Db<'_> {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        let list = serde_json::to_string(ids).expect("ids serialize");
+        // One placeholder per id: both engines take a list that way.
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("?{i}")).collect();
+        let values: Vec<&dyn super::sql::Arg> =
+            ids.iter().map(|id| id as &dyn super::sql::Arg).collect();
         let mut by_id: std::collections::HashMap<i64, Job> = self
             .jobs(
-                "SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each(?1))",
-                [list],
+                &format!("SELECT * FROM jobs WHERE id IN ({})", marks.join(", ")),
+                &values,
             )?
             .into_iter()
             .map(|j| (j.id, j))
@@ -102,7 +107,7 @@ impl Db<'_> {
     pub fn job_by_uid(&self, runner: &str, uid: &str) -> Result<Option<Job>, StoreError> {
         self.job(
             "SELECT * FROM jobs WHERE runner = ?1 AND uid = ?2 ORDER BY id DESC LIMIT 1",
-            [runner, uid],
+            args![runner, uid],
         )
     }
 
@@ -110,7 +115,7 @@ impl Db<'_> {
     pub fn job_by_token(&self, runner: &str, token: &str) -> Result<Option<Job>, StoreError> {
         self.job(
             "SELECT * FROM jobs WHERE runner = ?1 AND callback_token = ?2 ORDER BY id DESC LIMIT 1",
-            [runner, token],
+            args![runner, token],
         )
     }
 
@@ -118,13 +123,13 @@ impl Db<'_> {
     pub fn list(&self, filter: &JobFilter) -> Result<Vec<Job>, StoreError> {
         self.jobs(
             "SELECT * FROM jobs
-             WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR state = ?2)
-               AND (?4 IS NULL OR plan = ?4)
+             WHERE (CAST(?1 AS TEXT) IS NULL OR kind = ?1) AND (CAST(?2 AS TEXT) IS NULL OR state = ?2)
+               AND (CAST(?4 AS TEXT) IS NULL OR plan = ?4)
              ORDER BY id DESC LIMIT ?3",
-            params![
+            args![
                 filter.kind.map(JobKind::as_str),
                 filter.state.map(JobState::as_str),
-                filter.limit.map(i64::from).unwrap_or(-1),
+                self.limit(filter.limit),
                 filter.plan
             ],
         )
@@ -139,7 +144,7 @@ impl Db<'_> {
     ) -> Result<Vec<Job>, StoreError> {
         self.jobs(
             "SELECT * FROM jobs WHERE build_id = ?1 AND kind = ?2 AND state NOT IN (?3, ?4) ORDER BY id",
-            params![
+            args![
                 build_id,
                 kind.as_str(),
                 JobState::Failed.as_str(),
@@ -152,7 +157,7 @@ impl Db<'_> {
     pub fn build_known(&self, uid: &str) -> Result<bool, StoreError> {
         self.one(
             "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = ?2 AND uid = ?1)",
-            params![uid, JobKind::Build.as_str()],
+            args![uid, JobKind::Build.as_str()],
             |r| r.get(0),
         )
         .map_err(|e| self.fail(e))
@@ -163,26 +168,23 @@ impl Db<'_> {
     /// first. Only what deciding needs is read; [`Db::jobs_by_ids`] loads
     /// the ones that are due.
     pub fn poll_slots(&self, now_ms: i64) -> Result<Vec<PollSlot>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        self.conn
+            .query_map(
                 "SELECT id, runner, next_poll_ms, scheduled_at, callback_url IS NOT NULL \
                  FROM jobs WHERE state = ?1 AND uid IS NOT NULL \
                  AND (next_poll_ms IS NULL OR next_poll_ms <= ?2) ORDER BY id",
+                args![JobState::Submitted.as_str(), now_ms],
+                |r| {
+                    Ok(PollSlot {
+                        job_id: r.get(0)?,
+                        runner: r.get(1)?,
+                        next_poll_ms: r.get(2)?,
+                        scheduled_at: r.get(3)?,
+                        has_callback: r.get(4)?,
+                    })
+                },
             )
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map(params![JobState::Submitted.as_str(), now_ms], |r| {
-                Ok(PollSlot {
-                    job_id: r.get(0)?,
-                    runner: r.get(1)?,
-                    next_poll_ms: r.get(2)?,
-                    scheduled_at: r.get(3)?,
-                    has_callback: r.get(4)?,
-                })
-            })
-            .map_err(|e| self.fail(e))?;
-        rows.map(|r| r.map_err(|e| self.fail(e))).collect()
+            .map_err(|e| self.fail(e))
     }
 
     /// The jobs of a runner's plan that polling may ask about: accepted,
@@ -191,22 +193,20 @@ impl Db<'_> {
         self.jobs(
             "SELECT * FROM jobs WHERE runner = ?1 AND plan = ?2 AND state = ?3 AND uid IS NOT NULL
              ORDER BY id",
-            params![runner, plan, JobState::Submitted.as_str()],
+            args![runner, plan, JobState::Submitted.as_str()],
         )
     }
 
     /// The earliest poll scheduled after `now_ms`, among the jobs
     /// [`Db::poll_slots`] would return then.
     pub fn next_poll_after(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
-        self.conn
-            .prepare_cached(
-                "SELECT min(next_poll_ms) FROM jobs WHERE state = ?1 AND uid IS NOT NULL \
-                 AND next_poll_ms > ?2",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![JobState::Submitted.as_str(), now_ms], |r| r.get(0))
-            })
-            .map_err(|e| self.fail(e))
+        self.one(
+            "SELECT min(next_poll_ms) FROM jobs WHERE state = ?1 AND uid IS NOT NULL \
+             AND next_poll_ms > ?2",
+            args![JobState::Submitted.as_str(), now_ms],
+            |r| r.get(0),
+        )
+        .map_err(|e| self.fail(e))
     }
 
     /// What `/metrics` and `/readyz` say of the store: jobs by state, the
@@ -216,32 +216,30 @@ impl Db<'_> {
     pub fn figures(&self, poll_after: std::time::Duration) -> Result<Figures, StoreError> {
         let fail = |e| self.fail(e);
         let mut jobs = Vec::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT state, count(*) FROM jobs GROUP BY state")
-                .map_err(fail)?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-                .map_err(fail)?;
-            for row in rows {
-                let (state, n) = row.map_err(fail)?;
-                if let Some(s) = JobState::parse(&state) {
-                    jobs.push((s.as_str(), n));
-                }
+        let counts = self
+            .conn
+            .query_map(
+                "SELECT state, count(*) FROM jobs GROUP BY state",
+                args![],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .map_err(fail)?;
+        for (state, n) in counts {
+            if let Some(s) = JobState::parse(&state) {
+                jobs.push((s.as_str(), n));
             }
         }
         let inbox_backlog: i64 = self
             .one(
                 "SELECT count(*) FROM inbox WHERE status = ?1",
-                [InboxStatus::Pending],
+                args![InboxStatus::Pending],
                 |r| r.get(0),
             )
             .map_err(fail)?;
         let outbox_backlog: i64 = self
             .one(
                 "SELECT count(*) FROM outbox WHERE state = ?1",
-                [OutboxState::Pending],
+                args![OutboxState::Pending],
                 |r| r.get(0),
             )
             .map_err(fail)?;
@@ -250,7 +248,7 @@ impl Db<'_> {
             .one(
                 "SELECT min(scheduled_at) FROM jobs WHERE state = ?1 AND callback_url IS NOT NULL
                  AND scheduled_at < ?2",
-                params![JobState::Submitted.as_str(), crate::clock::rfc3339(cutoff)],
+                args![JobState::Submitted.as_str(), crate::clock::rfc3339(cutoff)],
                 |r| r.get(0),
             )
             .map_err(fail)?;
@@ -270,7 +268,7 @@ impl Db<'_> {
     pub fn live_listeners(&self, since_ms: i64) -> Result<i64, StoreError> {
         self.one(
             "SELECT count(*) FROM listeners WHERE seen_ms >= ?1",
-            [since_ms],
+            args![since_ms],
             |r| r.get(0),
         )
         .map_err(|e| self.fail(e))
@@ -283,7 +281,7 @@ impl Db<'_> {
         self.one(
                 "SELECT (SELECT count(*) FROM jobs WHERE state = ?1 AND uid IS NOT NULL AND poll_note IS NULL)
                       + (SELECT count(*) FROM inbox WHERE status = ?2)",
-                params![
+                args![
                     JobState::Submitted.as_str(),
                     crate::model::InboxStatus::Pending.as_str()
                 ],
@@ -302,9 +300,11 @@ impl Batch<'_> {
         job_id: i64,
         request: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("UPDATE jobs SET request = ?2 WHERE id = ?1")
-            .and_then(|mut s| s.execute(params![job_id, request.to_string()]))
+        self.conn()
+            .execute(
+                "UPDATE jobs SET request = ?2 WHERE id = ?1",
+                args![job_id, request.to_string()],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -316,13 +316,14 @@ impl Batch<'_> {
             .expect("a job spec always serialises");
         let test_names = serde_json::to_string(&tests.map(|t| &t.tests[..]).unwrap_or(&[]))
             .expect("a list of strings always serialises");
-        self.tx
-            .execute(
+        self.conn()
+            .query_row(
                 "INSERT INTO jobs (runner, kind, state, spec, request, build_id, collection,
                                    tests, device, callback_url, callback_token,
                                    scheduled_at, updated_at, after_job, plan)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)",
-                params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)
+                 RETURNING id",
+                args![
                     job.runner,
                     job.spec.kind().as_str(),
                     JobState::Submitting.as_str(),
@@ -338,29 +339,39 @@ impl Batch<'_> {
                     job.after_job,
                     job.plan,
                 ],
+                |r| r.get(0),
             )
-            .map_err(|e| self.fail(e))?;
-        Ok(self.tx.last_insert_rowid())
+            .map_err(|e| self.fail(e))
     }
 
     /// Records the device a job runs on when it is not the one asked for:
     /// the one its own definition names, or the one the runner ran it on.
     pub fn set_job_device(&self, job_id: i64, device: &str) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "UPDATE jobs SET device = ?2, spec = json_set(spec, '$.device', ?2)
-                 WHERE id = ?1 AND kind != ?3 AND device IS NOT ?2",
+        let set_spec = match self.conn().dialect() {
+            super::Dialect::Sqlite => "json_set(spec, '$.device', ?2)",
+            super::Dialect::Postgres => {
+                "jsonb_set(spec::jsonb, '{device}', to_jsonb(?2::text))::text"
+            }
+        };
+        self.conn()
+            .execute(
+                &format!(
+                    "UPDATE jobs SET device = ?2, spec = {set_spec}
+                     WHERE id = ?1 AND kind != ?3 AND device IS DISTINCT FROM ?2"
+                ),
+                args![job_id, device, JobKind::Build],
             )
-            .and_then(|mut s| s.execute(params![job_id, device, JobKind::Build]))
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
     /// Records the device the runner says it ran a job on.
     pub fn set_actual_device(&self, job_id: i64, device: &str) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("UPDATE jobs SET actual_device = ?2 WHERE id = ?1")
-            .and_then(|mut s| s.execute(params![job_id, device]))
+        self.conn()
+            .execute(
+                "UPDATE jobs SET actual_device = ?2 WHERE id = ?1",
+                args![job_id, device],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -371,9 +382,11 @@ impl Batch<'_> {
         job_id: i64,
         status: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("UPDATE jobs SET status = ?2, status_at = ?3 WHERE id = ?1")
-            .and_then(|mut s| s.execute(params![job_id, status.to_string(), now_rfc3339()]))
+        self.conn()
+            .execute(
+                "UPDATE jobs SET status = ?2, status_at = ?3 WHERE id = ?1",
+                args![job_id, status.to_string(), now_rfc3339()],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -384,28 +397,32 @@ impl Batch<'_> {
         job_id: i64,
         result: crate::model::Status,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("UPDATE jobs SET result = ?2 WHERE id = ?1")
-            .and_then(|mut s| s.execute(params![job_id, result.as_str()]))
+        self.conn()
+            .execute(
+                "UPDATE jobs SET result = ?2 WHERE id = ?1",
+                args![job_id, result.as_str()],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
     /// Records a poll and when the next one is due.
     pub fn schedule_poll(&self, job_id: i64, next_ms: i64) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("UPDATE jobs SET next_poll_ms = ?2, polls = polls + 1 WHERE id = ?1")
-            .and_then(|mut s| s.execute(params![job_id, next_ms]))
+        self.conn()
+            .execute(
+                "UPDATE jobs SET next_poll_ms = ?2, polls = polls + 1 WHERE id = ?1",
+                args![job_id, next_ms],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
     /// Records what polling a job found worth saying once.
     pub fn set_poll_note(&self, job_id: i64, note: &str) -> Result<(), StoreError> {
-        self.tx
+        self.conn()
             .execute(
                 "UPDATE jobs SET poll_note = ?2 WHERE id = ?1",
-                params![job_id, crate::secrets::redact(note)],
+                args![job_id, crate::secrets::redact(note)],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -414,11 +431,11 @@ impl Batch<'_> {
     /// Says that a listener is alive; `kbridge wait` trusts callbacks
     /// while one is.
     pub fn heartbeat(&self, id: &str, bind: &str, now_ms: i64) -> Result<(), StoreError> {
-        self.tx
+        self.conn()
             .execute(
                 "INSERT INTO listeners (id, bind, seen_ms) VALUES (?1, ?2, ?3)
                  ON CONFLICT (id) DO UPDATE SET seen_ms = excluded.seen_ms",
-                params![id, bind, now_ms],
+                args![id, bind, now_ms],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -426,8 +443,8 @@ impl Batch<'_> {
 
     /// A listener that stopped.
     pub fn forget_listener(&self, id: &str) -> Result<(), StoreError> {
-        self.tx
-            .execute("DELETE FROM listeners WHERE id = ?1", [id])
+        self.conn()
+            .execute("DELETE FROM listeners WHERE id = ?1", args![id])
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -435,10 +452,10 @@ impl Batch<'_> {
     /// Records the runner's uid on a job matched by token before its
     /// schedule command finished.
     pub fn set_job_uid(&self, job_id: i64, uid: &str) -> Result<(), StoreError> {
-        self.tx
+        self.conn()
             .execute(
                 "UPDATE jobs SET uid = ?2 WHERE id = ?1 AND uid IS NULL",
-                params![job_id, uid],
+                args![job_id, uid],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -449,19 +466,17 @@ impl Batch<'_> {
     /// waiting for their runner: it is polled, and its next callback is
     /// acted on. A job already past `received` is left alone.
     pub fn reopen_job(&self, job_id: i64, detail: &str) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .execute(
                 "UPDATE jobs SET state = ?2, detail = ?3, updated_at = ?4 WHERE id = ?1 AND state = ?5",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                args![
                     job_id,
                     JobState::Submitted.as_str(),
                     crate::secrets::redact(detail),
                     now_rfc3339(),
                     JobState::Received.as_str()
-                ])
-            })
+                ],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -472,18 +487,16 @@ impl Batch<'_> {
         state: JobState,
         detail: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .execute(
                 "UPDATE jobs SET state = ?2, detail = ?3, updated_at = ?4 WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                args![
                     job_id,
                     state.as_str(),
                     detail.map(crate::secrets::redact),
                     now_rfc3339()
-                ])
-            })
+                ],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -534,24 +547,22 @@ impl Batch<'_> {
         uid: &str,
         response: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .execute(
                 "UPDATE jobs SET uid = ?2, response = ?4, updated_at = ?5,
                      -- A callback may already have moved the job on.
                      state = CASE WHEN state = ?6 THEN ?3 ELSE state END,
                      detail = CASE WHEN state = ?6 THEN NULL ELSE detail END
                  WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                args![
                     id,
                     uid,
                     JobState::Submitted.as_str(),
                     response.to_string(),
                     now_rfc3339(),
                     JobState::Submitting.as_str(),
-                ])
-            })
+                ],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -564,21 +575,19 @@ impl Batch<'_> {
         detail: &str,
         response: Option<&serde_json::Value>,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .execute(
                 "UPDATE jobs SET state = ?2, detail = ?3, response = ?4, updated_at = ?5
                  WHERE id = ?1 AND state = ?6",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                args![
                     id,
                     state.as_str(),
                     crate::secrets::redact(detail),
                     response.map(|r| crate::secrets::redact(&r.to_string()).into_owned()),
                     now_rfc3339(),
                     JobState::Submitting.as_str(),
-                ])
-            })
+                ],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -612,7 +621,7 @@ pub(super) struct RawJob {
     actual_device: Option<String>,
 }
 
-pub(super) fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
+pub(super) fn raw_job(row: &Row<'_>) -> Result<RawJob, DbErr> {
     Ok(RawJob {
         id: row.get("id")?,
         runner: row.get("runner")?,
@@ -809,8 +818,8 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         let id = insert(&mut store, &test_spec("maestro:1", &["a"]));
         store
-            .conn
-            .execute("UPDATE jobs SET request = '{oops'", [])
+            .conn()
+            .execute("UPDATE jobs SET request = '{oops'", args![])
             .unwrap();
         let err = store.read().job_by_id(id).unwrap_err().to_string();
         assert!(

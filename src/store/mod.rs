@@ -25,7 +25,9 @@ mod jobs;
 mod migrations;
 mod outbox;
 mod plans;
+pub mod postgres;
 mod refusals;
+pub(crate) mod sql;
 
 pub use checkpoint::Checkpoint;
 pub use inbox::{Batch, NewInbox};
@@ -33,11 +35,15 @@ pub use jobs::{JobFilter, NewJob, PollSlot};
 pub use outbox::{NewDocument, Pending, Queued};
 pub use refusals::Refused;
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+pub use crate::location::Location;
+use sql::{Conn, DbErr, Dialect};
 
 /// How long a writer waits for another process's transaction to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -48,8 +54,9 @@ const JOURNAL_SIZE_LIMIT: i64 = 16 * 1024 * 1024;
 /// store has, so none is ever compiled twice on a long-lived connection.
 const STATEMENT_CACHE: usize = 128;
 
-/// Why the store could not do what was asked. Every variant is an
-/// operation failure (exit status 1); messages name the file and what to do.
+/// Why the store could not do what was asked; messages name the store and
+/// what to do. The caller's error type picks the exit status from the
+/// variant: what the user fixes in a setting is a usage error.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create directory {} for the database: {message}; pass --db PATH to use another place", dir.display())]
@@ -60,67 +67,102 @@ pub enum StoreError {
     PermissionDenied { path: PathBuf },
     #[error("cannot open database {}: {message}; check the path or pass --db PATH", path.display())]
     Open { path: PathBuf, message: String },
-    #[error("database {} is locked by another process (waited {}s); try again when it is done", path.display(), BUSY_TIMEOUT.as_secs())]
-    Locked { path: PathBuf },
-    #[error("database {} is read-only; make it writable or pass --db PATH", path.display())]
-    ReadOnly { path: PathBuf },
+    #[error("database {at} is locked by another process (waited {}s); try again when it is done", BUSY_TIMEOUT.as_secs())]
+    Locked { at: Location },
+    #[error("database {at} is read-only; make it writable or pass --db PATH")]
+    ReadOnly { at: Location },
     #[error("{} is not a kbridge database; pass --db PATH to use another file", path.display())]
     NotADatabase { path: PathBuf },
-    #[error("database {} was written by a newer kbridge (schema {found}, this one knows {latest}); upgrade kbridge", path.display())]
+    #[error("database {at} was written by a newer kbridge (schema {found}, this one knows {latest}); upgrade kbridge")]
     TooNew {
-        path: PathBuf,
+        at: Location,
         found: i64,
         latest: i64,
     },
-    #[error("database {}: {message}", path.display())]
-    Sqlite { path: PathBuf, message: String },
-    #[error("database {}: stored {what} is unreadable: {message}", path.display())]
+    #[error("database {at}: {message}")]
+    Query { at: Location, message: String },
+    #[error("database {at}: stored {what} is unreadable: {message}")]
     Corrupt {
-        path: PathBuf,
+        at: Location,
         what: String,
         message: String,
     },
+    /// A PostgreSQL database that cannot be used as set: a wrong password,
+    /// a database that does not exist, TLS that does not hold.
+    #[error("{0}")]
+    Setting(String),
+    /// A PostgreSQL server that cannot be reached or went away.
+    #[error("database {at}: {message}; check that the server is up and reachable")]
+    Unreachable { at: Location, message: String },
 }
+
+/// The open engine.
+enum Engine {
+    Lite(Connection),
+    Pg(Box<RefCell<sql::Pg>>),
+}
+
+/// The schema version this kbridge writes.
+pub const SCHEMA_VERSION: i64 = migrations::LATEST;
 
 /// An open store.
 pub struct Store {
-    conn: Connection,
-    path: PathBuf,
+    engine: Engine,
+    at: Location,
 }
 
 impl Store {
-    /// Opens the database at `path`, creating it and its parent directories
-    /// if needed, and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    /// Opens the store at `at`, creating it (an SQLite file and its parent
+    /// directories, or the schema in an empty PostgreSQL database) if
+    /// needed, and brings its schema up to date.
+    pub fn open(at: impl Into<Location>) -> Result<Store, StoreError> {
+        let path = match at.into() {
+            Location::File(path) => path,
+            Location::Postgres(target) => return Store::open_pg(target),
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::CreateDir {
                 dir: dir.to_path_buf(),
                 message: e.to_string(),
             })?;
         }
-        create_private(path);
-        Store::connect(path)
+        create_private(&path);
+        Store::connect(&path)
     }
 
-    /// Opens an existing database; a missing one is an error and nothing
-    /// is created. For commands that only read.
-    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+    /// Opens an existing store; a missing file is an error and nothing is
+    /// created. For commands that only read.
+    pub fn open_existing(at: impl Into<Location>) -> Result<Store, StoreError> {
+        let path = match at.into() {
+            Location::File(path) => path,
+            Location::Postgres(target) => return Store::open_pg(target),
+        };
         // A file that cannot even be looked at (a directory on its path
         // that this user may not enter) is not a missing one.
-        match std::fs::metadata(path) {
+        match std::fs::metadata(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                return Err(StoreError::PermissionDenied {
-                    path: path.to_path_buf(),
-                })
+                return Err(StoreError::PermissionDenied { path })
             }
-            Err(_) => {
-                return Err(StoreError::Missing {
-                    path: path.to_path_buf(),
-                })
-            }
+            Err(_) => return Err(StoreError::Missing { path }),
             Ok(_) => {}
         }
-        Store::connect(path)
+        Store::connect(&path)
+    }
+
+    fn open_pg(target: Box<crate::location::Target>) -> Result<Store, StoreError> {
+        let pg = Box::new(RefCell::new(postgres::connect(&target)?));
+        let at = Location::Postgres(target);
+        match postgres::migrate(&pg).map_err(|e| classify(&at, e))? {
+            migrations::Outcome::Current => Ok(Store {
+                engine: Engine::Pg(pg),
+                at,
+            }),
+            migrations::Outcome::TooNew(found) => Err(StoreError::TooNew {
+                at,
+                found,
+                latest: migrations::LATEST,
+            }),
+        }
     }
 
     fn connect(path: &Path) -> Result<Store, StoreError> {
@@ -134,13 +176,15 @@ impl Store {
     /// An in-memory store, for tests.
     #[cfg(test)]
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let conn = Connection::open_in_memory().map_err(|e| classify(Path::new(":memory:"), e))?;
+        let at = Location::File(":memory:".into());
+        let conn = Connection::open_in_memory().map_err(|e| classify(&at, e.into()))?;
         Store::init(conn, ":memory:".into())
     }
 
     fn init(mut conn: Connection, path: PathBuf) -> Result<Store, StoreError> {
+        let at = Location::File(path);
         conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| classify(&path, e))?;
+            .map_err(|e| classify(&at, e.into()))?;
         // Switching a new file to WAL and creating the schema take locks
         // that SQLite may refuse at once, without waiting, while other
         // processes open the same new file (several `kbridge schedule` at
@@ -151,13 +195,16 @@ impl Store {
                 Err(e) if is_busy(&e) && start.elapsed() < BUSY_TIMEOUT => {
                     std::thread::sleep(Duration::from_millis(20));
                 }
-                other => break other.map_err(|e| classify(&path, e))?,
+                other => break other.map_err(|e| classify(&at, e.into()))?,
             }
         };
         match outcome {
-            migrations::Outcome::Current => Ok(Store { conn, path }),
+            migrations::Outcome::Current => Ok(Store {
+                engine: Engine::Lite(conn),
+                at,
+            }),
             migrations::Outcome::TooNew(found) => Err(StoreError::TooNew {
-                path,
+                at,
                 found,
                 latest: migrations::LATEST,
             }),
@@ -189,41 +236,57 @@ impl Store {
         migrations::migrate(conn)
     }
 
-    /// The database file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the store is.
+    pub fn location(&self) -> &Location {
+        &self.at
+    }
+
+    /// Which engine holds the store.
+    pub fn dialect(&self) -> Dialect {
+        self.conn().dialect()
+    }
+
+    fn conn(&self) -> Conn<'_> {
+        match &self.engine {
+            Engine::Lite(c) => Conn::Lite(c),
+            Engine::Pg(p) => Conn::Pg(p),
+        }
     }
 
     /// The read-only queries, outside any transaction: they never wait for
     /// the write lock.
     pub fn read(&self) -> Db<'_> {
         Db {
-            conn: &self.conn,
-            path: &self.path,
+            conn: self.conn(),
+            at: &self.at,
         }
     }
 
     /// Checks that the database can be written, by rewriting its schema
     /// version with the same value: a listener on a read-only file (or in a
-    /// read-only directory, where the WAL cannot grow) would accept nothing.
+    /// read-only directory, where the WAL cannot grow), or on a PostgreSQL
+    /// server in recovery, would accept nothing.
     pub fn check_writable(&mut self) -> Result<(), StoreError> {
-        let fail = |e| classify(&self.path, e);
-        if self.conn.is_readonly(rusqlite::MAIN_DB).map_err(fail)? {
-            return Err(StoreError::ReadOnly {
-                path: self.path.clone(),
-            });
+        let at = &self.at;
+        let fail = |e: DbErr| classify(at, e);
+        match &mut self.engine {
+            Engine::Lite(conn) => {
+                let fail = |e: rusqlite::Error| fail(e.into());
+                if conn.is_readonly(rusqlite::MAIN_DB).map_err(fail)? {
+                    return Err(StoreError::ReadOnly { at: at.clone() });
+                }
+                let version: i64 = conn
+                    .query_row("PRAGMA user_version", [], |r| r.get(0))
+                    .map_err(fail)?;
+                let tx = conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(fail)?;
+                tx.execute_batch(&format!("PRAGMA user_version = {version}"))
+                    .map_err(fail)?;
+                tx.commit().map_err(fail)
+            }
+            Engine::Pg(pg) => postgres::check_writable(pg).map_err(fail),
         }
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(fail)?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        tx.execute_batch(&format!("PRAGMA user_version = {version}"))
-            .map_err(fail)?;
-        tx.commit().map_err(fail)
     }
 }
 
@@ -265,30 +328,40 @@ fn create_private(path: &Path) {
 /// The read-only queries, over a connection or a transaction.
 #[derive(Clone, Copy)]
 pub struct Db<'a> {
-    conn: &'a Connection,
-    path: &'a Path,
+    conn: Conn<'a>,
+    at: &'a Location,
 }
 
 impl Db<'_> {
-    /// One row of a query whose statement stays compiled on this
-    /// connection (`Connection::query_row` compiles it on every call).
-    fn one<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
-    where
-        P: rusqlite::Params,
-        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    {
-        self.conn.prepare_cached(sql)?.query_row(params, f)
+    /// The first row of a query.
+    fn one<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn sql::Arg],
+        f: impl FnOnce(&sql::Row<'_>) -> Result<T, DbErr>,
+    ) -> Result<T, DbErr> {
+        self.conn.query_row(sql, args, f)
     }
 
-    fn fail(&self, e: rusqlite::Error) -> StoreError {
-        classify(self.path, e)
+    fn fail(&self, e: DbErr) -> StoreError {
+        classify(self.at, e)
     }
 
     fn corrupt(&self, what: impl Into<String>, message: impl Into<String>) -> StoreError {
         StoreError::Corrupt {
-            path: self.path.to_path_buf(),
+            at: self.at.clone(),
             what: what.into(),
             message: message.into(),
+        }
+    }
+
+    /// A `LIMIT` value: `limit`, or none (SQLite spells none -1,
+    /// PostgreSQL NULL).
+    fn limit(&self, limit: Option<u32>) -> Option<i64> {
+        match (limit, self.conn.dialect()) {
+            (Some(n), _) => Some(i64::from(n)),
+            (None, Dialect::Sqlite) => Some(-1),
+            (None, Dialect::Postgres) => None,
         }
     }
 }
@@ -319,20 +392,30 @@ fn open_error(path: &Path, e: &rusqlite::Error) -> StoreError {
     }
 }
 
-/// Turns SQLite's codes into errors a user can act on.
-fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
-    let path = path.to_path_buf();
+/// Turns the engines' errors into errors a user can act on.
+fn classify(at: &Location, e: DbErr) -> StoreError {
+    let e = match e {
+        DbErr::Lite(e) => e,
+        DbErr::Pg(e) => return postgres::classify(at, &e),
+        DbErr::NoRow => {
+            return StoreError::Query {
+                at: at.clone(),
+                message: DbErr::NoRow.to_string(),
+            }
+        }
+    };
+    let path = at.file().unwrap_or(Path::new("")).to_path_buf();
     if is_busy(&e) {
-        return StoreError::Locked { path };
+        return StoreError::Locked { at: at.clone() };
     }
     match e.sqlite_error_code() {
-        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { at: at.clone() },
         Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
         Some(ErrorCode::PermissionDenied) => StoreError::PermissionDenied { path },
         Some(ErrorCode::CannotOpen) => open_error(&path, &e),
-        _ => StoreError::Sqlite {
+        _ => StoreError::Query {
             message: sqlite_message(&e),
-            path,
+            at: at.clone(),
         },
     }
 }

@@ -5,7 +5,7 @@
 //! processes delivering at once never send the same document; a claim left
 //! by a killed process expires.
 
-use rusqlite::{params, OptionalExtension};
+use super::sql::{args, Optional};
 
 use super::{Batch, Db, StoreError};
 use crate::clock::now_rfc3339;
@@ -84,17 +84,14 @@ fn json_list(s: &str) -> Vec<String> {
 impl Db<'_> {
     /// Documents as `kbridge outbox` lists them, oldest first.
     pub fn outbox(&self, state: Option<OutboxState>) -> Result<Vec<OutboxEntry>, StoreError> {
-        let mut stmt = self
+        let rows = self
             .conn
-            .prepare_cached(
+            .query_map(
                 "SELECT o.id, o.label, o.job_id, o.state, o.attempts, o.reason, o.changed,
-                        s.server_id, s.ingest, length(o.document), o.created_at, o.updated_at, o.created_ms
+                        s.server_id, s.ingest, CAST(length(o.document) AS BIGINT), o.created_at, o.updated_at, o.created_ms
                  FROM outbox o LEFT JOIN submissions s ON s.id = o.submission_id
-                 WHERE (?1 IS NULL OR o.state = ?1) ORDER BY o.id",
-            )
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([state.map(OutboxState::as_str)], |r| {
+                 WHERE (CAST(?1 AS TEXT) IS NULL OR o.state = ?1) ORDER BY o.id",
+                args![state.map(OutboxState::as_str)], |r| {
                 Ok((
                     OutboxEntry {
                         id: r.get(0)?,
@@ -115,17 +112,17 @@ impl Db<'_> {
                 ))
             })
             .map_err(|e| self.fail(e))?;
-        rows.map(|r| {
-            let (mut entry, state) = r.map_err(|e| self.fail(e))?;
-            entry.state = OutboxState::parse(&state).ok_or_else(|| {
-                self.corrupt(
-                    format!("outbox row {}", entry.id),
-                    format!("state '{state}'"),
-                )
-            })?;
-            Ok(entry)
-        })
-        .collect()
+        rows.into_iter()
+            .map(|(mut entry, state)| {
+                entry.state = OutboxState::parse(&state).ok_or_else(|| {
+                    self.corrupt(
+                        format!("outbox row {}", entry.id),
+                        format!("state '{state}'"),
+                    )
+                })?;
+                Ok(entry)
+            })
+            .collect()
     }
 
     /// Pending documents after row `after`, oldest first, that nobody else
@@ -138,18 +135,14 @@ impl Db<'_> {
         after: i64,
         limit: usize,
     ) -> Result<Vec<Pending>, StoreError> {
-        let mut stmt = self
+        let rows = self
             .conn
-            .prepare_cached(
+            .query_map(
                 "SELECT id, label, document, needs_builds, builds, attempts, first_attempt_ms FROM outbox
                  WHERE state = ?1 AND id > ?5 AND (claimed_by IS NULL OR claim_expires_ms < ?2)
                    AND (NOT ?3 OR next_attempt_ms IS NULL OR next_attempt_ms <= ?2)
                  ORDER BY id LIMIT ?4",
-            )
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map(
-                params![
+                args![
                     OutboxState::Pending.as_str(),
                     now_ms,
                     due_only,
@@ -169,23 +162,21 @@ impl Db<'_> {
                 },
             )
             .map_err(|e| self.fail(e))?;
-        rows.map(|r| r.map_err(|e| self.fail(e))).collect()
+        Ok(rows)
     }
 
     /// The build ids that pending documents define, with their rows.
     pub fn outbox_pending_builds(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let mut stmt = self
+        let rows = self
             .conn
-            .prepare_cached("SELECT id, builds FROM outbox WHERE state = ?1 AND builds != '[]'")
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([OutboxState::Pending.as_str()], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })
+            .query_map(
+                "SELECT id, builds FROM outbox WHERE state = ?1 AND builds != '[]'",
+                args![OutboxState::Pending.as_str()],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            )
             .map_err(|e| self.fail(e))?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, builds) = row.map_err(|e| self.fail(e))?;
+        for (id, builds) in rows {
             out.extend(json_list(&builds).into_iter().map(|b| (b, id)));
         }
         Ok(out)
@@ -193,26 +184,28 @@ impl Db<'_> {
 
     /// Whether the outbox holds a document defining this build.
     pub fn outbox_defines(&self, build_id: &str) -> Result<bool, StoreError> {
-        self.one(
-            "SELECT EXISTS (SELECT 1 FROM outbox, json_each(outbox.builds) b WHERE b.value = ?1)",
-            [build_id],
-            |r| r.get(0),
-        )
-        .map_err(|e| self.fail(e))
+        let sql = match self.conn.dialect() {
+            super::Dialect::Sqlite => {
+                "SELECT EXISTS (SELECT 1 FROM outbox, json_each(outbox.builds) b WHERE b.value = ?1)"
+            }
+            super::Dialect::Postgres => {
+                "SELECT EXISTS (SELECT 1 FROM outbox, json_array_elements_text(outbox.builds::json) b
+                                WHERE b = ?1)"
+            }
+        };
+        self.one(sql, args![build_id], |r| r.get(0))
+            .map_err(|e| self.fail(e))
     }
 
     /// Who holds claims that have not expired.
     pub fn outbox_claimants(&self, now_ms: i64) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
+        let rows = self
             .conn
-            .prepare_cached(
+            .query_map(
                 "SELECT DISTINCT claimed_by FROM outbox WHERE claimed_by IS NOT NULL AND claim_expires_ms >= ?1",
-            )
+                args![now_ms], |r| r.get::<_, String>(0))
             .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([now_ms], |r| r.get::<_, String>(0))
-            .map_err(|e| self.fail(e))?;
-        rows.map(|r| r.map_err(|e| self.fail(e))).collect()
+        Ok(rows)
     }
 
     /// How many pending documents no other process is sending now.
@@ -220,7 +213,7 @@ impl Db<'_> {
         self.one(
             "SELECT count(*) FROM outbox WHERE state = ?1
                    AND (claimed_by IS NULL OR claimed_by = ?3 OR claim_expires_ms < ?2)",
-            params![OutboxState::Pending.as_str(), now_ms, owner],
+            args![OutboxState::Pending.as_str(), now_ms, owner],
             |r| r.get(0),
         )
         .map_err(|e| self.fail(e))
@@ -230,7 +223,7 @@ impl Db<'_> {
     pub fn outbox_backlog(&self) -> Result<(i64, Option<i64>), StoreError> {
         self.one(
             "SELECT count(*), min(created_ms) FROM outbox WHERE state = ?1",
-            [OutboxState::Pending.as_str()],
+            args![OutboxState::Pending.as_str()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .map_err(|e| self.fail(e))
@@ -238,35 +231,31 @@ impl Db<'_> {
 
     /// Submissions KCIDB accepted whose ingestion may still change.
     pub fn unchecked_submissions(&self) -> Result<Vec<Unchecked>, StoreError> {
-        let mut stmt = self
+        let rows = self
             .conn
-            .prepare_cached(
+            .query_map(
                 "SELECT id, server_id FROM submissions WHERE server_id IS NOT NULL
                    AND (ingest IS NULL OR ingest IN ('ready', 'inprogress')) ORDER BY id",
+                args![],
+                |r| {
+                    Ok(Unchecked {
+                        id: r.get(0)?,
+                        server_id: r.get(1)?,
+                    })
+                },
             )
             .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(Unchecked {
-                    id: r.get(0)?,
-                    server_id: r.get(1)?,
-                })
-            })
-            .map_err(|e| self.fail(e))?;
-        rows.map(|r| r.map_err(|e| self.fail(e))).collect()
+        Ok(rows)
     }
 
     /// Every request that carried documents and was accepted.
     pub fn submissions(&self) -> Result<Vec<SubmissionRow>, StoreError> {
-        let mut stmt = self
+        let rows = self
             .conn
-            .prepare_cached(
+            .query_map(
                 "SELECT id, sent_at, bytes, documents, status, server_id, ingest, ingest_message, checked_at
                  FROM submissions WHERE server_id IS NOT NULL ORDER BY id",
-            )
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([], |r| {
+                args![], |r| {
                 Ok(SubmissionRow {
                     id: r.get(0)?,
                     sent_at: r.get(1)?,
@@ -280,7 +269,7 @@ impl Db<'_> {
                 })
             })
             .map_err(|e| self.fail(e))?;
-        rows.map(|r| r.map_err(|e| self.fail(e))).collect()
+        Ok(rows)
     }
 }
 
@@ -290,26 +279,25 @@ impl Batch<'_> {
     pub fn queue_document(&self, doc: &NewDocument<'_>, now_ms: i64) -> Result<Queued, StoreError> {
         let now = now_rfc3339();
         let existing: Option<Existing> = self
-            .tx
-            .prepare_cached(
+            .conn()
+            .query_row(
                 "SELECT id, state, document, claimed_by, claim_expires_ms FROM outbox WHERE key = ?1",
+                args![doc.key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
-            .and_then(|mut s| {
-                s.query_row([doc.key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-                    .optional()
-            })
+            .optional()
             .map_err(|e| self.fail(e))?;
         let builds = serde_json::to_string(doc.builds).expect("strings serialise");
         let needs = serde_json::to_string(doc.needs_builds).expect("strings serialise");
         let Some((id, state, old, claimed_by, claim_until)) = existing else {
-            self.tx
-                .prepare_cached(
+            let id = self
+                .conn()
+                .query_row(
                     "INSERT INTO outbox (key, job_id, label, document, builds, needs_builds, state,
                                          created_ms, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                     RETURNING id",
+                    args![
                         doc.key,
                         doc.job_id,
                         doc.label,
@@ -319,10 +307,11 @@ impl Batch<'_> {
                         OutboxState::Pending.as_str(),
                         now_ms,
                         now
-                    ])
-                })
+                    ],
+                    |r| r.get(0),
+                )
                 .map_err(|e| self.fail(e))?;
-            return Ok(Queued::New(self.tx.last_insert_rowid()));
+            return Ok(Queued::New(id));
         };
         if old == doc.document {
             return Ok(Queued::Unchanged(id));
@@ -333,23 +322,23 @@ impl Batch<'_> {
             let note = format!(
                 "changed after submission: processed again at {now} with different bytes; the bytes first sent are kept"
             );
-            self.tx
+            self.conn()
                 .execute(
                     "UPDATE outbox SET changed = ?2, updated_at = ?3 WHERE id = ?1",
-                    params![id, note, now],
+                    args![id, note, now],
                 )
                 .map_err(|e| self.fail(e))?;
             return Ok(Queued::ChangedAfterSubmission(id));
         }
         // Pending or failed: nothing was accepted yet, so the new bytes are
         // the ones to send, from a fresh start.
-        self.tx
+        self.conn()
             .execute(
                 "UPDATE outbox SET document = ?2, builds = ?3, needs_builds = ?4, label = ?5, state = ?6,
                                    attempts = 0, first_attempt_ms = NULL, next_attempt_ms = NULL,
                                    reason = NULL, updated_at = ?7
                  WHERE id = ?1",
-                params![id, doc.document, builds, needs, doc.label, OutboxState::Pending.as_str(), now],
+                args![id, doc.document, builds, needs, doc.label, OutboxState::Pending.as_str(), now],
             )
             .map_err(|e| self.fail(e))?;
         Ok(Queued::Replaced(id))
@@ -365,22 +354,14 @@ impl Batch<'_> {
         until_ms: i64,
     ) -> Result<Vec<i64>, StoreError> {
         let mut got = Vec::new();
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "UPDATE outbox SET claimed_by = ?2, claim_expires_ms = ?3
-                 WHERE id = ?1 AND state = ?5 AND (claimed_by IS NULL OR claim_expires_ms < ?4)",
-            )
-            .map_err(|e| self.fail(e))?;
         for &id in ids {
-            let n = stmt
-                .execute(params![
-                    id,
-                    owner,
-                    until_ms,
-                    now_ms,
-                    OutboxState::Pending.as_str()
-                ])
+            let n = self
+                .conn()
+                .execute(
+                    "UPDATE outbox SET claimed_by = ?2, claim_expires_ms = ?3
+                     WHERE id = ?1 AND state = ?5 AND (claimed_by IS NULL OR claim_expires_ms < ?4)",
+                    args![id, owner, until_ms, now_ms, OutboxState::Pending.as_str()],
+                )
                 .map_err(|e| self.fail(e))?;
             if n == 1 {
                 got.push(id);
@@ -398,28 +379,32 @@ impl Batch<'_> {
         server_id: Option<&str>,
         message: Option<&str>,
     ) -> Result<i64, StoreError> {
-        self.tx
-            .execute(
+        self.conn()
+            .query_row(
                 "INSERT INTO submissions (sent_at, bytes, documents, status, server_id, message)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 RETURNING id",
+                args![
                     now_rfc3339(),
                     bytes as i64,
                     documents as i64,
-                    status,
+                    status.map(i64::from),
                     server_id,
                     message
                 ],
+                |r| r.get(0),
             )
-            .map_err(|e| self.fail(e))?;
-        Ok(self.tx.last_insert_rowid())
+            .map_err(|e| self.fail(e))
     }
 
     /// Notes that a submission carried (part of) a document.
     pub fn carried(&self, outbox_id: i64, submission_id: i64) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("INSERT OR IGNORE INTO outbox_submissions (outbox_id, submission_id) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![outbox_id, submission_id]))
+        self.conn()
+            .execute(
+                "INSERT INTO outbox_submissions (outbox_id, submission_id) VALUES (?1, ?2)
+                 ON CONFLICT DO NOTHING",
+                args![outbox_id, submission_id],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -427,31 +412,31 @@ impl Batch<'_> {
     /// A document KCIDB accepted.
     pub fn mark_delivered(&self, id: i64, submission_id: i64) -> Result<(), StoreError> {
         self.carried(id, submission_id)?;
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .execute(
                 "UPDATE outbox SET state = ?2, submission_id = ?3, claimed_by = NULL, claim_expires_ms = NULL,
                                    reason = NULL, attempts = attempts + 1, updated_at = ?4
                  WHERE id = ?1",
+                args![id, OutboxState::Submitted.as_str(), submission_id, now_rfc3339()],
             )
-            .and_then(|mut s| s.execute(params![id, OutboxState::Submitted.as_str(), submission_id, now_rfc3339()]))
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
     /// A document that will not be sent as it is.
     pub fn mark_undeliverable(&self, id: i64, reason: &str) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .execute(
                 "UPDATE outbox SET state = ?2, reason = ?3, claimed_by = NULL, claim_expires_ms = NULL,
                                    updated_at = ?4
                  WHERE id = ?1",
-            )
-            .and_then(|mut s| s.execute(params![
+                args![
                     id,
                     OutboxState::Failed.as_str(),
                     crate::secrets::redact(reason),
                     now_rfc3339()
-                ]))
+                ],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
@@ -464,51 +449,47 @@ impl Batch<'_> {
         next_ms: i64,
         reason: &str,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .execute(
                 "UPDATE outbox SET attempts = attempts + 1, first_attempt_ms = coalesce(first_attempt_ms, ?2),
                                    next_attempt_ms = ?3, reason = ?4, claimed_by = NULL,
                                    claim_expires_ms = NULL, updated_at = ?5
                  WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                args![
                     id,
                     now_ms,
                     next_ms,
                     crate::secrets::redact(reason),
                     now_rfc3339()
-                ])
-            })
+                ],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
     /// Gives claimed rows back untouched (the run stopped).
     pub fn release(&self, id: i64, reason: Option<&str>) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
+        self.conn()
+            .execute(
                 "UPDATE outbox SET claimed_by = NULL, claim_expires_ms = NULL, reason = coalesce(?2, reason),
                                    updated_at = ?3
                  WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                args![
                     id,
                     reason.map(crate::secrets::redact),
                     now_rfc3339()
-                ])
-            })
+                ],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
     /// Frees every claim an owner holds.
     pub fn release_claims_of(&self, owner: &str) -> Result<(), StoreError> {
-        self.tx
+        self.conn()
             .execute(
                 "UPDATE outbox SET claimed_by = NULL, claim_expires_ms = NULL WHERE claimed_by = ?1",
-                [owner],
+                args![owner],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -520,19 +501,20 @@ impl Batch<'_> {
         let now = now_rfc3339();
         let sql = "UPDATE outbox SET state = ?2, attempts = 0, first_attempt_ms = NULL, next_attempt_ms = NULL,
                                      reason = NULL, updated_at = ?3
-                   WHERE state = ?4 AND (?1 IS NULL OR id = ?1)";
-        let mut stmt = self.tx.prepare_cached(sql).map_err(|e| self.fail(e))?;
+                   WHERE state = ?4 AND (CAST(?1 AS BIGINT) IS NULL OR id = ?1)";
         let pending = OutboxState::Pending.as_str();
         let failed = OutboxState::Failed.as_str();
         let n = match ids {
-            None => stmt
-                .execute(params![Option::<i64>::None, pending, now, failed])
+            None => self
+                .conn()
+                .execute(sql, args![Option::<i64>::None, pending, now, failed])
                 .map_err(|e| self.fail(e))?,
             Some(ids) => {
                 let mut n = 0;
                 for id in ids {
-                    n += stmt
-                        .execute(params![id, pending, now, failed])
+                    n += self
+                        .conn()
+                        .execute(sql, args![id, pending, now, failed])
                         .map_err(|e| self.fail(e))?;
                 }
                 n
@@ -548,10 +530,10 @@ impl Batch<'_> {
         status: &str,
         message: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.tx
+        self.conn()
             .execute(
                 "UPDATE submissions SET ingest = ?2, ingest_message = ?3, checked_at = ?4 WHERE id = ?1",
-                params![submission_id, status, message, now_rfc3339()],
+                args![submission_id, status, message, now_rfc3339()],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -615,9 +597,9 @@ mod tests {
         let Queued::New(id) = b.queue_document(&doc("file:x", "{}"), 0).unwrap() else {
             panic!()
         };
-        assert_eq!(b.claim(&[id], "a", 100, 200).unwrap(), [id]);
+        assert_eq!(b.claim(&[id], "a", 100, 200).unwrap(), vec![id]);
         assert!(b.claim(&[id], "b", 150, 300).unwrap().is_empty());
-        assert_eq!(b.claim(&[id], "b", 201, 300).unwrap(), [id], "expired");
+        assert_eq!(b.claim(&[id], "b", 201, 300).unwrap(), vec![id], "expired");
         b.commit().unwrap();
         assert!(store
             .read()

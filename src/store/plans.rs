@@ -1,7 +1,7 @@
 //! Plan rows: a runner's plan is recorded before the request that creates
 //! it, completed with the runner's uid, and finished by its callback.
 
-use rusqlite::{params, OptionalExtension, Row};
+use super::sql::{args, DbErr, Optional, Row};
 
 use super::{classify, Batch, Db, Store, StoreError};
 use crate::clock::now_rfc3339;
@@ -29,11 +29,11 @@ impl Db<'_> {
     fn plan(
         &self,
         filter: &str,
-        p: impl rusqlite::Params,
+        args: &[&dyn super::sql::Arg],
     ) -> Result<Option<PlanRecord>, StoreError> {
         self.conn
-            .prepare_cached(&format!("{} {filter}", *SELECT))
-            .and_then(|mut s| s.query_row(p, plan_row).optional())
+            .query_row(&format!("{} {filter}", *SELECT), args, plan_row)
+            .optional()
             .map_err(|e| self.fail(e))?
             .map(|raw| raw.into_plan(self))
             .transpose()
@@ -41,11 +41,11 @@ impl Db<'_> {
 
     /// The plan with this runner uid, or this kbridge id.
     pub fn find_plan(&self, key: &str) -> Result<Option<PlanRecord>, StoreError> {
-        if let Some(p) = self.plan("WHERE p.uid = ?1 ORDER BY p.id DESC LIMIT 1", [key])? {
+        if let Some(p) = self.plan("WHERE p.uid = ?1 ORDER BY p.id DESC LIMIT 1", args![key])? {
             return Ok(Some(p));
         }
         match key.parse::<i64>() {
-            Ok(id) => self.plan("WHERE p.id = ?1", [id]),
+            Ok(id) => self.plan("WHERE p.id = ?1", args![id]),
             Err(_) => Ok(None),
         }
     }
@@ -59,20 +59,21 @@ impl Db<'_> {
     ) -> Result<Option<PlanRecord>, StoreError> {
         self.plan(
             "WHERE p.callback_token = ?2 AND p.runner = ?1 ORDER BY p.id DESC LIMIT 1",
-            [runner, token],
+            args![runner, token],
         )
     }
 
     /// Plans newest first.
     pub fn plans(&self, limit: Option<u32>) -> Result<Vec<PlanRecord>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("{} ORDER BY p.id DESC LIMIT ?1", *SELECT))
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([limit.map(i64::from).unwrap_or(-1)], plan_row)
-            .map_err(|e| self.fail(e))?;
-        rows.map(|r| r.map_err(|e| self.fail(e))?.into_plan(self))
+        self.conn
+            .query_map(
+                &format!("{} ORDER BY p.id DESC LIMIT ?1", *SELECT),
+                args![self.limit(limit)],
+                plan_row,
+            )
+            .map_err(|e| self.fail(e))?
+            .into_iter()
+            .map(|r| r.into_plan(self))
             .collect()
     }
 }
@@ -90,12 +91,12 @@ impl Batch<'_> {
         now_ms: i64,
     ) -> Result<usize, StoreError> {
         let now = now_rfc3339();
-        self.tx
+        self.conn()
             .execute(
                 "UPDATE plans SET state = ?2, report = ?3, finished_at = ?4, updated_at = ?4,
                      uid = coalesce(uid, ?5), detail = NULL
                  WHERE id = ?1",
-                params![
+                args![
                     plan.id,
                     PlanState::Finished.as_str(),
                     report.to_string(),
@@ -107,11 +108,11 @@ impl Batch<'_> {
         let Some(uid) = plan.uid.as_deref().or(uid) else {
             return Ok(0);
         };
-        self.tx
+        self.conn()
             .execute(
                 "UPDATE jobs SET next_poll_ms = ?4
                  WHERE runner = ?1 AND plan = ?2 AND state = ?3",
-                params![plan.runner, uid, JobState::Submitted.as_str(), now_ms],
+                args![plan.runner, uid, JobState::Submitted.as_str(), now_ms],
             )
             .map_err(|e| self.fail(e))
     }
@@ -126,20 +127,21 @@ impl Store {
         callback_token: Option<&str>,
     ) -> Result<i64, StoreError> {
         let now = now_rfc3339();
-        self.conn
-            .execute(
+        self.conn()
+            .query_row(
                 "INSERT INTO plans (runner, name, state, callback_token, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+                 RETURNING id",
+                args![
                     runner,
                     name,
                     PlanState::Submitting.as_str(),
                     callback_token,
                     now
                 ],
+                |r| r.get(0),
             )
-            .map_err(|e| classify(&self.path, e))?;
-        Ok(self.conn.last_insert_rowid())
+            .map_err(|e| classify(&self.at, e))
     }
 
     /// Completes a plan's record: its uid once created, or why it was not.
@@ -150,13 +152,13 @@ impl Store {
         state: PlanState,
         detail: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.conn
+        self.conn()
             .execute(
                 "UPDATE plans SET uid = coalesce(?2, uid), detail = ?4, updated_at = ?5,
                      -- The plan's callback may already have finished it.
                      state = CASE WHEN state = ?6 THEN ?3 ELSE state END
                  WHERE id = ?1",
-                params![
+                args![
                     id,
                     uid,
                     state.as_str(),
@@ -165,19 +167,19 @@ impl Store {
                     PlanState::Submitting.as_str(),
                 ],
             )
-            .map_err(|e| classify(&self.path, e))?;
+            .map_err(|e| classify(&self.at, e))?;
         Ok(())
     }
 
     /// Records that the runner was asked to cancel the plan.
     pub fn mark_plan_canceled(&mut self, id: i64) -> Result<(), StoreError> {
         let now = now_rfc3339();
-        self.conn
+        self.conn()
             .execute(
                 "UPDATE plans SET canceled_at = ?2, updated_at = ?2 WHERE id = ?1",
-                params![id, now],
+                args![id, now],
             )
-            .map_err(|e| classify(&self.path, e))?;
+            .map_err(|e| classify(&self.at, e))?;
         Ok(())
     }
 }
@@ -199,7 +201,7 @@ struct RawPlan {
     jobs_done: i64,
 }
 
-fn plan_row(row: &Row<'_>) -> rusqlite::Result<RawPlan> {
+fn plan_row(row: &Row<'_>) -> Result<RawPlan, DbErr> {
     Ok(RawPlan {
         id: row.get("id")?,
         runner: row.get("runner")?,

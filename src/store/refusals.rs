@@ -3,7 +3,7 @@
 //! wait`, `jobs` and `doctor` can say that a runner's callbacks are being
 //! refused (a wrong public key) instead of waiting in silence.
 
-use rusqlite::params;
+use super::sql::args;
 
 use super::{Batch, Db, StoreError};
 
@@ -33,24 +33,21 @@ impl Refused {
 impl Db<'_> {
     /// Refusals since `since_ms`, by runner and reason, most first.
     pub fn refusals(&self, since_ms: i64) -> Result<Vec<Refused>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT runner, reason, sum(count), max(last_ms) FROM refusals
+        self.conn
+            .query_map(
+                "SELECT runner, reason, CAST(sum(count) AS BIGINT), max(last_ms) FROM refusals
                  WHERE last_ms >= ?1 GROUP BY runner, reason ORDER BY sum(count) DESC",
+                args![since_ms],
+                |r| {
+                    Ok(Refused {
+                        runner: r.get(0)?,
+                        reason: r.get(1)?,
+                        count: r.get(2)?,
+                        last_ms: r.get(3)?,
+                    })
+                },
             )
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([since_ms], |r| {
-                Ok(Refused {
-                    runner: r.get(0)?,
-                    reason: r.get(1)?,
-                    count: r.get(2)?,
-                    last_ms: r.get(3)?,
-                })
-            })
-            .map_err(|e| self.fail(e))?;
-        rows.map(|r| r.map_err(|e| self.fail(e))).collect()
+            .map_err(|e| self.fail(e))
     }
 }
 
@@ -59,28 +56,23 @@ impl Batch<'_> {
     /// than [`KEPT_MS`].
     pub fn add_refusals(&self, counted: &[Refused], now_ms: i64) -> Result<(), StoreError> {
         for r in counted {
-            self.tx
-                .prepare_cached(
+            self.conn()
+                .execute(
                     "INSERT INTO refusals (runner, reason, minute, count, last_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (runner, reason, minute) DO UPDATE SET
-                         count = count + excluded.count,
-                         last_ms = max(last_ms, excluded.last_ms)",
+                         count = refusals.count + excluded.count,
+                         last_ms = CASE WHEN excluded.last_ms > refusals.last_ms
+                                        THEN excluded.last_ms ELSE refusals.last_ms END",
+                    args![r.runner, r.reason, r.last_ms / 60_000, r.count, r.last_ms],
                 )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        r.runner,
-                        r.reason,
-                        r.last_ms / 60_000,
-                        r.count,
-                        r.last_ms
-                    ])
-                })
                 .map_err(|e| self.fail(e))?;
         }
-        self.tx
-            .prepare_cached("DELETE FROM refusals WHERE last_ms < ?1")
-            .and_then(|mut s| s.execute([now_ms - KEPT_MS]))
+        self.conn()
+            .execute(
+                "DELETE FROM refusals WHERE last_ms < ?1",
+                args![now_ms - KEPT_MS],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(())
     }

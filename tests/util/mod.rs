@@ -5,13 +5,15 @@
 //! - `listener`: TuxSuite's signing keys, and a running `kbridge listen`;
 //! - `artifacts`: an artefact server, and the example callbacks and results;
 //! - `kcidb`: a KCIDB REST API stand-in;
-//! - `terminal`: a program on a pseudo-terminal, and the screen it leaves.
+//! - `terminal`: a program on a pseudo-terminal, and the screen it leaves;
+//! - `postgres`: a database of its own per test on a real PostgreSQL server.
 
 pub mod artifacts;
 pub mod env;
 pub mod kcidb;
 pub mod lava;
 pub mod listener;
+pub mod postgres;
 pub mod terminal;
 pub mod tuxsuite;
 
