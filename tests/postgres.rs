@@ -5,7 +5,7 @@
 //!
 //! Each test is ignored without a server (see `util::postgres`).
 
-use crate::util::postgres::{self as pg, on_postgres};
+use crate::util::postgres::{self as pg, on_postgres, on_postgres_at};
 use crate::util::{Env, FakeTuxSuite};
 
 /// Runs a test body on PostgreSQL and checks that it stored there.
@@ -190,4 +190,214 @@ fn a_bad_database_url_is_a_usage_error() {
         "{}",
         run.stderr
     );
+}
+
+/// Documents the listeners wrote, across their hosts' output directories.
+fn documents(hosts: &[&Env]) -> Vec<String> {
+    let mut docs: Vec<String> = hosts
+        .iter()
+        .flat_map(|e| std::fs::read_dir(e.path("kcidb")).into_iter().flatten())
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    docs.sort();
+    docs
+}
+
+/// A second host with the same settings, and its listener.
+fn second_listener(w: &crate::listen::World) -> (Env, crate::util::Listener) {
+    let mut host = Env::bare();
+    host.vars = w.env.vars.clone();
+    let key = w.env.path("tuxsuite.pub");
+    let l = host.listen(&[
+        "--tuxsuite-public-key",
+        key.to_str().unwrap(),
+        "--allow-artifact-host",
+        &w.art.host(),
+    ]);
+    (host, l)
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: run under pg_virtualenv (see README)"]
+fn two_listeners_share_the_work_and_take_each_callback_once() {
+    on_postgres(|| {
+        use std::sync::atomic::Ordering;
+        let w = crate::listen::World::new();
+        // Each for a build of its own: the same tests of one build would
+        // be one job.
+        let builds: Vec<String> = (0..6).map(|i| format!("maestro:{i:024x}")).collect();
+        let jobs: Vec<_> = builds
+            .iter()
+            .map(|b| {
+                w.schedule(&[
+                    "schedule",
+                    "test",
+                    "--kernel",
+                    "https://storage.example/Image",
+                    "--tests",
+                    "ltp-smoke,ltp-fsx",
+                    "--build-id",
+                    b,
+                ])
+            })
+            .collect();
+        let a = w.listen(&[]);
+        let (host_b, b) = second_listener(&w);
+        // The first job's callback reaches both listeners at once (a load
+        // balancer retrying, a runner resending); the others are spread.
+        let first = &jobs[0];
+        let body = w.test_body(&first.uid);
+        let answers: Vec<u16> = std::thread::scope(|s| {
+            let sends: Vec<_> = [&a, &b]
+                .into_iter()
+                .map(|l| s.spawn(|| w.send(l, first, body.as_bytes(), body.as_bytes()).status))
+                .collect();
+            sends.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let mut sorted = answers.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            [200, 202],
+            "one listener took it, the other said it was a duplicate"
+        );
+        for (i, job) in jobs.iter().enumerate().skip(1) {
+            let l = if i % 2 == 0 { &a } else { &b };
+            w.deliver(l, job, &w.test_body(&job.uid));
+        }
+        for job in &jobs {
+            w.wait_state(job.id, "completed");
+        }
+        // Each job's results were fetched once, and one document made.
+        let fetched = w.art.hits.load(Ordering::SeqCst);
+        assert_eq!(
+            fetched,
+            jobs.len() * 2,
+            "results.json and the log, once per job"
+        );
+        let docs = documents(&[&w.env, &host_b]);
+        let mut want: Vec<String> = jobs
+            .iter()
+            .map(|j| format!("tuxsuite-{}.json", j.uid))
+            .collect();
+        want.sort();
+        assert_eq!(docs, want);
+        let inbox = w.inbox();
+        assert_eq!(inbox.len(), jobs.len(), "{inbox:?}");
+        assert!(
+            inbox.iter().all(|r| r["status"] == "processed"),
+            "{inbox:?}"
+        );
+        drop((a, b));
+    });
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: run under pg_virtualenv (see README)"]
+fn a_listener_killed_while_processing_is_taken_over_once_its_claim_expires() {
+    on_postgres(|| {
+        use std::sync::atomic::Ordering;
+        use std::time::{Duration, Instant};
+        let mut w = crate::listen::World::new();
+        w.env.set("KBRIDGE_CLAIM_LEASE", "2");
+        let job = w.schedule_test();
+        let a = w.listen(&[]);
+        let (host_b, b) = second_listener(&w);
+        // A cannot finish while the artefact server is this slow.
+        *w.art.delay.lock().unwrap() = Duration::from_secs(60);
+        w.deliver(&a, &job, &w.test_body(&job.uid));
+        crate::util::wait_until(Duration::from_secs(15), "A to start fetching", || {
+            w.art.hits.load(Ordering::SeqCst) > 0
+        });
+        a.kill9();
+        let killed = Instant::now();
+        *w.art.delay.lock().unwrap() = Duration::ZERO;
+        w.wait_state(job.id, "completed");
+        let took = killed.elapsed();
+        assert!(took < Duration::from_secs(10), "taken over in {took:?}");
+        assert!(
+            b.stderr().contains(&format!("job {}: completed", job.id)),
+            "{}",
+            b.stderr()
+        );
+        assert_eq!(
+            documents(&[&host_b]),
+            [format!("tuxsuite-{}.json", job.uid)]
+        );
+        assert_eq!(w.inbox().len(), 1);
+        eprintln!("takeover after kill -9: {took:?}");
+        drop(b);
+    });
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: run under pg_virtualenv (see README)"]
+fn one_listener_polls_for_all_and_another_takes_over_when_it_dies() {
+    on_postgres(|| {
+        use std::time::Duration;
+        let w = crate::listen::World::new();
+        let a = w.listen(&[]);
+        let polls = "this listener polls the runners for every listener on the database";
+        crate::util::wait_until(Duration::from_secs(15), "A to take the polling", || {
+            a.stderr().contains(polls)
+        });
+        let (_host_b, b) = second_listener(&w);
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(!b.stderr().contains(polls), "{}", b.stderr());
+        a.kill9();
+        crate::util::wait_until(
+            Duration::from_secs(15),
+            "B to take the polling over",
+            || b.stderr().contains(polls),
+        );
+        drop(b);
+    });
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: run under pg_virtualenv (see README)"]
+fn a_listener_carries_on_when_the_server_drops_its_connections() {
+    let url = on_postgres(|| {});
+    on_postgres_at(&url, || {
+        use std::time::Duration;
+        let w = crate::listen::World::new();
+        let first = w.schedule_test();
+        let l = w.listen(&[]);
+        w.deliver(&l, &first, &w.test_body(&first.uid));
+        w.wait_state(first.id, "completed");
+        // As a restart does: every session of the listener ends at once.
+        let dropped = pg::query(
+            &url,
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        );
+        assert_ne!(dropped[0], "0", "the listener had sessions");
+        let second = w.schedule(&[
+            "schedule",
+            "test",
+            "--kernel",
+            "https://storage.example/Image",
+            "--tests",
+            "ltp-smoke,ltp-fsx",
+            "--build-id",
+            "maestro:000000000000000000000002",
+        ]);
+        let body = w.test_body(&second.uid);
+        // Never a 2xx without a commit: a 503 while it reconnects, then
+        // the callback is taken.
+        let mut statuses = Vec::new();
+        for _ in 0..20 {
+            let status = w.send(&l, &second, body.as_bytes(), body.as_bytes()).status;
+            statuses.push(status);
+            if status != 503 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        assert_eq!(statuses.last(), Some(&202), "{statuses:?}\n{}", l.stderr());
+        w.wait_state(second.id, "completed");
+        drop(l);
+    });
 }

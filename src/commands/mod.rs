@@ -287,6 +287,7 @@ fn pipeline_settings(config: &Config, workers: usize) -> pipeline::Settings {
         grace: std::time::Duration::from_secs(5),
         service: true,
         unmatched_ttl: config.required(keys::UNMATCHED_TTL),
+        lease: config.required(keys::CLAIM_LEASE),
         max_cases: config.required(keys::MAX_CASES) as usize,
         max_document: config.required(keys::MAX_DOCUMENT) as usize,
     }

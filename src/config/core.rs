@@ -46,6 +46,7 @@ pub mod keys {
         POLL_INTERVAL: Duration = "poll_interval";
         POLL_AFTER: Duration = "poll_after";
         UNMATCHED_TTL: Duration = "unmatched_ttl";
+        CLAIM_LEASE: Duration = "claim_lease";
         MAX_CONNECTIONS: u64 = "max_connections";
         MAX_CONNECTIONS_PER_CLIENT: u64 = "max_connections_per_client";
         MAX_BUFFERED: u64 = "max_buffered";
@@ -184,6 +185,13 @@ pub const CORE: &[SettingDef] = &[
     )
     .env("KBRIDGE_UNMATCHED_TTL")
     .default("7d"),
+    setting(
+        keys::CLAIM_LEASE.name(),
+        Kind::Seconds { min: 1.0, max: 3600.0 },
+        "How long a listener's claim on a callback it is processing lasts unless renewed; when a listener dies, another on the same database takes its callbacks over this long after",
+    )
+    .env("KBRIDGE_CLAIM_LEASE")
+    .default("30"),
     setting(
         keys::MAX_CONNECTIONS.name(),
         Kind::Count { min: 1, max: 65536 },

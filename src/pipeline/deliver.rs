@@ -467,33 +467,18 @@ fn build_unfinished(store: &Store, build_id: &str) -> Result<bool, StoreError> {
 
 /// A claim owner unique to this process: host, process id, start time.
 pub fn owner() -> String {
-    format!("{}:{}:{}", hostname(), std::process::id(), now_ms())
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default()
+    super::claims::owner()
 }
 
 /// Frees claims held by processes of this machine that are gone (killed
 /// in the middle of a run), so their documents need not wait for the claim
 /// to expire.
 fn release_dead_claims(store: &mut Store, now: i64) -> Result<(), StoreError> {
-    let host = hostname();
     let dead: Vec<String> = store
         .read()
         .outbox_claimants(now)?
         .into_iter()
-        .filter(|owner| {
-            let mut parts = owner.split(':');
-            let (Some(h), Some(pid)) = (parts.next(), parts.next()) else {
-                return false;
-            };
-            h == host
-                && pid.parse::<u32>().is_ok_and(|p| p != std::process::id())
-                && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-        })
+        .filter(|owner| super::claims::gone(owner))
         .collect();
     if dead.is_empty() {
         return Ok(());
@@ -520,7 +505,28 @@ pub(super) fn run(
     stop: super::stop::Stop,
     log: crate::log::Log,
 ) {
+    let mut delivering_here = false;
     while !stop.is_stopped() {
+        // One listener delivers for all on a shared database, so KCIDB
+        // gets full batches from one sender; the others wait their turn.
+        match store.singleton("deliver") {
+            Ok(true) => {
+                if !delivering_here && store.dialect() == crate::store::Dialect::Postgres {
+                    log.info("this listener delivers to KCIDB for every listener on the database");
+                }
+                delivering_here = true;
+            }
+            Ok(false) => {
+                delivering_here = false;
+                stop.wait(IDLE);
+                continue;
+            }
+            Err(e) => {
+                log.error(&format!("KCIDB delivery: {e}"));
+                stop.wait(Duration::from_secs(5));
+                continue;
+            }
+        }
         match delivery.pass(&mut store, Schedule::Due) {
             Ok(pass) => {
                 for line in &pass.lines {

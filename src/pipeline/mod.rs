@@ -14,12 +14,14 @@
 //! - `admit`: matching an item to its job, and what may be kept of it;
 //! - `writer`: the one thread that writes to the store, in group commits;
 //! - `worker`: the threads that fetch results and write documents;
-//! - `poller`: asking runners about jobs whose report has not come.
+//! - `poller`: asking runners about jobs whose report has not come;
+//! - `claims`: who holds a claim, and whether that process is gone.
 //!
 //! Data flows one way: intake → writer (store) → workers → writer (store).
 
 mod admit;
 mod checkpoint;
+mod claims;
 pub mod deliver;
 pub mod health;
 pub mod poller;
@@ -73,6 +75,9 @@ pub struct Settings {
     pub service: bool,
     /// How long a signed callback for a job not known is kept.
     pub unmatched_ttl: Duration,
+    /// How long a claim on a callback being processed lasts unless
+    /// renewed (it is renewed at a third of this).
+    pub lease: Duration,
     /// The most test cases a document keeps.
     pub max_cases: usize,
     /// The largest document, in bytes.

@@ -471,6 +471,20 @@ pub struct Polling {
     pub seen: Box<dyn Fn(Seen) + Send>,
 }
 
+/// Whether this process is the one that polls for every listener on the
+/// store (always, on SQLite); says so when it becomes it on a shared one.
+fn polls_here(store: &Store, log: &Log, was: &mut bool) -> bool {
+    let now = store.singleton("poll").unwrap_or_else(|e| {
+        log.error(&format!("polling: {e}"));
+        false
+    });
+    if now && !*was && store.dialect() == crate::store::Dialect::Postgres {
+        log.info("this listener polls the runners for every listener on the database");
+    }
+    *was = now;
+    now
+}
+
 /// How often a listener says it is alive.
 const BEAT: Duration = Duration::from_secs(2);
 /// A listener that said it was alive this recently can receive callbacks.
@@ -496,6 +510,7 @@ pub(super) fn run(mut store: Store, poller: Poller, polling: Polling, stop: Stop
     let gather = (plan.pace.interval / 10).clamp(Duration::from_millis(20), Duration::from_secs(1));
     let mut next_round = Instant::now();
     let mut next_beat = Instant::now();
+    let mut polling_here = false;
     while !stop.is_stopped() {
         if let Some(bind) = plan
             .listener
@@ -510,7 +525,16 @@ pub(super) fn run(mut store: Store, poller: Poller, polling: Polling, stop: Stop
             poller.intake.alive(&id, bind, refused);
             next_beat = Instant::now() + BEAT;
         }
-        if Instant::now() >= next_round {
+        // Among several listeners on one database, one polls for all:
+        // the runners are never asked twice about a job in one interval.
+        // The others look again each rescan, and one of them takes over
+        // when the poller's connection ends.
+        if Instant::now() >= next_round
+            && plan.only.is_none()
+            && !polls_here(&store, &log, &mut polling_here)
+        {
+            next_round = Instant::now() + rescan;
+        } else if Instant::now() >= next_round {
             let mut pace = plan.pace;
             if let Some(trust) = plan.trust_while_listening {
                 let since = now_ms() - LISTENER_FRESH.as_millis() as i64;

@@ -158,6 +158,7 @@ fn settings(out: &Path) -> Settings {
         grace: Duration::from_secs(2),
         service: true,
         unmatched_ttl: Duration::from_secs(7 * 86400),
+        lease: Duration::from_secs(30),
         max_cases: 50_000,
         max_document: 32 << 20,
     }

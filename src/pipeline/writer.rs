@@ -12,6 +12,13 @@
 //! Reads that decide what to do next (due retries, early callbacks that
 //! can now match) run outside any write transaction, so they never hold
 //! the write lock that other processes' `kbridge schedule` need.
+//!
+//! A callback is processed under a claim: the writer claims it in the
+//! transaction that hands it to a worker, renews its claims while workers
+//! have them in hand, and records a worker's result only if it still holds
+//! the claim. Several listeners on one database so take each callback
+//! once, and one that dies leaves its callbacks to the others when its
+//! claims expire (`claim_lease`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -82,6 +89,10 @@ pub(super) struct Writer {
     last_expiry: Option<Instant>,
     /// Jobs up to this id have been looked at for unmatched callbacks.
     rematched: i64,
+    /// Who this writer's claims are held by: unique per pipeline.
+    owner: String,
+    /// When this writer's claims were last renewed.
+    last_renewal: Instant,
     /// Items admitted and not yet taken (shared with the intake).
     queued: Arc<AtomicUsize>,
     /// How the writer is doing (shared with the intake).
@@ -117,6 +128,8 @@ impl Writer {
             handed_out: HashMap::new(),
             last_expiry: None,
             rematched: 0,
+            owner: super::claims::owner(),
+            last_renewal: Instant::now(),
             queued: Arc::default(),
             health: Arc::default(),
             #[cfg(test)]
@@ -240,6 +253,16 @@ impl Writer {
                         finish,
                         status,
                     } => {
+                        if !batch.release_claim(inbox_id, &self.owner)? {
+                            // The claim expired and another process took
+                            // the callback over: its result is the one kept.
+                            let line = format!(
+                                "callback {inbox_id}: taken over by another listener while it was processed here; its result there is kept"
+                            );
+                            finished.push((inbox_id, line.clone(), false));
+                            lines.push(line);
+                            continue;
+                        }
                         if let Some(status) = &status {
                             batch.set_job_status(job_id, status)?;
                         }
@@ -253,6 +276,12 @@ impl Writer {
                     Msg::Stop => {}
                 }
             }
+            work = claim(
+                &batch,
+                std::mem::take(&mut work),
+                &self.owner,
+                self.settings.lease,
+            )?;
             batch.commit()
         })();
         match result {
@@ -363,10 +392,13 @@ impl Writer {
             self.data_version = Some(version);
         }
         self.failpoint("due")?;
+        if self.recover {
+            self.release_dead_claims()?;
+        }
         let due: Vec<InboxEntry> = self
             .store
             .read()
-            .due_pending(now_ms(), self.recover)?
+            .due_pending(now_ms(), self.recover, &self.owner)?
             .into_iter()
             .filter(|e| !self.in_flight.contains(&e.id))
             .filter(|e| self.settings.service || self.owned.contains(&e.id))
@@ -379,6 +411,12 @@ impl Writer {
             };
             work.push(work_from_entry(&self.store, &self.settings.origin, e, job)?);
         }
+        if !work.is_empty() {
+            let batch = self.store.batch()?;
+            work = claim(&batch, work, &self.owner, self.settings.lease)?;
+            batch.commit()?;
+        }
+        self.renew()?;
         // Cleared only once every pending callback is in hand.
         self.recover = false;
         for w in work {
@@ -427,6 +465,10 @@ impl Writer {
         let mut lines = Vec::new();
         let batch = self.store.batch()?;
         for e in unmatched {
+            // Another listener may have matched it since it was read.
+            if batch.read().inbox_status(e.id)? != Some(InboxStatus::Unmatched) {
+                continue;
+            }
             let Some(runner) = self.runners.get(e.runner.as_str()) else {
                 continue;
             };
@@ -481,6 +523,7 @@ impl Writer {
                 }
             }
         }
+        let work = claim(&batch, work, &self.owner, self.settings.lease)?;
         batch.commit()?;
         self.rematched = upto;
         for line in lines {
@@ -494,7 +537,7 @@ impl Writer {
 
     /// Hands out what is pending for these jobs, now.
     fn resume(&mut self, jobs: &[i64]) -> Result<(), StoreError> {
-        let pending = self.store.read().due_pending(i64::MAX, true)?;
+        let pending = self.store.read().due_pending(i64::MAX, true, &self.owner)?;
         let mut work = Vec::new();
         for e in pending
             .into_iter()
@@ -508,9 +551,51 @@ impl Writer {
             };
             work.push(work_from_entry(&self.store, &self.settings.origin, e, job)?);
         }
+        if !work.is_empty() {
+            let batch = self.store.batch()?;
+            work = claim(&batch, work, &self.owner, self.settings.lease)?;
+            batch.commit()?;
+        }
         for w in work {
             self.dispatch(w);
         }
+        Ok(())
+    }
+
+    /// Frees the claims of processes of this machine that are gone (a
+    /// listener killed and started again), so their callbacks need not
+    /// wait for the claims to expire.
+    fn release_dead_claims(&mut self) -> Result<(), StoreError> {
+        let dead: Vec<String> = self
+            .store
+            .read()
+            .inbox_claimants(now_ms())?
+            .into_iter()
+            .filter(|o| super::claims::gone(o))
+            .collect();
+        if dead.is_empty() {
+            return Ok(());
+        }
+        let batch = self.store.batch()?;
+        for owner in &dead {
+            batch.release_inbox_claims_of(owner)?;
+        }
+        batch.commit()
+    }
+
+    /// Renews this writer's claims while workers have callbacks in hand,
+    /// at a third of the lease, so they never expire under a live writer.
+    fn renew(&mut self) -> Result<(), StoreError> {
+        if self.in_flight.is_empty() || self.last_renewal.elapsed() < self.settings.lease / 3 {
+            return Ok(());
+        }
+        let batch = self.store.batch()?;
+        batch.renew_claims(
+            &self.owner,
+            now_ms() + self.settings.lease.as_millis() as i64,
+        )?;
+        batch.commit()?;
+        self.last_renewal = Instant::now();
         Ok(())
     }
 
@@ -563,16 +648,45 @@ impl Writer {
         batch.requeue(id)?;
         accept(&batch, id, &job, cb.uid.as_deref())?;
         let build_known = build_known(batch.read(), &self.settings.origin, &job)?;
-        batch.commit()?;
-        self.in_flight.remove(&id);
-        Ok(Work {
+        let work = Work {
             inbox_id: id,
             job,
             body,
             verified_as,
             build_known,
-        })
+        };
+        let Some(work) = claim(&batch, vec![work], &self.owner, self.settings.lease)?.pop() else {
+            return Err(ReplayError::Cannot(format!(
+                "callback {id} is being processed by a listener; try again when it is done"
+            )));
+        };
+        batch.commit()?;
+        self.in_flight.remove(&id);
+        Ok(work)
     }
+}
+
+/// Claims the callbacks of `work` for `owner`; returns the work whose
+/// claim it got (another process may be processing the rest).
+fn claim(
+    batch: &Batch<'_>,
+    work: Vec<Work>,
+    owner: &str,
+    lease: Duration,
+) -> Result<Vec<Work>, StoreError> {
+    if work.is_empty() {
+        return Ok(work);
+    }
+    let ids: Vec<i64> = work.iter().map(|w| w.inbox_id).collect();
+    let now = now_ms();
+    let got: HashSet<i64> = batch
+        .claim_inbox(&ids, owner, now, now + lease.as_millis() as i64)?
+        .into_iter()
+        .collect();
+    Ok(work
+        .into_iter()
+        .filter(|w| got.contains(&w.inbox_id))
+        .collect())
 }
 
 /// Marks a stored callback pending and its job received.
@@ -1105,6 +1219,7 @@ mod tests {
             grace: Duration::ZERO,
             service: true,
             unmatched_ttl: Duration::from_secs(7 * 86400),
+            lease: Duration::from_secs(30),
             max_cases: 50_000,
             max_document: 32 << 20,
         };
@@ -1222,6 +1337,10 @@ mod tests {
         let mut f = fixture();
         let (_, inbox) = job_and_callback(&f.db, InboxStatus::Pending);
         f.writer.data_version = Some(f.writer.store.data_version().unwrap());
+        f.writer.tick().unwrap();
+        assert_eq!(f.work.try_recv().unwrap().expect("work").inbox_id, inbox);
+        // With nothing new to claim, a tick only reads: another process's
+        // write transaction does not hold it up.
         let locker = rusqlite::Connection::open(&f.db).unwrap();
         locker.execute_batch("BEGIN IMMEDIATE").unwrap();
         let start = Instant::now();
@@ -1231,7 +1350,7 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
-        assert_eq!(f.work.try_recv().unwrap().expect("work").inbox_id, inbox);
+        assert!(f.work.try_recv().is_err(), "handed out once");
         locker.execute_batch("ROLLBACK").unwrap();
     }
 }

@@ -55,6 +55,11 @@ fn unmatched_sql() -> String {
     )
 }
 
+/// The most ids one claiming statement names.
+const CLAIM_CHUNK: usize = 512;
+/// An id no inbox row has (ids start at 1), padding a claim's list.
+const NO_ROW: i64 = -1;
+
 /// A stored KCIDB document.
 #[derive(Debug, Clone)]
 pub struct StoredDocument {
@@ -86,7 +91,9 @@ impl Drop for PgTx<'_> {
         if self.open {
             // A failed rollback leaves the session broken; the next
             // statement on it reports that.
-            let _ = self.pg.borrow_mut().client.batch_execute("ROLLBACK");
+            let mut pg = self.pg.borrow_mut();
+            pg.in_transaction = false;
+            let _ = pg.client.batch_execute("ROLLBACK");
         }
     }
 }
@@ -200,14 +207,45 @@ impl Db<'_> {
     }
 
     /// Pending callbacks whose retry is due at `now_ms`; with `all`, also
-    /// those never tried (after a restart, nothing is in hand).
-    pub fn due_pending(&self, now_ms: i64, all: bool) -> Result<Vec<InboxEntry>, StoreError> {
+    /// those never tried (after a restart, nothing is in hand). Callbacks
+    /// another process claimed are left out until the claim expires; then
+    /// they are due whatever their schedule (their processor died).
+    pub fn due_pending(
+        &self,
+        now_ms: i64,
+        all: bool,
+        owner: &str,
+    ) -> Result<Vec<InboxEntry>, StoreError> {
         self.callbacks(
             "SELECT * FROM inbox WHERE status = ?3
-             AND (next_attempt_ms <= ?1 OR (?2 AND next_attempt_ms IS NULL)) ORDER BY id",
-            args![now_ms, all, InboxStatus::Pending.as_str()],
+             AND (claimed_by IS NULL OR claimed_by = ?4 OR claim_expires_ms < ?1)
+             AND (next_attempt_ms <= ?1 OR (?2 AND next_attempt_ms IS NULL)
+                  OR (claimed_by IS NOT NULL AND claimed_by != ?4 AND claim_expires_ms < ?1))
+             ORDER BY id",
+            args![now_ms, all, InboxStatus::Pending.as_str(), owner],
             true,
         )
+    }
+
+    /// Who holds claims on callbacks that have not expired at `now_ms`.
+    pub fn inbox_claimants(&self, now_ms: i64) -> Result<Vec<String>, StoreError> {
+        self.conn
+            .query_map(
+                "SELECT DISTINCT claimed_by FROM inbox
+                 WHERE claimed_by IS NOT NULL AND claim_expires_ms >= ?1",
+                args![now_ms],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.fail(e))
+    }
+
+    /// A callback's status now.
+    pub fn inbox_status(&self, id: i64) -> Result<Option<InboxStatus>, StoreError> {
+        self.one("SELECT status FROM inbox WHERE id = ?1", args![id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| self.fail(e))
     }
 
     /// A pending callback's first fetch time (ms) and attempts so far.
@@ -435,6 +473,80 @@ impl<'a> Batch<'a> {
         Ok(())
     }
 
+    /// Claims pending callbacks for `owner` until `until_ms`, so no other
+    /// process takes them on; returns the ids it got (another may hold a
+    /// claim that has not expired at `now_ms`, or a callback may be done).
+    pub fn claim_inbox(
+        &self,
+        ids: &[i64],
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut got = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CLAIM_CHUNK) {
+            // The list is padded to a power of two with an id no row has,
+            // so a few statements serve every length and stay prepared.
+            let width = chunk.len().next_power_of_two();
+            let marks: Vec<String> = (5..5 + width).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "UPDATE inbox SET claimed_by = ?1, claim_expires_ms = ?2
+                 WHERE status = ?4 AND (claimed_by IS NULL OR claimed_by = ?1 OR claim_expires_ms < ?3)
+                   AND id IN ({})
+                 RETURNING id",
+                marks.join(", ")
+            );
+            let pending = InboxStatus::Pending.as_str();
+            let mut values: Vec<&dyn super::sql::Arg> = vec![&owner, &until_ms, &now_ms, &pending];
+            values.extend(chunk.iter().map(|id| id as &dyn super::sql::Arg));
+            values.extend(std::iter::repeat_n(
+                &NO_ROW as &dyn super::sql::Arg,
+                width - chunk.len(),
+            ));
+            got.extend(
+                self.conn()
+                    .query_map(&sql, &values, |r| r.get::<_, i64>(0))
+                    .map_err(|e| self.fail(e))?,
+            );
+        }
+        Ok(got)
+    }
+
+    /// Gives up `owner`'s claim on a callback; false if it held none (the
+    /// claim expired and another process took the callback over).
+    pub fn release_claim(&self, id: i64, owner: &str) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE inbox SET claimed_by = NULL, claim_expires_ms = NULL
+                 WHERE id = ?1 AND claimed_by = ?2",
+                args![id, owner],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(n == 1)
+    }
+
+    /// Frees every claim `owner` holds on a callback.
+    pub fn release_inbox_claims_of(&self, owner: &str) -> Result<usize, StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE inbox SET claimed_by = NULL, claim_expires_ms = NULL WHERE claimed_by = ?1",
+                args![owner],
+            )
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Extends every claim `owner` holds on a pending callback to
+    /// `until_ms`.
+    pub fn renew_claims(&self, owner: &str, until_ms: i64) -> Result<usize, StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE inbox SET claim_expires_ms = ?2 WHERE claimed_by = ?1 AND status = ?3",
+                args![owner, until_ms, InboxStatus::Pending.as_str()],
+            )
+            .map_err(|e| self.fail(e))
+    }
+
     /// Removes unmatched rows received before `before` (an RFC 3339 UTC
     /// time): their job never appeared. Returns how many went.
     pub fn expire_unmatched(&self, before: &str) -> Result<usize, StoreError> {
@@ -580,7 +692,9 @@ impl<'a> Batch<'a> {
             Tx::Lite(tx) => tx.commit().map_err(|e| classify(at, e.into())),
             Tx::Pg(mut tx) => {
                 tx.open = false;
-                let done = tx.pg.borrow_mut().client.batch_execute("COMMIT");
+                let mut pg = tx.pg.borrow_mut();
+                pg.in_transaction = false;
+                let done = pg.client.batch_execute("COMMIT");
                 done.map_err(|e| classify(at, e.into()))
             }
         }
@@ -656,6 +770,62 @@ impl RawInbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pending(batch: &Batch<'_>, status: InboxStatus) -> i64 {
+        batch
+            .insert_inbox(&NewInbox {
+                runner: "r",
+                kind: JobKind::Test,
+                status,
+                verified_as: None,
+                reason: None,
+                headers: "{}",
+                token: None,
+                body: None,
+                body_bytes: 0,
+                uid: None,
+                job_id: None,
+                digest: None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_callback_is_claimed_by_one_owner_until_its_claim_expires() {
+        let mut store = Store::open_in_memory().unwrap();
+        let b = store.batch().unwrap();
+        // More than one statement's worth, and one that is not pending.
+        let mut ids: Vec<i64> = (0..600)
+            .map(|_| pending(&b, InboxStatus::Pending))
+            .collect();
+        let done = pending(&b, InboxStatus::Processed);
+        ids.push(done);
+        let got = b.claim_inbox(&ids, "a", 100, 200).unwrap();
+        assert_eq!(got.len(), 600);
+        assert!(!got.contains(&done));
+        assert!(b.claim_inbox(&ids[..10], "b", 150, 300).unwrap().is_empty());
+        assert_eq!(
+            b.claim_inbox(&ids[..10], "a", 150, 300).unwrap().len(),
+            10,
+            "its own again"
+        );
+        // Expired: another owner takes it over, and the first cannot
+        // record a result for it any more.
+        assert_eq!(
+            b.claim_inbox(&ids[..1], "b", 301, 400).unwrap(),
+            vec![ids[0]]
+        );
+        assert!(!b.release_claim(ids[0], "a").unwrap());
+        assert!(b.release_claim(ids[0], "b").unwrap());
+        assert_eq!(
+            b.read().inbox_claimants(250).unwrap(),
+            vec!["a".to_string()]
+        );
+        assert_eq!(b.renew_claims("a", 1000).unwrap(), 599);
+        assert_eq!(b.release_inbox_claims_of("a").unwrap(), 599);
+        assert!(b.read().inbox_claimants(0).unwrap().is_empty());
+        b.commit().unwrap();
+    }
 
     #[test]
     fn finding_an_unmatched_callback_uses_its_partial_index() {

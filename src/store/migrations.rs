@@ -190,6 +190,12 @@ const MIGRATIONS: &[Step] = &[
     // appears (the uid has its own index since 5).
     Sql("CREATE INDEX inbox_unmatched_token ON inbox (runner, token)
         WHERE status = 'unmatched' AND token IS NOT NULL;"),
+    // 12: who is processing a callback, and until when: several listeners
+    // on one database take each callback once, and take over the ones a
+    // listener that died was processing once its claim expires.
+    Sql("ALTER TABLE inbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE inbox ADD COLUMN claim_expires_ms BIGINT;
+    CREATE INDEX inbox_claimed ON inbox (claimed_by) WHERE claimed_by IS NOT NULL;"),
 ];
 
 /// The enum columns given a CHECK constraint by migration 10, with their
@@ -268,11 +274,18 @@ fn check_enum_columns(tx: &Transaction<'_>) -> rusqlite::Result<()> {
 /// The version a PostgreSQL store's schema is created at.
 pub const POSTGRES_BASELINE: i64 = 11;
 
-/// What brings a PostgreSQL store from version `found` to [`LATEST`].
+/// What brings a PostgreSQL store from version `found` to [`LATEST`]: the
+/// baseline, then the entries after it, whose SQL both engines take.
 pub fn postgres_steps(found: i64) -> Vec<String> {
     let mut steps = Vec::new();
     if found < POSTGRES_BASELINE {
         steps.push(postgres_baseline());
+    }
+    for step in &MIGRATIONS[found.max(POSTGRES_BASELINE) as usize..] {
+        match step {
+            Step::Sql(sql) => steps.push(sql.to_string()),
+            Step::Rebuild(_) => unreachable!("steps after the PostgreSQL baseline are SQL"),
+        }
     }
     steps
 }
@@ -542,6 +555,46 @@ mod tests {
             (uid.as_str(), state.as_str(), created.as_str()),
             ("P1", "submitted", "2026-01-01T00:00:00Z")
         );
+    }
+
+    #[test]
+    fn postgresql_gets_the_baseline_then_every_later_step() {
+        let later = (LATEST - POSTGRES_BASELINE) as usize;
+        assert_eq!(postgres_steps(0).len(), 1 + later);
+        assert_eq!(postgres_steps(POSTGRES_BASELINE).len(), later);
+        assert!(postgres_steps(LATEST).is_empty());
+        // The baseline is the SQLite schema at that version: the same
+        // tables and columns.
+        let mut conn = Connection::open_in_memory().unwrap();
+        for step in &MIGRATIONS[..POSTGRES_BASELINE as usize] {
+            match step {
+                Sql(sql) => conn.execute_batch(sql).unwrap(),
+                Step::Rebuild(f) => {
+                    let tx = conn.transaction().unwrap();
+                    f(&tx).unwrap();
+                    tx.commit().unwrap();
+                }
+            }
+        }
+        let baseline = postgres_baseline();
+        let columns: Vec<(String, String)> = conn
+            .prepare("SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table'")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for (table, column) in columns {
+            let at = baseline
+                .find(&format!("CREATE TABLE {table} ("))
+                .unwrap_or_else(|| panic!("no table {table} in the baseline"));
+            let body = &baseline[at..at + baseline[at..].find(");").unwrap()];
+            assert!(
+                body.lines()
+                    .any(|l| l.trim_start().starts_with(&format!("{column} "))),
+                "{table}.{column} is not in the PostgreSQL baseline"
+            );
+        }
     }
 
     #[test]

@@ -43,7 +43,8 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 pub use crate::location::Location;
-use sql::{Conn, DbErr, Dialect};
+pub use sql::Dialect;
+use sql::{Conn, DbErr};
 
 /// How long a writer waits for another process's transaction to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -236,6 +237,19 @@ impl Store {
         migrations::migrate(conn)
     }
 
+    /// Whether this connection holds the store-wide lock named `name`,
+    /// taking it if it is free: for what one process at a time may do
+    /// (polling runners, delivering to KCIDB) among several listeners on
+    /// one PostgreSQL database. Held until the connection ends, so it
+    /// moves to another process when its holder dies. An SQLite file has
+    /// one listener: always true.
+    pub fn singleton(&self, name: &str) -> Result<bool, StoreError> {
+        match &self.engine {
+            Engine::Lite(_) => Ok(true),
+            Engine::Pg(pg) => postgres::singleton(pg, name).map_err(|e| classify(&self.at, e)),
+        }
+    }
+
     /// Where the store is.
     pub fn location(&self) -> &Location {
         &self.at
@@ -401,6 +415,12 @@ fn classify(at: &Location, e: DbErr) -> StoreError {
             return StoreError::Query {
                 at: at.clone(),
                 message: DbErr::NoRow.to_string(),
+            }
+        }
+        DbErr::Closed => {
+            return StoreError::Unreachable {
+                at: at.clone(),
+                message: DbErr::Closed.to_string(),
             }
         }
     };

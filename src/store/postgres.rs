@@ -36,21 +36,57 @@ pub fn connect(target: &Target) -> Result<Pg, StoreError> {
     config.connect_timeout(CONNECT_TIMEOUT);
     let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(target)?);
     let client = config
-        .connect(tls)
+        .connect(tls.clone())
         .map_err(|e| classify(&Location::Postgres(Box::new(target.clone())), &e))?;
-    Ok(Pg::new(client))
+    Ok(Pg::new(client, config, tls))
 }
 
 /// Starts a write transaction, waiting for the other writers' to end.
 pub(super) fn begin(pg: &RefCell<Pg>) -> Result<(), DbErr> {
     let sql = format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})");
-    Ok(pg.borrow_mut().client.batch_execute(&sql)?)
+    let mut pg = pg.borrow_mut();
+    pg.ensure()?;
+    pg.client.batch_execute(&sql)?;
+    pg.in_transaction = true;
+    Ok(())
+}
+
+/// Whether this session holds the lock named `name`, taking it if it is
+/// free. Held until the session ends: a process that dies (or loses the
+/// server) lets another take it.
+pub(super) fn singleton(pg: &RefCell<Pg>, name: &str) -> Result<bool, DbErr> {
+    let key = singleton_key(name);
+    let mut pg = pg.borrow_mut();
+    pg.ensure()?;
+    if pg.held.contains(&key) {
+        return Ok(true);
+    }
+    let got: bool = pg
+        .client
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])?
+        .try_get(0)?;
+    if got {
+        pg.held.insert(key);
+    }
+    Ok(got)
+}
+
+/// A lock key of kbridge's own for `name`: the name's first bytes beside
+/// kbridge's prefix, so other applications' keys are unlikely to meet it.
+fn singleton_key(name: &str) -> i64 {
+    let mut key = [0u8; 8];
+    key[..4].copy_from_slice(b"kbs:");
+    for (k, b) in key[4..].iter_mut().zip(name.bytes()) {
+        *k = b;
+    }
+    i64::from_be_bytes(key)
 }
 
 /// Writes to the database and rolls the write back: fails on a server
 /// that accepts no writes (a standby) or a user who may not write.
 pub(super) fn check_writable(pg: &RefCell<Pg>) -> Result<(), DbErr> {
     let mut pg = pg.borrow_mut();
+    pg.ensure()?;
     let written = pg
         .client
         .batch_execute("BEGIN; UPDATE kbridge_schema SET version = version");
@@ -61,6 +97,7 @@ pub(super) fn check_writable(pg: &RefCell<Pg>) -> Result<(), DbErr> {
 /// Brings the schema up to date, one process at a time.
 pub(super) fn migrate(pg: &RefCell<Pg>) -> Result<Outcome, DbErr> {
     let mut pg = pg.borrow_mut();
+    pg.ensure()?;
     let client = &mut pg.client;
     // An up-to-date database costs one round trip to open.
     if let Some(version) = version(client)? {

@@ -9,7 +9,7 @@
 //! need an engine's own words ask [`Conn::dialect`].
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The two engines a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +58,9 @@ pub enum DbErr {
     Pg(postgres::Error),
     /// A query that had to return a row returned none.
     NoRow,
+    /// The PostgreSQL session ended inside a transaction: what the
+    /// transaction wrote is gone, and it is not opened again half-way.
+    Closed,
 }
 
 impl From<rusqlite::Error> for DbErr {
@@ -84,6 +87,7 @@ impl std::fmt::Display for DbErr {
                 None => e.fmt(f),
             },
             DbErr::NoRow => f.write_str("the query returned no row"),
+            DbErr::Closed => f.write_str("the connection to the server was lost"),
         }
     }
 }
@@ -119,21 +123,52 @@ impl Row<'_> {
     }
 }
 
-/// A PostgreSQL session and the statements prepared on it.
+/// A PostgreSQL session, the statements prepared on it, and how to open
+/// it again when the server went away.
 pub struct Pg {
     pub client: postgres::Client,
     prepared: HashMap<String, postgres::Statement>,
+    config: postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+    /// The session-level advisory locks this session holds.
+    pub held: HashSet<i64>,
+    /// Inside a write transaction: a lost session is then an error, never
+    /// opened again in the middle of it.
+    pub in_transaction: bool,
 }
 
 impl Pg {
-    pub fn new(client: postgres::Client) -> Pg {
+    pub fn new(
+        client: postgres::Client,
+        config: postgres::Config,
+        tls: tokio_postgres_rustls::MakeRustlsConnect,
+    ) -> Pg {
         Pg {
             client,
             prepared: HashMap::new(),
+            config,
+            tls,
+            held: HashSet::new(),
+            in_transaction: false,
         }
     }
 
+    /// Opens the session again if the server closed it (a restart, a
+    /// failover): what it had prepared and held went with it.
+    pub fn ensure(&mut self) -> Result<(), DbErr> {
+        if self.client.is_closed() {
+            if self.in_transaction {
+                return Err(DbErr::Closed);
+            }
+            self.client = self.config.connect(self.tls.clone())?;
+            self.prepared.clear();
+            self.held.clear();
+        }
+        Ok(())
+    }
+
     fn statement(&mut self, sql: &str) -> Result<postgres::Statement, DbErr> {
+        self.ensure()?;
         if let Some(s) = self.prepared.get(sql) {
             return Ok(s.clone());
         }

@@ -103,6 +103,14 @@ pub fn with_sslmode(mode: &str) -> String {
 /// fresh PostgreSQL database; returns that database's URL.
 pub fn on_postgres(test: impl FnOnce()) -> String {
     let url = fresh_database();
+    on_postgres_at(&url, test);
+    url
+}
+
+/// Runs `test` with every [`crate::util::Env`] it makes storing in the
+/// database at `url`.
+pub fn on_postgres_at(url: &str, test: impl FnOnce()) {
+    let url = url.to_string();
     CURRENT.with(|c| *c.borrow_mut() = Some(url.clone()));
     struct Reset;
     impl Drop for Reset {
@@ -112,7 +120,6 @@ pub fn on_postgres(test: impl FnOnce()) -> String {
     }
     let _reset = Reset;
     test();
-    url
 }
 
 /// The database the current test stores in, when it runs on PostgreSQL.
