@@ -37,6 +37,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand track 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
+            cand store 'Copy a whole store (an SQLite file or a PostgreSQL database) into an empty one'
             cand inbox 'List received callbacks, or process one again'
             cand artefacts 'List what a job produced, or download it'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
@@ -175,6 +176,43 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'kbridge;store'= {
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand --verbose 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand copy 'Copy every job, plan, callback, document and delivery from one store into another that holds none, checked (row counts and a digest of every value) before it says done'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;store;copy'= {
+            cand --from 'The store to copy: an SQLite file or a postgresql:// URL'
+            cand --to 'The store to copy into, empty: an SQLite file (created) or a postgresql:// URL'
+            cand --config 'Read settings from this TOML file instead of $XDG_CONFIG_HOME/kbridge/config.toml [env: KBRIDGE_CONFIG]'
+            cand --db 'Where every job is recorded: an SQLite file, or a PostgreSQL database as postgresql://USER@HOST[:PORT]/DB[?sslmode=…] (shared by several hosts; see docs/postgresql.md) [env: KBRIDGE_DB] [default: $XDG_DATA_HOME/kbridge/kbridge.db]'
+            cand --json 'Print what was copied as one JSON object'
+            cand -q 'Print no progress indicators or notes, only results and errors'
+            cand --quiet 'Print no progress indicators or notes, only results and errors'
+            cand -v 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand --verbose 'Print each HTTP request kbridge sends and the answer (method, URL, status, time) on stderr, secrets redacted; twice for headers too'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbridge;store;help'= {
+            cand copy 'Copy every job, plan, callback, document and delivery from one store into another that holds none, checked (row counts and a digest of every value) before it says done'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbridge;store;help;copy'= {
+        }
+        &'kbridge;store;help;help'= {
         }
         &'kbridge;inbox'= {
             cand --limit 'Show at most this many callbacks'
@@ -600,6 +638,7 @@ set edit:completion:arg-completer[kbridge] = {|@words|
             cand track 'Follow jobs kbridge did not schedule (from the runner''s own client or web UI) to their KCIDB documents'
             cand report 'Queue results from a system that is not a runner, or send them, signed, to another kbridge'
             cand config 'Show the resolved settings and where each one came from'
+            cand store 'Copy a whole store (an SQLite file or a PostgreSQL database) into an empty one'
             cand inbox 'List received callbacks, or process one again'
             cand artefacts 'List what a job produced, or download it'
             cand submit 'Send pending KCIDB documents to KCIDB now, then exit'
@@ -627,6 +666,11 @@ set edit:completion:arg-completer[kbridge] = {|@words|
         &'kbridge;help;report'= {
         }
         &'kbridge;help;config'= {
+        }
+        &'kbridge;help;store'= {
+            cand copy 'Copy every job, plan, callback, document and delivery from one store into another that holds none, checked (row counts and a digest of every value) before it says done'
+        }
+        &'kbridge;help;store;copy'= {
         }
         &'kbridge;help;inbox'= {
             cand prune 'Remove what need not be kept: refused and duplicate callbacks, and unmatched ones past unmatched_ttl; never a pending one'

@@ -104,6 +104,10 @@ pub enum Command {
     /// Show the resolved settings and where each one came from
     Config(ConfigArgs),
 
+    /// Copy a whole store (an SQLite file or a PostgreSQL database) into
+    /// an empty one
+    Store(StoreArgs),
+
     /// Check the setup: one line per check with what to do; exit status 0
     /// only when everything the configuration needs is fine
     Doctor(DoctorArgs),
@@ -784,6 +788,39 @@ pub struct ReportArgs {
     pub secret_file: Option<PathBuf>,
 
     /// Print the outcome as one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `kbridge store`.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    #[command(subcommand)]
+    pub action: StoreAction,
+}
+
+/// What `kbridge store` does.
+#[derive(Debug, Subcommand)]
+pub enum StoreAction {
+    /// Copy every job, plan, callback, document and delivery from one store
+    /// into another that holds none, checked (row counts and a digest of
+    /// every value) before it says done
+    Copy(StoreCopyArgs),
+}
+
+/// `kbridge store copy`.
+#[derive(Debug, Args)]
+pub struct StoreCopyArgs {
+    /// The store to copy: an SQLite file or a postgresql:// URL
+    #[arg(long, value_name = "DB", value_hint = ValueHint::AnyPath)]
+    pub from: String,
+
+    /// The store to copy into, empty: an SQLite file (created) or a
+    /// postgresql:// URL
+    #[arg(long, value_name = "DB", value_hint = ValueHint::AnyPath)]
+    pub to: String,
+
+    /// Print what was copied as one JSON object
     #[arg(long)]
     pub json: bool,
 }

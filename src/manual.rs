@@ -203,6 +203,26 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
             ("For monitoring:", "kbridge doctor --json"),
         ],
     ),
+    (
+        "kbridge-store",
+        &[(
+            "Bring an existing record to PostgreSQL:",
+            "kbridge store copy --from ~/.local/share/kbridge/kbridge.db --to postgresql://kbridge@db.example.org/kbridge",
+        )],
+    ),
+    (
+        "kbridge-store-copy",
+        &[
+            (
+                "Bring an existing record to PostgreSQL:",
+                "kbridge store copy --from ~/.local/share/kbridge/kbridge.db --to postgresql://kbridge@db.example.org/kbridge",
+            ),
+            (
+                "And back to a file:",
+                "kbridge store copy --from postgresql://kbridge@db.example.org/kbridge --to kbridge.db",
+            ),
+        ],
+    ),
 ];
 
 /// Variables read by commands that talk to TuxSuite, besides kbridge's own.

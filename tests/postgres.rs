@@ -101,12 +101,7 @@ fn several_processes_create_the_schema_at_once() {
 #[ignore = "needs PostgreSQL: run under pg_virtualenv (see README)"]
 fn the_password_is_never_shown() {
     let url = pg::fresh_database();
-    let password = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once('@'))
-        .and_then(|(user, _)| user.split_once(':'))
-        .map(|(_, p)| p.to_string())
-        .expect("the test server has a password");
+    let password = password_of(&url);
     let mut env = Env::bare();
     env.set("KBRIDGE_DB", &url);
     for args in [
@@ -136,6 +131,15 @@ fn the_password_is_never_shown() {
         doctor.contains("✓ database: PostgreSQL") && doctor.contains("listener(s) alive"),
         "{doctor}"
     );
+}
+
+/// The password a database URL carries.
+fn password_of(url: &str) -> String {
+    url.split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(user, _)| user.split_once(':'))
+        .map(|(_, p)| p.to_string())
+        .expect("the test server has a password")
 }
 
 /// A setting that cannot work: one line naming what to fix, exit status 2,
@@ -400,4 +404,159 @@ fn a_listener_carries_on_when_the_server_drops_its_connections() {
         w.wait_state(second.id, "completed");
         drop(l);
     });
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: run under pg_virtualenv (see README)"]
+fn store_copy_moves_a_record_to_postgresql_and_back_unchanged() {
+    // A record on the SQLite default: a job, its callback, its document
+    // and its delivery.
+    let w = crate::listen::World::new();
+    let job = w.schedule_test();
+    let l = w.listen(&[]);
+    w.deliver(&l, &job, &w.test_body(&job.uid));
+    w.wait_state(job.id, "completed");
+    drop(l);
+    let file = w.env.db();
+    let views = |env: &Env| -> Vec<String> {
+        [
+            &["jobs", "--json"][..],
+            &["inbox", "--json"],
+            &["outbox", "--json"],
+            &["plans", "--json"],
+            &["results", "--json", &job.uid],
+        ]
+        .iter()
+        .map(|args| {
+            let mut v = env.run(args).json();
+            // How long ago the oldest document was made moves on.
+            if let Some(o) = v.as_object_mut() {
+                o.remove("backlog");
+            }
+            v.to_string()
+        })
+        .collect()
+    };
+    let before = views(&w.env);
+
+    let url = pg::fresh_database();
+    let copied = w
+        .env
+        .run(&[
+            "store",
+            "copy",
+            "--from",
+            file.to_str().unwrap(),
+            "--to",
+            &url,
+        ])
+        .expect(0);
+    assert!(
+        copied.stdout.starts_with("copied ") && copied.stdout.contains("1 jobs"),
+        "{}",
+        copied.stdout
+    );
+    assert!(
+        !copied.stdout.contains(&password_of(&url)),
+        "{}",
+        copied.stdout
+    );
+    let mut on_pg = Env::bare();
+    on_pg.vars = w.env.vars.clone();
+    on_pg.set("KBRIDGE_DB", &url);
+    assert_eq!(views(&on_pg), before, "the same record on PostgreSQL");
+
+    // A second copy into it would mix two records.
+    let again = w
+        .env
+        .run(&[
+            "store",
+            "copy",
+            "--from",
+            file.to_str().unwrap(),
+            "--to",
+            &url,
+        ])
+        .expect(2);
+    assert!(
+        again.error_line().contains("already holds kbridge records"),
+        "{}",
+        again.stderr
+    );
+
+    // And back to a new file.
+    let back = w.env.path("back.db");
+    let json = w
+        .env
+        .run(&[
+            "store",
+            "copy",
+            "--from",
+            &url,
+            "--to",
+            back.to_str().unwrap(),
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(json["tables"]["jobs"], 1);
+    assert_eq!(json["tables"]["inbox"], 1);
+    let mut on_file = Env::bare();
+    on_file.vars = w.env.vars.clone();
+    on_file.set("KBRIDGE_DB", back.to_str().unwrap());
+    assert_eq!(views(&on_file), before, "the same record back in a file");
+
+    // New rows continue after the copied ids.
+    let next = on_pg
+        .run(&[
+            "schedule",
+            "test",
+            "--kernel",
+            "https://storage.example/Image",
+            "--tests",
+            "ltp-smoke",
+            "--build-id",
+            "maestro:000000000000000000000003",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(next["id"], job.id + 1);
+}
+
+#[test]
+fn store_copy_refuses_one_store_twice_and_a_missing_source() {
+    let env = Env::bare();
+    let db = env.path("a.db");
+    let same = env
+        .run(&[
+            "store",
+            "copy",
+            "--from",
+            db.to_str().unwrap(),
+            "--to",
+            db.to_str().unwrap(),
+        ])
+        .expect(2);
+    assert!(
+        same.error_line().contains("the same store"),
+        "{}",
+        same.stderr
+    );
+    let missing = env
+        .run(&[
+            "store",
+            "copy",
+            "--from",
+            db.to_str().unwrap(),
+            "--to",
+            env.path("b.db").to_str().unwrap(),
+        ])
+        .expect(2);
+    assert!(
+        missing.error_line().contains("no database at"),
+        "{}",
+        missing.stderr
+    );
+    assert!(!env.path("b.db").exists(), "nothing was created");
 }

@@ -19,6 +19,7 @@ mod report;
 mod results;
 mod schedule;
 mod settings;
+mod store;
 mod track;
 pub mod wait;
 
@@ -132,6 +133,7 @@ pub fn run(parsed: Parsed) -> Result<u8, Error> {
         Command::Report(args) => report::run(args, &ctx),
         Command::Config(args) => done(settings::show(args, &ctx.load()?)),
         Command::Doctor(args) => doctor::run(args, &ctx.load()?),
+        Command::Store(args) => done(store::run(args, &ctx.load()?)),
     }
 }
 

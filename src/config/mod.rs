@@ -280,8 +280,16 @@ impl Config {
     /// Where the store is; a PostgreSQL URL without a password takes the
     /// one in `database_password_file`.
     pub fn database(&self) -> Result<crate::location::Location, ConfigError> {
+        self.with_password(self.required(keys::DATABASE))
+    }
+
+    /// `at`, given the password in `database_password_file` if it is a
+    /// PostgreSQL URL without one.
+    pub fn with_password(
+        &self,
+        at: crate::location::Location,
+    ) -> Result<crate::location::Location, ConfigError> {
         use crate::location::Location;
-        let at = self.required(keys::DATABASE);
         let Location::Postgres(target) = at else {
             return Ok(at);
         };

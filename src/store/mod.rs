@@ -1,10 +1,13 @@
-//! The job store: one SQLite file shared by every kbridge process.
+//! The job store: one SQLite file shared by every kbridge process of a
+//! machine (the default), or one PostgreSQL database shared by several
+//! machines and listeners.
 //!
 //! `kbridge listen` and several `kbridge schedule` processes may use the
-//! file at once, so it runs in WAL mode (readers never block the writer)
-//! with a busy timeout (a writer waits its turn instead of failing at
-//! once). The store takes a path, never a `Config`, and never touches the
-//! network.
+//! store at once. An SQLite file runs in WAL mode (readers never block the
+//! writer) with a busy timeout (a writer waits its turn instead of failing
+//! at once); on PostgreSQL, writers take an advisory lock for the same
+//! one-at-a-time order. The store takes a [`Location`], never a `Config`,
+//! and talks to nothing but its database.
 //!
 //! # Layout
 //! - this file: opening, errors, and [`Db`], the read-only queries that a
@@ -15,11 +18,15 @@
 //! - `outbox`: every KCIDB document's delivery;
 //! - `plans`: runners' plans (recording, their callback);
 //! - `refusals`: callbacks the listener refused lately, as counts;
+//! - `copy`: a whole store into an empty one, on either engine;
+//! - `sql`, `postgres`: running the statements on either engine, and
+//!   PostgreSQL's session, schema and errors;
 //! - `checkpoint`: the thread that keeps the WAL short while a listener
 //!   runs;
 //! - `migrations`: the schema.
 
 mod checkpoint;
+pub mod copy;
 mod inbox;
 mod jobs;
 mod migrations;
