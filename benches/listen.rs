@@ -17,6 +17,13 @@
 //! two builds for KBRIDGE_BENCH_ROUNDS rounds (default 4) of
 //! KBRIDGE_BENCH_SECONDS each (default 10), each on a fresh database, and
 //! prints every run and the medians.
+//!
+//! SQLite and PostgreSQL side by side: `KBRIDGE_BENCH_STORES=1
+//! pg_virtualenv cargo bench --bench listen` measures the same intake with
+//! wrk on an SQLite file, on PostgreSQL with one listener, and on
+//! PostgreSQL with two listeners sharing the load (32 connections each,
+//! distinct callbacks), alternating for KBRIDGE_BENCH_ROUNDS rounds, then
+//! the wall time of `kbridge schedule test` on each store.
 
 #[allow(dead_code, unused_imports)]
 #[path = "../tests/util/mod.rs"]
@@ -31,6 +38,9 @@ use std::time::{Duration, Instant};
 fn main() {
     if let Some(baseline) = std::env::var_os("KBRIDGE_BENCH_BASELINE") {
         return side_by_side(std::path::Path::new(&baseline));
+    }
+    if std::env::var_os("KBRIDGE_BENCH_STORES").is_some() {
+        return stores();
     }
     let callbacks = load::size("KBRIDGE_BENCH_CALLBACKS", 30_000);
     let jobs = load::size("KBRIDGE_BENCH_JOBS", 2_000);
@@ -206,8 +216,24 @@ end
 "#;
 
 fn wrk(url: &str, script: &std::path::Path, data: &std::path::Path, seconds: u64) -> Run {
+    wrk_with(url, script, data, seconds, 64)
+}
+
+fn wrk_with(
+    url: &str,
+    script: &std::path::Path,
+    data: &std::path::Path,
+    seconds: u64,
+    connections: usize,
+) -> Run {
     let out = std::process::Command::new("wrk")
-        .args(["-t2", "-c64", &format!("-d{seconds}s"), "--latency", "-s"])
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "-s",
+        ])
         .arg(script)
         .arg(url)
         .arg("--")
@@ -341,6 +367,139 @@ fn side_by_side(baseline: &std::path::Path) {
             median(mine.iter().map(|r| r.rate).collect()),
             median(mine.iter().map(|r| r.p50_ms).collect()),
             median(mine.iter().map(|r| r.p99_ms).collect()),
+        );
+    }
+}
+
+/// Intake on an SQLite file, on PostgreSQL with one listener, and on
+/// PostgreSQL with two listeners sharing the load; then `kbridge schedule`
+/// on each store.
+fn stores() {
+    let rounds = load::size("KBRIDGE_BENCH_ROUNDS", 4);
+    let seconds = load::size("KBRIDGE_BENCH_SECONDS", 10) as u64;
+    let pool = load::size("KBRIDGE_BENCH_POOL", 250_000);
+    let (signer, _) = load::Signer::generate();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("callbacks.lua");
+    std::fs::write(&script, WRK_SCRIPT).unwrap();
+    // Two halves, so two listeners never get the same callback.
+    let halves = [dir.path().join("a.tsv"), dir.path().join("b.tsv")];
+    let all = dir.path().join("all.tsv");
+    {
+        use std::io::Write;
+        let mut files: Vec<_> = halves
+            .iter()
+            .chain([&all])
+            .map(|p| std::io::BufWriter::new(std::fs::File::create(p).unwrap()))
+            .collect();
+        for (i, r) in load::unmatched_callbacks(&signer, pool)
+            .into_iter()
+            .enumerate()
+        {
+            let line = format!(
+                "{}\t{}\n",
+                r.headers[0].1,
+                String::from_utf8(r.body).unwrap()
+            );
+            files[i % 2].write_all(line.as_bytes()).unwrap();
+            files[2].write_all(line.as_bytes()).unwrap();
+        }
+    }
+    let tux = util::FakeTuxSuite::start();
+    let setup = |db: Option<&str>| {
+        let mut env = util::Env::new(&tux);
+        if let Some(url) = db {
+            env.set("KBRIDGE_DB", url);
+        }
+        let key = env.path("key.pub");
+        std::fs::write(&key, signer.public_line() + "\n").unwrap();
+        env
+    };
+    let listen = |env: &util::Env| {
+        let key = env.path("key.pub");
+        env.listen(&["--tuxsuite-public-key", key.to_str().unwrap()])
+    };
+    let mut runs: Vec<(&str, Run)> = Vec::new();
+    let kinds = ["sqlite", "postgresql", "postgresql x2"];
+    for round in 0..rounds {
+        for k in 0..kinds.len() {
+            let kind = kinds[(k + round) % kinds.len()];
+            let run = match kind {
+                "sqlite" => {
+                    let env = setup(None);
+                    let l = listen(&env);
+                    wrk_with(&l.url, &script, &all, seconds, 64)
+                }
+                "postgresql" => {
+                    let env = setup(Some(&util::postgres::fresh_database()));
+                    let l = listen(&env);
+                    wrk_with(&l.url, &script, &all, seconds, 64)
+                }
+                _ => {
+                    let env = setup(Some(&util::postgres::fresh_database()));
+                    let (a, b) = (listen(&env), listen(&env));
+                    let (ra, rb) = std::thread::scope(|s| {
+                        let ta = s.spawn(|| wrk_with(&a.url, &script, &halves[0], seconds, 32));
+                        let tb = s.spawn(|| wrk_with(&b.url, &script, &halves[1], seconds, 32));
+                        (ta.join().unwrap(), tb.join().unwrap())
+                    });
+                    Run {
+                        rate: ra.rate + rb.rate,
+                        p50_ms: ra.p50_ms.max(rb.p50_ms),
+                        p99_ms: ra.p99_ms.max(rb.p99_ms),
+                        bad: ra.bad + rb.bad,
+                    }
+                }
+            };
+            println!(
+                "round {round} {kind:<14}: {:>7.0} accepted/s  p50 {:>6.2} ms  p99 {:>6.2} ms  not accepted {}",
+                run.rate, run.p50_ms, run.p99_ms, run.bad
+            );
+            runs.push((kind, run));
+        }
+    }
+    for kind in kinds {
+        let mine: Vec<Run> = runs
+            .iter()
+            .filter(|(n, _)| *n == kind)
+            .map(|(_, r)| *r)
+            .collect();
+        println!(
+            "median {kind:<14}: {:>7.0} accepted/s  p50 {:>6.2} ms  p99 {:>6.2} ms",
+            median(mine.iter().map(|r| r.rate).collect()),
+            median(mine.iter().map(|r| r.p50_ms).collect()),
+            median(mine.iter().map(|r| r.p99_ms).collect()),
+        );
+    }
+    // `kbridge schedule test` on each store, alternating.
+    let on = [
+        ("sqlite", setup(None)),
+        ("postgresql", setup(Some(&util::postgres::fresh_database()))),
+    ];
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(), Vec::new()];
+    for i in 0..40 {
+        for (k, (_, env)) in on.iter().enumerate() {
+            let build = format!("maestro:{i:024x}");
+            let t = Instant::now();
+            env.run(&[
+                "schedule",
+                "test",
+                "--kernel",
+                "https://storage.example/Image",
+                "--tests",
+                "ltp-smoke",
+                "--build-id",
+                &build,
+                "--quiet",
+            ])
+            .expect(0);
+            times[k].push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    for (k, (kind, _)) in on.iter().enumerate() {
+        println!(
+            "schedule test on {kind:<10}: median {:.1} ms over 40",
+            median(times[k].clone())
         );
     }
 }
