@@ -62,6 +62,8 @@ pub struct Metrics {
     outbox_backlog: Gauge,
     oldest_overdue: Gauge,
     log_suppressed: Counter,
+    claims_lost: Counter,
+    store_reconnects: Counter,
 }
 
 /// The process's metrics.
@@ -149,8 +151,22 @@ impl Metrics {
             "Log lines about refused requests left out to keep the log readable",
             log_suppressed.clone(),
         );
+        let claims_lost = Counter::default();
+        registry.register(
+            "claims_lost",
+            "Callbacks another listener on the same database took over while this one processed them (its result was dropped)",
+            claims_lost.clone(),
+        );
+        let store_reconnects = Counter::default();
+        registry.register(
+            "store_reconnects",
+            "Sessions opened again after the PostgreSQL server closed them",
+            store_reconnects.clone(),
+        );
         Metrics {
             registry,
+            claims_lost,
+            store_reconnects,
             callbacks,
             connections_refused,
             fetches,
@@ -163,6 +179,17 @@ impl Metrics {
             oldest_overdue,
             log_suppressed,
         }
+    }
+
+    /// A worker's result dropped: its callback's claim had passed to
+    /// another listener.
+    pub fn claim_lost(&self) {
+        self.claims_lost.inc();
+    }
+
+    /// A PostgreSQL session opened again.
+    pub fn store_reconnected(&self) {
+        self.store_reconnects.inc();
     }
 
     /// A callback or report stored as new work.

@@ -131,6 +131,21 @@ fn the_password_is_never_shown() {
         doctor.contains("✓ database: PostgreSQL") && doctor.contains("listener(s) alive"),
         "{doctor}"
     );
+    // Or from the credential systemd gives the service.
+    let credentials = env.path("credentials");
+    std::fs::create_dir_all(&credentials).unwrap();
+    std::fs::write(credentials.join("db-password"), format!("{password}\n")).unwrap();
+    env.unset("KBRIDGE_DB_PASSWORD_FILE")
+        .set("CREDENTIALS_DIRECTORY", credentials.to_str().unwrap());
+    env.run(&["jobs"]).expect(0);
+    // Without it, the server's refusal says where the password goes.
+    env.unset("CREDENTIALS_DIRECTORY");
+    let refused = env.run(&["jobs"]).expect(2);
+    assert!(
+        refused.error_line().contains("database_password_file"),
+        "{}",
+        refused.stderr
+    );
 }
 
 /// The password a database URL carries.

@@ -56,6 +56,8 @@ pub enum Source {
     /// point at the value itself.
     FileAt(PathBuf, usize, usize),
     Default,
+    /// A credential systemd passed the service (`LoadCredential=`).
+    Credential(&'static str),
 }
 
 impl fmt::Display for Source {
@@ -68,6 +70,7 @@ impl fmt::Display for Source {
                 write!(f, "file {} line {line} column {column}", path.display())
             }
             Source::Default => f.write_str("default"),
+            Source::Credential(name) => write!(f, "systemd credential {name}"),
         }
     }
 }
@@ -78,6 +81,9 @@ pub struct Setting<T> {
     pub value: T,
     pub source: Source,
 }
+
+/// The systemd credential holding the PostgreSQL password.
+pub const DB_PASSWORD_CREDENTIAL: &str = "db-password";
 
 /// Values given on the command line for settings, by key; a switch gives
 /// the value it sets. Only what was given is here.
@@ -283,8 +289,8 @@ impl Config {
         self.with_password(self.required(keys::DATABASE))
     }
 
-    /// `at`, given the password in `database_password_file` if it is a
-    /// PostgreSQL URL without one.
+    /// `at`, given the password in `database_password_file` (or systemd's
+    /// `db-password` credential) if it is a PostgreSQL URL without one.
     pub fn with_password(
         &self,
         at: crate::location::Location,
@@ -293,15 +299,25 @@ impl Config {
         let Location::Postgres(target) = at else {
             return Ok(at);
         };
-        match self.get(keys::DATABASE_PASSWORD_FILE) {
-            Some(file) if !target.has_password() => {
+        if target.has_password() {
+            return Ok(Location::Postgres(target));
+        }
+        // The setting, or else the credential systemd gives the service.
+        let file = self.get(keys::DATABASE_PASSWORD_FILE).or_else(|| {
+            Some(Setting {
+                value: self.env.credential(DB_PASSWORD_CREDENTIAL)?,
+                source: Source::Credential(DB_PASSWORD_CREDENTIAL),
+            })
+        });
+        match file {
+            Some(file) => {
                 let password =
                     env::read_secret_file(&file.value, "the database password", &file.source)?;
                 Ok(Location::Postgres(Box::new(
                     target.with_password(password.expose().to_string()),
                 )))
             }
-            _ => Ok(Location::Postgres(target)),
+            None => Ok(Location::Postgres(target)),
         }
     }
 

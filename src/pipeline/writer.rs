@@ -261,6 +261,7 @@ impl Writer {
                             );
                             finished.push((inbox_id, line.clone(), false));
                             lines.push(line);
+                            crate::metrics::global().claim_lost();
                             continue;
                         }
                         if let Some(status) = &status {

@@ -163,6 +163,7 @@ impl Pg {
             self.client = self.config.connect(self.tls.clone())?;
             self.prepared.clear();
             self.held.clear();
+            crate::metrics::global().store_reconnected();
         }
         Ok(())
     }
