@@ -575,3 +575,70 @@ fn store_copy_refuses_one_store_twice_and_a_missing_source() {
     );
     assert!(!env.path("b.db").exists(), "nothing was created");
 }
+
+#[test]
+#[ignore = "needs PostgreSQL: run under pg_virtualenv (see README)"]
+fn killing_a_listener_under_load_loses_nothing_and_processes_nothing_twice() {
+    on_postgres(|| {
+        use std::time::Duration;
+        let kcidb = crate::util::FakeKcidb::start();
+        let mut w = crate::listen::World::new();
+        w.env
+            .set("KCIDB_REST", &kcidb.rest())
+            .set("KBRIDGE_CLAIM_LEASE", "2");
+        let jobs: Vec<_> = (0..12)
+            .map(|i| {
+                w.schedule(&[
+                    "schedule",
+                    "test",
+                    "--kernel",
+                    "https://storage.example/Image",
+                    "--tests",
+                    "ltp-smoke,ltp-fsx",
+                    "--build-id",
+                    &format!("maestro:{:024x}", 100 + i),
+                ])
+            })
+            .collect();
+        let a = w.listen(&[]);
+        let (_host_b, b) = second_listener(&w);
+        // Slow enough that A has callbacks in hand when it is killed.
+        *w.art.delay.lock().unwrap() = Duration::from_millis(400);
+        std::thread::scope(|s| {
+            for (i, job) in jobs.iter().enumerate() {
+                let (w, l) = (&w, if i % 2 == 0 { &a } else { &b });
+                s.spawn(move || w.deliver(l, job, &w.test_body(&job.uid)));
+            }
+        });
+        a.kill9();
+        *w.art.delay.lock().unwrap() = Duration::ZERO;
+        for job in &jobs {
+            w.wait_state(job.id, "completed");
+        }
+        // One callback row per job, each processed; one document per job
+        // in the store and in the outbox.
+        let inbox = w.inbox();
+        assert_eq!(inbox.len(), jobs.len(), "{inbox:?}");
+        assert!(
+            inbox.iter().all(|r| r["status"] == "processed"),
+            "{inbox:?}"
+        );
+        crate::util::wait_until(Duration::from_secs(30), "every document delivered", || {
+            let outbox = w.env.run(&["outbox", "--json"]).expect(0).json();
+            let docs = outbox["documents"].as_array().unwrap().clone();
+            docs.len() == jobs.len() && docs.iter().all(|d| d["state"] == "submitted")
+        });
+        // KCIDB has every job's tests; an object sent twice can only be a
+        // batch accepted just before its sender died, sent again as is.
+        let objects = kcidb.objects();
+        for job in &jobs {
+            let doc = w.env.run(&["results", &job.uid, "--json"]).expect(1).json();
+            for t in doc["tests"].as_array().unwrap() {
+                let id = format!("tests/{}", t["id"].as_str().unwrap());
+                let n = objects.get(&id).copied().unwrap_or(0);
+                assert!((1..=2).contains(&n), "{id} accepted {n} times");
+            }
+        }
+        drop(b);
+    });
+}
