@@ -37,7 +37,7 @@ fn backlog(env: &util::Env, n: usize) {
         let mut stmt = tx
             .prepare(
                 "INSERT INTO outbox (key, label, document, state, created_ms, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, 'pending', 0, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+                 VALUES (?1, ?2, ?3, 'pending', 0, 1767225600000, 1767225600000)",
             )
             .unwrap();
         for i in 0..n {

@@ -204,12 +204,12 @@ fn corrupt_stored_rows_are_reported_not_shown_as_empty() {
     let conn = rusqlite::Connection::open(env.db()).unwrap();
     conn.execute(
         "INSERT INTO inbox (received_at, runner, kind, status, headers, updated_at)
-         VALUES ('2026-01-01T00:00:00Z', 'tuxsuite', 'test', 'rejected', '{not json', '2026-01-01T00:00:00Z')",
+         VALUES (1767225600000, 'tuxsuite', 'test', 'rejected', '{not json', 1767225600000)",
         [],
     )
     .unwrap();
     conn.execute(
-        "INSERT INTO documents (job_id, document, created_at) VALUES (1, '{\"truncated', '2026-01-01T00:00:00Z')",
+        "INSERT INTO documents (job_id, document, created_at) VALUES (1, '{\"truncated', 1767225600000)",
         [],
     )
     .unwrap();

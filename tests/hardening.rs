@@ -192,7 +192,7 @@ fn unmatched_callbacks_expire_after_their_time() {
     // Received eight days ago, past the default seven.
     let conn = rusqlite::Connection::open(w.env.db()).unwrap();
     conn.execute(
-        "UPDATE inbox SET received_at = '2020-01-01T00:00:00Z' WHERE status = 'unmatched'",
+        "UPDATE inbox SET received_at = 1577836800000 WHERE status = 'unmatched'",
         [],
     )
     .unwrap();
@@ -320,7 +320,7 @@ fn readyz_and_metrics_tell_an_operator_what_is_wrong() {
     // A job whose callback is long overdue makes the listener not ready.
     let conn = rusqlite::Connection::open(w.env.db()).unwrap();
     conn.execute(
-        "UPDATE jobs SET scheduled_at = '2020-01-01T00:00:00Z' WHERE id = ?1",
+        "UPDATE jobs SET scheduled_at = 1577836800000 WHERE id = ?1",
         [job.id],
     )
     .unwrap();

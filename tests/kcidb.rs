@@ -220,7 +220,7 @@ fn a_document_failing_the_local_check_is_failed_and_never_sent() {
         "tests": [{"id": "kbridge:t", "origin": "kbridge", "build_id": "maestro:1", "path": "a..b"}]});
     conn.execute(
         "INSERT INTO outbox (key, label, document, state, created_ms, created_at, updated_at)
-         VALUES ('file:bad', 'a bad document', ?1, 'pending', 0, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+         VALUES ('file:bad', 'a bad document', ?1, 'pending', 0, 1767225600000, 1767225600000)",
         [bad.to_string()],
     )
     .unwrap();

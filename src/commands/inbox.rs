@@ -85,15 +85,15 @@ fn replay(id: i64, config: &Setup) -> Result<(), Error> {
 /// given) and unmatched rows past `unmatched_ttl`, in one transaction.
 fn prune(args: &PruneArgs, config: &Setup) -> Result<(), Error> {
     let mut store = open_existing(config)?;
-    let ago = crate::clock::ago_rfc3339;
+    let ago = crate::store::stamp::Stamp::ago;
     // Everything received up to now, unless told otherwise.
     let before = ago(args.older_than.unwrap_or_default());
     let unmatched_before = ago(config.required(keys::UNMATCHED_TTL));
     let removed = if args.dry_run {
-        store.read().prunable(&before, &unmatched_before)?
+        store.read().prunable(before, unmatched_before)?
     } else {
         let batch = store.batch()?;
-        let n = batch.prune(&before, &unmatched_before)?;
+        let n = batch.prune(before, unmatched_before)?;
         batch.commit()?;
         n as i64
     };

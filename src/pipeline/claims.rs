@@ -6,11 +6,21 @@
 //! and free it at once instead of waiting for it to expire; claims of
 //! other hosts expire.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::clock::now_ms;
 
-/// A claim owner unique to this process: host, process id, start time.
+/// A claim owner unique to its holder: host, process id, start time, and
+/// a count for several holders in one process.
 pub fn owner() -> String {
-    format!("{}:{}:{}", hostname(), std::process::id(), now_ms())
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}:{}:{}:{}",
+        hostname(),
+        std::process::id(),
+        now_ms(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Whether `owner` is a process of this machine that no longer runs.

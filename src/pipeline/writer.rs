@@ -190,6 +190,11 @@ impl Writer {
                 self.write(batch);
             }
             if stop {
+                // What workers still have in hand is left to whoever comes
+                // next, at once rather than when the claims expire.
+                if let Err(e) = self.release_own_claims() {
+                    self.log.error(&format!("could not give up claims: {e}"));
+                }
                 return;
             }
             if last_tick.elapsed() >= TICK {
@@ -434,14 +439,14 @@ impl Writer {
     /// Removes unmatched callbacks kept longer than `unmatched_ttl`: the
     /// job they report on never appeared here.
     fn expire(&mut self) -> Result<(), StoreError> {
-        let before = crate::clock::ago_rfc3339(self.settings.unmatched_ttl);
+        let before = crate::store::stamp::Stamp::ago(self.settings.unmatched_ttl);
         // Looked for first: the write lock is taken only when there is
         // something to remove.
-        if !self.store.read().unmatched_before(&before)? {
+        if !self.store.read().unmatched_before(before)? {
             return Ok(());
         }
         let batch = self.store.batch()?;
-        let gone = batch.expire_unmatched(&before)?;
+        let gone = batch.expire_unmatched(before)?;
         batch.commit()?;
         if gone > 0 {
             self.log.info(&format!(
@@ -561,6 +566,13 @@ impl Writer {
             self.dispatch(w);
         }
         Ok(())
+    }
+
+    /// Gives up every claim this writer holds.
+    fn release_own_claims(&mut self) -> Result<(), StoreError> {
+        let batch = self.store.batch()?;
+        batch.release_inbox_claims_of(&self.owner)?;
+        batch.commit()
     }
 
     /// Frees the claims of processes of this machine that are gone (a

@@ -11,8 +11,8 @@ use std::cell::RefCell;
 use rusqlite::{Transaction, TransactionBehavior};
 
 use super::sql::{args, Conn, DbErr, Optional, Row};
+use super::stamp::Stamp;
 use super::{classify, Db, Engine, Location, Store, StoreError};
-use crate::clock::now_rfc3339;
 use crate::model::{InboxEntry, InboxStatus, JobKind};
 
 /// A callback about to be stored.
@@ -311,7 +311,7 @@ impl Db<'_> {
     }
 
     /// Whether an unmatched row was received before `before`.
-    pub fn unmatched_before(&self, before: &str) -> Result<bool, StoreError> {
+    pub fn unmatched_before(&self, before: Stamp) -> Result<bool, StoreError> {
         self.one(
             "SELECT EXISTS (SELECT 1 FROM inbox WHERE status = ?2 AND received_at < ?1)",
             args![before, InboxStatus::Unmatched],
@@ -334,7 +334,7 @@ impl Db<'_> {
     /// How many rows `prune` would remove: refused and duplicate rows
     /// received before `before`, and unmatched ones received before
     /// `unmatched_before`.
-    pub fn prunable(&self, before: &str, unmatched_before: &str) -> Result<i64, StoreError> {
+    pub fn prunable(&self, before: Stamp, unmatched_before: Stamp) -> Result<i64, StoreError> {
         self.one(
             &format!("SELECT count(*) FROM inbox WHERE {}", prunable()),
             args![before, unmatched_before],
@@ -378,7 +378,7 @@ impl Db<'_> {
                 Ok(StoredDocument {
                     document: r.get(0)?,
                     path: r.get(1)?,
-                    created_at: r.get(2)?,
+                    created_at: super::stamp::text(r.get(2)?),
                 })
             },
         )
@@ -408,7 +408,7 @@ impl<'a> Batch<'a> {
     }
 
     pub fn insert_inbox(&self, row: &NewInbox<'_>) -> Result<i64, StoreError> {
-        let now = now_rfc3339();
+        let now = Stamp::now();
         self.conn()
             .query_row(
                 "INSERT INTO inbox (received_at, runner, kind, status, verified_as, reason,
@@ -454,7 +454,7 @@ impl<'a> Batch<'a> {
                     status.as_str(),
                     job_id,
                     reason.map(crate::secrets::redact),
-                    now_rfc3339()
+                    Stamp::now()
                 ],
             )
             .map_err(|e| self.fail(e))?;
@@ -549,7 +549,7 @@ impl<'a> Batch<'a> {
 
     /// Removes unmatched rows received before `before` (an RFC 3339 UTC
     /// time): their job never appeared. Returns how many went.
-    pub fn expire_unmatched(&self, before: &str) -> Result<usize, StoreError> {
+    pub fn expire_unmatched(&self, before: Stamp) -> Result<usize, StoreError> {
         self.conn()
             .execute(
                 "DELETE FROM inbox WHERE status = ?2 AND received_at < ?1",
@@ -559,7 +559,7 @@ impl<'a> Batch<'a> {
     }
 
     /// Removes what [`Db::prunable`] counts; never a pending row.
-    pub fn prune(&self, before: &str, unmatched_before: &str) -> Result<usize, StoreError> {
+    pub fn prune(&self, before: Stamp, unmatched_before: Stamp) -> Result<usize, StoreError> {
         self.conn()
             .execute(
                 &format!("DELETE FROM inbox WHERE {}", prunable()),
@@ -598,7 +598,7 @@ impl<'a> Batch<'a> {
                     now_ms,
                     next_ms,
                     crate::secrets::redact(reason),
-                    now_rfc3339()
+                    Stamp::now()
                 ],
             )
             .map_err(|e| self.fail(e))?;
@@ -628,7 +628,7 @@ impl<'a> Batch<'a> {
                     body,
                     body.len() as i64,
                     not_before_ms,
-                    now_rfc3339()
+                    Stamp::now()
                 ],
             )
             .map_err(|e| self.fail(e))?;
@@ -648,7 +648,7 @@ impl<'a> Batch<'a> {
                     InboxStatus::Early.as_str(),
                     not_before_ms,
                     crate::secrets::redact(reason),
-                    now_rfc3339()
+                    Stamp::now()
                 ],
             )
             .map_err(|e| self.fail(e))?;
@@ -662,7 +662,7 @@ impl<'a> Batch<'a> {
                 "UPDATE inbox SET status = ?3, attempts = 0, next_attempt_ms = NULL,
                                   first_fetch_ms = NULL, updated_at = ?2
                  WHERE id = ?1",
-                args![id, now_rfc3339(), InboxStatus::Pending.as_str()],
+                args![id, Stamp::now(), InboxStatus::Pending.as_str()],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -680,7 +680,7 @@ impl<'a> Batch<'a> {
             .execute(
                 "INSERT INTO documents (job_id, document, path, created_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (job_id) DO UPDATE SET document = excluded.document, path = excluded.path",
-                args![job_id, document, path, now_rfc3339()],
+                args![job_id, document, path, Stamp::now()],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -723,7 +723,7 @@ struct RawInbox {
 fn raw_inbox(r: &Row<'_>, with_body: bool) -> Result<RawInbox, DbErr> {
     Ok(RawInbox {
         id: r.get("id")?,
-        received_at: r.get("received_at")?,
+        received_at: super::stamp::text(r.get("received_at")?),
         runner: r.get("runner")?,
         kind: r.get("kind")?,
         status: r.get("status")?,
@@ -736,7 +736,7 @@ fn raw_inbox(r: &Row<'_>, with_body: bool) -> Result<RawInbox, DbErr> {
         uid: r.get("uid")?,
         job_id: r.get("job_id")?,
         attempts: r.get("attempts")?,
-        updated_at: r.get("updated_at")?,
+        updated_at: super::stamp::text(r.get("updated_at")?),
     })
 }
 

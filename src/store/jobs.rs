@@ -3,8 +3,8 @@
 
 use super::sql::{args, DbErr, Optional, Row};
 
+use super::stamp::Stamp;
 use super::{Batch, Db, Store, StoreError};
-use crate::clock::now_rfc3339;
 use crate::model::{InboxStatus, Job, JobKind, JobSpec, JobState, OutboxState};
 
 /// A job about to be submitted: everything known before the runner
@@ -179,7 +179,7 @@ impl Db<'_> {
                         job_id: r.get(0)?,
                         runner: r.get(1)?,
                         next_poll_ms: r.get(2)?,
-                        scheduled_at: r.get(3)?,
+                        scheduled_at: super::stamp::text(r.get(3)?),
                         has_callback: r.get(4)?,
                     })
                 },
@@ -243,18 +243,17 @@ impl Db<'_> {
                 |r| r.get(0),
             )
             .map_err(fail)?;
-        let cutoff = crate::clock::ago(poll_after);
-        let oldest: Option<String> = self
+        let cutoff = Stamp::ago(poll_after);
+        let oldest: Option<Stamp> = self
             .one(
                 "SELECT min(scheduled_at) FROM jobs WHERE state = ?1 AND callback_url IS NOT NULL
                  AND scheduled_at < ?2",
-                args![JobState::Submitted.as_str(), crate::clock::rfc3339(cutoff)],
+                args![JobState::Submitted.as_str(), cutoff],
                 |r| r.get(0),
             )
             .map_err(fail)?;
         let oldest_overdue_seconds = oldest
-            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-            .map(|t| (cutoff.as_second() - t.as_second()).max(0))
+            .map(|t| ((cutoff.0 - t.0) / 1000).max(0))
             .unwrap_or(0);
         Ok(Figures {
             jobs,
@@ -310,7 +309,7 @@ impl Batch<'_> {
     }
 
     pub fn insert_job(&self, job: &NewJob<'_>) -> Result<i64, StoreError> {
-        let now = now_rfc3339();
+        let now = Stamp::now();
         let tests = job.spec.tests();
         let spec = serde_json::to_string(job.spec.recorded().as_ref())
             .expect("a job spec always serialises");
@@ -385,7 +384,7 @@ impl Batch<'_> {
         self.conn()
             .execute(
                 "UPDATE jobs SET status = ?2, status_at = ?3 WHERE id = ?1",
-                args![job_id, status.to_string(), now_rfc3339()],
+                args![job_id, status.to_string(), Stamp::now()],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -473,7 +472,7 @@ impl Batch<'_> {
                     job_id,
                     JobState::Submitted.as_str(),
                     crate::secrets::redact(detail),
-                    now_rfc3339(),
+                    Stamp::now(),
                     JobState::Received.as_str()
                 ],
             )
@@ -494,7 +493,7 @@ impl Batch<'_> {
                     job_id,
                     state.as_str(),
                     detail.map(crate::secrets::redact),
-                    now_rfc3339()
+                    Stamp::now()
                 ],
             )
             .map_err(|e| self.fail(e))?;
@@ -559,7 +558,7 @@ impl Batch<'_> {
                     uid,
                     JobState::Submitted.as_str(),
                     response.to_string(),
-                    now_rfc3339(),
+                    Stamp::now(),
                     JobState::Submitting.as_str(),
                 ],
             )
@@ -584,7 +583,7 @@ impl Batch<'_> {
                     state.as_str(),
                     crate::secrets::redact(detail),
                     response.map(|r| crate::secrets::redact(&r.to_string()).into_owned()),
-                    now_rfc3339(),
+                    Stamp::now(),
                     JobState::Submitting.as_str(),
                 ],
             )
@@ -638,10 +637,10 @@ pub(super) fn raw_job(row: &Row<'_>) -> Result<RawJob, DbErr> {
         device: row.get("device")?,
         callback_url: row.get("callback_url")?,
         callback_token: row.get("callback_token")?,
-        scheduled_at: row.get("scheduled_at")?,
-        updated_at: row.get("updated_at")?,
+        scheduled_at: super::stamp::text(row.get("scheduled_at")?),
+        updated_at: super::stamp::text(row.get("updated_at")?),
         status: row.get("status")?,
-        status_at: row.get("status_at")?,
+        status_at: super::stamp::text_opt(row.get("status_at")?),
         result: row.get("result")?,
         after_job: row.get("after_job")?,
         poll_note: row.get("poll_note")?,

@@ -17,11 +17,18 @@ use crate::model::{InboxStatus, JobKind, JobState, OutboxState, PlanState};
 
 /// One migration: SQL, or code for what SQL alone cannot say.
 enum Step {
+    /// After the PostgreSQL baseline, SQL both engines take.
     Sql(&'static str),
     /// Rebuilds tables, so foreign keys are off while it runs (SQLite
     /// cannot drop a table others refer to otherwise) and checked before
-    /// it commits.
+    /// it commits. Before the PostgreSQL baseline only.
     Rebuild(fn(&Transaction<'_>) -> rusqlite::Result<()>),
+    /// A change each engine makes its own way: SQLite by rebuilding tables
+    /// (as [`Step::Rebuild`]), PostgreSQL by the SQL given.
+    Each {
+        sqlite: fn(&Transaction<'_>) -> rusqlite::Result<()>,
+        postgres: fn() -> String,
+    },
 }
 
 use Step::Sql;
@@ -196,7 +203,128 @@ const MIGRATIONS: &[Step] = &[
     Sql("ALTER TABLE inbox ADD COLUMN claimed_by TEXT;
     ALTER TABLE inbox ADD COLUMN claim_expires_ms BIGINT;
     CREATE INDEX inbox_claimed ON inbox (claimed_by) WHERE claimed_by IS NOT NULL;"),
+    // 13: every time as integer milliseconds since the epoch, in both
+    // engines (it was RFC 3339 text), as the times that schedule work
+    // already were.
+    Step::Each {
+        sqlite: times_as_ms,
+        postgres: times_as_ms_postgres,
+    },
 ];
+
+/// The columns holding a time, by table, that migration 13 makes integer
+/// milliseconds.
+const TIME_COLUMNS: &[(&str, &[&str])] = &[
+    ("jobs", &["scheduled_at", "updated_at", "status_at"]),
+    ("inbox", &["received_at", "updated_at"]),
+    ("documents", &["created_at"]),
+    ("submissions", &["sent_at", "checked_at"]),
+    ("outbox", &["created_at", "updated_at"]),
+    (
+        "plans",
+        &["created_at", "updated_at", "finished_at", "canceled_at"],
+    ),
+];
+
+/// Migration 13 on SQLite: each table rebuilt with its time columns
+/// INTEGER (a TEXT column would turn the numbers back into text), their
+/// values converted; an unreadable time becomes the epoch.
+fn times_as_ms(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    for (table, times) in TIME_COLUMNS {
+        let mut sql: String = tx.query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )?;
+        for column in *times {
+            sql = integer_column(&sql, column);
+        }
+        let columns: Vec<String> = tx
+            .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?
+            .query_map([table], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let values: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                if times.contains(&c.as_str()) {
+                    format!(
+                        "CASE WHEN typeof({c}) = 'text'
+                              THEN coalesce(CAST(round((julianday({c}) - 2440587.5) * 86400000.0) AS INTEGER), 0)
+                              ELSE {c} END"
+                    )
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        let indexes: Vec<String> = tx
+            .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL")?
+            .query_map([table], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let new = format!("{table}_rebuilt");
+        // A table renamed by an earlier rebuild has its name quoted.
+        let create = [
+            format!("CREATE TABLE \"{table}\""),
+            format!("CREATE TABLE {table}"),
+        ]
+        .iter()
+        .find(|head| sql.starts_with(head.as_str()))
+        .map(|head| sql.replacen(head.as_str(), &format!("CREATE TABLE {new}"), 1))
+        .expect("a table's definition starts with its name");
+        tx.execute_batch(&format!(
+            "{create};
+             INSERT INTO {new} ({}) SELECT {} FROM {table};
+             DROP TABLE {table};
+             ALTER TABLE {new} RENAME TO {table};",
+            columns.join(", "),
+            values.join(", ")
+        ))?;
+        for index in indexes {
+            tx.execute_batch(&index)?;
+        }
+    }
+    Ok(())
+}
+
+/// A table's definition with `column` declared INTEGER instead of TEXT.
+fn integer_column(sql: &str, column: &str) -> String {
+    let bytes = sql.as_bytes();
+    let mut from = 0;
+    while let Some(at) = sql[from..].find(column).map(|i| i + from) {
+        let end = at + column.len();
+        let starts_word = at == 0 || matches!(bytes[at - 1], b' ' | b'\n' | b'\t' | b'(' | b',');
+        let rest = &sql[end..];
+        let spaces = rest.len() - rest.trim_start().len();
+        if starts_word && spaces > 0 && rest.trim_start().starts_with("TEXT") {
+            let type_at = end + spaces;
+            return format!(
+                "{}INTEGER{}",
+                &sql[..type_at],
+                &sql[type_at + "TEXT".len()..]
+            );
+        }
+        from = end;
+    }
+    panic!("{column} is not a TEXT column of {sql}")
+}
+
+/// Migration 13 on PostgreSQL.
+fn times_as_ms_postgres() -> String {
+    TIME_COLUMNS
+        .iter()
+        .map(|(table, times)| {
+            let alters: Vec<String> = times
+                .iter()
+                .map(|c| {
+                    format!(
+                        "ALTER COLUMN {c} TYPE BIGINT USING (extract(epoch FROM {c}::timestamptz) * 1000)::bigint"
+                    )
+                })
+                .collect();
+            format!("ALTER TABLE {table} {};\n", alters.join(", "))
+        })
+        .collect()
+}
 
 /// The enum columns given a CHECK constraint by migration 10, with their
 /// values' one spelling.
@@ -284,7 +412,10 @@ pub fn postgres_steps(found: i64) -> Vec<String> {
     for step in &MIGRATIONS[found.max(POSTGRES_BASELINE) as usize..] {
         match step {
             Step::Sql(sql) => steps.push(sql.to_string()),
-            Step::Rebuild(_) => unreachable!("steps after the PostgreSQL baseline are SQL"),
+            Step::Each { postgres, .. } => steps.push(postgres()),
+            Step::Rebuild(_) => {
+                unreachable!("steps after the PostgreSQL baseline are not SQLite's own")
+            }
         }
     }
     steps
@@ -468,7 +599,7 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Outcome> {
     // transaction; they are checked before the migration commits.
     let rebuilds = MIGRATIONS[version.max(0) as usize..]
         .iter()
-        .any(|s| matches!(s, Step::Rebuild(_)));
+        .any(|s| matches!(s, Step::Rebuild(_) | Step::Each { .. }));
     if rebuilds {
         conn.execute_batch("PRAGMA foreign_keys = OFF")?;
     }
@@ -488,7 +619,10 @@ fn apply(conn: &mut Connection) -> rusqlite::Result<Outcome> {
     for step in &MIGRATIONS[version as usize..] {
         match step {
             Step::Sql(sql) => tx.execute_batch(sql)?,
-            Step::Rebuild(rebuild) => {
+            Step::Rebuild(rebuild)
+            | Step::Each {
+                sqlite: rebuild, ..
+            } => {
                 rebuild(&tx)?;
                 let broken: i64 =
                     tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
@@ -546,14 +680,15 @@ mod tests {
             .unwrap();
         }
         assert_eq!(migrate(&mut conn).unwrap(), Outcome::Current);
-        let (uid, state, created): (String, String, String) = conn
+        let (uid, state, created): (String, String, i64) = conn
             .query_row("SELECT uid, state, created_at FROM plans", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .unwrap();
+        // 2026-01-01T00:00:00Z, in milliseconds since migration 13.
         assert_eq!(
-            (uid.as_str(), state.as_str(), created.as_str()),
-            ("P1", "submitted", "2026-01-01T00:00:00Z")
+            (uid.as_str(), state.as_str(), created),
+            ("P1", "submitted", 1_767_225_600_000)
         );
     }
 
@@ -569,7 +704,7 @@ mod tests {
         for step in &MIGRATIONS[..POSTGRES_BASELINE as usize] {
             match step {
                 Sql(sql) => conn.execute_batch(sql).unwrap(),
-                Step::Rebuild(f) => {
+                Step::Rebuild(f) | Step::Each { sqlite: f, .. } => {
                     let tx = conn.transaction().unwrap();
                     f(&tx).unwrap();
                     tx.commit().unwrap();

@@ -35,6 +35,7 @@ mod plans;
 pub mod postgres;
 mod refusals;
 pub(crate) mod sql;
+pub mod stamp;
 
 pub use checkpoint::Checkpoint;
 pub use inbox::{Batch, NewInbox};

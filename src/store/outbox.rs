@@ -7,8 +7,8 @@
 
 use super::sql::{args, Optional};
 
+use super::stamp::Stamp;
 use super::{Batch, Db, StoreError};
-use crate::clock::now_rfc3339;
 use crate::model::{OutboxEntry, OutboxState};
 
 /// A document on its way into the outbox.
@@ -104,8 +104,8 @@ impl Db<'_> {
                         submission: r.get(7)?,
                         ingest: r.get(8)?,
                         bytes: r.get::<_, i64>(9)? as usize,
-                        created_at: r.get(10)?,
-                        updated_at: r.get(11)?,
+                        created_at: super::stamp::text(r.get(10)?),
+                        updated_at: super::stamp::text(r.get(11)?),
                         created_ms: r.get(12)?,
                     },
                     r.get::<_, String>(3)?,
@@ -258,14 +258,14 @@ impl Db<'_> {
                 args![], |r| {
                 Ok(SubmissionRow {
                     id: r.get(0)?,
-                    sent_at: r.get(1)?,
+                    sent_at: super::stamp::text(r.get(1)?),
                     bytes: r.get(2)?,
                     documents: r.get(3)?,
                     status: r.get(4)?,
                     server_id: r.get(5)?,
                     ingest: r.get(6)?,
                     ingest_message: r.get(7)?,
-                    checked_at: r.get(8)?,
+                    checked_at: super::stamp::text_opt(r.get(8)?),
                 })
             })
             .map_err(|e| self.fail(e))?;
@@ -277,7 +277,7 @@ impl Batch<'_> {
     /// Queues a document, keeping the bytes first sent: a document already
     /// submitted (or being sent) is never replaced.
     pub fn queue_document(&self, doc: &NewDocument<'_>, now_ms: i64) -> Result<Queued, StoreError> {
-        let now = now_rfc3339();
+        let now = Stamp::now();
         let existing: Option<Existing> = self
             .conn()
             .query_row(
@@ -385,7 +385,7 @@ impl Batch<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  RETURNING id",
                 args![
-                    now_rfc3339(),
+                    Stamp::now(),
                     bytes as i64,
                     documents as i64,
                     status.map(i64::from),
@@ -417,7 +417,7 @@ impl Batch<'_> {
                 "UPDATE outbox SET state = ?2, submission_id = ?3, claimed_by = NULL, claim_expires_ms = NULL,
                                    reason = NULL, attempts = attempts + 1, updated_at = ?4
                  WHERE id = ?1",
-                args![id, OutboxState::Submitted.as_str(), submission_id, now_rfc3339()],
+                args![id, OutboxState::Submitted.as_str(), submission_id, Stamp::now()],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -434,7 +434,7 @@ impl Batch<'_> {
                     id,
                     OutboxState::Failed.as_str(),
                     crate::secrets::redact(reason),
-                    now_rfc3339()
+                    Stamp::now()
                 ],
             )
             .map_err(|e| self.fail(e))?;
@@ -460,7 +460,7 @@ impl Batch<'_> {
                     now_ms,
                     next_ms,
                     crate::secrets::redact(reason),
-                    now_rfc3339()
+                    Stamp::now()
                 ],
             )
             .map_err(|e| self.fail(e))?;
@@ -477,7 +477,7 @@ impl Batch<'_> {
                 args![
                     id,
                     reason.map(crate::secrets::redact),
-                    now_rfc3339()
+                    Stamp::now()
                 ],
             )
             .map_err(|e| self.fail(e))?;
@@ -498,7 +498,7 @@ impl Batch<'_> {
     /// Puts failed documents back in the queue: these ids, or every failed
     /// one. Returns how many.
     pub fn retry_failed(&self, ids: Option<&[i64]>) -> Result<usize, StoreError> {
-        let now = now_rfc3339();
+        let now = Stamp::now();
         let sql = "UPDATE outbox SET state = ?2, attempts = 0, first_attempt_ms = NULL, next_attempt_ms = NULL,
                                      reason = NULL, updated_at = ?3
                    WHERE state = ?4 AND (CAST(?1 AS BIGINT) IS NULL OR id = ?1)";
@@ -533,7 +533,7 @@ impl Batch<'_> {
         self.conn()
             .execute(
                 "UPDATE submissions SET ingest = ?2, ingest_message = ?3, checked_at = ?4 WHERE id = ?1",
-                args![submission_id, status, message, now_rfc3339()],
+                args![submission_id, status, message, Stamp::now()],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())

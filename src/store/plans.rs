@@ -3,8 +3,8 @@
 
 use super::sql::{args, DbErr, Optional, Row};
 
+use super::stamp::Stamp;
 use super::{classify, Batch, Db, Store, StoreError};
-use crate::clock::now_rfc3339;
 use crate::model::{JobState, PlanRecord, PlanState};
 
 /// The columns of a plan row, with its job counts. `?` placeholders stay
@@ -90,7 +90,7 @@ impl Batch<'_> {
         report: &serde_json::Value,
         now_ms: i64,
     ) -> Result<usize, StoreError> {
-        let now = now_rfc3339();
+        let now = Stamp::now();
         self.conn()
             .execute(
                 "UPDATE plans SET state = ?2, report = ?3, finished_at = ?4, updated_at = ?4,
@@ -126,7 +126,7 @@ impl Store {
         name: &str,
         callback_token: Option<&str>,
     ) -> Result<i64, StoreError> {
-        let now = now_rfc3339();
+        let now = Stamp::now();
         self.conn()
             .query_row(
                 "INSERT INTO plans (runner, name, state, callback_token, created_at, updated_at)
@@ -163,7 +163,7 @@ impl Store {
                     uid,
                     state.as_str(),
                     detail.map(|d| crate::secrets::redact(d).into_owned()),
-                    now_rfc3339(),
+                    Stamp::now(),
                     PlanState::Submitting.as_str(),
                 ],
             )
@@ -173,7 +173,7 @@ impl Store {
 
     /// Records that the runner was asked to cancel the plan.
     pub fn mark_plan_canceled(&mut self, id: i64) -> Result<(), StoreError> {
-        let now = now_rfc3339();
+        let now = Stamp::now();
         self.conn()
             .execute(
                 "UPDATE plans SET canceled_at = ?2, updated_at = ?2 WHERE id = ?1",
@@ -211,9 +211,9 @@ fn plan_row(row: &Row<'_>) -> Result<RawPlan, DbErr> {
         detail: row.get("detail")?,
         callback_token: row.get("callback_token")?,
         report: row.get("report")?,
-        created_at: row.get("created_at")?,
-        finished_at: row.get("finished_at")?,
-        canceled_at: row.get("canceled_at")?,
+        created_at: super::stamp::text(row.get("created_at")?),
+        finished_at: super::stamp::text_opt(row.get("finished_at")?),
+        canceled_at: super::stamp::text_opt(row.get("canceled_at")?),
         jobs: row.get("jobs")?,
         jobs_done: row.get("jobs_done")?,
     })
