@@ -642,3 +642,34 @@ fn killing_a_listener_under_load_loses_nothing_and_processes_nothing_twice() {
         drop(b);
     });
 }
+
+#[test]
+#[ignore = "needs PostgreSQL: run under pg_virtualenv (see README)"]
+fn a_listener_stopped_with_work_in_hand_leaves_it_to_another_at_once() {
+    on_postgres(|| {
+        use std::sync::atomic::Ordering;
+        use std::time::{Duration, Instant};
+        let w = crate::listen::World::new();
+        let job = w.schedule_test();
+        let a = w.listen(&[]);
+        let (_host_b, b) = second_listener(&w);
+        *w.art.delay.lock().unwrap() = Duration::from_secs(60);
+        w.deliver(&a, &job, &w.test_body(&job.uid));
+        crate::util::wait_until(Duration::from_secs(15), "A to start fetching", || {
+            w.art.hits.load(Ordering::SeqCst) > 0
+        });
+        *w.art.delay.lock().unwrap() = Duration::ZERO;
+        let stopped = Instant::now();
+        assert_eq!(a.terminate(), 0);
+        w.wait_state(job.id, "completed");
+        // Not the 30 s claim lease: A gave its claim up as it stopped.
+        let took = stopped.elapsed();
+        assert!(took < Duration::from_secs(15), "taken over in {took:?}");
+        assert!(
+            b.stderr().contains(&format!("job {}: completed", job.id)),
+            "{}",
+            b.stderr()
+        );
+        assert_eq!(w.inbox().len(), 1);
+    });
+}

@@ -526,12 +526,15 @@ impl<'a> Batch<'a> {
         Ok(n == 1)
     }
 
-    /// Frees every claim `owner` holds on a callback.
+    /// Frees every claim `owner` holds on a callback; the ones it had in
+    /// hand are due at once for whoever looks next.
     pub fn release_inbox_claims_of(&self, owner: &str) -> Result<usize, StoreError> {
         self.conn()
             .execute(
-                "UPDATE inbox SET claimed_by = NULL, claim_expires_ms = NULL WHERE claimed_by = ?1",
-                args![owner],
+                "UPDATE inbox SET claimed_by = NULL, claim_expires_ms = NULL,
+                                  next_attempt_ms = coalesce(next_attempt_ms, ?2)
+                 WHERE claimed_by = ?1",
+                args![owner, crate::clock::now_ms()],
             )
             .map_err(|e| self.fail(e))
     }
