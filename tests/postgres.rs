@@ -365,6 +365,17 @@ fn one_listener_polls_for_all_and_another_takes_over_when_it_dies() {
         let (_host_b, b) = second_listener(&w);
         std::thread::sleep(Duration::from_secs(2));
         assert!(!b.stderr().contains(polls), "{}", b.stderr());
+        // Either host's doctor sees both.
+        crate::util::wait_until(
+            Duration::from_secs(10),
+            "both listeners to say they are alive",
+            || {
+                let doctor = w.env.run(&["doctor"]).stdout;
+                doctor.contains("2 listener(s) alive")
+                    && doctor.contains(&format!("(pid {})", a.pid()))
+                    && doctor.contains(&format!("(pid {})", b.pid()))
+            },
+        );
         a.kill9();
         crate::util::wait_until(
             Duration::from_secs(15),

@@ -75,15 +75,34 @@ fn database(at: &Location) -> Check {
             s.check_writable()?;
             let fresh = crate::pipeline::poller::LISTENER_FRESH.as_millis() as i64;
             let since = crate::clock::now_ms() - fresh;
-            s.read().live_listeners(since)
+            s.read().listeners_alive(since)
         }) {
-            Ok(alive) => Check::ok(
-                "database",
-                format!(
-                    "PostgreSQL {at}: writable, schema {}; {alive} listener(s) alive",
-                    crate::store::SCHEMA_VERSION
-                ),
-            ),
+            Ok(alive) => {
+                // An owner reads host:pid:start:n; host and pid name it.
+                let named: Vec<String> = alive
+                    .iter()
+                    .map(|(id, bind)| {
+                        let mut parts = id.split(':');
+                        match (parts.next(), parts.next()) {
+                            (Some(host), Some(pid)) => format!("{host} (pid {pid}) on {bind}"),
+                            _ => format!("{id} on {bind}"),
+                        }
+                    })
+                    .collect();
+                Check::ok(
+                    "database",
+                    format!(
+                        "PostgreSQL {at}: writable, schema {}; {} listener(s) alive{}",
+                        crate::store::SCHEMA_VERSION,
+                        alive.len(),
+                        if named.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", named.join(", "))
+                        }
+                    ),
+                )
+            }
             Err(e) => Check::fail("database", e.to_string()),
         };
     };

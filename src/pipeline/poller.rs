@@ -499,7 +499,9 @@ pub const GRACE: Duration = Duration::from_secs(2);
 /// says every few seconds that it is alive, with the callbacks it refused.
 pub(super) fn run(mut store: Store, poller: Poller, polling: Polling, stop: Stop, log: Log) {
     let Polling { plan, seen, .. } = polling;
-    let id = format!("{}:{}", std::process::id(), now_ms());
+    // Host and process, so `kbridge doctor` can say which listeners share
+    // a database.
+    let id = super::claims::owner();
     // Jobs a round did not see (scheduled since) are looked for this often.
     let rescan = plan
         .pace

@@ -273,6 +273,18 @@ impl Db<'_> {
         .map_err(|e| self.fail(e))
     }
 
+    /// The listeners that said they were alive since `since_ms`: who, and
+    /// the address each listens on.
+    pub fn listeners_alive(&self, since_ms: i64) -> Result<Vec<(String, String)>, StoreError> {
+        self.conn
+            .query_map(
+                "SELECT id, bind FROM listeners WHERE seen_ms >= ?1 ORDER BY id",
+                args![since_ms],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.fail(e))
+    }
+
     /// Jobs still waiting for their report: accepted by their runner, not
     /// reported on, and not given up on by polling. Plus reports still
     /// being processed.
