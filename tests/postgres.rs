@@ -126,6 +126,18 @@ fn the_password_is_never_shown() {
     env.set("KBRIDGE_DB", &without)
         .set("KBRIDGE_DB_PASSWORD_FILE", file.to_str().unwrap());
     env.run(&["jobs"]).expect(0);
+    let config = env.run(&["config", "--json"]).expect(0).json();
+    assert_eq!(
+        config["database.password_in_use"]["value"], "(set)",
+        "{config}"
+    );
+    assert!(
+        config["database.password_in_use"]["source"]
+            .as_str()
+            .unwrap()
+            .contains("KBRIDGE_DB_PASSWORD_FILE"),
+        "{config}"
+    );
     let doctor = env.run(&["doctor"]).stdout;
     assert!(
         doctor.contains("✓ database: PostgreSQL") && doctor.contains("listener(s) alive"),

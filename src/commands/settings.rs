@@ -43,6 +43,21 @@ pub fn show(args: ConfigArgs, config: &Setup) -> Result<(), Error> {
             Purpose::Process,
         )));
     }
+    // The PostgreSQL password is never shown, but whether one is given,
+    // and where from, is.
+    match config.database_password_source() {
+        Some(source) if source.is_empty() => rows.push(ConfigRow {
+            key: "database.password_in_use".into(),
+            value: String::new(),
+            source: "not set: the server must not ask for one".into(),
+        }),
+        Some(source) => rows.push(ConfigRow {
+            key: "database.password_in_use".into(),
+            value: "(set)".into(),
+            source,
+        }),
+        None => {}
+    }
     // Where documents actually go, after the precedence between KCIDB_REST
     // and the separate URL and token settings.
     match super::endpoint::resolve(config) {

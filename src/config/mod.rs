@@ -289,6 +289,28 @@ impl Config {
         self.with_password(self.required(keys::DATABASE))
     }
 
+    /// Where the PostgreSQL password comes from, for a PostgreSQL store
+    /// (`None` for a file); an empty string when nothing gives one.
+    pub fn database_password_source(&self) -> Option<String> {
+        let crate::location::Location::Postgres(target) = self.required(keys::DATABASE) else {
+            return None;
+        };
+        if target.has_password() {
+            return Some("the database URL".into());
+        }
+        if let Some(file) = self.get(keys::DATABASE_PASSWORD_FILE) {
+            return Some(format!(
+                "file {}, given by {}",
+                file.value.display(),
+                file.source
+            ));
+        }
+        if self.env.credential(DB_PASSWORD_CREDENTIAL).is_some() {
+            return Some(Source::Credential(DB_PASSWORD_CREDENTIAL).to_string());
+        }
+        Some(String::new())
+    }
+
     /// `at`, given the password in `database_password_file` (or systemd's
     /// `db-password` credential) if it is a PostgreSQL URL without one.
     pub fn with_password(
