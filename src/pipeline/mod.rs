@@ -423,11 +423,17 @@ impl Pipeline {
         store.check_writable()?;
         store.defer_checkpoints()?;
         let stop = stop::Stop::new();
-        let checkpoint = {
-            let (store, stop, log) = (Store::open_existing(store_path)?, stop.clone(), log.clone());
-            Stage::spawn("checkpoint", store_path, move || {
-                checkpoint::run(store, stop, log)
-            })?
+        // Only an SQLite file has a WAL to keep short: a PostgreSQL server
+        // checkpoints on its own, and the stage's connection would be idle.
+        let checkpoint = match store_path {
+            Location::File(_) => {
+                let (store, stop, log) =
+                    (Store::open_existing(store_path)?, stop.clone(), log.clone());
+                Some(Stage::spawn("checkpoint", store_path, move || {
+                    checkpoint::run(store, stop, log)
+                })?)
+            }
+            Location::Postgres(_) => None,
         };
         let (tx, rx) = mpsc::channel();
         let (work_tx, work_rx) = mpsc::channel();
@@ -499,7 +505,7 @@ impl Pipeline {
             workers,
             wake: work_tx,
             writer: Some(writer),
-            checkpoint: Some(checkpoint),
+            checkpoint,
             health,
             grace,
         })
