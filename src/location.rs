@@ -297,4 +297,11 @@ mod tests {
         let e = Target::parse("postgres://kb@db/kb?sslmode=always").unwrap_err();
         assert!(e.to_string().contains("sslmode 'always'"), "{e}");
     }
+
+    #[test]
+    fn a_password_in_the_query_is_refused_without_being_shown() {
+        let e = Target::parse("postgresql://kb@db/kb?password=s3cret").unwrap_err();
+        assert!(e.to_string().contains("database_password_file"), "{e}");
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+    }
 }

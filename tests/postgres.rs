@@ -54,11 +54,8 @@ on_both! {
     cancel_plan => crate::parity::cancel_plan_cancels_its_unfinished_jobs_and_says_so_when_done;
 }
 
-fn schedule_args() -> Vec<&'static str> {
-    schedule_tests("ltp-smoke")
-}
-
-fn schedule_tests(tests: &'static str) -> Vec<&'static str> {
+/// `kbridge schedule test` of `tests` on `build`.
+fn test_on<'a>(tests: &'a str, build: &'a str) -> Vec<&'a str> {
     vec![
         "schedule",
         "test",
@@ -67,9 +64,20 @@ fn schedule_tests(tests: &'static str) -> Vec<&'static str> {
         "--tests",
         tests,
         "--build-id",
-        "maestro:681b69099ae9711e9ed49766",
-        "--json",
+        build,
     ]
+}
+
+fn schedule_args() -> Vec<&'static str> {
+    schedule_tests("ltp-smoke")
+}
+
+fn schedule_tests(tests: &'static str) -> Vec<&'static str> {
+    [
+        test_on(tests, "maestro:681b69099ae9711e9ed49766"),
+        vec!["--json"],
+    ]
+    .concat()
 }
 
 #[test]
@@ -83,8 +91,7 @@ fn several_processes_create_the_schema_at_once() {
     let runs: Vec<_> = ["ltp-smoke", "ltp-fsx", "ltp-mm", "kselftest-net"]
         .into_iter()
         .map(|tests| {
-            let mut e = Env::bare();
-            e.vars = env.vars.clone();
+            let e = env.sibling();
             std::thread::spawn(move || e.run(&schedule_tests(tests)))
         })
         .collect();
@@ -221,6 +228,17 @@ fn a_bad_database_url_is_a_usage_error() {
         "{}",
         run.stderr
     );
+    // A password file that cannot be read: said before any connection.
+    env.set("KBRIDGE_DB", "postgresql://kb@db.example.org/kb")
+        .set("KBRIDGE_DB_PASSWORD_FILE", "/nonexistent/db-password");
+    let run = env.run(&["jobs"]).expect(2);
+    assert!(
+        run.error_line()
+            .contains("cannot read the database password"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.db().exists(), "nothing was written");
 }
 
 /// Documents the listeners wrote, across their hosts' output directories.
@@ -238,8 +256,7 @@ fn documents(hosts: &[&Env]) -> Vec<String> {
 
 /// A second host with the same settings, and its listener.
 fn second_listener(w: &crate::listen::World) -> (Env, crate::util::Listener) {
-    let mut host = Env::bare();
-    host.vars = w.env.vars.clone();
+    let host = w.env.sibling();
     let key = w.env.path("tuxsuite.pub");
     let l = host.listen(&[
         "--tuxsuite-public-key",
@@ -261,18 +278,7 @@ fn two_listeners_share_the_work_and_take_each_callback_once() {
         let builds: Vec<String> = (0..6).map(|i| format!("maestro:{i:024x}")).collect();
         let jobs: Vec<_> = builds
             .iter()
-            .map(|b| {
-                w.schedule(&[
-                    "schedule",
-                    "test",
-                    "--kernel",
-                    "https://storage.example/Image",
-                    "--tests",
-                    "ltp-smoke,ltp-fsx",
-                    "--build-id",
-                    b,
-                ])
-            })
+            .map(|b| w.schedule(&test_on("ltp-smoke,ltp-fsx", b)))
             .collect();
         let a = w.listen(&[]);
         let (host_b, b) = second_listener(&w);
@@ -416,16 +422,10 @@ fn a_listener_carries_on_when_the_server_drops_its_connections() {
              WHERE datname = current_database() AND pid <> pg_backend_pid()",
         );
         assert_ne!(dropped[0], "0", "the listener had sessions");
-        let second = w.schedule(&[
-            "schedule",
-            "test",
-            "--kernel",
-            "https://storage.example/Image",
-            "--tests",
+        let second = w.schedule(&test_on(
             "ltp-smoke,ltp-fsx",
-            "--build-id",
             "maestro:000000000000000000000002",
-        ]);
+        ));
         let body = w.test_body(&second.uid);
         // Never a 2xx without a commit: a 503 while it reconnects, then
         // the callback is taken.
@@ -478,17 +478,12 @@ fn store_copy_moves_a_record_to_postgresql_and_back_unchanged() {
     let before = views(&w.env);
 
     let url = pg::fresh_database();
-    let copied = w
-        .env
-        .run(&[
-            "store",
-            "copy",
-            "--from",
-            file.to_str().unwrap(),
-            "--to",
-            &url,
-        ])
-        .expect(0);
+    let copy = |from: &str, to: &str, extra: &[&str]| {
+        w.env
+            .run(&[&["store", "copy", "--from", from, "--to", to][..], extra].concat())
+    };
+    let file = file.to_str().unwrap();
+    let copied = copy(file, &url, &[]).expect(0);
     assert!(
         copied.stdout.starts_with("copied ") && copied.stdout.contains("1 jobs"),
         "{}",
@@ -499,23 +494,12 @@ fn store_copy_moves_a_record_to_postgresql_and_back_unchanged() {
         "{}",
         copied.stdout
     );
-    let mut on_pg = Env::bare();
-    on_pg.vars = w.env.vars.clone();
+    let mut on_pg = w.env.sibling();
     on_pg.set("KBRIDGE_DB", &url);
     assert_eq!(views(&on_pg), before, "the same record on PostgreSQL");
 
     // A second copy into it would mix two records.
-    let again = w
-        .env
-        .run(&[
-            "store",
-            "copy",
-            "--from",
-            file.to_str().unwrap(),
-            "--to",
-            &url,
-        ])
-        .expect(2);
+    let again = copy(file, &url, &[]).expect(2);
     assert!(
         again.error_line().contains("already holds kbridge records"),
         "{}",
@@ -524,39 +508,24 @@ fn store_copy_moves_a_record_to_postgresql_and_back_unchanged() {
 
     // And back to a new file.
     let back = w.env.path("back.db");
-    let json = w
-        .env
-        .run(&[
-            "store",
-            "copy",
-            "--from",
-            &url,
-            "--to",
-            back.to_str().unwrap(),
-            "--json",
-        ])
+    let json = copy(&url, back.to_str().unwrap(), &["--json"])
         .expect(0)
         .json();
     assert_eq!(json["tables"]["jobs"], 1);
     assert_eq!(json["tables"]["inbox"], 1);
-    let mut on_file = Env::bare();
-    on_file.vars = w.env.vars.clone();
+    let mut on_file = w.env.sibling();
     on_file.set("KBRIDGE_DB", back.to_str().unwrap());
     assert_eq!(views(&on_file), before, "the same record back in a file");
 
     // New rows continue after the copied ids.
     let next = on_pg
-        .run(&[
-            "schedule",
-            "test",
-            "--kernel",
-            "https://storage.example/Image",
-            "--tests",
-            "ltp-smoke",
-            "--build-id",
-            "maestro:000000000000000000000003",
-            "--json",
-        ])
+        .run(
+            &[
+                test_on("ltp-smoke", "maestro:000000000000000000000003"),
+                vec!["--json"],
+            ]
+            .concat(),
+        )
         .expect(0)
         .json();
     assert_eq!(next["id"], job.id + 1);
@@ -611,16 +580,10 @@ fn killing_a_listener_under_load_loses_nothing_and_processes_nothing_twice() {
             .set("KBRIDGE_CLAIM_LEASE", "2");
         let jobs: Vec<_> = (0..12)
             .map(|i| {
-                w.schedule(&[
-                    "schedule",
-                    "test",
-                    "--kernel",
-                    "https://storage.example/Image",
-                    "--tests",
+                w.schedule(&test_on(
                     "ltp-smoke,ltp-fsx",
-                    "--build-id",
                     &format!("maestro:{:024x}", 100 + i),
-                ])
+                ))
             })
             .collect();
         let a = w.listen(&[]);

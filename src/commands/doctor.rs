@@ -78,15 +78,10 @@ fn database(at: &Location) -> Check {
             s.read().listeners_alive(since)
         }) {
             Ok(alive) => {
-                // An owner reads host:pid:start:n; host and pid name it.
                 let named: Vec<String> = alive
                     .iter()
                     .map(|(id, bind)| {
-                        let mut parts = id.split(':');
-                        match (parts.next(), parts.next()) {
-                            (Some(host), Some(pid)) => format!("{host} (pid {pid}) on {bind}"),
-                            _ => format!("{id} on {bind}"),
-                        }
+                        format!("{} on {bind}", crate::pipeline::claims::describe(id))
                     })
                     .collect();
                 Check::ok(

@@ -38,7 +38,7 @@ pub fn delivery(config: &Config, endpoint: Endpoint) -> Delivery {
         backoff: Backoff::new(config.required(keys::RETRY_DELAY), Duration::from_secs(600)),
         retry_for: config.required(keys::KCIDB_RETRY_FOR),
         claim_for: timeout * 2 + Duration::from_secs(30),
-        owner: outbox::owner(),
+        owner: crate::pipeline::claims::owner(),
     }
 }
 

@@ -45,18 +45,12 @@ pub fn show(args: ConfigArgs, config: &Setup) -> Result<(), Error> {
     }
     // The PostgreSQL password is never shown, but whether one is given,
     // and where from, is.
-    match config.database_password_source() {
-        Some(source) if source.is_empty() => rows.push(ConfigRow {
+    if let Some(source) = config.database_password_source() {
+        rows.push(ConfigRow {
             key: "database.password_in_use".into(),
-            value: String::new(),
-            source: "not set: the server must not ask for one".into(),
-        }),
-        Some(source) => rows.push(ConfigRow {
-            key: "database.password_in_use".into(),
-            value: "(set)".into(),
-            source,
-        }),
-        None => {}
+            value: if source.is_some() { "(set)" } else { "" }.into(),
+            source: source.unwrap_or_else(|| "not set: the server must not ask for one".into()),
+        });
     }
     // Where documents actually go, after the precedence between KCIDB_REST
     // and the separate URL and token settings.

@@ -284,31 +284,35 @@ impl Config {
     }
 
     /// Where the store is; a PostgreSQL URL without a password takes the
-    /// one in `database_password_file`.
+    /// one [`Config::with_password`] finds.
     pub fn database(&self) -> Result<crate::location::Location, ConfigError> {
         self.with_password(self.required(keys::DATABASE))
     }
 
-    /// Where the PostgreSQL password comes from, for a PostgreSQL store
-    /// (`None` for a file); an empty string when nothing gives one.
-    pub fn database_password_source(&self) -> Option<String> {
+    /// For a PostgreSQL store (`None` for a file), where its password comes
+    /// from: the URL, or a file; `Some(None)` when nothing gives one.
+    pub fn database_password_source(&self) -> Option<Option<String>> {
         let crate::location::Location::Postgres(target) = self.required(keys::DATABASE) else {
             return None;
         };
         if target.has_password() {
-            return Some("the database URL".into());
+            return Some(Some("the database URL".into()));
         }
-        if let Some(file) = self.get(keys::DATABASE_PASSWORD_FILE) {
-            return Some(format!(
-                "file {}, given by {}",
-                file.value.display(),
-                file.source
-            ));
-        }
-        if self.env.credential(DB_PASSWORD_CREDENTIAL).is_some() {
-            return Some(Source::Credential(DB_PASSWORD_CREDENTIAL).to_string());
-        }
-        Some(String::new())
+        Some(
+            self.password_file()
+                .map(|file| format!("file {}, given by {}", file.value.display(), file.source)),
+        )
+    }
+
+    /// The file holding the PostgreSQL password: the setting, or else the
+    /// credential systemd gives the service.
+    fn password_file(&self) -> Option<Setting<PathBuf>> {
+        self.get(keys::DATABASE_PASSWORD_FILE).or_else(|| {
+            Some(Setting {
+                value: self.env.credential(DB_PASSWORD_CREDENTIAL)?,
+                source: Source::Credential(DB_PASSWORD_CREDENTIAL),
+            })
+        })
     }
 
     /// `at`, given the password in `database_password_file` (or systemd's
@@ -324,14 +328,7 @@ impl Config {
         if target.has_password() {
             return Ok(Location::Postgres(target));
         }
-        // The setting, or else the credential systemd gives the service.
-        let file = self.get(keys::DATABASE_PASSWORD_FILE).or_else(|| {
-            Some(Setting {
-                value: self.env.credential(DB_PASSWORD_CREDENTIAL)?,
-                source: Source::Credential(DB_PASSWORD_CREDENTIAL),
-            })
-        });
-        match file {
+        match self.password_file() {
             Some(file) => {
                 let password =
                     env::read_secret_file(&file.value, "the database password", &file.source)?;

@@ -465,11 +465,6 @@ fn build_unfinished(store: &Store, build_id: &str) -> Result<bool, StoreError> {
     })
 }
 
-/// A claim owner unique to this process: host, process id, start time.
-pub fn owner() -> String {
-    super::claims::owner()
-}
-
 /// Frees claims held by processes of this machine that are gone (killed
 /// in the middle of a run), so their documents need not wait for the claim
 /// to expire.
@@ -505,19 +500,13 @@ pub(super) fn run(
     stop: super::stop::Stop,
     log: crate::log::Log,
 ) {
-    let mut delivering_here = false;
+    // One listener delivers for all on a shared database, so KCIDB gets
+    // full batches from one sender; the others wait their turn.
+    let mut role = super::claims::Role::new("deliver", "delivers to KCIDB");
     while !stop.is_stopped() {
-        // One listener delivers for all on a shared database, so KCIDB
-        // gets full batches from one sender; the others wait their turn.
-        match store.singleton("deliver") {
-            Ok(true) => {
-                if !delivering_here && store.dialect() == crate::store::Dialect::Postgres {
-                    log.info("this listener delivers to KCIDB for every listener on the database");
-                }
-                delivering_here = true;
-            }
+        match role.take(&store, &log) {
+            Ok(true) => {}
             Ok(false) => {
-                delivering_here = false;
                 stop.wait(IDLE);
                 continue;
             }

@@ -21,7 +21,7 @@
 
 mod admit;
 mod checkpoint;
-mod claims;
+pub mod claims;
 pub mod deliver;
 pub mod health;
 pub mod poller;

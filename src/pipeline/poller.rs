@@ -471,20 +471,6 @@ pub struct Polling {
     pub seen: Box<dyn Fn(Seen) + Send>,
 }
 
-/// Whether this process is the one that polls for every listener on the
-/// store (always, on SQLite); says so when it becomes it on a shared one.
-fn polls_here(store: &Store, log: &Log, was: &mut bool) -> bool {
-    let now = store.singleton("poll").unwrap_or_else(|e| {
-        log.error(&format!("polling: {e}"));
-        false
-    });
-    if now && !*was && store.dialect() == crate::store::Dialect::Postgres {
-        log.info("this listener polls the runners for every listener on the database");
-    }
-    *was = now;
-    now
-}
-
 /// How often a listener says it is alive.
 const BEAT: Duration = Duration::from_secs(2);
 /// A listener that said it was alive this recently can receive callbacks.
@@ -512,7 +498,7 @@ pub(super) fn run(mut store: Store, poller: Poller, polling: Polling, stop: Stop
     let gather = (plan.pace.interval / 10).clamp(Duration::from_millis(20), Duration::from_secs(1));
     let mut next_round = Instant::now();
     let mut next_beat = Instant::now();
-    let mut polling_here = false;
+    let mut role = super::claims::Role::new("poll", "polls the runners");
     while !stop.is_stopped() {
         if let Some(bind) = plan
             .listener
@@ -533,7 +519,10 @@ pub(super) fn run(mut store: Store, poller: Poller, polling: Polling, stop: Stop
         // when the poller's connection ends.
         if Instant::now() >= next_round
             && plan.only.is_none()
-            && !polls_here(&store, &log, &mut polling_here)
+            && !role.take(&store, &log).unwrap_or_else(|e| {
+                log.error(&format!("polling: {e}"));
+                false
+            })
         {
             next_round = Instant::now() + rescan;
         } else if Instant::now() >= next_round {

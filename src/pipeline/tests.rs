@@ -457,7 +457,7 @@ fn one_stop_ends_every_stage_in_time() {
             backoff: Backoff::new(Duration::from_millis(10), Duration::from_secs(1)),
             retry_for: Duration::from_secs(60),
             claim_for: Duration::from_secs(60),
-            owner: deliver::owner(),
+            owner: claims::owner(),
         }),
         poll: Some(poller::Polling {
             concurrency: 2,

@@ -417,11 +417,7 @@ impl Writer {
             };
             work.push(work_from_entry(&self.store, &self.settings.origin, e, job)?);
         }
-        if !work.is_empty() {
-            let batch = self.store.batch()?;
-            work = claim(&batch, work, &self.owner, self.settings.lease)?;
-            batch.commit()?;
-        }
+        work = self.claimed(work)?;
         self.renew()?;
         // Cleared only once every pending callback is in hand.
         self.recover = false;
@@ -557,15 +553,22 @@ impl Writer {
             };
             work.push(work_from_entry(&self.store, &self.settings.origin, e, job)?);
         }
-        if !work.is_empty() {
-            let batch = self.store.batch()?;
-            work = claim(&batch, work, &self.owner, self.settings.lease)?;
-            batch.commit()?;
-        }
+        work = self.claimed(work)?;
         for w in work {
             self.dispatch(w);
         }
         Ok(())
+    }
+
+    /// Claims `work` in a transaction of its own; returns what it got.
+    fn claimed(&mut self, work: Vec<Work>) -> Result<Vec<Work>, StoreError> {
+        if work.is_empty() {
+            return Ok(work);
+        }
+        let batch = self.store.batch()?;
+        let work = claim(&batch, work, &self.owner, self.settings.lease)?;
+        batch.commit()?;
+        Ok(work)
     }
 
     /// Gives up every claim this writer holds.

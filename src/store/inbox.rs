@@ -378,7 +378,7 @@ impl Db<'_> {
                 Ok(StoredDocument {
                     document: r.get(0)?,
                     path: r.get(1)?,
-                    created_at: super::stamp::text(r.get(2)?),
+                    created_at: Stamp::text(r.get(2)?),
                 })
             },
         )
@@ -726,7 +726,7 @@ struct RawInbox {
 fn raw_inbox(r: &Row<'_>, with_body: bool) -> Result<RawInbox, DbErr> {
     Ok(RawInbox {
         id: r.get("id")?,
-        received_at: super::stamp::text(r.get("received_at")?),
+        received_at: Stamp::text(r.get("received_at")?),
         runner: r.get("runner")?,
         kind: r.get("kind")?,
         status: r.get("status")?,
@@ -739,7 +739,7 @@ fn raw_inbox(r: &Row<'_>, with_body: bool) -> Result<RawInbox, DbErr> {
         uid: r.get("uid")?,
         job_id: r.get("job_id")?,
         attempts: r.get("attempts")?,
-        updated_at: super::stamp::text(r.get("updated_at")?),
+        updated_at: Stamp::text(r.get("updated_at")?),
     })
 }
 

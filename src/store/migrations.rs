@@ -231,57 +231,21 @@ const TIME_COLUMNS: &[(&str, &[&str])] = &[
 /// values converted; an unreadable time becomes the epoch.
 fn times_as_ms(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     for (table, times) in TIME_COLUMNS {
-        let mut sql: String = tx.query_row(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [table],
-            |r| r.get(0),
-        )?;
+        let mut sql = definition(tx, table)?;
         for column in *times {
             sql = integer_column(&sql, column);
         }
-        let columns: Vec<String> = tx
-            .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?
-            .query_map([table], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        let values: Vec<String> = columns
-            .iter()
-            .map(|c| {
-                if times.contains(&c.as_str()) {
-                    format!(
-                        "CASE WHEN typeof({c}) = 'text'
-                              THEN coalesce(CAST(round((julianday({c}) - 2440587.5) * 86400000.0) AS INTEGER), 0)
-                              ELSE {c} END"
-                    )
-                } else {
-                    c.clone()
-                }
-            })
-            .collect();
-        let indexes: Vec<String> = tx
-            .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL")?
-            .query_map([table], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        let new = format!("{table}_rebuilt");
-        // A table renamed by an earlier rebuild has its name quoted.
-        let create = [
-            format!("CREATE TABLE \"{table}\""),
-            format!("CREATE TABLE {table}"),
-        ]
-        .iter()
-        .find(|head| sql.starts_with(head.as_str()))
-        .map(|head| sql.replacen(head.as_str(), &format!("CREATE TABLE {new}"), 1))
-        .expect("a table's definition starts with its name");
-        tx.execute_batch(&format!(
-            "{create};
-             INSERT INTO {new} ({}) SELECT {} FROM {table};
-             DROP TABLE {table};
-             ALTER TABLE {new} RENAME TO {table};",
-            columns.join(", "),
-            values.join(", ")
-        ))?;
-        for index in indexes {
-            tx.execute_batch(&index)?;
-        }
+        rebuild_table(tx, table, &sql, |c| {
+            if times.contains(&c) {
+                format!(
+                    "CASE WHEN typeof({c}) = 'text'
+                          THEN coalesce(CAST(round((julianday({c}) - 2440587.5) * 86400000.0) AS INTEGER), 0)
+                          ELSE {c} END"
+                )
+            } else {
+                c.to_string()
+            }
+        })?;
     }
     Ok(())
 }
@@ -356,11 +320,7 @@ fn check_enum_columns(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     let mut tables: Vec<&str> = columns.iter().map(|(t, _, _)| *t).collect();
     tables.dedup();
     for table in tables {
-        let mut sql: String = tx.query_row(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [table],
-            |r| r.get(0),
-        )?;
+        let mut sql = definition(tx, table)?;
         for (_, column, values) in columns.iter().filter(|(t, _, _)| *t == table) {
             let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
             let plain = "TEXT NOT NULL,";
@@ -376,25 +336,58 @@ fn check_enum_columns(tx: &Transaction<'_>) -> rusqlite::Result<()> {
                 &format!(" CHECK ({column} IN ({}))", quoted.join(", ")),
             );
         }
-        let indexes: Vec<String> = tx
-            .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL")?
-            .query_map([table], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        let new = format!("{table}_rebuilt");
-        let create = sql.replacen(
-            &format!("CREATE TABLE {table}"),
-            &format!("CREATE TABLE {new}"),
-            1,
-        );
-        tx.execute_batch(&format!(
-            "{create};
-             INSERT INTO {new} SELECT * FROM {table};
-             DROP TABLE {table};
-             ALTER TABLE {new} RENAME TO {table};"
-        ))?;
-        for index in indexes {
-            tx.execute_batch(&index)?;
-        }
+        rebuild_table(tx, table, &sql, str::to_string)?;
+    }
+    Ok(())
+}
+
+/// A table's definition, as SQLite keeps it.
+fn definition(tx: &Transaction<'_>, table: &str) -> rusqlite::Result<String> {
+    tx.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [table],
+        |r| r.get(0),
+    )
+}
+
+/// Replaces `table` with one defined by `create` (its definition, edited),
+/// copying every row with each column's value given by `value` (an SQL
+/// expression of the column's name) and keeping every index.
+fn rebuild_table(
+    tx: &Transaction<'_>,
+    table: &str,
+    create: &str,
+    value: impl Fn(&str) -> String,
+) -> rusqlite::Result<()> {
+    let columns: Vec<String> = tx
+        .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?
+        .query_map([table], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let values: Vec<String> = columns.iter().map(|c| value(c)).collect();
+    let indexes: Vec<String> = tx
+        .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL")?
+        .query_map([table], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let new = format!("{table}_rebuilt");
+    // A table renamed by an earlier rebuild has its name quoted.
+    let create = [
+        format!("CREATE TABLE \"{table}\""),
+        format!("CREATE TABLE {table}"),
+    ]
+    .iter()
+    .find(|head| create.starts_with(head.as_str()))
+    .map(|head| create.replacen(head.as_str(), &format!("CREATE TABLE {new}"), 1))
+    .expect("a table's definition starts with its name");
+    tx.execute_batch(&format!(
+        "{create};
+         INSERT INTO {new} ({}) SELECT {} FROM {table};
+         DROP TABLE {table};
+         ALTER TABLE {new} RENAME TO {table};",
+        columns.join(", "),
+        values.join(", ")
+    ))?;
+    for index in indexes {
+        tx.execute_batch(&index)?;
     }
     Ok(())
 }

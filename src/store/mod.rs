@@ -161,11 +161,19 @@ impl Store {
     fn open_pg(target: Box<crate::location::Target>) -> Result<Store, StoreError> {
         let pg = Box::new(RefCell::new(postgres::connect(&target)?));
         let at = Location::Postgres(target);
-        match postgres::migrate(&pg).map_err(|e| classify(&at, e))? {
-            migrations::Outcome::Current => Ok(Store {
-                engine: Engine::Pg(pg),
-                at,
-            }),
+        let outcome = postgres::migrate(&pg).map_err(|e| classify(&at, e))?;
+        Store::opened(Engine::Pg(pg), at, outcome)
+    }
+
+    /// The store, once its schema is known to be current; a newer one is
+    /// refused.
+    fn opened(
+        engine: Engine,
+        at: Location,
+        outcome: migrations::Outcome,
+    ) -> Result<Store, StoreError> {
+        match outcome {
+            migrations::Outcome::Current => Ok(Store { engine, at }),
             migrations::Outcome::TooNew(found) => Err(StoreError::TooNew {
                 at,
                 found,
@@ -207,17 +215,7 @@ impl Store {
                 other => break other.map_err(|e| classify(&at, e.into()))?,
             }
         };
-        match outcome {
-            migrations::Outcome::Current => Ok(Store {
-                engine: Engine::Lite(conn),
-                at,
-            }),
-            migrations::Outcome::TooNew(found) => Err(StoreError::TooNew {
-                at,
-                found,
-                latest: migrations::LATEST,
-            }),
-        }
+        Store::opened(Engine::Lite(conn), at, outcome)
     }
 
     fn prepare(conn: &mut Connection) -> rusqlite::Result<migrations::Outcome> {

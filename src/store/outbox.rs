@@ -104,8 +104,8 @@ impl Db<'_> {
                         submission: r.get(7)?,
                         ingest: r.get(8)?,
                         bytes: r.get::<_, i64>(9)? as usize,
-                        created_at: super::stamp::text(r.get(10)?),
-                        updated_at: super::stamp::text(r.get(11)?),
+                        created_at: Stamp::text(r.get(10)?),
+                        updated_at: Stamp::text(r.get(11)?),
                         created_ms: r.get(12)?,
                     },
                     r.get::<_, String>(3)?,
@@ -258,7 +258,7 @@ impl Db<'_> {
                 args![], |r| {
                 Ok(SubmissionRow {
                     id: r.get(0)?,
-                    sent_at: super::stamp::text(r.get(1)?),
+                    sent_at: Stamp::text(r.get(1)?),
                     bytes: r.get(2)?,
                     documents: r.get(3)?,
                     status: r.get(4)?,

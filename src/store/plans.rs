@@ -211,7 +211,7 @@ fn plan_row(row: &Row<'_>) -> Result<RawPlan, DbErr> {
         detail: row.get("detail")?,
         callback_token: row.get("callback_token")?,
         report: row.get("report")?,
-        created_at: super::stamp::text(row.get("created_at")?),
+        created_at: Stamp::text(row.get("created_at")?),
         finished_at: super::stamp::text_opt(row.get("finished_at")?),
         canceled_at: super::stamp::text_opt(row.get("canceled_at")?),
         jobs: row.get("jobs")?,

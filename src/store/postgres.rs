@@ -330,3 +330,29 @@ impl ServerCertVerifier for Lenient {
         self.chain.supported_verify_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_root_certificate_is_a_setting_error_before_any_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        for path in [dir.path().join("missing.pem"), empty] {
+            // Port 9 on loopback: nothing answers, so an error about the
+            // server would show that a connection was tried.
+            let url = format!(
+                "postgresql://kb@127.0.0.1:9/kb?sslmode=verify-full&sslrootcert={}",
+                path.display()
+            );
+            let target = Target::parse(&url).unwrap();
+            let e = connect(&target).err().expect("refused");
+            assert!(
+                matches!(e, StoreError::Setting(_)) && e.to_string().contains("sslrootcert"),
+                "{e}"
+            );
+        }
+    }
+}

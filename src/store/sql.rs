@@ -197,15 +197,11 @@ impl Conn<'_> {
     /// Runs a statement; returns how many rows it changed.
     pub fn execute(self, sql: &str, args: &[&dyn Arg]) -> Result<usize, DbErr> {
         match self {
-            Conn::Lite(c) => {
-                let values: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.lite()).collect();
-                Ok(c.prepare_cached(sql)?.execute(values.as_slice())?)
-            }
+            Conn::Lite(c) => Ok(c.prepare_cached(sql)?.execute(lite(args).as_slice())?),
             Conn::Pg(cell) => {
                 let mut pg = cell.borrow_mut();
                 let stmt = pg.statement(sql)?;
-                let values: Vec<_> = args.iter().map(|a| a.pg()).collect();
-                Ok(pg.client.execute(&stmt, &values)? as usize)
+                Ok(pg.client.execute(&stmt, &pg_values(args))? as usize)
             }
         }
     }
@@ -219,21 +215,15 @@ impl Conn<'_> {
     ) -> Result<T, DbErr> {
         match self {
             Conn::Lite(c) => {
-                let values: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.lite()).collect();
                 let mut stmt = c.prepare_cached(sql)?;
-                let mut rows = stmt.query(values.as_slice())?;
+                let mut rows = stmt.query(lite(args).as_slice())?;
                 match rows.next()? {
                     Some(r) => f(&Row::Lite(r)),
                     None => Err(DbErr::NoRow),
                 }
             }
             Conn::Pg(cell) => {
-                let rows = {
-                    let mut pg = cell.borrow_mut();
-                    let stmt = pg.statement(sql)?;
-                    let values: Vec<_> = args.iter().map(|a| a.pg()).collect();
-                    pg.client.query(&stmt, &values)?
-                };
+                let rows = pg_query(cell, sql, args)?;
                 match rows.first() {
                     Some(r) => f(&Row::Pg(r)),
                     None => Err(DbErr::NoRow),
@@ -251,26 +241,36 @@ impl Conn<'_> {
     ) -> Result<Vec<T>, DbErr> {
         match self {
             Conn::Lite(c) => {
-                let values: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.lite()).collect();
                 let mut stmt = c.prepare_cached(sql)?;
-                let mut rows = stmt.query(values.as_slice())?;
+                let mut rows = stmt.query(lite(args).as_slice())?;
                 let mut out = Vec::new();
                 while let Some(r) = rows.next()? {
                     out.push(f(&Row::Lite(r))?);
                 }
                 Ok(out)
             }
-            Conn::Pg(cell) => {
-                let rows = {
-                    let mut pg = cell.borrow_mut();
-                    let stmt = pg.statement(sql)?;
-                    let values: Vec<_> = args.iter().map(|a| a.pg()).collect();
-                    pg.client.query(&stmt, &values)?
-                };
-                rows.iter().map(|r| f(&Row::Pg(r))).collect()
-            }
+            Conn::Pg(cell) => pg_query(cell, sql, args)?
+                .iter()
+                .map(|r| f(&Row::Pg(r)))
+                .collect(),
         }
     }
+}
+
+fn lite<'a>(args: &'a [&'a dyn Arg]) -> Vec<&'a dyn rusqlite::ToSql> {
+    args.iter().map(|a| a.lite()).collect()
+}
+
+fn pg_values<'a>(args: &'a [&'a dyn Arg]) -> Vec<&'a (dyn postgres::types::ToSql + Sync)> {
+    args.iter().map(|a| a.pg()).collect()
+}
+
+/// Every row of a query on PostgreSQL, its statement prepared once per
+/// session.
+fn pg_query(cell: &RefCell<Pg>, sql: &str, args: &[&dyn Arg]) -> Result<Vec<postgres::Row>, DbErr> {
+    let mut pg = cell.borrow_mut();
+    let stmt = pg.statement(sql)?;
+    Ok(pg.client.query(&stmt, &pg_values(args))?)
 }
 
 /// SQLite's `?N` placeholders as PostgreSQL's `$N`, outside quoted text

@@ -74,11 +74,6 @@ impl<'a> postgres::types::FromSql<'a> for Stamp {
     }
 }
 
-/// A stored moment, shown.
-pub fn text(s: Stamp) -> String {
-    s.text()
-}
-
 /// A stored moment that may be absent, shown.
 pub fn text_opt(s: Option<Stamp>) -> Option<String> {
     s.map(Stamp::text)

@@ -133,6 +133,14 @@ impl Env {
         env
     }
 
+    /// Another environment with the same settings and a directory of its
+    /// own: another host of the same deployment.
+    pub fn sibling(&self) -> Env {
+        let mut env = Env::bare();
+        env.vars = self.vars.clone();
+        env
+    }
+
     pub fn set(&mut self, k: &str, v: &str) -> &mut Env {
         self.vars.insert(k.into(), v.into());
         self
